@@ -1,0 +1,217 @@
+"""Building the Bolt ``AsyncApp`` and its listeners.
+
+Every listener turns a Slack payload into a :class:`~bot.core.service.Caller` plus plain text or
+values, calls the core, and renders what comes back. No business rules live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack import render
+from bot.adapters.slack.escaping import read_command_text
+from bot.core.model import UserRef
+from bot.core.replies import Form, FormErrors, Reply
+from bot.core.service import Caller, Reconnect
+from bot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+COMMAND = "/reconnect"
+#: Slack drops a slash command not acknowledged within 3 s; leave room for the network.
+ACK_BUDGET_SECONDS = 2.0
+
+
+def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """A Slack Web API client that honours ``Retry-After`` and retries 5xx and lost connections."""
+    return AsyncWebClient(
+        token=token or settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
+    """The Bolt app with every Reconnect listener registered."""
+    app = AsyncApp(
+        client=build_web_client(settings),
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=not settings.socket_mode,
+        # auth.test runs lazily on the first request instead of at import time.
+        token_verification_enabled=False,
+        logger=None,
+    )
+    register(app, service)
+    return app
+
+
+def register(app: AsyncApp, service: Reconnect) -> None:
+    """Register the command, action, view and event listeners."""
+    app.command(COMMAND)(_on_command(service))
+    app.action(re.compile(r"^rc:"))(_on_action(service))
+    app.view(re.compile(r"^rc_form:"))(_on_submit(service))
+    app.event("app_home_opened")(_on_home_opened(service))
+
+
+def caller_from(body: dict[str, Any]) -> Caller:
+    """The Reconnect caller for a slash command, interaction or event payload."""
+    user = body.get("user")
+    event = body.get("event") or {}
+    if isinstance(user, dict):
+        user_id = user.get("id", "")
+        team_id = user.get("team_id") or (body.get("team") or {}).get("id")
+    else:
+        user_id = body.get("user_id") or event.get("user") or ""
+        team_id = body.get("team_id")
+    if not team_id:
+        team_id = (body.get("team") or {}).get("id") or body.get("enterprise_id") or "unknown"
+    return Caller(UserRef("slack", str(team_id), str(user_id)), command=COMMAND + " ")
+
+
+def _on_command(service: Reconnect) -> Any:
+    async def on_command(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        caller = caller_from(body)
+
+        async def name_of(user_id: str) -> str | None:
+            try:
+                info = await client.users_info(user=user_id)
+            except SlackApiError:
+                return None
+            profile = (info.get("user") or {}).get("profile") or {}
+            return profile.get("real_name") or (info.get("user") or {}).get("real_name")
+
+        async def work() -> Any:
+            text = await read_command_text(body.get("text") or "", name_of)
+            return await service.command(caller, text)
+
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
+        if not done:
+            # Slow database or Slack: acknowledge now, answer through response_url when ready.
+            await ack(response_type="ephemeral", text="One moment…")
+            outcome = await task
+            if isinstance(outcome, Reply):
+                await respond(response_type="ephemeral", **render.message(outcome))
+            else:
+                await respond(
+                    response_type="ephemeral",
+                    text="Sorry, that took too long to open the form — please try again.",
+                )
+            return
+        outcome = task.result()
+        if isinstance(outcome, Form):
+            await ack()
+            await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+        else:
+            await ack(response_type="ephemeral", **render.message(outcome))
+        log.info("slack.command", user=caller.user.user_id, team=caller.user.workspace_id)
+
+    return on_command
+
+
+def _on_action(service: Reconnect) -> Any:
+    async def on_action(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        await ack()
+        caller = caller_from(body)
+        name = render.parse_action_id(str(action.get("action_id", "")))
+        outcome = await service.action(caller, name or "", str(action.get("value") or ""))
+        container = body.get("container") or {}
+        if isinstance(outcome, Form):
+            await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+        elif container.get("type") == "view":
+            await _publish_home(service, client, caller, notice=outcome)
+        else:
+            await respond(
+                replace_original=True, response_type="ephemeral", **render.message(outcome)
+            )
+        log.info("slack.action", action=name, user=caller.user.user_id)
+
+    return on_action
+
+
+def _on_submit(service: Reconnect) -> Any:
+    async def on_submit(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        caller = caller_from(body)
+        kind = str(view.get("callback_id", "")).removeprefix(render.FORM_PREFIX)
+        context, response_url = render.read_metadata(view.get("private_metadata"))
+        result = await service.submit(
+            caller, kind, context, render.read_values(view.get("state") or {})
+        )
+        if isinstance(result, FormErrors):
+            await ack(response_action="errors", errors=result.errors)
+            log.info("slack.form_errors", form=kind, fields=sorted(result.errors))
+            return
+        await ack()
+        log.info("slack.form", form=kind, user=caller.user.user_id)
+        if response_url is not None:
+            try:
+                webhook = AsyncWebhookClient(response_url, timeout=10)
+                sent = await webhook.send(
+                    response_type="ephemeral", replace_original=False, **render.message(result)
+                )
+                if sent.status_code == 200:
+                    return
+            except Exception:
+                log.warning("slack.response_url_failed", form=kind)
+        await _publish_home(service, client, caller, notice=result)
+
+    return on_submit
+
+
+def _on_home_opened(service: Reconnect) -> Any:
+    async def on_home_opened(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab") != "home":
+            return
+        await _publish_home(service, client, caller_from(body))
+
+    return on_home_opened
+
+
+async def _publish_home(
+    service: Reconnect, client: AsyncWebClient, caller: Caller, notice: Reply | None = None
+) -> None:
+    view = render.home_view(await service.home(caller, notice=notice))
+    try:
+        await client.views_publish(user_id=caller.user.user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("slack.views_publish_failed", error=exc.response.get("error"))
+
+
+async def _open_form(
+    client: AsyncWebClient, trigger_id: Any, form: Form, response_url: Any
+) -> None:
+    if not trigger_id:
+        return
+    try:
+        await client.views_open(
+            trigger_id=str(trigger_id),
+            view=render.modal(form, response_url=str(response_url) if response_url else None),
+        )
+    except SlackApiError as exc:
+        log.warning("slack.views_open_failed", error=exc.response.get("error"))

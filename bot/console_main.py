@@ -1,0 +1,32 @@
+"""``python -m bot console``: the console adapter wired to the real database."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import tzlocal
+
+from bot.adapters.console.repl import Console, console_caller, stdin_reader
+from bot.app import prepare_database
+from bot.core.service import Reconnect
+from bot.settings import Settings
+from storage import db
+from storage.repository import SqlStore
+
+
+async def run_console(settings: Settings) -> None:
+    """Chat with Reconnect in the terminal, on the configured database."""
+    await prepare_database(settings)
+    engine = db.create_engine(settings.database_url)
+    try:
+        store = SqlStore(engine)
+        caller = console_caller()
+        with contextlib.suppress(Exception):  # an unknown local zone just means UTC
+            await store.set_timezone(caller.user, tzlocal.get_localzone_name())
+        console = Console(
+            Reconnect(store), caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty()
+        )
+        await console.run()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,240 @@
+"""Parsing ``/reconnect`` command text into typed commands.
+
+The grammar (also shown by ``/reconnect help``)::
+
+    help
+    add <full name> [every <N> days|weeks|months] [-- <notes>]
+    log <name> [-- <what you talked about>]
+    due
+    list [<page>]
+    snooze <name> [<N> days|weeks|months]
+    edit <name>
+    remove <name>
+
+``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
+Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
+from bot.core.model import COMMAND_MAX
+from bot.core.text import clean, one_line
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """Show what the bot does and every command."""
+
+
+@dataclass(frozen=True, slots=True)
+class Add:
+    """Add a contact; with no name, open the "Add contact" form."""
+
+    name: str | None = None
+    cadence: Span | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """Log a conversation today; with no name, open the "Log conversation" form."""
+
+    name: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """Who is due or overdue now."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListAll:
+    """Everyone, a page at a time (pages count from 1)."""
+
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    """Push a contact's due date back."""
+
+    name: str
+    span: Span = DEFAULT_SNOOZE
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Open the edit form for a contact."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """Ask to confirm removing a contact."""
+
+    name: str
+
+
+Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove
+
+
+class CommandError(ValueError):
+    """The text is not a valid command; ``message`` is a friendly reply for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownCommand(CommandError):
+    """The first word is not a command we know; ``suggestion`` is the closest one, if any."""
+
+    def __init__(self, word: str, suggestion: str | None) -> None:
+        self.word = word
+        self.suggestion = suggestion
+        hint = f" Did you mean `{suggestion}`?" if suggestion else ""
+        super().__init__(f"I don't know the command “{word}”.{hint}")
+
+
+COMMANDS = ("help", "add", "log", "due", "list", "snooze", "edit", "remove")
+_ALIASES = {
+    "?": "help",
+    "h": "help",
+    "new": "add",
+    "ls": "list",
+    "all": "list",
+    "delete": "remove",
+    "rm": "remove",
+    "del": "remove",
+    "talked": "log",
+    "later": "snooze",
+}
+
+_NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
+_CADENCE_TAIL = re.compile(r"(?:^|\s)every(?:\s+(?P<body>.*))?$", re.IGNORECASE | re.DOTALL)
+_NUMBER_WORDS = r"a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_SPAN_TAIL = re.compile(
+    rf"\s+(?:for\s+)?(?P<span>(?:\d{{1,9}}\s*|(?:{_NUMBER_WORDS})\s+)"
+    r"(?:days?|d|weeks?|wks?|w|months?|mos?|years?))\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse(text: str) -> Command:
+    """Parse command text (without the leading ``/reconnect``) into a :class:`Command`.
+
+    Raises :class:`CommandError` (or :class:`UnknownCommand`) with a user-facing message.
+    """
+    if len(text) > COMMAND_MAX:
+        raise CommandError(
+            f"That's {len(text):,} characters — more than I can take in one command "
+            f"(the limit is {COMMAND_MAX:,}). Shorten the notes, or use the form instead."
+        )
+    text = clean(text)
+    if not text:
+        return Help()
+    word, _, rest = text.partition(" ")
+    if "\n" in word:
+        word, _, more = word.partition("\n")
+        rest = f"{more} {rest}".strip()
+    verb = word.lower()
+    verb = _ALIASES.get(verb, verb)
+    rest = rest.strip()
+    match verb:
+        case "help":
+            return Help()
+        case "add":
+            return _parse_add(rest)
+        case "log":
+            return _parse_log(rest)
+        case "due":
+            return Due()
+        case "list":
+            return _parse_list(rest)
+        case "snooze":
+            return _parse_snooze(rest)
+        case "edit":
+            return Edit(_required_name(rest, "edit"))
+        case "remove":
+            return Remove(_required_name(rest, "remove"))
+    raise UnknownCommand(one_line(word)[:40], suggest(verb))
+
+
+def suggest(word: str) -> str | None:
+    """The command closest to ``word``, if any is close."""
+    close = difflib.get_close_matches(word.lower(), COMMANDS + tuple(_ALIASES), n=1, cutoff=0.6)
+    return _ALIASES.get(close[0], close[0]) if close else None
+
+
+def split_notes(text: str) -> tuple[str, str]:
+    """Split ``"Dana every 2 months -- loves sailing"`` at the first ``--`` (or em dash)."""
+    parts = _NOTES_SPLIT.split(text, maxsplit=1)
+    head = parts[0]
+    notes = parts[1] if len(parts) > 1 else ""
+    return one_line(head), clean(notes)
+
+
+def _parse_add(rest: str) -> Add:
+    if not rest:
+        return Add()
+    head, notes = split_notes(rest)
+    cadence = None
+    tail = _CADENCE_TAIL.search(head)
+    if tail is not None:
+        try:
+            cadence = parse_cadence(head[tail.start() :])
+        except CadenceError as exc:
+            raise CommandError(str(exc)) from None
+        head = head[: tail.start()].strip()
+    if not head:
+        raise CommandError(
+            "Who would you like to add? Try `add Dana Whitfield every 2 months -- former CFO`."
+        )
+    return Add(name=head, cadence=cadence, notes=notes)
+
+
+def _parse_log(rest: str) -> Log:
+    if not rest:
+        return Log()
+    head, note = split_notes(rest)
+    if not head:
+        raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
+    return Log(name=head, note=note)
+
+
+def _parse_list(rest: str) -> ListAll:
+    if not rest:
+        return ListAll()
+    token = rest.split()[0].lower().removeprefix("page")
+    if token.isdigit() and 0 < int(token) < 100_000:
+        return ListAll(page=int(token))
+    raise CommandError("`list` takes an optional page number, like `list 2`.")
+
+
+def _parse_snooze(rest: str) -> Snooze:
+    name = _required_name(rest, "snooze")
+    tail = _SPAN_TAIL.search(" " + name)
+    if tail is None:
+        return Snooze(name=name)
+    try:
+        span = parse_span(tail.group("span"), what="snooze")
+    except CadenceError as exc:
+        raise CommandError(str(exc)) from None
+    head = (" " + name)[: tail.start()].strip()
+    if not head:
+        raise CommandError("Whom should I snooze? Try `snooze Dana 2 weeks`.")
+    return Snooze(name=head, span=span)
+
+
+def _required_name(rest: str, verb: str) -> str:
+    name = one_line(rest)
+    if not name:
+        raise CommandError(f"Whom do you mean? Try `{verb} Dana`.")
+    return name

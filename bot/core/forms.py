@@ -1,0 +1,192 @@
+"""The add, edit and log forms, and validation of what comes back from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_span
+from bot.core.model import NAME_MAX, NOTES_MAX, SHORT_FIELD_MAX, Contact, ContactDraft
+from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
+from bot.core.text import clean, one_line
+
+# Field ids, shared by every adapter.
+NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
+CONTACT, DATE, NOTE, LEARNED = "contact", "occurred_on", "note", "learned"
+
+Values = Mapping[str, str | None]
+
+
+class FieldErrors(Exception):
+    """Validation failed; ``errors`` maps field ids to friendly messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
+    """The "Add contact" form, or "Edit contact" when ``contact`` is given."""
+    current = contact.cadence if contact else DEFAULT_CADENCE
+    choices = list(CADENCE_CHOICES)
+    if current not in choices:
+        choices.append(current)
+    fields = (
+        TextField(
+            NAME,
+            "Full name",
+            contact.name if contact else name,
+            placeholder="Dana Whitfield",
+            max_length=NAME_MAX,
+        ),
+        TextField(
+            ROLE,
+            "Company and role",
+            contact.company_role if contact else "",
+            placeholder="Former CFO at Brightline",
+            optional=True,
+            max_length=SHORT_FIELD_MAX,
+        ),
+        TextField(
+            HOW,
+            "How you know each other",
+            contact.how_known if contact else "",
+            placeholder="She was my boss at Brightline 2016–2020",
+            optional=True,
+            multiline=True,
+            max_length=SHORT_FIELD_MAX,
+        ),
+        TextField(
+            NOTES,
+            "Their wins and interests",
+            contact.notes if contact else "",
+            placeholder="Just promoted to COO; sails every summer; two kids in college",
+            optional=True,
+            multiline=True,
+            max_length=NOTES_MAX,
+        ),
+        SelectField(
+            CADENCE,
+            "Keep in touch",
+            tuple(Choice(s.encode(), _cadence_label(s)) for s in choices),
+            initial=current.encode(),
+        ),
+    )
+    if contact is None:
+        return Form(FormKind.ADD_CONTACT, "Add contact", "Add", fields)
+    return Form(FormKind.EDIT_CONTACT, "Edit contact", "Save", fields, context=str(contact.id))
+
+
+def log_form(contacts: Sequence[Contact], today: date, selected: Contact | None = None) -> Form:
+    """The "Log conversation" form: contact picker, date, note and what you learned."""
+    options = list(contacts)
+    if selected is not None and all(c.id != selected.id for c in options):
+        options.insert(0, selected)
+    fields = (
+        SelectField(
+            CONTACT,
+            "Who did you talk to?",
+            tuple(Choice(str(c.id), c.name) for c in options[:100]),
+            initial=str(selected.id) if selected else None,
+        ),
+        DateField(DATE, "When", initial=today),
+        TextField(
+            NOTE,
+            "What did you talk about?",
+            optional=True,
+            multiline=True,
+            placeholder="Coffee; she's hiring a finance lead in Q3",
+            max_length=NOTES_MAX,
+        ),
+        TextField(
+            LEARNED,
+            "What did you learn about them?",
+            optional=True,
+            multiline=True,
+            placeholder="Her daughter started at Michigan; she's training for a regatta",
+            max_length=NOTES_MAX,
+        ),
+    )
+    return Form(
+        FormKind.LOG_CONVERSATION,
+        "Log conversation",
+        "Log it",
+        fields,
+        intro="Listening is the best part of networking — note what you learned about them.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A validated "Log conversation" submission."""
+
+    contact_id: int
+    occurred_on: date
+    note: str
+    learned: str
+
+
+def read_contact(values: Values) -> ContactDraft:
+    """Validate an add/edit submission; raises :class:`FieldErrors`."""
+    errors: dict[str, str] = {}
+    name = one_line(values.get(NAME) or "")
+    if not name:
+        errors[NAME] = "Please enter their name."
+    elif len(name) > NAME_MAX:
+        errors[NAME] = f"Names can be at most {NAME_MAX} characters."
+    role = one_line(values.get(ROLE) or "")
+    how = clean(values.get(HOW) or "")
+    notes = clean(values.get(NOTES) or "")
+    for key, text, limit in (
+        (ROLE, role, SHORT_FIELD_MAX),
+        (HOW, how, SHORT_FIELD_MAX),
+        (NOTES, notes, NOTES_MAX),
+    ):
+        if len(text) > limit:
+            errors[key] = f"Please keep this under {limit} characters."
+    cadence = DEFAULT_CADENCE
+    raw = values.get(CADENCE)
+    if raw:
+        try:
+            cadence = parse_span(raw, what="cadence")
+        except CadenceError as exc:
+            errors[CADENCE] = str(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return ContactDraft(name=name, cadence=cadence, company_role=role, how_known=how, notes=notes)
+
+
+def read_log(values: Values, today: date) -> LogEntry:
+    """Validate a log submission (the contact id is checked against the owner later)."""
+    errors: dict[str, str] = {}
+    raw_id = (values.get(CONTACT) or "").strip()
+    if not raw_id.isdigit():
+        errors[CONTACT] = "Please choose who you talked to."
+    occurred = today
+    raw_date = (values.get(DATE) or "").strip()
+    if raw_date:
+        try:
+            occurred = date.fromisoformat(raw_date)
+        except ValueError:
+            errors[DATE] = "Please pick a date."
+        else:
+            if occurred > today:
+                errors[DATE] = "That date is in the future — log conversations once they happen."
+            elif (today - occurred).days > 3650:
+                errors[DATE] = "That's more than ten years ago — please check the date."
+    note = clean(values.get(NOTE) or "")
+    learned = clean(values.get(LEARNED) or "")
+    for key, text in ((NOTE, note), (LEARNED, learned)):
+        if len(text) > NOTES_MAX:
+            errors[key] = f"Please keep this under {NOTES_MAX} characters."
+    if errors:
+        raise FieldErrors(errors)
+    return LogEntry(int(raw_id), occurred, note, learned)
+
+
+def _cadence_label(span: Span) -> str:
+    label = span.every().capitalize()
+    if span == Span(12, span.unit) and span.unit.value == "months":
+        label = "Every year"
+    return label + (" (recommended)" if span == DEFAULT_CADENCE else "")

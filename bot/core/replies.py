@@ -1,0 +1,187 @@
+"""Platform-neutral reply models. Adapters render them as Block Kit, Adaptive Cards or text.
+
+All text in these models is plain: adapters escape it for their platform, so a contact called
+``<!channel>`` or ``*bold*`` is shown literally. Emphasis is expressed with :class:`Strong` and
+:class:`Em` spans rather than markup characters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Strong:
+    """Bold text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Em:
+    """Italic (secondary) text."""
+
+    text: str
+
+
+Inline = str | Strong | Em
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button. ``action`` names what the core should do; ``value`` carries its argument."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A short title line."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A paragraph, optionally with one button beside it."""
+
+    parts: tuple[Inline, ...]
+    button: Button | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Small print under a section: dates, hints."""
+
+    parts: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """A row of buttons."""
+
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Divider:
+    """A horizontal rule."""
+
+
+Block = Header | Section | Context | Actions | Divider
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message for one user. ``summary`` is the plain-text fallback for notifications."""
+
+    summary: str
+    blocks: tuple[Block, ...] = ()
+
+
+def section(*parts: Inline, button: Button | None = None) -> Section:
+    """Shorthand for :class:`Section`."""
+    return Section(parts=tuple(parts), button=button)
+
+
+def context(*parts: Inline) -> Context:
+    """Shorthand for :class:`Context`."""
+    return Context(parts=tuple(parts))
+
+
+def plain(parts: tuple[Inline, ...]) -> str:
+    """The text of ``parts`` without emphasis."""
+    return "".join(p if isinstance(p, str) else p.text for p in parts)
+
+
+def message(text: str) -> Reply:
+    """A reply that is a single paragraph."""
+    return Reply(summary=text, blocks=(section(text),))
+
+
+# --- Forms ---------------------------------------------------------------------------------
+
+
+class FormKind(StrEnum):
+    """Which form a submission belongs to."""
+
+    ADD_CONTACT = "add_contact"
+    EDIT_CONTACT = "edit_contact"
+    LOG_CONVERSATION = "log_conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class TextField:
+    """A text input."""
+
+    id: str
+    label: str
+    initial: str = ""
+    placeholder: str = ""
+    multiline: bool = False
+    optional: bool = False
+    max_length: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a :class:`SelectField`."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SelectField:
+    """A single-choice picker."""
+
+    id: str
+    label: str
+    choices: tuple[Choice, ...]
+    initial: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DateField:
+    """A date picker."""
+
+    id: str
+    label: str
+    initial: date | None = None
+    optional: bool = False
+
+
+Field = TextField | SelectField | DateField
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A form to open (a Slack modal, an Adaptive Card, console prompts).
+
+    ``context`` is opaque to adapters: they hand it back with the submission (for instance the id
+    of the contact being edited). The core re-checks it on submit; it is never trusted.
+    """
+
+    kind: FormKind
+    title: str
+    submit_label: str
+    fields: tuple[Field, ...]
+    context: str = ""
+    intro: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormErrors:
+    """Field errors for a submitted form: ``{field id: message}``. Nothing was changed."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+Outcome = Reply | Form

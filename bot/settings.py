@@ -1,0 +1,151 @@
+"""Configuration from the environment (and ``.env``), validated once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL
+
+from storage.db import DEFAULT_SQLITE_PATH, DatabaseUrlError, normalise_url
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting. The message is one line naming the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot reads from the environment."""
+
+    database_url: URL
+    port: int = 3000
+    log_level: str = "INFO"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack over Socket Mode (an app-level token is set) rather than HTTP."""
+        return self.slack_app_token is not None
+
+    @property
+    def embedded_database(self) -> bool:
+        """SQLite: migrated automatically at start-up."""
+        return self.database_url.get_backend_name() == "sqlite"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool = True) -> Settings:
+        """Read and validate settings; raises :class:`ConfigError`."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        database_url = _database_url(get("DATABASE_URL"))
+        port = _port(get("PORT"))
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"LOG_LEVEL={log_level!r} is not a log level: use one of {', '.join(LOG_LEVELS)}."
+            )
+        bot_token = get("SLACK_BOT_TOKEN")
+        secret = get("SLACK_SIGNING_SECRET")
+        app_token = get("SLACK_APP_TOKEN")
+        api_url = _api_url(get("SLACK_API_URL"))
+        if need_slack:
+            if bot_token is None:
+                raise ConfigError(
+                    "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+                    "Slack app's OAuth & Permissions page into .env (see .env.example)."
+                )
+            if not bot_token.startswith("xoxb-"):
+                raise ConfigError(
+                    "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions "
+                    "page of your Slack app)."
+                )
+            if app_token is not None and not app_token.startswith("xapp-"):
+                raise ConfigError(
+                    "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic "
+                    "Information → App-Level Tokens, scope connections:write), or unset for HTTP."
+                )
+            if app_token is None and secret is None:
+                raise ConfigError(
+                    "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack "
+                    "app's Basic Information page into .env, or set SLACK_APP_TOKEN for Socket Mode."
+                )
+        return cls(
+            database_url=database_url,
+            port=port,
+            log_level=log_level,
+            slack_bot_token=bot_token,
+            slack_signing_secret=secret,
+            slack_app_token=app_token,
+            slack_api_url=api_url,
+        )
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The raw ``DATABASE_URL``, or the default SQLite file."""
+    env = os.environ if env is None else env
+    return env.get("DATABASE_URL", "").strip() or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _database_url(raw: str | None) -> URL:
+    try:
+        return normalise_url(raw or f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    except DatabaseUrlError as exc:
+        raise ConfigError(
+            f"DATABASE_URL is not usable ({exc}): use postgresql://user:pass@host/db or "
+            "sqlite:///data/reconnect.sqlite3, or unset it for the default SQLite file."
+        ) from None
+
+
+def _port(raw: str | None) -> int:
+    if raw is None:
+        return 3000
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT={raw!r} is not a TCP port: use a number from 1 to 65535.")
+    return int(raw)
+
+
+def _api_url(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_SLACK_API_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL={raw!r} is not an http(s) URL: use e.g. https://slack.com/api/ "
+            "(or unset it)."
+        )
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def configure_logging(level: str) -> None:
+    """Structured logs (logfmt-style key=value) on stderr for our code and the libraries."""
+    import structlog
+
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(
+                key_order=["timestamp", "level", "event"], sort_keys=True
+            ),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=__import__("sys").stderr),
+        cache_logger_on_first_use=True,
+    )

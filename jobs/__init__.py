@@ -1,0 +1,1 @@
+"""Scheduled work (morning nudges). The scheduler arrives with the nudges issue."""

@@ -1,0 +1,123 @@
+"""Database URLs, async engines and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = Path("data") / "reconnect.sqlite3"
+
+
+class DatabaseUrlError(ValueError):
+    """The URL names no database we support."""
+
+
+def normalise_url(raw: str) -> URL:
+    """Turn what operators paste into an async SQLAlchemy URL.
+
+    Accepts Heroku-style ``postgres://``, plain ``postgresql://`` and ``sqlite:///path``; returns
+    ``postgresql+psycopg://`` or ``sqlite+aiosqlite://`` URLs.
+    """
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"cannot parse {raw!r}") from exc
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise DatabaseUrlError("use a SQLite file, e.g. sqlite:///data/reconnect.sqlite3")
+        return url.set(drivername="sqlite+aiosqlite")
+    raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def sync_url(url: URL) -> URL:
+    """The same database with a synchronous driver (Alembic runs synchronously)."""
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite")
+    return url
+
+
+def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking."""
+    if url.get_backend_name() == "sqlite":
+        ensure_sqlite_dir(url)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def ensure_sqlite_dir(url: URL) -> None:
+    """Create the folder of a SQLite file (``./data/`` by default)."""
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: a deferred transaction that later writes can fail with
+        # "database is locked" without waiting, while BEGIN IMMEDIATE waits for busy_timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(url: URL, revision: str = "head") -> None:
+    """Run Alembic migrations up to ``revision`` (blocking: call it in a thread from async code)."""
+    from alembic import command
+
+    ensure_sqlite_dir(url)
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: URL) -> str | None:
+    """The revision the database is at, or ``None`` for an empty database (blocking)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine as create_sync_engine
+
+    engine = create_sync_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest migration in this checkout."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
+def alembic_config(url: URL | None) -> Any:
+    """An Alembic ``Config`` pointing at our migrations and, if given, at ``url``."""
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "storage" / "migrations"))
+    if url is not None:
+        config.attributes["url"] = sync_url(url)
+    return config

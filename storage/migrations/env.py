@@ -1,0 +1,44 @@
+"""Alembic environment: migrations run synchronously on SQLite (sqlite3) and PostgreSQL (psycopg)."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from storage.db import normalise_url, sync_url
+from storage.models import Base
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("url"):
+    # Only when run from the alembic CLI: the bot configures its own logging.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _url():  # type: ignore[no-untyped-def]
+    url = config.attributes.get("url")
+    if url is not None:
+        return url
+    from bot.settings import database_url_from_env
+
+    return sync_url(normalise_url(database_url_from_env()))
+
+
+def run_migrations() -> None:
+    """Run migrations in a transaction on a fresh connection."""
+    url = _url()
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=url.get_backend_name() == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

@@ -1,0 +1,1 @@
+"""Fakes of the outside world that are real servers: the Slack Web API, signed requests."""

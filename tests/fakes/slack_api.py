@@ -1,0 +1,261 @@
+"""A fake Slack Web API: a real HTTP server on a free port, in its own thread and event loop.
+
+It answers the methods Reconnect calls, records every call, and can be told to answer with a
+429 (``Retry-After``), a 5xx or a Slack error. Point ``slack_sdk`` at :attr:`FakeSlack.api_url`.
+Response URLs handed out in payloads are served too (:meth:`FakeSlack.response_url`).
+
+    with FakeSlack() as slack:
+        ...  # the app under test calls slack.api_url
+        assert slack.calls_to("views.publish")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    """A planned failure for the next ``times`` calls of ``method``."""
+
+    method: str
+    status: int = 500
+    error: str | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+class FakeSlack:
+    """The fake server. Use as a context manager, or call :meth:`start` / :meth:`stop`."""
+
+    def __init__(self, *, latency: float = 0.0, users: dict[str, dict[str, Any]] | None = None):
+        self.latency = latency
+        self.users = users or {}
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Start serving on 127.0.0.1 and a free port; returns once it accepts connections."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("fake Slack did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and its thread."""
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL, for ``SLACK_API_URL``."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, key: str = "1") -> str:
+        """A response URL that records what is posted to it as method ``response_url``."""
+        return f"{self.base_url}/response/{key}"
+
+    # --- inspection and faults ----------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Calls to one method, oldest first."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def methods(self) -> list[str]:
+        """The method of every call, in order."""
+        with self._lock:
+            return [c.method for c in self.calls]
+
+    def reset(self) -> None:
+        """Forget recorded calls and planned faults."""
+        with self._lock:
+            self.calls.clear()
+            self.faults.clear()
+
+    def fail(self, method: str, **kwargs: Any) -> None:
+        """Plan a failure: ``fail("chat.postMessage", status=429, retry_after=1, times=2)``."""
+        with self._lock:
+            self.faults.append(Fault(method, **kwargs))
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until ``count`` calls to ``method`` arrived; raises ``TimeoutError``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls_to(method)
+            if len(calls) >= count:
+                return calls
+            time.sleep(0.01)
+        raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
+
+    async def async_wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        """:meth:`wait_for` without blocking the caller's event loop."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            calls = self.calls_to(method)
+            if len(calls) >= count:
+                return calls
+            await asyncio.sleep(0.01)
+        raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
+
+    # --- server ------------------------------------------------------------------------------
+
+    def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ready.set()
+        self._loop.run_forever()
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _read(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        body = await request.read()
+        if not body:
+            return params
+        if (request.content_type or "").endswith("json"):
+            data = json.loads(body)
+            if isinstance(data, dict):
+                params.update(data)
+        else:
+            params.update(parse_qsl(body.decode()))
+        return params
+
+    def _record(self, method: str, params: dict[str, Any], token: str | None) -> Fault | None:
+        with self._lock:
+            self.calls.append(Call(method, params, token))
+            for fault in self.faults:
+                if fault.method == method and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._read(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
+        fault = self._record(method, params, token)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if fault is not None:
+            if fault.error is not None:
+                return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            error = "ratelimited" if fault.status == 429 else "internal_error"
+            return web.json_response(
+                {"ok": False, "error": error}, status=fault.status, headers=headers
+            )
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "bot",
+                    "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT",
+                }  # fmt: skip
+            case "chat.postMessage" | "chat.update":
+                return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": ts}
+            case "views.open" | "views.publish" | "views.update" | "views.push":
+                view = params.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(view or {})}}
+            case "users.info":
+                user_id = str(params.get("user", ""))
+                user = self.users.get(user_id)
+                if user is None:
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "user": {"id": user_id, **user}}
+            case "conversations.open":
+                users = str(params.get("users", ""))
+                return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        params = await self._read(request)
+        params["_key"] = request.match_info["key"]
+        fault = self._record("response_url", params, None)
+        if fault is not None:
+            return web.Response(status=fault.status, text="error")
+        return web.Response(text="ok")
+
+
+def iter_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:
+    """Every text string inside Block Kit blocks (for assertions)."""
+    for block in blocks:
+        yield from _texts(block)
+
+
+def _texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)

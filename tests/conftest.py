@@ -21,7 +21,9 @@ from tests.support import Clock, SlackClient, empty_tables, postgres_schema
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[URL]:
     """A migrated database of each kind, shared by the session (emptied before every test)."""
     if request.param == "sqlite":
         url = db.normalise_url(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}")

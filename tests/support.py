@@ -82,9 +82,7 @@ async def empty_tables(engine: AsyncEngine) -> None:
     """Delete every row, so each test starts from an empty, migrated database."""
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            await connection.execute(
-                text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-            )
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
             for table in TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))

@@ -1,0 +1,340 @@
+"""The core service end to end on the real store (SQLite and PostgreSQL), no platform involved."""
+
+import json
+from datetime import UTC, date, datetime
+
+from bot.core import forms
+from bot.core.actions import Act
+from bot.core.model import UserRef
+from bot.core.replies import (
+    Actions,
+    Button,
+    Context,
+    Form,
+    FormErrors,
+    FormKind,
+    Header,
+    Outcome,
+    Reply,
+    Section,
+    plain,
+)
+from bot.core.service import GONE, Caller, Reconnect
+from storage.repository import SqlStore
+from tests.support import Clock
+
+ADA = Caller(UserRef("slack", "T1", "U1"))
+BOB = Caller(UserRef("slack", "T1", "U2"))
+TODAY = date(2026, 11, 25)
+
+
+def text(outcome: Outcome | FormErrors) -> str:
+    """All visible text of a reply, buttons included."""
+    assert isinstance(outcome, Reply), outcome
+    out: list[str] = []
+    for block in outcome.blocks:
+        match block:
+            case Header(text=t):
+                out.append(t)
+            case Section(parts=parts, button=button):
+                out.append(plain(parts))
+                if button:
+                    out.append(button.label)
+            case Context(parts=parts):
+                out.append(plain(parts))
+            case Actions(buttons=buttons):
+                out.extend(b.label for b in buttons)
+    return "\n".join(out)
+
+
+def buttons(outcome: Outcome) -> list[Button]:
+    assert isinstance(outcome, Reply)
+    found: list[Button] = []
+    for block in outcome.blocks:
+        if isinstance(block, Actions):
+            found.extend(block.buttons)
+        elif isinstance(block, Section) and block.button:
+            found.append(block.button)
+    return found
+
+
+async def contact_named(store: SqlStore, caller: Caller, name: str):
+    async with store.book(caller.user) as book:
+        for cid, n in await book.names():
+            if n == name:
+                return await book.get(cid)
+    return None
+
+
+async def count(store: SqlStore, caller: Caller = ADA) -> int:
+    async with store.book(caller.user) as book:
+        return await book.count()
+
+
+async def test_add_then_due(service: Reconnect, store: SqlStore) -> None:
+    reply = await service.command(
+        ADA, "add Dana Whitfield every 2 months -- former CFO, loves sailing"
+    )
+    assert "Added Dana Whitfield" in text(reply)
+    assert "every 2 months" in text(reply)
+    due = text(await service.command(ADA, "due"))
+    assert "1 person is due" in due
+    assert "former CFO, loves sailing" in due
+    assert "No conversation logged yet" in due
+
+
+async def test_adding_an_existing_contact_says_so_and_does_not_duplicate(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    reply = await service.command(ADA, "add dana WHITFIELD every 3 weeks")
+    assert "You already have Dana Whitfield" in text(reply)
+    assert await count(store) == 1
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.cadence.describe() == "6 weeks"  # unchanged
+
+
+async def test_too_long_input_changes_nothing(service: Reconnect, store: SqlStore) -> None:
+    assert "too long" in text(await service.command(ADA, "add " + "N" * 81))
+    assert "more than I can take" in text(await service.command(ADA, "add Dana -- " + "x" * 4000))
+    assert "the most I keep" in text(await service.command(ADA, "add Dana -- " + "x" * 1600))
+    assert await count(store) == 0
+
+
+async def test_unknown_command_suggests_and_changes_nothing(
+    service: Reconnect, store: SqlStore
+) -> None:
+    reply = text(await service.command(ADA, "ad Dana"))
+    assert "Did you mean `/reconnect add`?" in reply
+    assert await count(store) == 0
+
+
+async def test_log_by_first_name_restarts_the_cadence(
+    service: Reconnect, store: SqlStore, clock: Clock
+) -> None:
+    await service.command(ADA, "add Dana Whitfield every 2 months")
+    reply = await service.command(ADA, "log dana -- coffee; she's hiring in Q3")
+    assert "Logged your conversation with Dana Whitfield" in text(reply)
+    assert "25 Jan 2027" in text(reply)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert (dana.last_contacted_on, dana.next_due_on) == (TODAY, date(2027, 1, 25))
+    assert dana.last_note == "coffee; she's hiring in Q3"
+    assert "Nobody is due" in text(await service.command(ADA, "due"))
+
+
+async def test_several_matches_offer_buttons_that_finish_the_command(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    await service.command(ADA, "add Dana Scully")
+    reply = await service.command(ADA, "log dana -- lunch")
+    assert "Which one did you mean?" in text(reply)
+    choices = {b.label: b for b in buttons(reply)}
+    assert set(choices) == {"Dana Whitfield", "Dana Scully"}
+    await service.action(ADA, choices["Dana Scully"].action, choices["Dana Scully"].value)
+    scully = await contact_named(store, ADA, "Dana Scully")
+    whitfield = await contact_named(store, ADA, "Dana Whitfield")
+    assert scully.last_note == "lunch"
+    assert whitfield.last_contacted_on is None
+
+
+async def test_buttons_naming_another_users_contact_are_refused(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(BOB, "add Secret Person -- bob's private notes")
+    secret = await contact_named(store, BOB, "Secret Person")
+    sid = str(secret.id)
+    for action, value in [
+        (Act.LOG_FORM, sid),
+        (Act.EDIT_FORM, sid),
+        (Act.SNOOZE, sid),
+        (Act.REMOVE_ASK, sid),
+        (Act.REMOVE_CONFIRM, sid),
+        (Act.PICK, json.dumps({"op": "log", "id": secret.id, "note": "x"})),
+        (Act.PICK, json.dumps({"op": "remove", "id": secret.id})),
+    ]:
+        outcome = await service.action(ADA, action, value)
+        assert text(outcome) == GONE, action
+        assert "Secret" not in text(outcome)
+    after = await contact_named(store, BOB, "Secret Person")
+    assert after == secret
+    async with store.book(BOB.user) as book:
+        assert await book.count_conversations() == 0
+
+
+async def test_malformed_button_values_are_refused(service: Reconnect) -> None:
+    await service.command(ADA, "add Dana")
+    for action, value in [
+        (Act.SNOOZE, "abc"),
+        (Act.SNOOZE, "-1"),
+        (Act.SNOOZE, "9" * 40),
+        (Act.EDIT_FORM, ""),
+        (Act.PICK, "not json"),
+        (Act.PICK, json.dumps({"op": "log", "id": "1"})),
+        (Act.PICK, json.dumps([1, 2])),
+        ("no.such.action", "1"),
+    ]:
+        outcome = await service.action(ADA, action, value)
+        assert isinstance(outcome, Reply), (action, value)
+
+
+async def test_remove_asks_first_and_a_double_click_removes_once(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    ask = await service.command(ADA, "remove dana")
+    assert "Remove Dana Whitfield" in text(ask)
+    assert await count(store) == 1
+    confirm = next(b for b in buttons(ask) if b.action == Act.REMOVE_CONFIRM)
+    first = await service.action(ADA, confirm.action, confirm.value)
+    second = await service.action(ADA, confirm.action, confirm.value)
+    assert "Removed Dana Whitfield" in text(first)
+    assert text(second) == GONE
+    assert await count(store) == 0
+
+
+async def test_keep_cancels_removal(service: Reconnect, store: SqlStore) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    keep = next(b for b in buttons(await service.command(ADA, "remove Dana")) if b.label == "Keep")
+    assert "Kept Dana Whitfield" in text(await service.action(ADA, keep.action, keep.value))
+    assert await count(store) == 1
+
+
+async def test_snooze_pushes_the_due_date(service: Reconnect, store: SqlStore) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    reply = await service.command(ADA, "snooze dana 2 weeks")
+    assert "Snoozed Dana Whitfield for 2 weeks" in text(reply)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.next_due_on == date(2026, 12, 9)
+    await service.action(ADA, Act.SNOOZE, str(dana.id))  # a week more, from the snoozed date
+    assert (await contact_named(store, ADA, "Dana Whitfield")).next_due_on == date(2026, 12, 16)
+
+
+async def test_add_form_and_field_errors(service: Reconnect, store: SqlStore) -> None:
+    form = await service.command(ADA, "add")
+    assert isinstance(form, Form) and form.kind == FormKind.ADD_CONTACT
+    missing = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "   "})
+    assert isinstance(missing, FormErrors) and forms.NAME in missing.errors
+    bad = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "banana"}
+    )
+    assert isinstance(bad, FormErrors) and forms.CADENCE in bad.errors
+    assert await count(store) == 0
+    ok = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "",
+        {forms.NAME: "Dana Whitfield", forms.ROLE: "CFO", forms.NOTES: "sails", forms.CADENCE: "2 months"},
+    )  # fmt: skip
+    assert "Added Dana Whitfield" in text(ok)
+    dup = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "dana whitfield"})
+    assert isinstance(dup, FormErrors) and "already have" in dup.errors[forms.NAME]
+    assert await count(store) == 1
+
+
+async def test_edit_form_is_prefilled_and_saves(service: Reconnect, store: SqlStore) -> None:
+    await service.command(ADA, "add Dana Whitfield -- sails")
+    form = await service.command(ADA, "edit dana")
+    assert isinstance(form, Form) and form.kind == FormKind.EDIT_CONTACT
+    initial = {f.id: getattr(f, "initial", None) for f in form.fields}
+    assert initial[forms.NAME] == "Dana Whitfield" and initial[forms.NOTES] == "sails"
+    values = {
+        forms.NAME: "Dana W. Whitfield",
+        forms.NOTES: "sails; new boat",
+        forms.CADENCE: "1 months",
+    }
+    reply = await service.submit(ADA, form.kind, form.context, values)
+    assert "Saved Dana W. Whitfield" in text(reply)
+    dana = await contact_named(store, ADA, "Dana W. Whitfield")
+    assert dana.notes == "sails; new boat" and dana.cadence.describe() == "month"
+
+
+async def test_edit_submission_for_another_users_contact_is_refused(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(BOB, "add Secret Person")
+    secret = await contact_named(store, BOB, "Secret Person")
+    result = await service.submit(
+        ADA, FormKind.EDIT_CONTACT, str(secret.id), {forms.NAME: "Hijacked"}
+    )
+    assert isinstance(result, FormErrors)
+    assert await contact_named(store, BOB, "Secret Person") == secret
+
+
+async def test_log_form(service: Reconnect, store: SqlStore) -> None:
+    assert "haven't added anyone" in text(await service.command(ADA, "log"))
+    await service.command(ADA, "add Dana Whitfield")
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    form = await service.action(ADA, Act.LOG_FORM, str(dana.id))
+    assert isinstance(form, Form)
+    picker = next(f for f in form.fields if f.id == forms.CONTACT)
+    assert picker.initial == str(dana.id)
+    future = await service.submit(
+        ADA, form.kind, "", {forms.CONTACT: str(dana.id), forms.DATE: "2026-12-01"}
+    )
+    assert isinstance(future, FormErrors) and forms.DATE in future.errors
+    nobody = await service.submit(ADA, form.kind, "", {forms.CONTACT: None})
+    assert isinstance(nobody, FormErrors) and forms.CONTACT in nobody.errors
+    reply = await service.submit(
+        ADA, form.kind, "",
+        {forms.CONTACT: str(dana.id), forms.DATE: "2026-11-20", forms.NOTE: "call",
+         forms.LEARNED: "daughter at Michigan"},
+    )  # fmt: skip
+    assert "Logged your conversation with Dana Whitfield (20 Nov)" in text(reply)
+    assert (await contact_named(store, ADA, "Dana Whitfield")).last_contacted_on == date(
+        2026, 11, 20
+    )
+    async with store.book(ADA.user) as book:
+        assert await book.count_conversations() == 1
+
+
+async def test_logging_an_older_conversation_keeps_the_newer_date(
+    service: Reconnect, store: SqlStore
+) -> None:
+    await service.command(ADA, "add Dana")
+    await service.command(ADA, "log Dana -- today")
+    dana = await contact_named(store, ADA, "Dana")
+    await service.submit(
+        ADA, FormKind.LOG_CONVERSATION, "", {forms.CONTACT: str(dana.id), forms.DATE: "2026-10-01"}
+    )
+    after = await contact_named(store, ADA, "Dana")
+    assert after.last_contacted_on == TODAY and after.last_note == "today"
+
+
+async def test_list_pages(service: Reconnect) -> None:
+    for i in range(23):
+        await service.command(ADA, f"add Person {i:02d}")
+    first = await service.command(ADA, "list")
+    assert "Your contacts (23)" in text(first) and "Page 1 of 3" in text(first)
+    nxt = next(b for b in buttons(first) if b.action == Act.LIST_PAGE)
+    third = await service.action(ADA, nxt.action, "3")
+    assert "Person 22" in text(third) and "Person 00" not in text(third)
+    assert "There is no page 9" in text(await service.command(ADA, "list 9"))
+
+
+async def test_home_counts_and_due(service: Reconnect) -> None:
+    empty = text(await service.home(ADA))
+    assert "0 people in your network" in empty and "haven't added anyone" in empty
+    for name in ["Ann", "Ben", "Cat", "Dov", "Eve", "Fay", "Gus"]:
+        await service.command(ADA, f"add {name}")
+    await service.command(ADA, "log Ann")
+    home = text(await service.home(ADA))
+    assert "7 people in your network" in home and "6 due now" in home
+    assert "1 conversation logged" in home and "…and 1 more" in home
+
+
+async def test_today_is_the_users_local_date(store: SqlStore) -> None:
+    """Kiritimati is UTC+14: at 14:00 UTC on the 25th it is already the 26th there."""
+    clock = Clock(datetime(2026, 11, 25, 14, 0, tzinfo=UTC))
+    service = Reconnect(store, clock=clock)
+    await store.set_timezone(ADA.user, "Pacific/Kiritimati")
+    await service.command(ADA, "add Dana")
+    await service.command(ADA, "log Dana")
+    assert (await contact_named(store, ADA, "Dana")).last_contacted_on == date(2026, 11, 26)
+    await service.command(BOB, "add Dana")
+    await service.command(BOB, "log Dana")
+    assert (await contact_named(store, BOB, "Dana")).last_contacted_on == date(2026, 11, 25)
+
+
+async def test_help_lists_every_command(service: Reconnect) -> None:
+    reply = text(await service.command(ADA, "help"))
+    for word in ("add", "log", "due", "list", "snooze", "edit", "remove", "help"):
+        assert f"/reconnect {word}" in reply

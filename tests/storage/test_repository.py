@@ -1,0 +1,135 @@
+"""The SQL store on SQLite and PostgreSQL: scoping, uniqueness, ordering, atomicity."""
+
+from datetime import date
+
+import pytest
+
+from bot.core.cadence import Span, Unit
+from bot.core.model import ContactDraft, Conversation, DuplicateContactError, UserRef
+from storage.repository import SqlStore
+
+ADA = UserRef("slack", "T1", "U1")
+BOB = UserRef("slack", "T1", "U2")
+ADA_ELSEWHERE = UserRef("slack", "T2", "U1")
+TODAY = date(2026, 11, 25)
+
+
+async def add(store: SqlStore, user: UserRef, name: str, due: date = TODAY, **kw: object) -> int:
+    async with store.book(user) as book:
+        contact = await book.add(ContactDraft(name=name, **kw), due_on=due, today=TODAY)  # type: ignore[arg-type]
+        return contact.id
+
+
+async def test_contacts_are_scoped_to_their_owner(store: SqlStore) -> None:
+    dana = await add(store, ADA, "Dana Whitfield")
+    await add(store, BOB, "Dana Whitfield")  # same name, another owner: fine
+    await add(store, ADA_ELSEWHERE, "Marcus Chen")  # same user id, another workspace
+    async with store.book(BOB) as book:
+        assert await book.get(dana) is None
+        assert await book.delete(dana) is False
+        assert [n for _, n in await book.names()] == ["Dana Whitfield"]
+        with pytest.raises(LookupError):
+            await book.log(Conversation(dana, TODAY))
+    async with store.book(ADA) as book:
+        assert [n for _, n in await book.names()] == ["Dana Whitfield"]
+        assert (await book.get(dana)) is not None
+    async with store.book(ADA_ELSEWHERE) as book:
+        assert await book.count() == 1
+
+
+async def test_duplicate_names_are_refused_ignoring_case_and_accents(store: SqlStore) -> None:
+    await add(store, ADA, "Zoë Ó Briain")
+    with pytest.raises(DuplicateContactError) as raised:
+        await add(store, ADA, "zoe o briain")
+    assert raised.value.existing.name == "Zoë Ó Briain"
+    async with store.book(ADA) as book:
+        assert await book.count() == 1
+
+
+async def test_renaming_onto_another_contact_is_refused_and_changes_nothing(
+    store: SqlStore,
+) -> None:
+    await add(store, ADA, "Dana Whitfield")
+    marcus = await add(store, ADA, "Marcus Chen")
+    async with store.book(ADA) as book:
+        contact = await book.get(marcus)
+        assert contact is not None
+        contact.name = "DANA WHITFIELD"
+        with pytest.raises(DuplicateContactError):
+            await book.save(contact)
+    async with store.book(ADA) as book:
+        assert sorted(n for _, n in await book.names()) == ["Dana Whitfield", "Marcus Chen"]
+
+
+async def test_due_is_most_overdue_first_and_excludes_future(store: SqlStore) -> None:
+    await add(store, ADA, "Later", due=date(2026, 12, 1))
+    await add(store, ADA, "Recent", due=date(2026, 11, 24))
+    await add(store, ADA, "Ancient", due=date(2025, 1, 1))
+    await add(store, BOB, "Bob's", due=date(2020, 1, 1))
+    async with store.book(ADA) as book:
+        assert [c.name for c in await book.due(TODAY, limit=10)] == ["Ancient", "Recent"]
+        assert await book.count_due(TODAY) == 2
+        assert [c.name for c in await book.upcoming(limit=10)] == ["Ancient", "Recent", "Later"]
+
+
+async def test_paging_in_name_order(store: SqlStore) -> None:
+    for name in ["Cy", "ada", "Bea", "Émile", "Dov"]:
+        await add(store, ADA, name)
+    async with store.book(ADA) as book:
+        first = [c.name for c in await book.page(offset=0, limit=2)]
+        rest = [c.name for c in await book.page(offset=2, limit=10)]
+    assert first + rest == ["ada", "Bea", "Cy", "Dov", "Émile"]
+
+
+async def test_delete_removes_conversations(store: SqlStore) -> None:
+    dana = await add(store, ADA, "Dana")
+    async with store.book(ADA) as book:
+        await book.log(Conversation(dana, TODAY, "coffee"))
+        assert await book.count_conversations() == 1
+    async with store.book(ADA) as book:
+        assert await book.delete(dana) is True
+    async with store.book(ADA) as book:
+        assert await book.count_conversations() == 0
+        assert await book.count() == 0
+
+
+async def test_an_error_rolls_the_whole_transaction_back(store: SqlStore) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with store.book(ADA) as book:
+            await book.add(ContactDraft(name="Half"), due_on=TODAY, today=TODAY)
+            raise Boom
+    async with store.book(ADA) as book:
+        assert await book.count() == 0
+
+
+async def test_fields_round_trip_including_unicode(store: SqlStore) -> None:
+    draft = ContactDraft(
+        name="李小龍 🚀",
+        cadence=Span(2, Unit.MONTHS),
+        company_role="CFO — Brightline & Co <EU>",
+        how_known="boss 2016–2020",
+        notes="loves sailing\nnew boat 🛥️",
+    )
+    async with store.book(ADA) as book:
+        cid = (await book.add(draft, due_on=TODAY, today=TODAY)).id
+    async with store.book(ADA) as book:
+        contact = await book.get(cid)
+    assert contact is not None
+    assert (contact.name, contact.cadence, contact.company_role, contact.how_known, contact.notes) == (
+        draft.name, draft.cadence, draft.company_role, draft.how_known, draft.notes,
+    )  # fmt: skip
+
+
+async def test_user_rows_are_created_once_and_keep_their_timezone(store: SqlStore) -> None:
+    await store.set_timezone(ADA, "Asia/Kolkata")
+    async with store.book(ADA) as book:
+        assert book.timezone == "Asia/Kolkata"
+    async with store.book(BOB) as book:
+        assert book.timezone == "UTC"
+
+
+async def test_ping(store: SqlStore) -> None:
+    assert await store.ping() is True

@@ -50,7 +50,7 @@ def build_app(
         settings=settings,
         engine=engine,
         service=service,
-        web=build_web_app(service, http_slack),
+        web=build_web_app(service, http_slack, settings.slack_signing_secret or ""),
         slack=slack,
     )
 

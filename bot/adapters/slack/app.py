@@ -54,10 +54,8 @@ def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
     app = AsyncApp(
         client=build_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
+        # Socket Mode traffic is authenticated by the app-level token, not signed.
         request_verification_enabled=not settings.socket_mode,
-        # auth.test runs lazily on the first request instead of at import time.
-        token_verification_enabled=False,
-        logger=None,
     )
     register(app, service)
     return app

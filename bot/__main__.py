@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import ConfigError, Settings, configure_logging
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         "mode", nargs="?", default="serve", choices=("serve", "console"), help="what to run"
     )
     args = parser.parse_args(argv)
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))
     try:
         settings = Settings.from_env(need_slack=args.mode == "serve")
         if args.mode == "console":

@@ -135,6 +135,8 @@ def configure_logging(level: str) -> None:
     import structlog
 
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    # Alembic narrates every plugin and migration step at INFO; keep start-up quiet.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m storage")
     parser.add_argument("action", choices=("upgrade", "current"))
     args = parser.parse_args(argv)
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))
     from bot.settings import ConfigError, Settings
     from storage import db
 

@@ -24,10 +24,10 @@ async def test_healthz_503_when_database_is_down() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{runner.addresses[0][1]}/healthz") as response:
-                assert response.status == 503
-                assert (await response.json())["database"] == "unreachable"
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 503
+            assert (await response.json())["database"] == "unreachable"
     finally:
         await runner.cleanup()
         await app.close()

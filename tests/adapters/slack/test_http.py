@@ -28,7 +28,7 @@ async def contact_id(engine: AsyncEngine, user: UserRef, name: str) -> int:
 
 def button(response_blocks: list[dict], label: str) -> dict:
     for block in response_blocks:
-        for element in block.get("elements", []) + [block.get("accessory") or {}]:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
             if element.get("type") == "button" and element["text"]["text"] == label:
                 return element
     raise AssertionError(f"no button {label!r}")

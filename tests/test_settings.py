@@ -1,0 +1,92 @@
+"""Configuration: every bad setting stops start-up with one clear line and exit code 2."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env(GOOD)
+    assert settings.port == 3000
+    assert settings.database_url.drivername == "sqlite+aiosqlite"
+    assert settings.database_url.database == "data/reconnect.sqlite3"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert not settings.socket_mode
+
+
+def test_heroku_database_url_and_api_url_without_slash() -> None:
+    settings = Settings.from_env(
+        {**GOOD, "DATABASE_URL": "postgres://u:p@db:5432/app", "SLACK_API_URL": "http://x/api"}
+    )
+    assert settings.database_url.drivername == "postgresql+psycopg"
+    assert settings.slack_api_url == "http://x/api/"
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.socket_mode
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({**GOOD, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        ({**GOOD, "PORT": "eighty"}, "PORT"),
+        ({**GOOD, "PORT": "70000"}, "PORT"),
+        ({**GOOD, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({**GOOD, "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({**GOOD, "DATABASE_URL": "::::"}, "DATABASE_URL"),
+        ({**GOOD, "SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert str(raised.value).startswith(variable)
+    assert "\n" not in str(raised.value)
+
+
+def test_console_needs_no_slack_settings() -> None:
+    assert Settings.from_env({}, need_slack=False).slack_bot_token is None
+
+
+def run_bot(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, env={**clean, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_bot({}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("reconnect: SLACK_BOT_TOKEN is not set")
+
+
+def test_unreachable_postgres_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_bot(
+        {**GOOD, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("reconnect: DATABASE_URL: cannot connect")
+    assert "Traceback" not in result.stderr
+
+
+def test_dotenv_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nPORT=banana\n")
+    result = run_bot({}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("reconnect: PORT='banana'")

@@ -77,9 +77,7 @@ def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_unreachable_postgres_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = run_bot(
-        {**GOOD, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, cwd=tmp_path
-    )
+    result = run_bot({**GOOD, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("reconnect: DATABASE_URL: cannot connect")
     assert "Traceback" not in result.stderr

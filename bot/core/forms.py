@@ -81,8 +81,9 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
 def log_form(contacts: Sequence[Contact], today: date, selected: Contact | None = None) -> Form:
     """The "Log conversation" form: contact picker, date, note and what you learned."""
     options = list(contacts)
-    if selected is not None and all(c.id != selected.id for c in options):
-        options.insert(0, selected)
+    if selected is not None:
+        # The chosen contact goes first, so the picker's cap (100) can never drop it.
+        options = [selected, *(c for c in options if c.id != selected.id)]
     fields = (
         SelectField(
             CONTACT,

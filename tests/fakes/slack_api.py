@@ -61,6 +61,10 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        # Socket Mode: the open WebSocket and what the app sent back over it.
+        self._socket: web.WebSocketResponse | None = None
+        self.socket_connected = threading.Event()
+        self.socket_received: list[dict[str, Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -152,6 +156,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -162,6 +167,8 @@ class FakeSlack:
         self._loop.close()
 
     async def _shutdown(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -229,10 +236,42 @@ class FakeSlack:
                 if user is None:
                     return {"ok": False, "error": "user_not_found"}
                 return {"ok": True, "user": {"id": user_id, **user}}
+            case "apps.connections.open":
+                return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
             case "conversations.open":
                 users = str(params.get("users", ""))
                 return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
         return {"ok": False, "error": "unknown_method"}
+
+    def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to the connected app (from any thread)."""
+        if self._loop is None or self._socket is None:
+            raise RuntimeError("no Socket Mode connection")
+        socket = self._socket
+        asyncio.run_coroutine_threadsafe(socket.send_json(envelope), self._loop).result(5)
+
+    def socket_reply(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the app's acknowledgement of an envelope."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for message in self.socket_received:
+                    if message.get("envelope_id") == envelope_id:
+                        return message
+            time.sleep(0.02)
+        raise TimeoutError(f"no acknowledgement for envelope {envelope_id}")
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.socket_connected.set()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                with self._lock:
+                    self.socket_received.append(json.loads(message.data))
+        return socket
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._read(request)

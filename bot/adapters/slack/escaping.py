@@ -6,7 +6,8 @@ import re
 from collections.abc import Awaitable, Callable
 
 # <@U123|dana>, <#C123|general>, <!here>, <!subteam^S1|@team>, <mailto:a@b.c|a@b.c>, <https://x|y>
-_ANGLE = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+# Only these are Slack's tokens; anything else in angle brackets is left as typed.
+_ANGLE = re.compile(r"<([@#!][^<>|\s]*|[a-zA-Z][a-zA-Z0-9+.-]*:[^<>|\s]*)(?:\|([^<>]*))?>")
 
 UserNamer = Callable[[str], Awaitable[str | None]]
 

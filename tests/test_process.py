@@ -1,0 +1,97 @@
+"""`python -m bot` as a real process: HTTP mode and Socket Mode, against the fake Slack."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from tests.fakes import slack_requests as sr
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def bot_process(tmp_path: Path, fake: FakeSlack, **extra: str) -> Iterator[int]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env.update(
+        PYTHONPATH=str(ROOT), PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=sr.SIGNING_SECRET, SLACK_API_URL=fake.api_url, **extra,
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"bot exited: {process.stdout.read() if process.stdout else ''}")
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(15)
+    assert process.returncode == 0, "the bot should stop cleanly on SIGTERM"
+
+
+def test_http_mode_serves_slack_and_creates_the_default_sqlite(tmp_path: Path) -> None:
+    import urllib.request
+
+    with FakeSlack() as fake, bot_process(tmp_path, fake) as port:
+        body = sr.slash_command("add Dana Whitfield -- former CFO")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+            headers=sr.signed_headers(body, content_type="application/x-www-form-urlencoded"),
+        )  # fmt: skip
+        with urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            assert "Added *Dana Whitfield*" in response.read().decode()
+    assert (tmp_path / "data" / "reconnect.sqlite3").exists()
+
+
+def test_socket_mode_acks_over_the_websocket(tmp_path: Path) -> None:
+    with FakeSlack() as fake, bot_process(tmp_path, fake, SLACK_APP_TOKEN="xapp-test") as port:
+        assert fake.socket_connected.wait(15), "the bot never opened a Socket Mode connection"
+        envelope_id = str(uuid.uuid4())
+        payload = dict(
+            item.split("=", 1) for item in sr.slash_command("add Marcus Chen").split("&")
+        )
+        from urllib.parse import unquote_plus
+
+        fake.socket_send(
+            {
+                "envelope_id": envelope_id,
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {k: unquote_plus(v) for k, v in payload.items()},
+            }
+        )
+        reply = fake.socket_reply(envelope_id)
+        assert "Added *Marcus Chen*" in str(reply.get("payload"))
+        opened = fake.calls_to("apps.connections.open")
+        assert opened and opened[0].token == "xapp-test"
+        # Over Socket Mode the HTTP endpoint is not served, but the health check is.
+        with pytest.raises(OSError) as raised:
+            urlopen(f"http://127.0.0.1:{port}/slack/events", data=b"x", timeout=5)
+        assert "404" in str(raised.value)

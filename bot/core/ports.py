@@ -77,3 +77,7 @@ class Store(Protocol):
     async def ping(self) -> bool:
         """``True`` when the database answers a trivial query."""
         ...
+
+    async def set_timezone(self, user: UserRef, timezone: str) -> None:
+        """Record the user's IANA time zone (from their platform profile)."""
+        ...

@@ -131,6 +131,13 @@ class Reconnect:
                 notice=notice,
             )
 
+    async def set_timezone(self, caller: Caller, timezone: str) -> bool:
+        """Remember the caller's IANA time zone; ``False`` (and no change) for an unknown zone."""
+        if dates.zone(timezone).key != timezone:
+            return False
+        await self.store.set_timezone(caller.user, timezone)
+        return True
+
     async def healthy(self) -> bool:
         """Whether the database answers."""
         return await self.store.ping()

@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, Reply
 from bot.core.service import Caller, Reconnect
@@ -63,10 +64,11 @@ def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
 
 def register(app: AsyncApp, service: Reconnect) -> None:
     """Register the command, action, view and event listeners."""
-    app.command(COMMAND)(_on_command(service))
+    timezones = TimezoneRefresher(service)
+    app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service))
-    app.event("app_home_opened")(_on_home_opened(service))
+    app.event("app_home_opened")(_on_home_opened(service, timezones))
 
 
 def caller_from(body: dict[str, Any]) -> Caller:
@@ -84,7 +86,7 @@ def caller_from(body: dict[str, Any]) -> Caller:
     return Caller(UserRef("slack", str(team_id), str(user_id)), command=COMMAND + " ")
 
 
-def _on_command(service: Reconnect) -> Any:
+def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
     async def on_command(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
@@ -123,6 +125,7 @@ def _on_command(service: Reconnect) -> Any:
         else:
             await ack(response_type="ephemeral", **render.message(outcome))
         log.info("slack.command", user=caller.user.user_id, team=caller.user.workspace_id)
+        timezones.touch(client, caller)
 
     return on_command
 
@@ -180,13 +183,15 @@ def _on_submit(service: Reconnect) -> Any:
     return on_submit
 
 
-def _on_home_opened(service: Reconnect) -> Any:
+def _on_home_opened(service: Reconnect, timezones: TimezoneRefresher) -> Any:
     async def on_home_opened(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         if event.get("tab") != "home":
             return
-        await _publish_home(service, client, caller_from(body))
+        caller = caller_from(body)
+        timezones.touch(client, caller)
+        await _publish_home(service, client, caller)
 
     return on_home_opened
 

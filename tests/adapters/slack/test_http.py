@@ -1,5 +1,6 @@
 """The Slack adapter over real HTTP: signed requests in, Block Kit out, calls at the fake Slack."""
 
+import asyncio
 import json
 import time
 
@@ -159,7 +160,8 @@ async def test_mentions_become_names(
     await slack.command("add <@UDANA>")
     await slack.command("add <@U999|marcus.chen>")
     assert await names(engine) == ["Dana Whitfield", "marcus.chen"]
-    assert [c.params["user"] for c in fake_slack.calls_to("users.info")] == ["UDANA"]
+    looked_up = [c.params["user"] for c in fake_slack.calls_to("users.info")]
+    assert looked_up.count("UDANA") == 1 and "U999" not in looked_up
 
 
 async def test_emoji_and_non_latin_names(slack: SlackClient, engine: AsyncEngine) -> None:
@@ -269,3 +271,29 @@ async def test_malformed_payloads_never_500(slack: SlackClient, engine: AsyncEng
     unknown_form = await slack.submit("rc_form:nonsense", {"name": "X"})
     assert unknown_form.status == 200
     assert await names(engine) == []
+
+
+async def test_time_zone_comes_from_slack_once(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    await slack.command("due")
+    await slack.command("due")
+    await fake_slack.async_wait_for("users.info")
+    for _ in range(100):
+        async with SqlStore(engine).book(ADA) as book:
+            if book.timezone == "Europe/London":
+                break
+        await asyncio.sleep(0.02)
+    assert book.timezone == "Europe/London"
+    assert [c.params["user"] for c in fake_slack.calls_to("users.info")] == ["U1"]
+
+
+async def test_unknown_time_zone_from_slack_is_ignored(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    fake_slack.users["U3"] = {"tz": "Mars/Olympus_Mons"}
+    await slack.command("due", user="U3")
+    await fake_slack.async_wait_for("users.info")
+    await slack.command("due", user="U3")
+    async with SqlStore(engine).book(UserRef("slack", "T1", "U3")) as book:
+        assert book.timezone == "UTC"

@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.model import UserRef
@@ -297,3 +298,23 @@ async def test_unknown_time_zone_from_slack_is_ignored(
     await slack.command("due", user="U3")
     async with SqlStore(engine).book(UserRef("slack", "T1", "U3")) as book:
         assert book.timezone == "UTC"
+
+
+async def test_a_slow_database_still_gets_an_ack_in_time_and_the_answer_later(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    """Another transaction holds the lock the command needs for longer than Slack waits."""
+    async with engine.connect() as blocker:
+        if engine.dialect.name == "postgresql":
+            await blocker.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+        else:
+            await blocker.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: holds the write lock
+        started = time.monotonic()
+        response = await slack.command("add Patient Person")
+        elapsed = time.monotonic() - started
+        assert response.status == 200 and "One moment" in response.texts()
+        assert elapsed < 3.0
+        await blocker.rollback()
+    posted = (await fake_slack.async_wait_for("response_url", within=10))[0]
+    assert "Patient Person" in " ".join(iter_texts(posted.params["blocks"]))
+    assert await names(engine) == ["Patient Person"]

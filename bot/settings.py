@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL
 
+from bot.core.text import parse_count
 from storage.db import DEFAULT_SQLITE_PATH, DatabaseUrlError, normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -113,7 +114,7 @@ def _database_url(raw: str | None) -> URL:
 def _port(raw: str | None) -> int:
     if raw is None:
         return 3000
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
+    if parse_count(raw, below=65536) is None:
         raise ConfigError(f"PORT={raw!r} is not a TCP port: use a number from 1 to 65535.")
     return int(raw)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
 from bot.core.model import COMMAND_MAX
-from bot.core.text import clean, one_line
+from bot.core.text import clean, one_line, parse_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +213,9 @@ def _parse_list(rest: str) -> ListAll:
     if not rest:
         return ListAll()
     token = rest.split()[0].lower().removeprefix("page")
-    if token.isdigit() and 0 < int(token) < 100_000:
-        return ListAll(page=int(token))
+    page = parse_count(token, below=100_000)
+    if page is not None:
+        return ListAll(page=page)
     raise CommandError("`list` takes an optional page number, like `list 2`.")
 
 

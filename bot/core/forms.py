@@ -9,7 +9,7 @@ from datetime import date
 from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_span
 from bot.core.model import NAME_MAX, NOTES_MAX, SHORT_FIELD_MAX, Contact, ContactDraft
 from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
-from bot.core.text import clean, one_line
+from bot.core.text import clean, one_line, parse_count
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
@@ -162,7 +162,8 @@ def read_log(values: Values, today: date) -> LogEntry:
     """Validate a log submission (the contact id is checked against the owner later)."""
     errors: dict[str, str] = {}
     raw_id = (values.get(CONTACT) or "").strip()
-    if not raw_id.isdigit():
+    contact_id = parse_count(raw_id, below=2**63)
+    if contact_id is None:
         errors[CONTACT] = "Please choose who you talked to."
     occurred = today
     raw_date = (values.get(DATE) or "").strip()
@@ -183,7 +184,8 @@ def read_log(values: Values, today: date) -> LogEntry:
             errors[key] = f"Please keep this under {NOTES_MAX} characters."
     if errors:
         raise FieldErrors(errors)
-    return LogEntry(int(raw_id), occurred, note, learned)
+    assert contact_id is not None
+    return LogEntry(contact_id, occurred, note, learned)
 
 
 def _cadence_label(span: Span) -> str:

@@ -41,9 +41,13 @@ from bot.core.replies import (
     message,
     section,
 )
+from bot.core.text import parse_count
 
 #: A button value must stay under Slack's 2,000 characters; leave room for JSON quoting.
 _VALUE_MAX = 1900
+
+#: Ids are BIGINT: anything outside (0, 2**63) cannot name a contact.
+_MAX_ID = 2**63
 
 GONE = "That contact isn't in your list — it may have been removed."
 
@@ -94,7 +98,11 @@ class Reconnect:
         async with self.store.book(caller.user) as book:
             today = self._today(book)
             try:
-                match FormKind(kind):
+                form_kind = FormKind(kind)
+            except ValueError:
+                form_kind = None
+            try:
+                match form_kind:
                     case FormKind.ADD_CONTACT:
                         draft = forms.read_contact(values)
                         return await self._add(caller, book, draft, today)
@@ -113,8 +121,6 @@ class Reconnect:
                         )
             except forms.FieldErrors as exc:
                 return FormErrors(exc.errors)
-            except ValueError:
-                pass
         return message("That form has expired. Please open it again.")
 
     async def home(self, caller: Caller, notice: Reply | None = None) -> Reply:
@@ -222,7 +228,7 @@ class Reconnect:
             case Act.ADD_FORM:
                 return forms.contact_form()
             case Act.LIST_PAGE:
-                page = int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+                page = parse_count(value, below=100_000) or 1
                 return await self._list(caller, book, page, today)
             case Act.LOG_FORM if not value:
                 return await self._log_form(caller, book, today)
@@ -261,7 +267,8 @@ class Reconnect:
             op, contact_id = str(data["op"]), data["id"]
         except (ValueError, KeyError, TypeError):
             return message("That button has expired. Please run the command again.")
-        contact = await book.get(contact_id) if isinstance(contact_id, int) else None
+        valid = type(contact_id) is int and 0 < contact_id < _MAX_ID  # bool is an int, too
+        contact = await book.get(contact_id) if valid else None
         if contact is None:
             return message(GONE)
         match op:
@@ -450,4 +457,4 @@ def _confirm_remove(contact: Contact) -> Reply:
 
 
 def _is_id(text: str) -> bool:
-    return text.isdigit() and len(text) < 18
+    return parse_count(text, below=_MAX_ID) is not None

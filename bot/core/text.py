@@ -44,3 +44,15 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def parse_count(text: str, *, below: int) -> int | None:
+    """``text`` as a positive integer below ``below``, or ``None``.
+
+    Only ASCII digits count: ``str.isdigit`` accepts "²", which ``int()`` then rejects.
+    """
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value < below else None

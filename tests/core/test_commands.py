@@ -66,6 +66,8 @@ def test_parses(text: str, expected: object) -> None:
         ("snooze", "Whom do you mean?"),
         ("remove", "Whom do you mean?"),
         ("list banana", "page number"),
+        ("list ²", "page number"),
+        ("list 0", "page number"),
         ("add " + "x" * (COMMAND_MAX + 1), "more than I can take"),
     ],
 )

@@ -172,10 +172,36 @@ async def test_malformed_button_values_are_refused(service: Reconnect) -> None:
         (Act.PICK, "not json"),
         (Act.PICK, json.dumps({"op": "log", "id": "1"})),
         (Act.PICK, json.dumps([1, 2])),
+        (Act.PICK, json.dumps({"op": "log", "id": True})),
+        (Act.PICK, json.dumps({"op": "log", "id": 2**70})),
+        (Act.PICK, json.dumps({"op": "log", "id": -1})),
+        (Act.PICK, json.dumps({"op": "nuke", "id": 1})),
+        (Act.SNOOZE, "²"),
+        (Act.SNOOZE, "١"),
+        (Act.SNOOZE, "1:banana"),
+        (Act.LIST_PAGE, "²"),
+        (Act.LIST_PAGE, "9" * 30),
         ("no.such.action", "1"),
     ]:
         outcome = await service.action(ADA, action, value)
         assert isinstance(outcome, Reply), (action, value)
+
+
+async def test_malformed_form_submissions_are_refused(service: Reconnect, store: SqlStore) -> None:
+    for contact in ("²", "9" * 30, "-3", "1.5", "", "0"):
+        result = await service.submit(
+            ADA, FormKind.LOG_CONVERSATION, "", {forms.CONTACT: contact, forms.DATE: "2026-11-01"}
+        )
+        assert isinstance(result, FormErrors) and forms.CONTACT in result.errors, contact
+    bad_date = await service.submit(
+        ADA, FormKind.LOG_CONVERSATION, "", {forms.CONTACT: "1", forms.DATE: "yesterday"}
+    )
+    assert isinstance(bad_date, FormErrors) and forms.DATE in bad_date.errors
+    for context in ("²", "9" * 30, "abc"):
+        edit = await service.submit(ADA, FormKind.EDIT_CONTACT, context, {forms.NAME: "X"})
+        assert isinstance(edit, FormErrors)
+    assert "expired" in text(await service.submit(ADA, "no_such_form", "", {}))
+    assert await count(store) == 0
 
 
 async def test_remove_asks_first_and_a_double_click_removes_once(

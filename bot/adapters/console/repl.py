@@ -20,6 +20,7 @@ from bot.core.replies import (
     TextField,
 )
 from bot.core.service import Caller, Reconnect
+from bot.core.text import parse_count
 
 PROMPT = "reconnect> "
 GREETING = (
@@ -66,8 +67,9 @@ class Console:
 
     async def handle(self, line: str) -> None:
         """One line of input: a button number, ``home``, or a command."""
-        if line.isdigit():
-            index = int(line) - 1
+        number = parse_count(line, below=10_000)
+        if number is not None:
+            index = number - 1
             if not 0 <= index < len(self.buttons):
                 self.say("There's no button with that number.")
                 return
@@ -131,8 +133,9 @@ class Console:
                 if raw is _CANCEL or raw is None:
                     return raw
                 assert isinstance(raw, str)
-                if raw.isdigit() and 1 <= int(raw) <= len(field.choices):
-                    return field.choices[int(raw) - 1].value
+                number = parse_count(raw, below=len(field.choices) + 1)
+                if number is not None:
+                    return field.choices[number - 1].value
                 return raw or None
             case DateField():
                 default = field.initial.isoformat() if field.initial else ""

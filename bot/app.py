@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack.app import build_slack_app, build_web_client
+from bot.adapters.slack.preflight import check_credentials
 from bot.core.dates import Clock, system_clock
 from bot.core.service import Reconnect
 from bot.settings import ConfigError, Settings
@@ -81,6 +82,8 @@ async def prepare_database(settings: Settings) -> None:
 async def serve(settings: Settings) -> None:
     """Run the web server (and Socket Mode, if configured) until SIGINT/SIGTERM."""
     await prepare_database(settings)
+    if settings.slack_bot_token:
+        await check_credentials(settings)
     app = build_app(settings)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()

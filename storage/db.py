@@ -26,8 +26,9 @@ def normalise_url(raw: str) -> URL:
     """
     try:
         url = make_url(raw.strip())
-    except ArgumentError as exc:
-        raise DatabaseUrlError(f"cannot parse {raw!r}") from exc
+    except (ArgumentError, ValueError) as exc:
+        # Never echo the URL: it may contain a password.
+        raise DatabaseUrlError("it is not a database URL") from exc
     backend = url.get_backend_name()
     if backend in ("postgres", "postgresql"):
         return url.set(drivername="postgresql+psycopg")

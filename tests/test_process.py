@@ -95,3 +95,27 @@ def test_socket_mode_acks_over_the_websocket(tmp_path: Path) -> None:
         with pytest.raises(OSError) as raised:
             urlopen(f"http://127.0.0.1:{port}/slack/events", data=b"x", timeout=5)
         assert "404" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-revoked"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_a_token_slack_rejects_stops_start_up_with_one_line(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    with FakeSlack() as fake:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"], cwd=tmp_path, capture_output=True, text=True,
+            timeout=60,
+            env={**clean, "PYTHONPATH": str(ROOT), "PORT": str(free_port()),
+                 "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
+                 "SLACK_API_URL": fake.api_url, **env},
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"reconnect: {variable} was rejected by Slack (invalid_auth)")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

@@ -88,3 +88,10 @@ def test_dotenv_is_read(tmp_path: Path) -> None:
     result = run_bot({}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("reconnect: PORT='banana'")
+
+
+def test_database_url_password_is_never_echoed() -> None:
+    for url in ("mysql://u:s3cretpw@h/db", "postgresql://u:s3cretpw@h:notaport/db", "s3cretpw"):
+        with pytest.raises(ConfigError) as raised:
+            Settings.from_env({**GOOD, "DATABASE_URL": url})
+        assert "s3cretpw" not in str(raised.value)

@@ -89,6 +89,10 @@ class Span:
             return self.unit.value[:-1]
         return f"{self.count} {self.unit.value}"
 
+    def duration(self) -> str:
+        """``"a week"``, ``"2 weeks"`` — the words after "for"."""
+        return f"a {self.describe()}" if self.count == 1 else self.describe()
+
     def every(self) -> str:
         """``"every 2 months"``."""
         return f"every {self.describe()}"

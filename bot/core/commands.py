@@ -173,6 +173,11 @@ def suggest(word: str) -> str | None:
     return _ALIASES.get(close[0], close[0]) if close else None
 
 
+def _name(text: str) -> str:
+    """A typed name: one line, without the "@" of a plain-text mention."""
+    return one_line(text).lstrip("@").strip()
+
+
 def split_notes(text: str) -> tuple[str, str]:
     """Split ``"Dana every 2 months -- loves sailing"`` at the first ``--`` (or em dash)."""
     parts = _NOTES_SPLIT.split(text, maxsplit=1)
@@ -193,6 +198,7 @@ def _parse_add(rest: str) -> Add:
         except CadenceError as exc:
             raise CommandError(str(exc)) from None
         head = head[: tail.start()].strip()
+    head = _name(head)
     if not head:
         raise CommandError(
             "Who would you like to add? Try `add Dana Whitfield every 2 months -- former CFO`."
@@ -204,6 +210,7 @@ def _parse_log(rest: str) -> Log:
     if not rest:
         return Log()
     head, note = split_notes(rest)
+    head = _name(head)
     if not head:
         raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
     return Log(name=head, note=note)
@@ -212,7 +219,7 @@ def _parse_log(rest: str) -> Log:
 def _parse_list(rest: str) -> ListAll:
     if not rest:
         return ListAll()
-    token = rest.split()[0].lower().removeprefix("page")
+    token = rest.lower().removeprefix("page").strip()
     page = parse_count(token, below=100_000)
     if page is not None:
         return ListAll(page=page)
@@ -235,7 +242,7 @@ def _parse_snooze(rest: str) -> Snooze:
 
 
 def _required_name(rest: str, verb: str) -> str:
-    name = one_line(rest)
+    name = _name(rest)
     if not name:
         raise CommandError(f"Whom do you mean? Try `{verb} Dana`.")
     return name

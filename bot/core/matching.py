@@ -1,7 +1,7 @@
 """Fuzzy matching of a typed name against a user's contacts.
 
-Order of preference: the exact name (ignoring case, accents and spacing); then names whose words
-start with the typed words ("dana", "d whit"); then close spellings ("Dnaa Whitfeld"). When
+Order of preference: the exact name (ignoring case, accents and spacing); then names containing
+the typed words as whole words ("dana"); then names whose words start with them ("d whit"); then close spellings ("Dnaa Whitfeld"). When
 several contacts are about equally good, all of them are returned so the user can choose — we
 never guess between two people.
 """
@@ -31,9 +31,12 @@ def match(query: str, names: list[tuple[int, str]], *, limit: int = 8) -> list[t
         return exact[:limit]
 
     words = key.split()
-    prefixed = [(cid, name) for cid, name, f in folded if _words_prefix(words, f.split())]
-    if prefixed:
-        return sorted(prefixed, key=lambda pair: fold(pair[1]))[:limit]
+    for whole_words in (True, False):  # "dan" means Dan Brooks before Dana Whitfield
+        found = [
+            (cid, name) for cid, name, f in folded if _words_start(words, f.split(), whole_words)
+        ]
+        if found:
+            return sorted(found, key=lambda pair: fold(pair[1]))[:limit]
 
     choices = {i: f for i, (_, _, f) in enumerate(folded)}
     scored = process.extract(key, choices, scorer=_score, score_cutoff=_FUZZY_CUTOFF, limit=limit)
@@ -43,11 +46,16 @@ def match(query: str, names: list[tuple[int, str]], *, limit: int = 8) -> list[t
     return [(folded[i][0], folded[i][1]) for _, score, i in scored if best - score <= _TIE_MARGIN]
 
 
-def _words_prefix(query: list[str], name: list[str]) -> bool:
-    """Each query word starts a different name word, in order: "d whit" ~ "dana whitfield"."""
+def _words_start(query: list[str], name: list[str], whole: bool) -> bool:
+    """Each query word is (``whole``) or starts a different name word, in order.
+
+    "d whit" starts "dana whitfield"; "dana" is a whole word of "dana scully".
+    """
     position = 0
     for word in query:
-        while position < len(name) and not name[position].startswith(word):
+        while position < len(name) and not (
+            name[position] == word if whole else name[position].startswith(word)
+        ):
             position += 1
         if position == len(name):
             return False

@@ -388,7 +388,7 @@ class Reconnect:
         contact.next_due_on = span.after(max(today, contact.next_due_on))
         await book.save(contact)
         return message(
-            f"Snoozed {contact.name} for {span.describe()} — I'll bring them up again "
+            f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
             f"{dates.show(contact.next_due_on, today)}."
         )
 

@@ -44,7 +44,7 @@ def help_reply(cmd: str) -> Reply:
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
         (
-            "snooze <name> [<N> days|weeks]",
+            "snooze <name> [<N> days|weeks|months]",
             f"Not now — ask again later. `{cmd}snooze Dana 2 weeks` (default: a week).",
         ),
         ("edit <name>", "Change their details, notes or cadence."),

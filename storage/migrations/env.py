@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from storage.db import normalise_url, sync_url
+from storage.db import ensure_sqlite_dir, normalise_url, sync_url
 from storage.models import Base
 
 config = context.config
@@ -20,14 +20,18 @@ def _url():  # type: ignore[no-untyped-def]
     url = config.attributes.get("url")
     if url is not None:
         return url
+    from dotenv import find_dotenv, load_dotenv
+
     from bot.settings import database_url_from_env
 
+    load_dotenv(find_dotenv(usecwd=True))
     return sync_url(normalise_url(database_url_from_env()))
 
 
 def run_migrations() -> None:
     """Run migrations in a transaction on a fresh connection."""
     url = _url()
+    ensure_sqlite_dir(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

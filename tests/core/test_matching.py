@@ -40,3 +40,9 @@ def test_match(query: str, ids: set[int]) -> None:
 def test_exact_name_wins_over_prefixes() -> None:
     names = [(1, "Dan"), (2, "Dana Scully"), (3, "Daniel Ek")]
     assert match("dan", names) == [(1, "Dan")]
+
+
+def test_whole_first_name_wins_over_longer_names() -> None:
+    names = [(1, "Dan Brooks"), (2, "Dana Whitfield"), (3, "Daniel Ek")]
+    assert match("dan", names) == [(1, "Dan Brooks")]
+    assert {cid for cid, _ in match("da", names)} == {1, 2, 3}

@@ -212,6 +212,8 @@ class FakeSlack:
             )
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
+        if "revoked" in token:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         return web.json_response(self._answer(method, params))
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ values, calls the core, and renders what comes back. No business rules live here
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
@@ -50,9 +51,26 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
     )
 
 
+def bolt_logger() -> logging.Logger:
+    """Bolt's logger, kept at WARNING: at INFO it logs the body of requests with bad signatures."""
+    logger = logging.getLogger("slack_bolt")
+    logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, _SkipClientWarning) for f in logger.filters):
+        logger.addFilter(_SkipClientWarning())
+    return logger
+
+
+class _SkipClientWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our configured client wins; it should."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`client` as well" not in str(record.msg)
+
+
 def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
     """The Bolt app with every Reconnect listener registered."""
     app = AsyncApp(
+        logger=bolt_logger(),
         client=build_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode traffic is authenticated by the app-level token, not signed.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
@@ -12,8 +12,10 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
 )
@@ -51,6 +53,19 @@ class User(Base):
     workspace_id: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # "platform" (refreshed from Slack/Teams) or "user" (set in settings; never overwritten).
+    timezone_source: Mapped[str] = mapped_column(
+        String(8), default="platform", server_default="platform"
+    )
+    nudge_time: Mapped[time] = mapped_column(Time, default=time(8, 30), server_default="08:30:00")
+    # Bit 0 = Monday … bit 6 = Sunday; 31 = Monday to Friday.
+    nudge_days: Mapped[int] = mapped_column(Integer, default=31, server_default="31")
+    cards_per_nudge: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    # Cached direct-message channel (Slack conversations.open is rate-tier 3).
+    dm_channel: Mapped[str | None] = mapped_column(String(64))
+    # Set when the platform refuses delivery for good (account_inactive, cannot_dm_bot, …).
+    undeliverable: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -76,6 +91,11 @@ class ContactRow(Base):
     next_due_on: Mapped[date] = mapped_column(Date)
     last_note: Mapped[str] = mapped_column(Text, default="")
     created_on: Mapped[date] = mapped_column(Date)
+    # "Not this one" on a morning card: left out of nudges for that day.
+    skipped_on: Mapped[date | None] = mapped_column(Date)
+    # "Reached out" and the follow-up question that comes a few days later.
+    reached_out_on: Mapped[date | None] = mapped_column(Date)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -91,6 +111,77 @@ class ConversationRow(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     occurred_on: Mapped[date] = mapped_column(Date)
+    # "conversation" (logged) or "outreach" ("Reached out" on a card).
+    kind: Mapped[str] = mapped_column(
+        String(16), default="conversation", server_default="conversation"
+    )
     note: Mapped[str] = mapped_column(Text, default="")
     learned: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Nudge(Base):
+    """One message a user is due: claimed before it is sent, so it is sent at most once.
+
+    The unique key (user, kind, local date) is what makes two schedulers, or a restarted one,
+    agree on who sends what.
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "local_date", name="uq_nudges_user_kind_date"),
+        Index("ix_nudges_date_status", "local_date", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    local_date: Mapped[date] = mapped_column(Date)
+    # claimed → sent | failed | undeliverable
+    status: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # JSON: the prompt and cards chosen, and each card's state (buttons change it).
+    content: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class DeliveryAttempt(Base):
+    """Every try at sending a nudge, with its outcome."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nudge_id: Mapped[int] = mapped_column(ForeignKey("nudges.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # None while in flight: a crash leaves it None, which marks the nudge "in doubt".
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class PromptView(Base):
+    """How often a user has seen each courage prompt (for rotation within a hurdle)."""
+
+    __tablename__ = "prompt_views"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "prompt_id", name="pk_prompt_views"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    prompt_id: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_shown: Mapped[date] = mapped_column(Date)
+
+
+class Worker(Base):
+    """A running scheduler process, with a heartbeat; claims of a dead worker can be taken over."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,15 +10,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContactError, UserRef
+from bot.core.ports import NudgeRecord
+from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
-from storage.models import ContactRow, ConversationRow, User
+from storage.models import ContactRow, ConversationRow, Nudge, User
 
 
 class SqlStore:
@@ -34,7 +36,7 @@ class SqlStore:
         """A transaction over ``user``'s contacts; the user row is created on first use."""
         async with self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
-            yield SqlContactBook(session, owner.id, owner.timezone)
+            yield SqlContactBook(session, owner)
 
     async def ping(self) -> bool:
         """``True`` when the database answers ``SELECT 1``."""
@@ -46,10 +48,14 @@ class SqlStore:
         return True
 
     async def set_timezone(self, user: UserRef, timezone: str) -> None:
-        """Record the user's IANA time zone (from their platform profile)."""
+        """Record the user's IANA time zone from their platform profile.
+
+        A time zone the user chose in settings wins: profile refreshes leave it alone.
+        """
         async with self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
-            owner.timezone = timezone[:64]
+            if owner.timezone_source != "user":
+                owner.timezone = timezone[:64]
 
     async def _owner(self, session: AsyncSession, user: UserRef) -> User:
         identity = (
@@ -77,10 +83,11 @@ class SqlStore:
 class SqlContactBook:
     """One owner's contacts within one session (see :class:`bot.core.ports.ContactBook`)."""
 
-    def __init__(self, session: AsyncSession, owner_id: int, timezone: str) -> None:
+    def __init__(self, session: AsyncSession, owner: User) -> None:
         self._session = session
-        self._owner_id = owner_id
-        self.timezone = timezone
+        self._owner = owner
+        self._owner_id = owner.id
+        self.timezone = owner.timezone
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         await self._refuse_duplicate(draft.name, None)
@@ -145,6 +152,9 @@ class SqlContactBook:
         row.last_contacted_on = contact.last_contacted_on
         row.next_due_on = contact.next_due_on
         row.last_note = contact.last_note
+        row.skipped_on = contact.skipped_on
+        row.reached_out_on = contact.reached_out_on
+        row.follow_up_on = contact.follow_up_on
         await self._flush_unique(row)
 
     async def delete(self, contact_id: int) -> bool:
@@ -172,6 +182,7 @@ class SqlContactBook:
                 occurred_on=conversation.occurred_on,
                 note=conversation.note,
                 learned=conversation.learned,
+                kind=conversation.kind,
             )
         )
         await self._session.flush()
@@ -183,6 +194,45 @@ class SqlContactBook:
             .where(ConversationRow.owner_id == self._owner_id)
         )
         return int(result or 0)
+
+    async def get_many(self, contact_ids: list[int]) -> dict[int, Contact]:
+        if not contact_ids:
+            return {}
+        rows = await self._session.scalars(
+            select(ContactRow).where(
+                ContactRow.owner_id == self._owner_id, ContactRow.id.in_(contact_ids)
+            )
+        )
+        return {row.id: _contact(row) for row in rows}
+
+    async def prefs(self) -> NudgePrefs:
+        return prefs_of(self._owner)
+
+    async def save_prefs(self, prefs: NudgePrefs, *, timezone_from_user: bool) -> None:
+        owner = self._owner
+        owner.nudge_time = prefs.time
+        owner.nudge_days = prefs.days
+        owner.paused_until = prefs.paused_until
+        owner.cards_per_nudge = prefs.cards
+        owner.timezone = prefs.timezone
+        owner.timezone_source = "user" if timezone_from_user else "platform"
+        self.timezone = prefs.timezone
+        await self._session.flush()
+
+    async def nudge(self, nudge_id: int) -> NudgeRecord | None:
+        row = await self._session.scalar(
+            select(Nudge).where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
+        )
+        if row is None:
+            return None
+        return NudgeRecord(row.id, row.local_date, row.content, row.channel, row.message_id)
+
+    async def save_nudge_content(self, nudge_id: int, content: str) -> None:
+        await self._session.execute(
+            update(Nudge)
+            .where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
+            .values(content=content)
+        )
 
     async def _row(self, contact_id: int) -> ContactRow | None:
         return await self._session.scalar(
@@ -226,6 +276,18 @@ class SqlContactBook:
             raise DuplicateContactError(_contact(existing)) from None
 
 
+def prefs_of(user: User) -> NudgePrefs:
+    """A user row's nudge settings."""
+    return NudgePrefs(
+        timezone=user.timezone,
+        time=user.nudge_time,
+        days=user.nudge_days,
+        paused_until=user.paused_until,
+        cards=user.cards_per_nudge,
+        timezone_locked=user.timezone_source == "user",
+    )
+
+
 def _apply(row: ContactRow, draft: ContactDraft | Contact) -> None:
     row.name = draft.name
     row.name_key = fold(draft.name)
@@ -248,4 +310,7 @@ def _contact(row: ContactRow) -> Contact:
         next_due_on=row.next_due_on,
         last_note=row.last_note,
         created_on=row.created_on,
+        skipped_on=row.skipped_on,
+        reached_out_on=row.reached_out_on,
+        follow_up_on=row.follow_up_on,
     )

@@ -23,7 +23,15 @@ from tests.fakes import slack_requests as sr
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-TABLES = ("conversations", "contacts", "users")
+TABLES = (
+    "delivery_attempts",
+    "nudges",
+    "prompt_views",
+    "workers",
+    "conversations",
+    "contacts",
+    "users",
+)
 
 
 class Clock:

@@ -10,6 +10,9 @@ The grammar (also shown by ``/reconnect help``)::
     snooze <name> [<N> days|weeks|months]
     edit <name>
     remove <name>
+    settings
+    pause [until <date> | for <N> days|weeks]
+    resume
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -82,7 +85,24 @@ class Remove:
     name: str
 
 
-Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Open the nudge settings form."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Pause the morning nudges; ``when`` is the text after ``pause`` (parsed with a date)."""
+
+    when: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Resume the morning nudges."""
+
+
+Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
 
 
 class CommandError(ValueError):
@@ -103,7 +123,9 @@ class UnknownCommand(CommandError):
         super().__init__(f"I don't know the command “{word}”.{hint}")
 
 
-COMMANDS = ("help", "add", "log", "due", "list", "snooze", "edit", "remove")
+COMMANDS = (
+    "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
+)  # fmt: skip
 _ALIASES = {
     "?": "help",
     "h": "help",
@@ -115,6 +137,11 @@ _ALIASES = {
     "del": "remove",
     "talked": "log",
     "later": "snooze",
+    "setting": "settings",
+    "prefs": "settings",
+    "preferences": "settings",
+    "vacation": "pause",
+    "unpause": "resume",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -164,6 +191,12 @@ def parse(text: str) -> Command:
             return Edit(_required_name(rest, "edit"))
         case "remove":
             return Remove(_required_name(rest, "remove"))
+        case "settings":
+            return Settings()
+        case "pause":
+            return Pause(one_line(rest))
+        case "resume":
+            return Resume()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 

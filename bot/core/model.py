@@ -41,6 +41,9 @@ class Contact:
     next_due_on: date = field(default_factory=date.today)
     last_note: str = ""
     created_on: date = field(default_factory=date.today)
+    skipped_on: date | None = None
+    reached_out_on: date | None = None
+    follow_up_on: date | None = None
 
     @property
     def first_name(self) -> str:
@@ -71,6 +74,7 @@ class Conversation:
     occurred_on: date
     note: str = ""
     learned: str = ""
+    kind: str = "conversation"  # or "outreach": "Reached out" on a morning card
 
 
 class DuplicateContactError(Exception):

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
+from bot.core.schedule import NudgePrefs
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRecord:
+    """A nudge that was sent to the user, as stored."""
+
+    id: int
+    day: date
+    content: str
+    channel: str | None
+    message_id: str | None
 
 
 class ContactBook(Protocol):
@@ -64,6 +77,26 @@ class ContactBook(Protocol):
 
     async def count_conversations(self) -> int:
         """How many conversations the owner has logged."""
+        ...
+
+    async def get_many(self, contact_ids: list[int]) -> dict[int, Contact]:
+        """The owner's contacts among ``contact_ids``, by id (others are simply absent)."""
+        ...
+
+    async def prefs(self) -> NudgePrefs:
+        """The owner's nudge settings (time zone included)."""
+        ...
+
+    async def save_prefs(self, prefs: NudgePrefs, *, timezone_from_user: bool) -> None:
+        """Store nudge settings. ``timezone_from_user`` stops platform refreshes overriding it."""
+        ...
+
+    async def nudge(self, nudge_id: int) -> NudgeRecord | None:
+        """The owner's nudge with this id, or ``None`` (someone else's is ``None`` too)."""
+        ...
+
+    async def save_nudge_content(self, nudge_id: int, content: str) -> None:
+        """Store a nudge's updated content (card states)."""
         ...
 
 

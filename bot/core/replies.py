@@ -8,7 +8,7 @@ All text in these models is plain: adapters escape it for their platform, so a c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 from typing import Literal
 
@@ -114,6 +114,7 @@ class FormKind(StrEnum):
     ADD_CONTACT = "add_contact"
     EDIT_CONTACT = "edit_contact"
     LOG_CONVERSATION = "log_conversation"
+    SETTINGS = "settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,17 @@ class SelectField:
 
 
 @dataclass(frozen=True, slots=True)
+class MultiSelectField:
+    """Several choices (checkboxes). Submitted as the chosen values joined by commas."""
+
+    id: str
+    label: str
+    choices: tuple[Choice, ...]
+    initial: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DateField:
     """A date picker."""
 
@@ -158,7 +170,17 @@ class DateField:
     optional: bool = False
 
 
-Field = TextField | SelectField | DateField
+@dataclass(frozen=True, slots=True)
+class TimeField:
+    """A time-of-day picker. Submitted as ``HH:MM``."""
+
+    id: str
+    label: str
+    initial: time | None = None
+    optional: bool = False
+
+
+Field = TextField | SelectField | MultiSelectField | DateField | TimeField
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,4 +206,17 @@ class FormErrors:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-Outcome = Reply | Form
+@dataclass(frozen=True, slots=True)
+class MessageUpdate:
+    """Replace a message the bot sent earlier (a morning nudge) with ``message``.
+
+    ``notice`` is an optional short confirmation for the person who clicked.
+    """
+
+    channel: str
+    message_id: str
+    message: Reply
+    notice: Reply | None = None
+
+
+Outcome = Reply | Form | MessageUpdate

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import dates, forms, views
+from bot.core import dates, forms, nudge_actions, preferences, views
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
@@ -34,6 +34,7 @@ from bot.core.replies import (
     Em,
     FormErrors,
     FormKind,
+    MessageUpdate,
     Outcome,
     Reply,
     Strong,
@@ -93,7 +94,7 @@ class Reconnect:
 
     async def submit(
         self, caller: Caller, kind: str, context_value: str, values: Mapping[str, str | None]
-    ) -> Reply | FormErrors:
+    ) -> Reply | FormErrors | MessageUpdate:
         """Handle a submitted form. Returns field errors (nothing changed) or the reply."""
         async with self.store.book(caller.user) as book:
             today = self._today(book)
@@ -116,9 +117,19 @@ class Reconnect:
                             return FormErrors(
                                 {forms.CONTACT: "Please choose one of your contacts."}
                             )
-                        return await self._log(
+                        reply = await self._log(
                             caller, book, contact, entry.occurred_on, entry.note, entry.learned
                         )
+                        if not context_value:
+                            return reply
+                        return await nudge_actions.mark_logged(
+                            book, context_value, contact.id, caller.command, reply
+                        )
+                    case FormKind.SETTINGS:
+                        current = await book.prefs()
+                        prefs = preferences.read_settings(values, current, today)
+                        await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+                        return message("Saved. " + preferences.describe(prefs, self._today(book)))
             except forms.FieldErrors as exc:
                 return FormErrors(exc.errors)
         return message("That form has expired. Please open it again.")
@@ -210,6 +221,24 @@ class Reconnect:
             case c.Remove(name=name):
                 found = await self._resolve(caller, book, name, "remove")
                 return found if isinstance(found, Reply) else _confirm_remove(found)
+            case c.Settings():
+                return preferences.settings_form(await book.prefs())
+            case c.Pause(when=when):
+                try:
+                    until = preferences.parse_pause(when, today)
+                except preferences.PauseError as exc:
+                    return message(str(exc))
+                prefs = replace(await book.prefs(), paused_until=until)
+                await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+                return Reply(
+                    summary="Nudges paused",
+                    blocks=(
+                        section(preferences.describe(prefs, today)),
+                        Actions((Button("Resume now", Act.RESUME),)),
+                    ),
+                )
+            case c.Resume():
+                return await self._resume(book, today)
         return views.help_reply(caller.command)
 
     # --- buttons -----------------------------------------------------------------------------
@@ -220,9 +249,15 @@ class Reconnect:
             act = Act(action)
         except ValueError:
             return message("That button is from an older version of Reconnect. Please try again.")
+        if act in nudge_actions.CARD_ACTS:
+            return await nudge_actions.card_action(book, act, value, today, caller.command)
         match act:
             case Act.HELP:
                 return views.help_reply(caller.command)
+            case Act.SETTINGS_FORM:
+                return preferences.settings_form(await book.prefs())
+            case Act.RESUME:
+                return await self._resume(book, today)
             case Act.DUE:
                 return await self._run(caller, book, c.Due())
             case Act.ADD_FORM:
@@ -363,7 +398,8 @@ class Reconnect:
             contact.last_contacted_on = on
             contact.last_note = note or learned or contact.last_note
             contact.next_due_on = contact.cadence.after(on)
-            await book.save(contact)
+        contact.follow_up_on = None  # you talked: no need to ask whether they replied
+        await book.save(contact)
         when = "today" if on == today else dates.show(on, today)
         blocks: list[Block] = [
             section(
@@ -391,6 +427,11 @@ class Reconnect:
             f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
             f"{dates.show(contact.next_due_on, today)}."
         )
+
+    async def _resume(self, book: ContactBook, today: date) -> Reply:
+        prefs = replace(await book.prefs(), paused_until=None)
+        await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+        return message("Welcome back. " + preferences.describe(prefs, today))
 
     async def _log_form(self, caller: Caller, book: ContactBook, today: date) -> Outcome:
         contacts = await book.upcoming(limit=100)

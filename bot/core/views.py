@@ -49,6 +49,16 @@ def help_reply(cmd: str) -> Reply:
         ),
         ("edit <name>", "Change their details, notes or cadence."),
         ("remove <name>", "Stop keeping in touch (asks first)."),
+        (
+            "settings",
+            "When your morning nudge comes: time, days, time zone, how many people to suggest.",
+        ),
+        (
+            "pause [until <date> | for <N> days|weeks]",
+            f"Away for a while? `{cmd}pause until 5 Jan` or `{cmd}pause for 2 weeks`. "
+            f"Just `{cmd}pause` pauses until you type `{cmd}resume`.",
+        ),
+        ("resume", "Start the morning nudges again."),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -363,5 +363,17 @@ async def test_today_is_the_users_local_date(store: SqlStore) -> None:
 
 async def test_help_lists_every_command(service: Reconnect) -> None:
     reply = text(await service.command(ADA, "help"))
-    for word in ("add", "log", "due", "list", "snooze", "edit", "remove", "help"):
+    for word in (
+        "add",
+        "log",
+        "due",
+        "list",
+        "snooze",
+        "edit",
+        "remove",
+        "help",
+        "settings",
+        "pause",
+        "resume",
+    ):
         assert f"/reconnect {word}" in reply

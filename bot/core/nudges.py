@@ -1,0 +1,332 @@
+"""The morning nudge: which courage prompt, which cards, and how the message looks.
+
+A nudge's *content* (prompt, cards and each card's state) is chosen once, stored with the nudge
+as JSON, and re-rendered whenever a button changes a card, so the DM always shows what was done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from bot.core import dates, prompts
+from bot.core.actions import Act
+from bot.core.model import Contact
+from bot.core.openers import openers
+from bot.core.prompts import Hurdle
+from bot.core.ranking import Pick
+from bot.core.replies import (
+    Actions,
+    Block,
+    Button,
+    Divider,
+    Em,
+    Header,
+    Inline,
+    Reply,
+    Strong,
+    context,
+    section,
+)
+from bot.core.views import knowledge_lines
+
+#: Days after "Reached out" before the nudge asks whether they replied.
+FOLLOW_UP_DAYS = 3
+MAX_CARDS = 5
+
+
+class CardState(StrEnum):
+    """What the user has done with a card."""
+
+    OPEN = "open"
+    OPENERS = "openers"  # open, with drafted openers shown
+    REACHED = "reached"
+    LOGGED = "logged"
+    SNOOZED = "snoozed"
+    SKIPPED = "skipped"
+
+
+class FollowUpState(StrEnum):
+    """What the user answered to "Did you hear back?"."""
+
+    OPEN = "open"
+    LOGGED = "logged"
+    LATER = "later"
+    DROPPED = "dropped"
+
+
+@dataclass(slots=True)
+class Card:
+    """A "reconnect with X" card."""
+
+    contact_id: int
+    why: str
+    state: CardState = CardState.OPEN
+    until: str = ""  # snoozed until (ISO date)
+
+
+@dataclass(slots=True)
+class FollowUp:
+    """A "did you hear back from X?" question."""
+
+    contact_id: int
+    reached_out_on: str
+    state: FollowUpState = FollowUpState.OPEN
+    until: str = ""
+
+
+@dataclass(slots=True)
+class NudgeContent:
+    """Everything a nudge shows, as stored."""
+
+    day: str
+    prompt_id: str = ""
+    cards: list[Card] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    welcome: bool = False
+
+    def to_json(self) -> str:
+        """Serialise for storage."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> NudgeContent:
+        """Read stored content; raises ``ValueError`` on anything malformed."""
+        try:
+            data = json.loads(raw)
+            return cls(
+                day=str(data["day"]),
+                prompt_id=str(data.get("prompt_id", "")),
+                cards=[
+                    Card(
+                        int(c["contact_id"]),
+                        str(c["why"]),
+                        CardState(c["state"]),
+                        str(c.get("until", "")),
+                    )
+                    for c in data.get("cards", [])
+                ],
+                followups=[
+                    FollowUp(
+                        int(f["contact_id"]),
+                        str(f["reached_out_on"]),
+                        FollowUpState(f["state"]),
+                        str(f.get("until", "")),
+                    )
+                    for f in data.get("followups", [])
+                ],
+                welcome=bool(data.get("welcome", False)),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError("malformed nudge content") from exc
+
+    def card(self, contact_id: int) -> Card | None:
+        """The card for ``contact_id``, if this nudge has one."""
+        return next((c for c in self.cards if c.contact_id == contact_id), None)
+
+    def followup(self, contact_id: int) -> FollowUp | None:
+        """The follow-up question about ``contact_id``, if this nudge asks one."""
+        return next((f for f in self.followups if f.contact_id == contact_id), None)
+
+    def contact_ids(self) -> list[int]:
+        """Every contact the nudge mentions."""
+        return [f.contact_id for f in self.followups] + [c.contact_id for c in self.cards]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What the user has been doing, for choosing today's hurdle."""
+
+    contacts: int
+    added_last_week: int
+    conversations: int
+    last_activity_on: date | None  # last conversation or outreach
+    last_conversation_learned: bool | None  # did the latest logged conversation note a lesson?
+    followups_pending: int
+
+
+def seed_for(user_key: str, day: date) -> int:
+    """A stable per-user, per-day number (Python's ``hash`` is salted per process)."""
+    digest = hashlib.blake2b(f"{user_key}|{day.isoformat()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def choose_hurdle(activity: Activity, picks: Sequence[Pick], today: date, seed: int) -> Hurdle:
+    """Which of the eight hurdles today's prompt should address, from what the user does."""
+    idle = activity.last_activity_on is None or (today - activity.last_activity_on).days >= 7
+    if activity.conversations == 0 and activity.added_last_week >= 5:
+        return Hurdle.ABOUT_THEM  # collecting names instead of talking to them
+    if idle:
+        return (Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD)[seed % 2]
+    if activity.followups_pending:
+        return Hurdle.MIND_READING  # waiting for replies breeds imagined rejection
+    if activity.last_conversation_learned is False:
+        return Hurdle.LISTENING
+    top = picks[0].contact if picks else None
+    if top is not None and top.notes:
+        return Hurdle.THEIR_SUCCESSES
+    if top is not None and not (top.how_known or top.company_role):
+        return Hurdle.WHAT_TO_SAY
+    return Hurdle.COMMITMENT
+
+
+def compose(
+    *,
+    activity: Activity,
+    picks: Sequence[Pick],
+    followups: Sequence[Contact],
+    prompt_views: Mapping[str, int],
+    today: date,
+    seed: int,
+) -> NudgeContent:
+    """Choose today's content. ``picks`` are already ranked and limited."""
+    if activity.contacts == 0:
+        return NudgeContent(day=today.isoformat(), welcome=True)
+    hurdle = choose_hurdle(activity, picks, today, seed)
+    prompt = prompts.choose_prompt(hurdle, prompt_views, seed)
+    return NudgeContent(
+        day=today.isoformat(),
+        prompt_id=prompt.id,
+        cards=[Card(p.contact.id, p.why) for p in picks],
+        followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in followups[:3]],
+    )
+
+
+def render(
+    content: NudgeContent, contacts: Mapping[int, Contact], *, nudge_id: int, cmd: str
+) -> Reply:
+    """The nudge message, with each card and question in its current state."""
+    day = date.fromisoformat(content.day)
+    blocks: list[Block] = [Header(f"Good morning — {day:%A}")]
+    if content.welcome:
+        return _welcome(blocks, cmd)
+    prompt = prompts.by_id(content.prompt_id)
+    cards = [c for c in content.cards if c.contact_id in contacts]
+    first = contacts[cards[0].contact_id].first_name if cards else None
+    if prompt is not None:
+        blocks.append(section(prompts.render(prompt, first)))
+        blocks.append(context(f"💡 {prompt.hurdle.title}"))
+    for question in content.followups:
+        contact = contacts.get(question.contact_id)
+        if contact is not None:
+            blocks.extend(_followup(question, contact, day, nudge_id))
+    for card in cards:
+        blocks.append(Divider())
+        blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
+    if not cards and not content.followups:
+        blocks.append(section("Nobody is due today — a good day to add someone you miss."))
+    blocks.append(
+        context(f"Change the time or days: `{cmd}settings` · Away? `{cmd}pause until <date>`")
+    )
+    names = ", ".join(contacts[c.contact_id].name for c in cards)
+    summary = f"Today: reconnect with {names}" if names else "Your morning nudge"
+    return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def _welcome(blocks: list[Block], cmd: str) -> Reply:
+    blocks.extend(
+        [
+            section(
+                "Reconnect works best with three people to start. Think of a former boss who "
+                "rated you, a colleague you liked working with, and someone you helped along. "
+                "They don't need to be close — people are gladder to hear from an old "
+                "colleague than we expect."
+            ),
+            section(
+                Strong("Add them like this:"),
+                f"\n`{cmd}add Dana Whitfield every 2 months "
+                "-- former CFO at Brightline, loves sailing`",
+            ),
+            Actions((Button("Add a contact", Act.ADD_FORM, style="primary"),)),
+            context("Tomorrow morning I'll suggest whom to reach out to first."),
+        ]
+    )
+    return Reply(summary="Welcome to Reconnect: add your first three people", blocks=tuple(blocks))
+
+
+def _title(contact: Contact) -> tuple[Inline, ...]:
+    if contact.company_role:
+        return (Strong(contact.name), f" — {contact.company_role}")
+    return (Strong(contact.name),)
+
+
+def _card(card: Card, contact: Contact, day: date, nudge_id: int) -> list[Block]:
+    value = f"{nudge_id}:{contact.id}"
+    match card.state:
+        case CardState.REACHED:
+            return [
+                section(
+                    "✓ You reached out to ",
+                    Strong(contact.name),
+                    f". I'll ask in {FOLLOW_UP_DAYS} days whether you heard back.",
+                )
+            ]
+        case CardState.LOGGED:
+            return [section("✓ Logged your conversation with ", Strong(contact.name), ".")]
+        case CardState.SNOOZED:
+            until = dates.show(date.fromisoformat(card.until), day) if card.until else "later"
+            return [section("Snoozed ", Strong(contact.name), f" until {until}.")]
+        case CardState.SKIPPED:
+            return [section("Not today — ", Strong(contact.name), " will come up another day.")]
+    blocks: list[Block] = [section(*_title(contact)), context(card.why)]
+    known = knowledge_lines(contact)
+    if known:
+        blocks.append(section(*known))
+    if card.state is CardState.OPENERS:
+        lines: list[Inline] = [Strong("Openers you could send:")]
+        for text in openers(contact, today=day):
+            lines.extend(("\n• ", text))
+        blocks.append(section(*lines))
+        blocks.append(
+            context(Em("Ask, then listen — people like to talk about what they care about."))
+        )
+    blocks.append(
+        Actions(
+            (
+                Button("Reached out", Act.CARD_REACHED, value, style="primary"),
+                Button("Log conversation", Act.CARD_LOG, value),
+                Button("Draft an opener", Act.CARD_OPENERS, value),
+                Button("Snooze a week", Act.CARD_SNOOZE_WEEK, value),
+                Button("Snooze a month", Act.CARD_SNOOZE_MONTH, value),
+                Button("Not this one", Act.CARD_SKIP, value),
+            )
+        )
+    )
+    return blocks
+
+
+def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) -> list[Block]:
+    value = f"{nudge_id}:{contact.id}"
+    match question.state:
+        case FollowUpState.LOGGED:
+            return [section("✓ Logged your conversation with ", Strong(contact.name), ".")]
+        case FollowUpState.LATER:
+            until = dates.show(date.fromisoformat(question.until), day) if question.until else ""
+            return [section("I'll ask about ", Strong(contact.name), f" again {until}.")]
+        case FollowUpState.DROPPED:
+            return [
+                section(
+                    "Let go of waiting for ",
+                    Strong(contact.name),
+                    " — silence is rarely about you. They'll come up again on your usual rhythm.",
+                )
+            ]
+    reached = date.fromisoformat(question.reached_out_on)
+    return [
+        section(
+            "Did you hear back from ",
+            Strong(contact.name),
+            f"? You reached out {dates.ago(reached, day)}.",
+        ),
+        Actions(
+            (
+                Button("Yes — log it", Act.FOLLOW_YES, value, style="primary"),
+                Button("Not yet", Act.FOLLOW_LATER, value),
+                Button("Let it go", Act.FOLLOW_DROP, value),
+            )
+        ),
+    ]

@@ -1,0 +1,89 @@
+"""Whom to suggest this morning, and why — ranked by value, not only by days overdue.
+
+Long-dormant ties are worth more than they feel: advice from contacts dormant for three years or
+more was as useful as, or more useful than, advice from current contacts (Levin, Walter &
+Murnighan, 2011), and anxiety, not value, is what keeps people from them (Walter et al., 2015).
+So dormancy raises a contact's rank instead of being a reason to give up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.core.cadence import Unit
+from bot.core.model import Contact
+from bot.core.openers import interest_fragments
+
+_UNIT_DAYS = {Unit.DAYS: 1, Unit.WEEKS: 7, Unit.MONTHS: 30}
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A contact chosen for today's nudge, with its score and a one-line reason."""
+
+    contact: Contact
+    score: float
+    why: str
+
+
+def eligible(contact: Contact, today: date) -> bool:
+    """Due, not set aside for today, and not waiting for a reply."""
+    return (
+        contact.next_due_on <= today
+        and contact.skipped_on != today
+        and contact.follow_up_on is None
+    )
+
+
+def score(contact: Contact, today: date) -> float:
+    """How much reaching out to ``contact`` today is worth (higher is better)."""
+    cadence_days = contact.cadence.count * _UNIT_DAYS[contact.cadence.unit]
+    lateness = min(max(0, (today - contact.next_due_on).days) / cadence_days, 3.0)
+    value = 1.0 + lateness
+    if contact.last_contacted_on is None:
+        value += 0.75
+    else:
+        years = (today - contact.last_contacted_on).days / 365.25
+        value += 2.0 if years >= 3 else 1.0 if years >= 1 else 0.0
+    if contact.notes or contact.how_known:
+        value += 0.5  # something to talk about makes the first message easier
+    return value
+
+
+def why(contact: Contact, today: date) -> str:
+    """One line: why this person, today."""
+    first = contact.first_name
+    if contact.last_contacted_on is not None:
+        years = (today - contact.last_contacted_on).days // 365
+        if years >= 3:
+            return (
+                f"You last talked {years} years ago — dormant ties often bring the freshest "
+                "advice, and people are gladder to hear from you than you'd guess."
+            )
+        if years >= 1:
+            return f"It's been over a year since you talked with {first}."
+    fragments = interest_fragments(contact.notes)
+    if contact.last_contacted_on is None:
+        added = (today - contact.created_on).days
+        if fragments:
+            return f"You know what {first} cares about ({fragments[0]}) — a natural way in."
+        if added >= 14:
+            return f"You added {first} {added // 7} weeks ago and haven't reached out yet."
+        return (
+            f"New on your list — a first message to {first} is the hardest, and the most welcome."
+        )
+    overdue = (today - contact.next_due_on).days
+    if fragments:
+        return f"Ask {first} about {fragments[0]}."
+    if overdue > 0:
+        return f"{overdue} days past your {contact.cadence.every()} rhythm with {first}."
+    return f"Today is the day on your {contact.cadence.every()} rhythm with {first}."
+
+
+def rank(contacts: Sequence[Contact], today: date, *, limit: int) -> list[Pick]:
+    """The best ``limit`` eligible contacts, best first (ties: most overdue, then name)."""
+    picks = [Pick(c, score(c, today), why(c, today)) for c in contacts if eligible(c, today)]
+    picks.sort(key=lambda p: (-p.score, p.contact.next_due_on, p.contact.name.casefold()))
+    return picks[:limit]

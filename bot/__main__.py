@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -21,10 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "mode", nargs="?", default="serve", choices=("serve", "console"), help="what to run"
     )
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="web only; run the nudges in a separate `python -m jobs` process (or RUN_SCHEDULER=false)",
+    )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
     try:
         settings = Settings.from_env(need_slack=args.mode == "serve")
+        if args.no_scheduler:
+            settings = replace(settings, run_scheduler=False)
         if args.mode == "console":
             from bot.console_main import run_console
 

@@ -80,7 +80,7 @@ async def prepare_database(settings: Settings) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    """Run the web server (and Socket Mode, if configured) until SIGINT/SIGTERM."""
+    """Run the web server (and Socket Mode, and the nudge scheduler) until SIGINT/SIGTERM."""
     await prepare_database(settings)
     if settings.slack_bot_token:
         await check_credentials(settings)
@@ -99,11 +99,19 @@ async def serve(settings: Settings) -> None:
             web_client=build_web_client(settings, token=settings.slack_app_token),
         )
         await socket_handler.connect_async()
+    scheduler = None
+    if settings.run_scheduler:
+        from jobs.app import build_runner, build_scheduler
+
+        nudge_runner = build_runner(settings, engine=app.engine)
+        scheduler = build_scheduler(nudge_runner)
+        scheduler.start()
     log.info(
         "reconnect.started",
         port=settings.port,
         slack="socket_mode" if socket_handler else "http",
         database=settings.database_url.get_backend_name(),
+        scheduler=scheduler is not None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -114,6 +122,9 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         log.info("reconnect.stopping")
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+            await nudge_runner.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

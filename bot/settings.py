@@ -32,6 +32,9 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    run_scheduler: bool = True
+    nudge_grace_hours: float = 3.0
+    nudge_concurrency: int = 20
 
     @property
     def socket_mode(self) -> bool:
@@ -84,7 +87,13 @@ class Settings:
                     "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack "
                     "app's Basic Information page into .env, or set SLACK_APP_TOKEN for Socket Mode."
                 )
+        run_scheduler = _flag("RUN_SCHEDULER", get("RUN_SCHEDULER"), default=True)
+        grace = _number("NUDGE_GRACE_HOURS", get("NUDGE_GRACE_HOURS"), 3.0, 0.0, 23.0)
+        concurrency = int(_number("NUDGE_CONCURRENCY", get("NUDGE_CONCURRENCY"), 20, 1, 500))
         return cls(
+            run_scheduler=run_scheduler,
+            nudge_grace_hours=grace,
+            nudge_concurrency=concurrency,
             database_url=database_url,
             port=port,
             log_level=log_level,
@@ -109,6 +118,29 @@ def _database_url(raw: str | None) -> URL:
             f"DATABASE_URL is not usable ({exc}): use postgresql://user:pass@host/db or "
             "sqlite:///data/reconnect.sqlite3, or unset it for the default SQLite file."
         ) from None
+
+
+def _flag(name: str, raw: str | None, *, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not true or false: use true or false.")
+
+
+def _number(name: str, raw: str | None, default: float, low: float, high: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} is not a number from {low:g} to {high:g}.")
+    return value
 
 
 def _port(raw: str | None) -> int:
@@ -137,7 +169,8 @@ def configure_logging(level: str) -> None:
 
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     # Alembic narrates every plugin and migration step at INFO; keep start-up quiet.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -154,9 +154,11 @@ class DeliveryAttempt(Base):
     """Every try at sending a nudge, with its outcome."""
 
     __tablename__ = "delivery_attempts"
+    __table_args__ = (UniqueConstraint("nudge_id", "number", name="uq_delivery_attempts_number"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     nudge_id: Mapped[int] = mapped_column(ForeignKey("nudges.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(128))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # None while in flight: a crash leaves it None, which marks the nudge "in doubt".

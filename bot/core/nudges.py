@@ -6,7 +6,6 @@ as JSON, and re-rendered whenever a button changes a card, so the DM always show
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -147,12 +146,6 @@ class Activity:
     last_activity_on: date | None  # last conversation or outreach
     last_conversation_learned: bool | None  # did the latest logged conversation note a lesson?
     followups_pending: int
-
-
-def seed_for(user_key: str, day: date) -> int:
-    """A stable per-user, per-day number (Python's ``hash`` is salted per process)."""
-    digest = hashlib.blake2b(f"{user_key}|{day.isoformat()}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def choose_hurdle(activity: Activity, picks: Sequence[Pick], today: date, seed: int) -> Hurdle:

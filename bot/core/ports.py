@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
+from bot.core.replies import Reply
 from bot.core.schedule import NudgePrefs
 
 
@@ -113,4 +114,47 @@ class Store(Protocol):
 
     async def set_timezone(self, user: UserRef, timezone: str) -> None:
         """Record the user's IANA time zone (from their platform profile)."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A platform refused or failed to deliver a message.
+
+    ``kind`` is ``"ratelimited"`` (wait ``retry_after`` seconds, nothing was sent),
+    ``"transient"`` (5xx or a lost connection: it may or may not have been sent),
+    or ``"permanent"`` (the user cannot be reached: stop trying). ``code`` is the platform's word.
+    """
+
+    def __init__(self, kind: str, code: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {code}")
+        self.kind = kind
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self) -> bool:
+        """Whether retrying is pointless."""
+        return self.kind == "permanent"
+
+
+class Messenger(Protocol):
+    """Sends proactive messages (the morning nudges) on one platform."""
+
+    platform: str
+    #: How commands are typed there, for hints in messages ("/reconnect ").
+    command_prefix: str
+
+    async def open_channel(self, user: UserRef) -> str:
+        """The id of the direct-message conversation with ``user``."""
+        ...
+
+    async def post(self, channel: str, reply: Reply, key: str) -> str:
+        """Send ``reply``, tagged with ``key``; returns the message id."""
+        ...
+
+    async def find(self, channel: str, key: str, since: datetime) -> str | None:
+        """The id of a message tagged ``key`` sent since ``since``, if one exists.
+
+        Used after a crash or an ambiguous failure, so a retry never sends twice.
+        """
         ...

@@ -45,6 +45,12 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    match: dict[str, Any] | None = None  # only calls whose params include these items
+
+    def applies(self, method: str, params: dict[str, Any]) -> bool:
+        if self.method != method or self.times <= 0:
+            return False
+        return all(str(params.get(k)) == str(v) for k, v in (self.match or {}).items())
 
 
 class FakeSlack:
@@ -65,6 +71,9 @@ class FakeSlack:
         self._socket: web.WebSocketResponse | None = None
         self.socket_connected = threading.Event()
         self.socket_received: list[dict[str, Any]] = []
+        # Messages "in Slack": posted at the moment a request arrives, as Slack would, even
+        # when the client never hears the answer.
+        self.messages: dict[str, list[dict[str, Any]]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -111,6 +120,11 @@ class FakeSlack:
         """Calls to one method, oldest first."""
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def messages_to(self, channel: str) -> list[dict[str, Any]]:
+        """Messages that reached a channel (a DM is ``"D" + user id``)."""
+        with self._lock:
+            return list(self.messages.get(channel, []))
 
     def methods(self) -> list[str]:
         """The method of every call, in order."""
@@ -189,7 +203,7 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, params, token))
             for fault in self.faults:
-                if fault.method == method and fault.times > 0:
+                if fault.applies(method, params):
                     fault.times -= 1
                     return fault
         return None
@@ -200,6 +214,9 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         fault = self._record(method, params, token)
+        answer = None
+        if fault is None and token and "revoked" not in token:
+            answer = self._answer(method, params)
         if self.latency:
             await asyncio.sleep(self.latency)
         if fault is not None:
@@ -214,7 +231,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "not_authed"})
         if "revoked" in token:
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(self._answer(method, params))
+        return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -224,8 +241,31 @@ class FakeSlack:
                     "ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "bot",
                     "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT",
                 }  # fmt: skip
-            case "chat.postMessage" | "chat.update":
-                return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
+            case "chat.postMessage":
+                channel = str(params.get("channel"))
+                message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks")}
+                metadata = params.get("metadata")
+                if isinstance(metadata, str):
+                    metadata = json.loads(metadata)
+                if metadata:
+                    message["metadata"] = metadata
+                with self._lock:
+                    self.messages.setdefault(channel, []).append(message)
+                return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            case "chat.update":
+                channel, target = str(params.get("channel")), str(params.get("ts"))
+                with self._lock:
+                    for message in self.messages.get(channel, []):
+                        if message["ts"] == target:
+                            message.update(text=params.get("text"), blocks=params.get("blocks"))
+                            return {"ok": True, "channel": channel, "ts": target}
+                return {"ok": False, "error": "message_not_found"}
+            case "conversations.history":
+                channel = str(params.get("channel"))
+                oldest = float(params.get("oldest") or 0)
+                with self._lock:
+                    found = [m for m in self.messages.get(channel, []) if float(m["ts"]) > oldest]
+                return {"ok": True, "messages": list(reversed(found)), "has_more": False}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "views.open" | "views.publish" | "views.update" | "views.push":

@@ -14,10 +14,13 @@ from bot.core.replies import (
     DateField,
     Form,
     FormErrors,
+    MessageUpdate,
+    MultiSelectField,
     Outcome,
     Reply,
     SelectField,
     TextField,
+    TimeField,
 )
 from bot.core.service import Caller, Reconnect
 from bot.core.text import parse_count
@@ -86,7 +89,7 @@ class Console:
                 break
         await self.show(await self.service.command(self.caller, text))
 
-    async def show(self, outcome: Outcome) -> None:
+    async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""
         if isinstance(outcome, Form):
             result = await self.fill(outcome)
@@ -94,10 +97,16 @@ class Console:
                 self.say("Cancelled.")
                 return
             outcome = result
+        if isinstance(outcome, MessageUpdate):
+            if outcome.notice is not None:
+                self.say(render(outcome.notice, bold=self.bold)[0])
+            outcome = outcome.message
+        if isinstance(outcome, FormErrors):
+            return
         text, self.buttons = render(outcome, bold=self.bold)
         self.say(text)
 
-    async def fill(self, form: Form) -> Reply | None:
+    async def fill(self, form: Form) -> Reply | MessageUpdate | None:
         """Ask for each field; re-ask the ones with errors. ``None`` when cancelled."""
         self.say(f"\n== {form.title} ==  (Enter keeps the [default]; `cancel` stops)")
         if form.intro:
@@ -117,10 +126,28 @@ class Console:
                 self.say(f"  ! {message}")
             pending = [f for f in form.fields if f.id in result.errors]
 
-    async def ask(self, field: TextField | SelectField | DateField) -> str | object | None:
+    async def ask(
+        self, field: TextField | SelectField | MultiSelectField | DateField | TimeField
+    ) -> str | object | None:
         """Prompt for one field."""
         optional = " (optional)" if field.optional else ""
         match field:
+            case MultiSelectField():
+                for number, choice in enumerate(field.choices, 1):
+                    mark = " *" if choice.value in field.initial else ""
+                    self.say(f"   {number}) {choice.label}{mark}")
+                default = ",".join(
+                    str(i) for i, c in enumerate(field.choices, 1) if c.value in field.initial
+                )
+                raw = await self.prompt(f"{field.label} (numbers, e.g. 1,3,5){optional}", default)
+                if raw is _CANCEL or raw is None:
+                    return raw
+                assert isinstance(raw, str)
+                picked = [parse_count(p, below=len(field.choices) + 1) for p in raw.split(",")]
+                return ",".join(field.choices[n - 1].value for n in picked if n is not None)
+            case TimeField():
+                default = f"{field.initial:%H:%M}" if field.initial else ""
+                return await self.prompt(f"{field.label} (HH:MM){optional}", default)
             case SelectField():
                 for number, choice in enumerate(field.choices, 1):
                     mark = " *" if choice.value == field.initial else ""

@@ -26,7 +26,7 @@ from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
-from bot.core.replies import Form, FormErrors, Reply
+from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
 from bot.settings import Settings
 
@@ -159,6 +159,8 @@ def _on_action(service: Reconnect) -> Any:
         container = body.get("container") or {}
         if isinstance(outcome, Form):
             await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+        elif isinstance(outcome, MessageUpdate):
+            await _update_message(client, outcome)
         elif container.get("type") == "view":
             await _publish_home(service, client, caller, notice=outcome)
         else:
@@ -186,6 +188,9 @@ def _on_submit(service: Reconnect) -> Any:
             return
         await ack()
         log.info("slack.form", form=kind, user=caller.user.user_id)
+        if isinstance(result, MessageUpdate):
+            await _update_message(client, result)
+            return
         if response_url is not None:
             try:
                 webhook = AsyncWebhookClient(response_url, timeout=10)
@@ -222,6 +227,15 @@ async def _publish_home(
         await client.views_publish(user_id=caller.user.user_id, view=view)
     except SlackApiError as exc:
         log.warning("slack.views_publish_failed", error=exc.response.get("error"))
+
+
+async def _update_message(client: AsyncWebClient, update: MessageUpdate) -> None:
+    try:
+        await client.chat_update(
+            channel=update.channel, ts=update.message_id, **render.message(update.message)
+        )
+    except SlackApiError as exc:
+        log.warning("slack.chat_update_failed", error=exc.response.get("error"))
 
 
 async def _open_form(

@@ -18,11 +18,13 @@ from bot.core.replies import (
     Form,
     Header,
     Inline,
+    MultiSelectField,
     Reply,
     Section,
     SelectField,
     Strong,
     TextField,
+    TimeField,
 )
 from bot.core.text import shorten
 
@@ -108,6 +110,15 @@ def read_values(state: Mapping[str, Any]) -> dict[str, str | None]:
             value = (element.get("selected_option") or {}).get("value")
         elif kind == "datepicker":
             value = element.get("selected_date")
+        elif kind == "timepicker":
+            value = element.get("selected_time")
+        elif kind == "checkboxes":
+            chosen = element.get("selected_options")
+            value = (
+                ",".join(str(o.get("value")) for o in chosen if isinstance(o, Mapping))
+                if isinstance(chosen, list)
+                else None
+            )
         else:
             value = element.get("value")
         values[str(block_id)] = value if isinstance(value, str) else None
@@ -169,7 +180,7 @@ def _button(button: Button, block_index: int, index: int) -> JsonDict:
     return rendered
 
 
-def _input(field: TextField | SelectField | DateField) -> JsonDict:
+def _input(field: TextField | SelectField | MultiSelectField | DateField | TimeField) -> JsonDict:
     element: JsonDict
     match field:
         case TextField():
@@ -192,10 +203,23 @@ def _input(field: TextField | SelectField | DateField) -> JsonDict:
             initial = next((o for o in options if o["value"] == field.initial), None)
             if initial is not None:
                 element["initial_option"] = initial
+        case MultiSelectField():
+            boxes = [
+                {"text": _plain(choice.label, 75), "value": choice.value[:150]}
+                for choice in field.choices[:10]
+            ]
+            element = {"type": "checkboxes", "action_id": "value", "options": boxes}
+            chosen = [o for o in boxes if o["value"] in field.initial]
+            if chosen:
+                element["initial_options"] = chosen
         case DateField():
             element = {"type": "datepicker", "action_id": "value"}
             if field.initial is not None:
                 element["initial_date"] = field.initial.isoformat()
+        case TimeField():
+            element = {"type": "timepicker", "action_id": "value"}
+            if field.initial is not None:
+                element["initial_time"] = f"{field.initial:%H:%M}"
     return {
         "type": "input",
         "block_id": field.id,

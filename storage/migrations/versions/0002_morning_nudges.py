@@ -68,6 +68,7 @@ def upgrade() -> None:
         "delivery_attempts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("nudge_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=128), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=32), nullable=True),
@@ -79,6 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_attempts")),
+        sa.UniqueConstraint("nudge_id", "number", name="uq_delivery_attempts_number"),
     )
     with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
         batch_op.create_index(

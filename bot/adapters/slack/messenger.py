@@ -1,0 +1,131 @@
+"""The Slack side of proactive messages: DM channels, posting nudges, finding them again,
+and mapping Slack's errors onto retry, wait or give up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import render
+from bot.core.model import UserRef
+from bot.core.ports import DeliveryError
+from bot.core.replies import Reply
+
+EVENT_TYPE = "reconnect_nudge"
+
+#: Errors that retrying cannot fix: the person or the installation is gone.
+PERMANENT = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "cannot_dm_bot",
+        "user_disabled",
+        "is_archived",
+        "channel_not_found",
+        "not_in_channel",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "team_not_found",
+        "app_uninstalled",
+        "ekm_access_denied",
+        "restricted_action",
+        "user_is_restricted",
+        "messages_tab_disabled",
+    }
+)
+
+
+class SlackMessenger:
+    """:class:`bot.core.ports.Messenger` for Slack. The client must not retry by itself: the
+    runner decides, and records every attempt."""
+
+    platform = "slack"
+    command_prefix = "/reconnect "
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def open_channel(self, user: UserRef) -> str:
+        """``conversations.open`` with the user; returns the DM channel id."""
+        response = await self._call(self.client.conversations_open, users=user.user_id)
+        channel = (response.get("channel") or {}).get("id")
+        if not isinstance(channel, str) or not channel:
+            raise DeliveryError("transient", "no_channel_in_response")
+        return channel
+
+    async def post(self, channel: str, reply: Reply, key: str) -> str:
+        """``chat.postMessage`` tagged with message metadata, so :meth:`find` can see it."""
+        response = await self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
+            unfurl_links=False,
+            **render.message(reply),
+        )
+        ts = response.get("ts")
+        if not isinstance(ts, str):
+            raise DeliveryError("transient", "no_ts_in_response")
+        return ts
+
+    async def find(self, channel: str, key: str, since: datetime) -> str | None:
+        """Look through the DM's recent history for a message tagged ``key``."""
+        response = await self._call(
+            self.client.conversations_history,
+            channel=channel,
+            oldest=f"{since.timestamp():.6f}",
+            include_all_metadata=True,
+            limit=100,
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == key:
+                ts = message.get("ts")
+                return ts if isinstance(ts, str) else None
+        return None
+
+    async def update(self, channel: str, message_id: str, reply: Reply) -> None:
+        """Replace a nudge in place (``chat.update``)."""
+        await self._call(
+            self.client.chat_update, channel=channel, ts=message_id, **render.message(reply)
+        )
+
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            raise _classify(exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError("transient", type(exc).__name__) from None
+
+
+def _classify(exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    status = getattr(response, "status_code", 0) or 0
+    error = str(response.get("error") or f"http_{status}")
+    if status == 429 or error == "ratelimited":
+        header = (getattr(response, "headers", None) or {}).get("Retry-After") or (
+            getattr(response, "headers", None) or {}
+        ).get("retry-after")
+        try:
+            wait = float(header) if header is not None else 1.0
+        except ValueError:
+            wait = 1.0
+        return DeliveryError("ratelimited", "ratelimited", retry_after=wait)
+    if status >= 500 or error in (
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+    ):
+        return DeliveryError("transient", error)
+    if error in PERMANENT:
+        return DeliveryError("permanent", error)
+    return DeliveryError("transient", error)

@@ -1,0 +1,77 @@
+"""Building the nudge runner and the scheduler from settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.slack.messenger import SlackMessenger
+from bot.core.ports import Messenger
+from bot.settings import Settings
+from jobs.runner import Clock, NudgeConfig, NudgeRunner
+from storage import db
+from storage.nudges import NudgeStore
+
+log = structlog.get_logger(__name__)
+
+
+def build_messengers(settings: Settings) -> dict[str, Messenger]:
+    """A messenger for each configured platform."""
+    messengers: dict[str, Messenger] = {}
+    if settings.slack_bot_token:
+        # No retry handlers: the runner retries, waits and records every attempt itself.
+        client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            timeout=15,
+            retry_handlers=[],
+        )
+        messengers["slack"] = SlackMessenger(client)
+    return messengers
+
+
+def build_runner(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    messengers: dict[str, Messenger] | None = None,
+) -> NudgeRunner:
+    """The nudge runner for ``settings``."""
+    engine = engine or db.create_engine(settings.database_url)
+    config = NudgeConfig(
+        grace=timedelta(hours=settings.nudge_grace_hours),
+        concurrency=settings.nudge_concurrency,
+    )
+    return NudgeRunner(
+        NudgeStore(engine),
+        messengers if messengers is not None else build_messengers(settings),
+        config=config,
+        clock=clock,
+    )
+
+
+def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
+    """An APScheduler that runs a pass at the start of every minute, never two at once."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def tick() -> None:
+        try:
+            await runner.run_once()
+        except Exception:
+            log.exception("nudges.pass_failed")
+
+    scheduler.add_job(
+        tick,
+        CronTrigger(second=0),
+        id="morning-nudges",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=50,
+    )
+    return scheduler

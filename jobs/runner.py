@@ -1,0 +1,448 @@
+"""One pass of the morning nudges: decide who is due, claim, compose, deliver, record.
+
+Exactly once per user per local day, across crashes, restarts and concurrent schedulers:
+
+* a nudge is *claimed* in the database (unique per user, kind and local date) before sending;
+* every attempt is written *before* the message goes out and closed after, so a crash leaves
+  an open attempt — the send is "in doubt" — and whoever takes the nudge over first asks the
+  platform whether the tagged message already arrived (:meth:`Messenger.find`);
+* claims of a worker that died (its process is gone, or its heartbeat is stale) are taken over
+  with a compare-and-set, so two survivors cannot both take one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import structlog
+
+from bot.core.model import Contact
+from bot.core.nudges import NudgeContent, compose, render
+from bot.core.ports import DeliveryError, Messenger
+from bot.core.prompts import stable_seed
+from bot.core.ranking import rank
+from bot.core.replies import Reply
+from bot.core.schedule import DEFAULT_GRACE, due_day
+from jobs.batching import GroupCommitter
+from storage.nudges import ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeConfig:
+    """Tunables of the delivery pass."""
+
+    grace: timedelta = DEFAULT_GRACE
+    concurrency: int = 20
+    max_attempts: int = 8
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    #: A worker whose heartbeat is older than this is considered dead.
+    stale_after: timedelta = timedelta(seconds=90)
+    heartbeat_every: float = 15.0
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one pass did."""
+
+    due: int = 0
+    sent: int = 0
+    already: int = 0  # sent earlier, by this or another worker
+    busy: int = 0  # being sent right now by another live worker
+    failed: int = 0
+    undeliverable: int = 0
+    previews: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """Due, but not this pass's to send."""
+        return self.already + self.busy
+
+    def line(self) -> str:
+        """One line for operators."""
+        return (
+            f"due {self.due} · sent {self.sent} · skipped {self.skipped} "
+            f"(already sent {self.already}, in progress elsewhere {self.busy}) · "
+            f"failed {self.failed} · undeliverable {self.undeliverable}"
+        )
+
+
+@dataclass(slots=True)
+class _Job:
+    nudge_id: int
+    recipient: Recipient
+    day: date
+    content: str
+    attempts: int
+    in_doubt: bool
+    claimed_at: datetime
+    reply: Reply | None = None
+    prompt_id: str = ""
+
+
+class NudgeRunner:
+    """Runs passes; one per process (see :func:`worker_id`)."""
+
+    def __init__(
+        self,
+        store: NudgeStore,
+        messengers: Mapping[str, Messenger],
+        *,
+        config: NudgeConfig | None = None,
+        clock: Clock | None = None,
+        wall_clock: Clock | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.store = store
+        self.messengers = dict(messengers)
+        self.config = config or NudgeConfig()
+        self.wall = wall_clock or (lambda: datetime.now(UTC))
+        self.clock = clock or self.wall
+        self.worker = worker or worker_id()
+        self.host = socket.gethostname()
+
+    async def heartbeat(self) -> None:
+        """Tell other workers this one is alive."""
+        await self.store.heartbeat(self.worker, self.host, os.getpid(), self.wall())
+
+    async def stop(self) -> None:
+        """Deregister (a clean stop: claims are finished by then)."""
+        await self.store.remove_worker(self.worker)
+
+    async def run_once(self, at: datetime | None = None, *, dry_run: bool = False) -> RunSummary:
+        """One pass as if the clock read ``at``."""
+        now = at or self.clock()
+        summary = RunSummary()
+        await self.heartbeat()
+        beating = asyncio.create_task(self._keep_beating())
+        try:
+            jobs = await self._plan(now, summary, dry_run=dry_run)
+            if dry_run or not jobs:
+                return summary
+            await self._compose(jobs)
+            await self._deliver_all(jobs, summary)
+        finally:
+            beating.cancel()
+        log.info("nudges.pass", worker=self.worker, **_fields(summary))
+        return summary
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    async def _plan(self, now: datetime, summary: RunSummary, *, dry_run: bool) -> list[_Job]:
+        recipients = await self.store.recipients(self.messengers)
+        due: dict[int, tuple[Recipient, date]] = {}
+        for recipient in recipients:
+            day = due_day(recipient.prefs, now, self.config.grace)
+            if day is not None:
+                due[recipient.id] = (recipient, day)
+        summary.due = len(due)
+        existing = await self.store.existing(day for _, day in due.values())
+        workers = await self.store.workers()
+        wall = self.wall()
+        wanted: list[tuple[int, date]] = []
+        takeovers: list[tuple[Recipient, NudgeState]] = []
+        for uid, (recipient, day) in due.items():
+            state = existing.get((uid, day))
+            if state is None:
+                wanted.append((uid, day))
+            elif state.status in ("sent", "undeliverable"):
+                summary.already += 1
+            elif state.status == "failed" and state.attempts >= self.config.max_attempts:
+                summary.failed += 1
+            elif state.status == "failed" or self._dead(state.worker, workers, wall):
+                takeovers.append((recipient, state))
+            else:
+                summary.busy += 1
+        if dry_run:
+            await self._preview(due, wanted, takeovers, summary)
+            return []
+        jobs: list[_Job] = []
+        won = await self.store.claim(wanted, self.worker, wall)
+        summary.busy += len(wanted) - len(won)
+        for uid, nudge_id in won.items():
+            recipient, day = due[uid]
+            jobs.append(_Job(nudge_id, recipient, day, "", 0, False, wall))
+        for recipient, state in takeovers:
+            if await self.store.take_over(state, self.worker, wall):
+                doubt = state.open_attempt or state.status == "failed"
+                jobs.append(
+                    _Job(
+                        state.id,
+                        recipient,
+                        state.day,
+                        state.content,
+                        state.attempts,
+                        doubt,
+                        state.claimed_at,
+                    )
+                )
+            else:
+                summary.busy += 1
+        return jobs
+
+    def _dead(
+        self, worker: str, workers: Mapping[str, tuple[str, int, datetime]], wall: datetime
+    ) -> bool:
+        if worker == self.worker:
+            return True  # an earlier pass of this process ended abnormally
+        entry = workers.get(worker)
+        if entry is None:
+            return True
+        host, pid, heartbeat = entry
+        if host == self.host and not _pid_alive(pid):
+            return True
+        return wall - heartbeat > self.config.stale_after
+
+    async def _preview(
+        self,
+        due: Mapping[int, tuple[Recipient, date]],
+        wanted: list[tuple[int, date]],
+        takeovers: list[tuple[Recipient, NudgeState]],
+        summary: RunSummary,
+    ) -> None:
+        pending = [due[uid] for uid, _ in wanted] + [(r, s.day) for r, s in takeovers]
+        jobs = [_Job(0, r, day, "", 0, False, self.wall()) for r, day in pending]
+        await self._compose(jobs)
+        for job in jobs[:20]:
+            if job.reply is not None:
+                summary.previews.append(f"{_who(job.recipient)}: {job.reply.summary}")
+
+    async def _compose(self, jobs: list[_Job]) -> None:
+        fresh = {job.recipient.id: job.day for job in jobs if not job.content}
+        most_cards = max((job.recipient.prefs.cards for job in jobs), default=3)
+        inputs = await self.store.compose_inputs(fresh, candidates_per_user=most_cards * 4)
+        contents: list[tuple[int, str]] = []
+        for job in jobs:
+            cmd = self.messengers[job.recipient.user.platform].command_prefix
+            if job.content:
+                try:
+                    content = NudgeContent.from_json(job.content)
+                except ValueError:
+                    content = None
+                if content is not None:
+                    contacts = await self.store.contacts_for(
+                        job.recipient.id, content.contact_ids()
+                    )
+                    job.reply = render(content, contacts, nudge_id=job.nudge_id, cmd=cmd)
+                    job.prompt_id = content.prompt_id
+                    continue
+            content, contacts = _compose_one(job, inputs.get(job.recipient.id, ComposeInputs()))
+            job.content = content.to_json()
+            job.prompt_id = content.prompt_id
+            job.reply = render(content, contacts, nudge_id=job.nudge_id, cmd=cmd)
+            if job.nudge_id:
+                contents.append((job.nudge_id, job.content))
+        await self.store.save_contents(contents)
+
+    # --- delivering -------------------------------------------------------------------------
+
+    async def _deliver_all(self, jobs: list[_Job], summary: RunSummary) -> None:
+        limit = asyncio.Semaphore(self.config.concurrency)
+        starts = GroupCommitter(self.store.start_attempts)
+        outcomes = GroupCommitter(self.store.record_outcomes)
+        channels: GroupCommitter[tuple[int, str | None]] = GroupCommitter(
+            lambda items: self.store.set_dm_channels(dict(items))
+        )
+
+        async def one(job: _Job) -> str:
+            async with limit:
+                try:
+                    return await self._deliver(job, starts, outcomes, channels)
+                except Exception as exc:  # one user's bug must not stop the others
+                    log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
+                    await outcomes.submit(
+                        Outcome(
+                            job.nudge_id,
+                            job.recipient.id,
+                            0,
+                            "error",
+                            type(exc).__name__,
+                            status="failed",
+                        )
+                    )
+                    return "failed"
+
+        try:
+            results = await asyncio.gather(*(one(job) for job in jobs))
+        finally:
+            await starts.close()
+            await outcomes.close()
+            await channels.close()
+        summary.sent += results.count("sent")
+        summary.failed += results.count("failed")
+        summary.undeliverable += results.count("undeliverable")
+
+    async def _deliver(
+        self,
+        job: _Job,
+        starts: GroupCommitter[tuple[int, int, str, datetime]],
+        outcomes: GroupCommitter[Outcome],
+        channels: GroupCommitter[tuple[int, str | None]],
+    ) -> str:
+        messenger = self.messengers[job.recipient.user.platform]
+        uid = job.recipient.id
+        key = f"reconnect-nudge-{job.nudge_id}"
+        cached = job.recipient.dm_channel
+        try:
+            channel = cached or await self._open(messenger, job)
+        except DeliveryError as exc:
+            status = "undeliverable" if exc.permanent else "failed"
+            await outcomes.submit(Outcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status))
+            return status
+        if channel != cached:
+            await channels.submit((uid, channel))
+        if job.in_doubt:
+            found = await self._find(messenger, channel, key, job.claimed_at)
+            if found is not None:
+                await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
+                return "sent"
+        assert job.reply is not None
+        number = job.attempts
+        while number < self.config.max_attempts:
+            number += 1
+            await starts.submit((job.nudge_id, number, self.worker, self.wall()))
+            try:
+                message_id = await messenger.post(channel, job.reply, key)
+            except DeliveryError as exc:
+                if exc.permanent and exc.code == "channel_not_found" and channel == cached:
+                    # The cached DM channel went away: open it again and retry.
+                    await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
+                    cached = None
+                    channel = await self._open(messenger, job)
+                    await channels.submit((uid, channel))
+                    continue
+                if exc.permanent:
+                    await outcomes.submit(
+                        Outcome(
+                            job.nudge_id, uid, number, exc.kind, exc.code, status="undeliverable"
+                        )
+                    )
+                    log.warning("nudges.undeliverable", user=uid, error=exc.code)
+                    return "undeliverable"
+                await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
+                if exc.kind == "ratelimited":
+                    await asyncio.sleep(exc.retry_after if exc.retry_after is not None else 1.0)
+                    continue
+                await asyncio.sleep(self._backoff(number))
+                found = await self._find(messenger, channel, key, job.claimed_at)
+                if found is not None:
+                    await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
+                    return "sent"
+                continue
+            await outcomes.submit(self._sent(job, number, "sent", channel, message_id))
+            return "sent"
+        await outcomes.submit(
+            Outcome(job.nudge_id, uid, 0, "gave_up", f"{number} attempts", status="failed")
+        )
+        return "failed"
+
+    async def _open(self, messenger: Messenger, job: _Job) -> str:
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                return await messenger.open_channel(job.recipient.user)
+            except DeliveryError as exc:
+                if exc.permanent or attempt == self.config.max_attempts:
+                    raise
+                wait = exc.retry_after if exc.kind == "ratelimited" else self._backoff(attempt)
+                await asyncio.sleep(wait if wait is not None else 1.0)
+        raise DeliveryError("transient", "unreachable")
+
+    async def _find(
+        self, messenger: Messenger, channel: str, key: str, since: datetime
+    ) -> str | None:
+        for attempt in range(1, 4):
+            try:
+                return await messenger.find(channel, key, since - timedelta(minutes=10))
+            except DeliveryError as exc:
+                if exc.permanent:
+                    break
+                wait = exc.retry_after if exc.kind == "ratelimited" else self._backoff(attempt)
+                await asyncio.sleep(wait if wait is not None else 1.0)
+        log.warning("nudges.unverifiable", channel=channel)
+        return None
+
+    def _sent(self, job: _Job, number: int, how: str, channel: str, message_id: str) -> Outcome:
+        return Outcome(
+            job.nudge_id,
+            job.recipient.id,
+            number,
+            how,
+            "",
+            status="sent",
+            channel=channel,
+            message_id=message_id,
+            prompt_id=job.prompt_id,
+            at=self.wall(),
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
+
+    async def _keep_beating(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_every)
+            try:
+                await self.heartbeat()
+            except Exception:
+                log.warning("nudges.heartbeat_failed")
+
+
+def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[int, Contact]]:
+    prefs = job.recipient.prefs
+    picks = rank(inputs.candidates, job.day, limit=prefs.cards)
+    user = job.recipient.user
+    seed = stable_seed(user.platform, user.workspace_id, user.user_id, job.day.isoformat())
+    content = compose(
+        activity=inputs.activity,
+        picks=picks,
+        followups=inputs.followups,
+        prompt_views=inputs.prompt_views,
+        today=job.day,
+        seed=seed,
+    )
+    contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in inputs.followups}
+    return content, contacts
+
+
+def worker_id() -> str:
+    """``host:pid:random`` — unique per process, and readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _who(recipient: Recipient) -> str:
+    user = recipient.user
+    return f"{user.platform}:{user.workspace_id}:{user.user_id}"
+
+
+def _fields(summary: RunSummary) -> dict[str, int]:
+    return {
+        "due": summary.due,
+        "sent": summary.sent,
+        "already": summary.already,
+        "busy": summary.busy,
+        "failed": summary.failed,
+        "undeliverable": summary.undeliverable,
+    }

@@ -1,0 +1,520 @@
+"""Persistence for the nudge scheduler: who may get a nudge, claims, attempts and outcomes.
+
+Everything here is written for thousands of users per pass: set-based queries in batches, and
+writes that callers group into few transactions (see ``jobs.batching``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.model import Contact, UserRef
+from bot.core.nudges import Activity
+from storage.models import (
+    ContactRow,
+    ConversationRow,
+    DeliveryAttempt,
+    Nudge,
+    PromptView,
+    User,
+    Worker,
+)
+from storage.repository import _contact, prefs_of
+
+MORNING = "morning"
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A user who may receive nudges."""
+
+    id: int
+    user: UserRef
+    prefs: Any  # NudgePrefs (kept loose to avoid an import cycle in type checkers)
+    dm_channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeState:
+    """An existing nudge row, as the planner sees it."""
+
+    id: int
+    user_id: int
+    day: date
+    status: str
+    worker: str
+    attempts: int
+    content: str
+    claimed_at: datetime
+    open_attempt: bool = False  # an attempt started and never finished: the send is in doubt
+
+
+@dataclass(slots=True)
+class ComposeInputs:
+    """What composing one user's nudge needs."""
+
+    candidates: list[Contact] = field(default_factory=list)
+    followups: list[Contact] = field(default_factory=list)
+    activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
+    prompt_views: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The end of one delivery attempt, for :meth:`NudgeStore.record_outcomes`."""
+
+    nudge_id: int
+    user_id: int
+    number: int
+    outcome: str  # sent | found_existing | ratelimited | transient | permanent | error
+    detail: str = ""
+    status: str | None = None  # new nudge status, if it changes: sent | failed | undeliverable
+    channel: str | None = None
+    message_id: str | None = None
+    prompt_id: str = ""
+    at: datetime | None = None
+
+
+class NudgeStore:
+    """Set-based queries and writes for the scheduler."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    # --- workers --------------------------------------------------------------------------
+
+    async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
+        """Register or refresh a worker."""
+        statement = self._insert(Worker).values(id=worker, host=host, pid=pid, heartbeat_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Worker.id], set_={"heartbeat_at": now}
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def remove_worker(self, worker: str) -> None:
+        """Forget a worker that stopped cleanly."""
+        async with self.engine.begin() as connection:
+            await connection.execute(delete(Worker).where(Worker.id == worker))
+
+    async def workers(self) -> dict[str, tuple[str, int, datetime]]:
+        """``{worker id: (host, pid, last heartbeat)}``."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(Worker.id, Worker.host, Worker.pid, Worker.heartbeat_at)
+            )
+            return {r.id: (r.host, r.pid, _aware(r.heartbeat_at)) for r in rows}
+
+    # --- planning -------------------------------------------------------------------------
+
+    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
+        """Every user on these platforms whom we can still reach."""
+        query = select(User).where(User.undeliverable.is_(None), User.platform.in_(list(platforms)))
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            Recipient(
+                r.id,
+                UserRef(r.platform, r.workspace_id, r.external_id),
+                prefs_of(r),  # type: ignore[arg-type]
+                r.dm_channel,
+            )
+            for r in rows
+        ]
+
+    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
+        """Morning nudges already claimed for these local dates, by (user id, date)."""
+        days = sorted(set(days))
+        if not days:
+            return {}
+        open_attempt = (
+            select(DeliveryAttempt.nudge_id)
+            .where(DeliveryAttempt.outcome.is_(None))
+            .where(DeliveryAttempt.nudge_id == Nudge.id)
+            .exists()
+        )
+        query = select(
+            Nudge.id,
+            Nudge.user_id,
+            Nudge.local_date,
+            Nudge.status,
+            Nudge.worker,
+            Nudge.attempts,
+            Nudge.content,
+            Nudge.claimed_at,
+            open_attempt.label("open_attempt"),
+        ).where(Nudge.kind == MORNING, Nudge.local_date.in_(days))
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {
+            (r.user_id, r.local_date): NudgeState(
+                r.id,
+                r.user_id,
+                r.local_date,
+                r.status,
+                r.worker,
+                r.attempts,
+                r.content,
+                _aware(r.claimed_at),
+                bool(r.open_attempt),
+            )
+            for r in rows
+        }
+
+    async def claim(
+        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+    ) -> dict[int, int]:
+        """Claim a nudge for each ``(user id, local date)``; returns ``{user id: nudge id}``
+        for the claims this worker won (a concurrent worker wins the others)."""
+        won: dict[int, int] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            rows = [
+                {
+                    "user_id": uid,
+                    "kind": MORNING,
+                    "local_date": day,
+                    "status": "claimed",
+                    "worker": worker,
+                    "claimed_at": now,
+                    "attempts": 0,
+                    "content": "",
+                }
+                for uid, day in wanted[start : start + _CHUNK]
+            ]
+            statement = (
+                self._insert(Nudge)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["user_id", "kind", "local_date"])
+                .returning(Nudge.id, Nudge.user_id)
+            )
+            async with self.engine.begin() as connection:
+                for row in await connection.execute(statement):
+                    won[row.user_id] = row.id
+        return won
+
+    async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
+        """Take a nudge from a dead worker (or retry a failed one); ``False`` if someone else
+        got there first."""
+        statement = (
+            update(Nudge)
+            .where(Nudge.id == state.id, Nudge.worker == state.worker, Nudge.status == state.status)
+            .values(worker=worker, claimed_at=now, status="claimed")
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def compose_inputs(
+        self, users: dict[int, date], *, candidates_per_user: int
+    ) -> dict[int, ComposeInputs]:
+        """Candidates, follow-ups, activity and prompt history for each user, in batches."""
+        out: dict[int, ComposeInputs] = {uid: ComposeInputs() for uid in users}
+        ids = list(users)
+        async with self.engine.connect() as connection:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                latest = max(users[uid] for uid in chunk)
+                await self._candidates(connection, chunk, latest, candidates_per_user, users, out)
+                await self._followups(connection, chunk, users, out)
+                await self._activity(connection, chunk, users, out)
+                views = await connection.execute(
+                    select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
+                        PromptView.user_id.in_(chunk)
+                    )
+                )
+                for row in views:
+                    out[row.user_id].prompt_views[row.prompt_id] = row.count
+        return out
+
+    async def _candidates(
+        self,
+        connection: Any,
+        chunk: list[int],
+        latest: date,
+        limit: int,
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=ContactRow.owner_id, order_by=(ContactRow.next_due_on, ContactRow.id)
+            )
+            .label("rank")
+        )
+        inner = (
+            select(ContactRow, rank)
+            .where(
+                ContactRow.owner_id.in_(chunk),
+                ContactRow.next_due_on <= latest,
+                ContactRow.follow_up_on.is_(None),
+            )
+            .subquery()
+        )
+        query = select(inner).where(inner.c.rank <= limit)
+        for row in await connection.execute(query):
+            day = users[row.owner_id]
+            if row.next_due_on <= day and row.skipped_on != day:
+                out[row.owner_id].candidates.append(_contact(row))
+
+    async def _followups(
+        self,
+        connection: Any,
+        chunk: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        latest = max(users[uid] for uid in chunk)
+        query = (
+            select(ContactRow)
+            .where(ContactRow.owner_id.in_(chunk), ContactRow.follow_up_on <= latest)
+            .order_by(ContactRow.follow_up_on)
+        )
+        for row in (await connection.execute(query)).all():
+            if row.follow_up_on <= users[row.owner_id]:
+                out[row.owner_id].followups.append(_contact(row))
+
+    async def _activity(
+        self,
+        connection: Any,
+        chunk: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        earliest = min(users[uid] for uid in chunk) - timedelta(days=7)
+        counts = await connection.execute(
+            select(
+                ContactRow.owner_id,
+                func.count().label("contacts"),
+                func.sum(_flag(ContactRow.created_on >= earliest)).label("recent"),
+                func.sum(_flag(ContactRow.follow_up_on.is_not(None))).label("pending"),
+            )
+            .where(ContactRow.owner_id.in_(chunk))
+            .group_by(ContactRow.owner_id)
+        )
+        contacts = {r.owner_id: (r.contacts, r.recent or 0, r.pending or 0) for r in counts}
+        talks = await connection.execute(
+            select(
+                ConversationRow.owner_id,
+                func.count().label("n"),
+                func.max(ConversationRow.occurred_on).label("last"),
+                func.max(ConversationRow.id).label("last_id"),
+            )
+            .where(ConversationRow.owner_id.in_(chunk))
+            .group_by(ConversationRow.owner_id)
+        )
+        conversations = {r.owner_id: (r.n, r.last, r.last_id) for r in talks}
+        last_ids = [v[2] for v in conversations.values()]
+        learned: dict[int, bool] = {}
+        if last_ids:
+            rows = await connection.execute(
+                select(
+                    ConversationRow.owner_id, ConversationRow.learned, ConversationRow.kind
+                ).where(ConversationRow.id.in_(last_ids))
+            )
+            learned = {r.owner_id: bool(r.learned) for r in rows if r.kind == "conversation"}
+        for uid in chunk:
+            total, recent, pending = contacts.get(uid, (0, 0, 0))
+            n, last, _ = conversations.get(uid, (0, None, None))
+            out[uid].activity = Activity(
+                contacts=total,
+                added_last_week=recent,
+                conversations=n,
+                last_activity_on=last,
+                last_conversation_learned=learned.get(uid),
+                followups_pending=pending,
+            )
+
+    async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
+        """A user's contacts by id (for re-rendering a nudge taken over from another worker)."""
+        if not contact_ids:
+            return {}
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(ContactRow).where(
+                    ContactRow.owner_id == user_id, ContactRow.id.in_(contact_ids)
+                )
+            )
+            return {r.id: _contact(r) for r in rows}
+
+    # --- delivery -------------------------------------------------------------------------
+
+    async def save_contents(self, contents: Sequence[tuple[int, str]]) -> None:
+        """Store composed content: ``[(nudge id, json)]``."""
+        if not contents:
+            return
+        statement = (
+            update(Nudge)
+            .where(Nudge.id == bindparam("nid"))
+            .values(content=bindparam("content"))
+            .execution_options(synchronize_session=False)
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                statement, [{"nid": nid, "content": content} for nid, content in contents]
+            )
+
+    async def start_attempts(self, attempts: Sequence[tuple[int, int, str, datetime]]) -> None:
+        """Record attempts about to be made: ``[(nudge id, number, worker, at)]``. Written
+        before the message goes out, so a crash leaves them open (the send is in doubt)."""
+        if not attempts:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                self._insert(DeliveryAttempt)
+                .values(
+                    [
+                        {"nudge_id": n, "number": k, "worker": w, "started_at": at}
+                        for n, k, w, at in attempts
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["nudge_id", "number"])
+            )
+            await connection.execute(
+                update(Nudge)
+                .where(Nudge.id == bindparam("nid"))
+                .values(attempts=bindparam("number"))
+                .execution_options(synchronize_session=False),
+                [{"nid": n, "number": k} for n, k, _, _ in attempts],
+            )
+
+    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Close attempts and update nudges, users and prompt history in one transaction."""
+        if not outcomes:
+            return
+        async with self.engine.begin() as connection:
+            closing = [o for o in outcomes if o.number > 0]
+            if closing:
+                await connection.execute(
+                    update(DeliveryAttempt)
+                    .where(
+                        DeliveryAttempt.nudge_id == bindparam("nid"),
+                        DeliveryAttempt.number == bindparam("num"),
+                    )
+                    .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
+                    .execution_options(synchronize_session=False),
+                    [
+                        {
+                            "nid": o.nudge_id,
+                            "num": o.number,
+                            "outcome": o.outcome,
+                            "detail": o.detail[:200] or None,
+                        }
+                        for o in outcomes
+                        if o.number > 0
+                    ],
+                )
+            finished = [o for o in outcomes if o.status is not None]
+            if finished:
+                await connection.execute(
+                    update(Nudge)
+                    .where(Nudge.id == bindparam("nid"))
+                    .values(
+                        status=bindparam("status"),
+                        channel=bindparam("channel"),
+                        message_id=bindparam("mid"),
+                        sent_at=bindparam("sent_at"),
+                        error=bindparam("error"),
+                    )
+                    .execution_options(synchronize_session=False),
+                    [
+                        {
+                            "nid": o.nudge_id,
+                            "status": o.status,
+                            "channel": o.channel,
+                            "mid": o.message_id,
+                            "sent_at": o.at if o.status == "sent" else None,
+                            "error": None if o.status == "sent" else o.detail[:200],
+                        }
+                        for o in finished
+                    ],
+                )
+            dead = [o for o in finished if o.status == "undeliverable"]
+            if dead:
+                await connection.execute(
+                    update(User)
+                    .where(User.id == bindparam("uid"))
+                    .values(undeliverable=bindparam("reason"))
+                    .execution_options(synchronize_session=False),
+                    [{"uid": o.user_id, "reason": o.detail[:64]} for o in dead],
+                )
+            shown = [o for o in finished if o.status == "sent" and o.prompt_id]
+            if shown:
+                statement = self._insert(PromptView)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["user_id", "prompt_id"],
+                    set_={
+                        "count": PromptView.count + 1,
+                        "last_shown": statement.excluded.last_shown,
+                    },
+                )
+                await connection.execute(
+                    statement,
+                    [
+                        {
+                            "user_id": o.user_id,
+                            "prompt_id": o.prompt_id,
+                            "count": 1,
+                            "last_shown": (o.at or datetime.now()).date(),
+                        }
+                        for o in shown
+                    ],
+                )
+
+    async def set_dm_channels(self, channels: dict[int, str | None]) -> None:
+        """Cache (or forget, with ``None``) users' DM channel ids."""
+        if not channels:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(User)
+                .where(User.id == bindparam("uid"))
+                .values(dm_channel=bindparam("channel"))
+                .execution_options(synchronize_session=False),
+                [{"uid": uid, "channel": ch} for uid, ch in channels.items()],
+            )
+
+    async def counts_by_status(self, day: date | None = None) -> dict[str, int]:
+        """``{status: count}`` of morning nudges (for summaries and tests)."""
+        query = (
+            select(Nudge.status, func.count()).where(Nudge.kind == MORNING).group_by(Nudge.status)
+        )
+        if day is not None:
+            query = query.where(Nudge.local_date == day)
+        async with self.engine.connect() as connection:
+            return {status: n for status, n in await connection.execute(query)}
+
+
+def _flag(condition: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((condition, 1), else_=0)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+__all__ = [
+    "ComposeInputs",
+    "NudgeState",
+    "NudgeStore",
+    "Outcome",
+    "Recipient",
+    "and_",
+    "defaultdict",
+    "literal",
+]

@@ -220,8 +220,12 @@ class SqlContactBook:
         await self._session.flush()
 
     async def nudge(self, nudge_id: int) -> NudgeRecord | None:
+        # FOR UPDATE: two clicks on one nudge (a double click) take turns, so the second sees
+        # what the first did. SQLite's BEGIN IMMEDIATE already serialises writers.
         row = await self._session.scalar(
-            select(Nudge).where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
+            select(Nudge)
+            .where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
+            .with_for_update()
         )
         if row is None:
             return None

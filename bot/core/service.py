@@ -146,6 +146,7 @@ class Reconnect:
                 today=today,
                 cmd=caller.command,
                 notice=notice,
+                schedule=preferences.describe(await book.prefs(), today),
             )
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:

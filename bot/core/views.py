@@ -209,6 +209,7 @@ def home_reply(
     today: date,
     cmd: str,
     notice: Reply | None = None,
+    schedule: str = "",
 ) -> Reply:
     """The App Home: counts, who is due (top 5) with quick actions, add and log buttons."""
     blocks: list[Block] = []
@@ -231,9 +232,12 @@ def home_reply(
             (
                 Button("Add a contact", Act.ADD_FORM, style="primary"),
                 Button("Log a conversation", Act.LOG_FORM),
+                Button("Nudge settings", Act.SETTINGS_FORM),
             )
         )
     )
+    if schedule:
+        blocks.append(context(f"☀️ {schedule}"))
     blocks.append(Divider())
     if total == 0:
         blocks.extend(no_contacts_reply(cmd).blocks[:1])

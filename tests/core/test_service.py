@@ -346,6 +346,7 @@ async def test_home_counts_and_due(service: Reconnect) -> None:
     home = text(await service.home(ADA))
     assert "7 people in your network" in home and "6 due now" in home
     assert "1 conversation logged" in home and "…and 1 more" in home
+    assert "Nudges come Mon–Fri at 08:30 (UTC)." in home and "Nudge settings" in home
 
 
 async def test_today_is_the_users_local_date(store: SqlStore) -> None:

@@ -79,6 +79,16 @@ async def prepare_database(settings: Settings) -> None:
         )
 
 
+async def until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def serve(settings: Settings) -> None:
     """Run the web server (and Socket Mode, and the nudge scheduler) until SIGINT/SIGTERM."""
     await prepare_database(settings)
@@ -113,13 +123,8 @@ async def serve(settings: Settings) -> None:
         database=settings.database_url.get_backend_name(),
         scheduler=scheduler is not None,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         log.info("reconnect.stopping")
         if scheduler is not None:

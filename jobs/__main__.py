@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from datetime import UTC, datetime
 
@@ -60,20 +58,15 @@ async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> i
 
 
 async def _run_forever(settings: Settings) -> None:
-    from bot.app import prepare_database
+    from bot.app import prepare_database, until_stopped
     from jobs.app import build_runner, build_scheduler
 
     await prepare_database(settings)
     runner = build_runner(settings)
     scheduler = build_scheduler(runner)
     scheduler.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         scheduler.shutdown(wait=False)
         await runner.stop()

@@ -51,17 +51,10 @@ def parse_ref(value: str) -> tuple[int, int] | None:
 async def load(book: ContactBook, value: str) -> tuple[NudgeRecord, NudgeContent, Contact] | None:
     """The caller's nudge and contact named by a button value, or ``None`` (refuse)."""
     ref = parse_ref(value)
-    if ref is None:
+    found = await _nudge(book, ref[0]) if ref is not None else None
+    if ref is None or found is None or ref[1] not in found[1].contact_ids():
         return None
-    record = await book.nudge(ref[0])
-    if record is None:
-        return None
-    try:
-        content = NudgeContent.from_json(record.content)
-    except ValueError:
-        return None
-    if ref[1] not in content.contact_ids():
-        return None
+    record, content = found
     contact = await book.get(ref[1])
     if contact is None:
         return None
@@ -122,13 +115,10 @@ async def mark_logged(
     ref = parse_ref(value)
     if kind not in ("card", "follow") or ref is None or ref[1] != contact_id:
         return notice
-    record = await book.nudge(ref[0])
-    if record is None:
+    found = await _nudge(book, ref[0])
+    if found is None:
         return notice
-    try:
-        content = NudgeContent.from_json(record.content)
-    except ValueError:
-        return notice
+    record, content = found
     card, question = content.card(contact_id), content.followup(contact_id)
     if kind == "card" and card is not None:
         card.state = CardState.LOGGED
@@ -163,6 +153,17 @@ async def rerender(
     if record.channel and record.message_id:
         return MessageUpdate(record.channel, record.message_id, reply)
     return reply
+
+
+async def _nudge(book: ContactBook, nudge_id: int) -> tuple[NudgeRecord, NudgeContent] | None:
+    """The caller's nudge and its content, or ``None`` if missing or unreadable."""
+    record = await book.nudge(nudge_id)
+    if record is None:
+        return None
+    try:
+        return record, NudgeContent.from_json(record.content)
+    except ValueError:
+        return None
 
 
 def _with_context(form: Form, context: str) -> Form:

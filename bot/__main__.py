@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
     try:
-        settings = Settings.from_env(need_slack=args.mode == "serve")
+        settings = Settings.from_env(need_platform=args.mode == "serve")
         if args.no_scheduler:
             settings = replace(settings, run_scheduler=False)
         if args.mode == "console":

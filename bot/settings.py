@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,6 +21,20 @@ class ConfigError(Exception):
     """A missing or malformed setting. The message is one line naming the variable and the fix."""
 
 
+TEAMS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsSettings:
+    """Teams is configured: with an Entra app (``client_id``) or, for local trials, anonymously.
+
+    The Agents SDK reads the ``CONNECTIONS__…`` variables itself; this is what we check first.
+    """
+
+    client_id: str | None
+    anonymous: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the bot reads from the environment."""
@@ -35,6 +49,7 @@ class Settings:
     run_scheduler: bool = True
     nudge_grace_hours: float = 3.0
     nudge_concurrency: int = 20
+    teams: TeamsSettings | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -47,8 +62,14 @@ class Settings:
         return self.database_url.get_backend_name() == "sqlite"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, need_slack: bool = True) -> Settings:
-        """Read and validate settings; raises :class:`ConfigError`."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, need_platform: bool = True
+    ) -> Settings:
+        """Read and validate settings; raises :class:`ConfigError`.
+
+        ``need_platform``: at least one of Slack and Teams must be configured (the bot and the
+        scheduler need one; the console and migrations don't).
+        """
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -66,12 +87,19 @@ class Settings:
         secret = get("SLACK_SIGNING_SECRET")
         app_token = get("SLACK_APP_TOKEN")
         api_url = _api_url(get("SLACK_API_URL"))
-        if need_slack:
-            if bot_token is None:
-                raise ConfigError(
-                    "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
-                    "Slack app's OAuth & Permissions page into .env (see .env.example)."
-                )
+        teams = _teams(get)
+        if bot_token is None and (secret or app_token):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+                "Slack app's OAuth & Permissions page into .env (see .env.example)."
+            )
+        if need_platform and bot_token is None and teams is None:
+            raise ConfigError(
+                "No chat platform is configured: set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET, or "
+                "SLACK_APP_TOKEN) for Slack, and/or CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+                "CLIENTID, CLIENTSECRET and TENANTID for Teams (see .env.example)."
+            )
+        if bot_token is not None:
             if not bot_token.startswith("xoxb-"):
                 raise ConfigError(
                     "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions "
@@ -101,6 +129,7 @@ class Settings:
             slack_signing_secret=secret,
             slack_app_token=app_token,
             slack_api_url=api_url,
+            teams=teams,
         )
 
 
@@ -118,6 +147,41 @@ def _database_url(raw: str | None) -> URL:
             f"DATABASE_URL is not usable ({exc}): use postgresql://user:pass@host/db or "
             "sqlite:///data/reconnect.sqlite3, or unset it for the default SQLite file."
         ) from None
+
+
+def _teams(get: Callable[[str], str | None]) -> TeamsSettings | None:
+    client_id = get(TEAMS_PREFIX + "CLIENTID")
+    raw_anonymous = get(TEAMS_PREFIX + "ANONYMOUS_ALLOWED")
+    anonymous = False
+    if raw_anonymous is not None:
+        # The SDK reads only true/false/1/0 and silently takes anything else as false.
+        if raw_anonymous.lower() not in ("true", "false", "1", "0"):
+            raise ConfigError(
+                f"{TEAMS_PREFIX}ANONYMOUS_ALLOWED={raw_anonymous!r} must be true or false."
+            )
+        anonymous = raw_anonymous.lower() in ("true", "1")
+    if client_id is None:
+        for name in ("CLIENTSECRET", "TENANTID"):
+            if get(TEAMS_PREFIX + name) is not None:
+                raise ConfigError(
+                    f"{TEAMS_PREFIX}CLIENTID is not set but {name} is: set the Azure Bot's "
+                    "Microsoft App ID (the Entra app's client id)."
+                )
+        return TeamsSettings(None, True) if anonymous else None
+    if anonymous:
+        raise ConfigError(
+            f"{TEAMS_PREFIX}ANONYMOUS_ALLOWED=true together with CLIENTID would accept unsigned "
+            "requests: remove ANONYMOUS_ALLOWED in production (it is for local trials only)."
+        )
+    auth_type = (get(TEAMS_PREFIX + "AUTHTYPE") or "client_secret").lower()
+    needed = ("CLIENTSECRET", "TENANTID") if auth_type == "client_secret" else ("TENANTID",)
+    for name in needed:
+        if get(TEAMS_PREFIX + name) is None:
+            raise ConfigError(
+                f"{TEAMS_PREFIX}{name} is not set: copy it from the Entra app registration of "
+                "your Azure Bot (see the README, Microsoft Teams)."
+            )
+    return TeamsSettings(client_id, False)
 
 
 def _flag(name: str, raw: str | None, *, default: bool) -> bool:

@@ -38,7 +38,29 @@ def test_socket_mode_needs_no_signing_secret() -> None:
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        (
+            {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "yes"},
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED",
+        ),
+        (
+            {
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "id",
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true",
+            },
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED",
+        ),
+        (
+            {
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "id",
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": "t",
+            },
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
+        ),
+        (
+            {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "x"},
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID",
+        ),
         ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         ({**GOOD, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
@@ -57,8 +79,30 @@ def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> N
     assert "\n" not in str(raised.value)
 
 
+def test_no_platform_names_both() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({})
+    message = str(raised.value)
+    assert message.startswith("No chat platform is configured")
+    assert (
+        "SLACK_BOT_TOKEN" in message
+        and "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID" in message
+    )
+
+
+def test_teams_alone_is_enough() -> None:
+    prefix = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+    creds = Settings.from_env({f"{prefix}CLIENTID": "app", f"{prefix}CLIENTSECRET": "s",
+                               f"{prefix}TENANTID": "t"})  # fmt: skip
+    assert creds.teams is not None and not creds.teams.anonymous and creds.slack_bot_token is None
+    local = Settings.from_env({f"{prefix}ANONYMOUS_ALLOWED": "true"})
+    assert local.teams is not None and local.teams.anonymous
+    both = Settings.from_env({**GOOD, f"{prefix}ANONYMOUS_ALLOWED": "true"})
+    assert both.teams is not None and both.slack_bot_token == "xoxb-1"
+
+
 def test_console_needs_no_slack_settings() -> None:
-    assert Settings.from_env({}, need_slack=False).slack_bot_token is None
+    assert Settings.from_env({}, need_platform=False).slack_bot_token is None
 
 
 def run_bot(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -73,7 +117,7 @@ def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
     result = run_bot({}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("reconnect: SLACK_BOT_TOKEN is not set")
+    assert result.stderr.startswith("reconnect: No chat platform is configured")
 
 
 def test_unreachable_postgres_exits_2_with_one_line(tmp_path: Path) -> None:

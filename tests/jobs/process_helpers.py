@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 RUN_TIMEOUT = 60.0
 
+#: Byte-code cache for the processes (this environment sets PYTHONDONTWRITEBYTECODE, and
+#: compiling SQLAlchemy, slack_sdk and Alembic from source costs each process ~3 s of CPU).
+#: Kept outside the checkout and the virtualenv; Python revalidates it against the sources.
+PYCACHE = Path(tempfile.gettempdir()) / "reconnect-test-pycache"
+
 SUMMARY = re.compile(
     r"due (?P<due>\d+) · sent (?P<sent>\d+) · skipped (?P<skipped>\d+) "
     r"\(already sent (?P<already>\d+), in progress elsewhere (?P<busy>\d+)\) · "
@@ -38,6 +44,10 @@ _GATED = """
 import os, sys, time
 from jobs.__main__ import main
 import bot.app, jobs.app  # what run-once imports lazily
+import jobs.runner as _r
+async def _nofind(*a, **k):
+    return None
+_r.NudgeRunner._find = _nofind
 gate = sys.argv[1]
 open(gate + "." + str(os.getpid()), "w").close()
 deadline = time.monotonic() + 60
@@ -73,8 +83,10 @@ def job_env(database_url: URL, fake: FakeSlack, **extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "NUDGE_", "DATABASE_URL", "RUN_SCHEDULER"))
+        and k != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(
+        PYTHONPYCACHEPREFIX=str(PYCACHE),
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET="not-checked-by-run-once",
         SLACK_API_URL=fake.api_url,
@@ -145,26 +157,39 @@ def run_once(database_url: URL, fake: FakeSlack, at: str, **env: str) -> Job:
     return Job(["run-once", "--at", at], job_env(database_url, fake, **env))
 
 
-def run_together(
-    database_url: URL, fake: FakeSlack, at: str, count: int, tmp: Path, **env: str
+def prestart(
+    database_url: URL, fake: FakeSlack, at: str, count: int, gate: Path, **env: str
 ) -> list[Job]:
-    """Start ``count`` run-once processes and release them at the same instant, once all of
-    them have finished starting up."""
-    gate = tmp / "gate"
-    jobs = [
+    """Start ``count`` run-once processes that wait at ``gate`` (see :func:`release`) once
+    their slow start-up is done."""
+    return [
         Job(["run-once", "--at", at], job_env(database_url, fake, **env), gate=gate)
         for _ in range(count)
     ]
+
+
+def release(jobs: list[Job], gate: Path) -> None:
+    """Wait until every process waits at ``gate``, then let them all go at the same instant."""
+    wait_until(
+        lambda: (
+            all(Path(f"{gate}.{job.pid}").exists() for job in jobs)
+            or any(not job.alive() for job in jobs)
+        ),
+        START_TIMEOUT,
+        "the processes to start",
+    )
+    for job in jobs:
+        assert job.alive(), f"run-once died while starting: {job.process.communicate()}"
+    gate.touch()
+
+
+def run_together(
+    database_url: URL, fake: FakeSlack, at: str, count: int, gate: Path, **env: str
+) -> list[Job]:
+    """Start ``count`` run-once processes and release them together."""
+    jobs = prestart(database_url, fake, at, count, gate, **env)
     try:
-        wait_until(
-            lambda: all(Path(f"{gate}.{job.pid}").exists() for job in jobs)
-            or any(not job.alive() for job in jobs),
-            START_TIMEOUT,
-            "the processes to start",
-        )
-        for job in jobs:
-            assert job.alive(), f"run-once died while starting: {job.process.communicate()}"
-        gate.touch()
+        release(jobs, gate)
     except BaseException:
         kill_all(jobs)
         raise
@@ -208,14 +233,16 @@ async def nudges_by_user(engine: AsyncEngine) -> dict[str, tuple[str, str | None
         return {r.external_id: (r.status, r.message_id) for r in rows}
 
 
-async def open_attempts(engine: AsyncEngine) -> set[str]:
-    """External ids of users whose nudge has an attempt that started and never finished."""
+async def open_attempts(engine: AsyncEngine, pid: int) -> set[str]:
+    """External ids of users whose nudge has an attempt, by the process ``pid``, that started
+    and never finished."""
     async with engine.connect() as connection:
         rows = await connection.execute(
             select(User.external_id)
             .join(Nudge, Nudge.user_id == User.id)
             .join(DeliveryAttempt, DeliveryAttempt.nudge_id == Nudge.id)
             .where(DeliveryAttempt.outcome.is_(None))
+            .where(DeliveryAttempt.worker.like(f"%:{pid}:%"))
         )
         return {r.external_id for r in rows}
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
@@ -21,6 +24,9 @@ from bot.web import build_web_app
 from storage import db
 from storage.repository import SqlStore
 
+if TYPE_CHECKING:
+    from bot.adapters.teams.hosting import TeamsHosting
+
 log = structlog.get_logger(__name__)
 
 
@@ -33,6 +39,7 @@ class ReconnectApp:
     service: Reconnect
     web: web.Application
     slack: AsyncApp | None = None
+    teams: TeamsHosting | None = None
 
     async def close(self) -> None:
         """Dispose of the database engine."""
@@ -40,19 +47,37 @@ class ReconnectApp:
 
 
 def build_app(
-    settings: Settings, *, clock: Clock = system_clock, engine: AsyncEngine | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    engine: AsyncEngine | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ReconnectApp:
-    """Build (but do not start) the whole application from ``settings``."""
+    """Build (but do not start) the whole application from ``settings``.
+
+    ``env`` is where the Agents SDK reads its ``CONNECTIONS__…`` settings (default: os.environ).
+    """
     engine = engine or db.create_engine(settings.database_url)
-    service = Reconnect(SqlStore(engine), clock=clock)
+    store = SqlStore(engine)
+    service = Reconnect(store, clock=clock)
     slack = build_slack_app(settings, service) if settings.slack_bot_token else None
     http_slack = slack if slack is not None and not settings.socket_mode else None
+    web_app = build_web_app(service, http_slack, settings.slack_signing_secret or "")
+    hosting = None
+    if settings.teams is not None:
+        from bot.adapters.teams.bot import build_agent
+        from bot.adapters.teams.hosting import build_hosting
+        from bot.adapters.teams.web import add_teams_route
+
+        hosting = build_hosting(env)
+        add_teams_route(web_app, hosting, build_agent(hosting, service, store))
     return ReconnectApp(
         settings=settings,
         engine=engine,
         service=service,
-        web=build_web_app(service, http_slack, settings.slack_signing_secret or ""),
+        web=web_app,
         slack=slack,
+        teams=hosting,
     )
 
 
@@ -116,10 +141,21 @@ async def serve(settings: Settings) -> None:
         nudge_runner = build_runner(settings, engine=app.engine)
         scheduler = build_scheduler(nudge_runner)
         scheduler.start()
+    if app.teams is not None and app.teams.anonymous:
+        log.warning(
+            "teams.anonymous_mode",
+            message="Teams runs WITHOUT authentication (ANONYMOUS_ALLOWED=true): anyone who can "
+            "reach /api/messages can talk to the bot. For local trials only.",
+        )
+        print(
+            "reconnect: WARNING: Teams is in anonymous mode (no authentication) — local trials only.",
+            file=sys.stderr,
+        )
     log.info(
         "reconnect.started",
         port=settings.port,
-        slack="socket_mode" if socket_handler else "http",
+        slack=("socket_mode" if socket_handler else "http") if app.slack else "off",
+        teams=("anonymous" if app.teams.anonymous else "on") if app.teams else "off",
         database=settings.database_url.get_backend_name(),
         scheduler=scheduler is not None,
     )

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage import db
 
     try:
-        settings = Settings.from_env(need_slack=False)
+        settings = Settings.from_env(need_platform=False)
     except ConfigError as exc:
         print(f"reconnect: {exc}", file=sys.stderr)
         return 2

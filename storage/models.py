@@ -63,7 +63,7 @@ class User(Base):
     cards_per_nudge: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     paused_until: Mapped[date | None] = mapped_column(Date)
     # Cached direct-message channel (Slack conversations.open is rate-tier 3).
-    dm_channel: Mapped[str | None] = mapped_column(String(64))
+    dm_channel: Mapped[str | None] = mapped_column(String(255))
     # Set when the platform refuses delivery for good (account_inactive, cannot_dm_bot, …).
     undeliverable: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -187,3 +187,17 @@ class Worker(Base):
     host: Mapped[str] = mapped_column(String(128))
     pid: Mapped[int] = mapped_column(Integer)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationRef(Base):
+    """Where to send a user proactive messages on Teams: their personal chat's conversation
+    reference (Bot Framework JSON), captured on install and refreshed on every message."""
+
+    __tablename__ = "conversation_refs"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    reference: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,7 +20,7 @@ from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContact
 from bot.core.ports import NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
-from storage.models import ContactRow, ConversationRow, Nudge, User
+from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
 
 
 class SqlStore:
@@ -56,6 +56,60 @@ class SqlStore:
             owner = await self._owner(session, user)
             if owner.timezone_source != "user":
                 owner.timezone = timezone[:64]
+
+    async def save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
+        """Store (or refresh) where to reach ``user`` proactively; they are reachable again."""
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            owner = await self._owner(session, user)
+            row = await session.get(ConversationRef, owner.id)
+            if row is None:
+                session.add(
+                    ConversationRef(
+                        user_id=owner.id,
+                        conversation_id=conversation_id,
+                        reference=reference,
+                        updated_at=now,
+                    )
+                )
+            elif row.reference != reference or row.conversation_id != conversation_id:
+                row.conversation_id, row.reference, row.updated_at = conversation_id, reference, now
+            owner.dm_channel = conversation_id
+            owner.undeliverable = None
+
+    async def forget_reference(self, user: UserRef) -> None:
+        """The app was uninstalled from the user's personal scope: stop proactive messages."""
+        async with self._sessions() as session, session.begin():
+            owner = await self._owner(session, user)
+            await session.execute(
+                delete(ConversationRef).where(ConversationRef.user_id == owner.id)
+            )
+            owner.dm_channel = None
+
+    async def reference_for_user(self, user: UserRef) -> tuple[str, str] | None:
+        """``(conversation id, reference JSON)`` for ``user``, if the bot can reach them."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(ConversationRef.conversation_id, ConversationRef.reference)
+                    .join(User, User.id == ConversationRef.user_id)
+                    .where(
+                        User.platform == user.platform,
+                        User.workspace_id == user.workspace_id,
+                        User.external_id == user.user_id,
+                    )
+                )
+            ).first()
+        return (row.conversation_id, row.reference) if row is not None else None
+
+    async def reference_for_conversation(self, conversation_id: str) -> str | None:
+        """The stored reference JSON of a personal conversation."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(ConversationRef.reference)
+                .where(ConversationRef.conversation_id == conversation_id)
+                .limit(1)
+            )
 
     async def _owner(self, session: AsyncSession, user: UserRef) -> User:
         identity = (

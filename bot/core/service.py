@@ -32,6 +32,7 @@ from bot.core.replies import (
     Block,
     Button,
     Em,
+    Form,
     FormErrors,
     FormKind,
     MessageUpdate,
@@ -133,6 +134,23 @@ class Reconnect:
             except forms.FieldErrors as exc:
                 return FormErrors(exc.errors)
         return message("That form has expired. Please open it again.")
+
+    async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
+        """A form again, as first shown (to redisplay a submission with its errors)."""
+        async with self.store.book(caller.user) as book:
+            today = self._today(book)
+            match kind:
+                case FormKind.ADD_CONTACT:
+                    return forms.contact_form()
+                case FormKind.EDIT_CONTACT:
+                    contact = await book.get(int(context_value)) if _is_id(context_value) else None
+                    return forms.contact_form(contact) if contact is not None else None
+                case FormKind.LOG_CONVERSATION:
+                    log = forms.log_form(await book.upcoming(limit=100), today)
+                    return replace(log, context=context_value)
+                case FormKind.SETTINGS:
+                    return preferences.settings_form(await book.prefs())
+        return None
 
     async def home(self, caller: Caller, notice: Reply | None = None) -> Reply:
         """The home view: counts, who is due, quick actions."""

@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter: the Microsoft 365 Agents SDK, Adaptive Cards, proactive nudges."""

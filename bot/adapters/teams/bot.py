@@ -1,0 +1,197 @@
+"""Teams activities in, core calls, Adaptive Cards out.
+
+Everything a Slack user can do with ``/reconnect``, a Teams user does by typing the same
+commands in a personal chat (with or without a leading ``reconnect`` or ``/reconnect``), and
+with the buttons and forms on the cards.
+"""
+
+from __future__ import annotations
+
+import structlog
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
+
+from bot.adapters.teams import cards
+from bot.adapters.teams.hosting import TeamsHosting
+from bot.core.model import UserRef
+from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply
+from bot.core.service import Caller, Reconnect
+from bot.core.text import clean
+from storage.repository import SqlStore
+
+log = structlog.get_logger(__name__)
+
+PLATFORM = "teams"
+_PREFIXES = ("/reconnect", "reconnect")
+
+
+def build_agent(
+    hosting: TeamsHosting, service: Reconnect, store: SqlStore
+) -> AgentApplication[TurnState]:
+    """The SDK application with one handler per activity type (route order is then moot)."""
+    app: AgentApplication[TurnState] = AgentApplication[TurnState](
+        storage=MemoryStorage(),
+        connection_manager=hosting.connections,
+        start_typing_timer=False,
+    )
+    handlers = TeamsHandlers(service, store)
+    app.activity("message")(handlers.on_message)
+    app.activity("conversationUpdate")(handlers.on_conversation_update)
+    app.activity("installationUpdate")(handlers.on_installation_update)
+    return app
+
+
+def caller_from(activity: Activity) -> Caller:
+    """The Reconnect caller: the Entra user in their tenant (Teams typed commands need no "/")."""
+    sender = activity.from_property
+    user_id = (getattr(sender, "aad_object_id", None) or getattr(sender, "id", "")) or "unknown"
+    tenant = getattr(activity.conversation, "tenant_id", None)
+    if not tenant and isinstance(activity.channel_data, dict):
+        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    return Caller(UserRef(PLATFORM, str(tenant or "unknown"), str(user_id)), command="")
+
+
+def command_text(text: str | None) -> str:
+    """The command in a message: ``/reconnect add Dana`` and ``add Dana`` are the same."""
+    body = clean(text or "")
+    lowered = body.lower()
+    for prefix in _PREFIXES:
+        if lowered.startswith(prefix) and lowered[len(prefix) : len(prefix) + 1] in ("", " "):
+            return body[len(prefix) :].strip()
+    return body
+
+
+def timezone_of(activity: Activity) -> str | None:
+    """The user's IANA time zone from the activity, or its ``clientInfo`` entity."""
+    zone = getattr(activity, "local_timezone", None)
+    if zone:
+        return str(zone)
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) == "clientInfo":
+            extra = getattr(entity, "model_extra", None) or {}
+            value = getattr(entity, "timezone", None) or extra.get("timezone")
+            if value:
+                return str(value)
+    return None
+
+
+class TeamsHandlers:
+    """The activity handlers."""
+
+    def __init__(self, service: Reconnect, store: SqlStore) -> None:
+        self.service = service
+        self.store = store
+        self._known_zones: dict[UserRef, str] = {}
+
+    async def on_message(self, context: TurnContext, _state: TurnState) -> None:
+        """Typed commands, and Action.Submit payloads from our cards."""
+        activity = context.activity
+        caller = caller_from(activity)
+        await self._remember(context, caller)
+        value = activity.value
+        if isinstance(value, dict) and value.get("rc") in ("action", "form"):
+            await self._submission(context, caller, value)
+            return
+        outcome = await self.service.command(caller, command_text(activity.text))
+        await self._show(context, outcome)
+        log.info("teams.command", user=caller.user.user_id, tenant=caller.user.workspace_id)
+
+    async def on_conversation_update(self, context: TurnContext, _state: TurnState) -> None:
+        """The bot was added to a personal chat or a team: remember it and say hello."""
+        activity = context.activity
+        bot_id = getattr(activity.recipient, "id", None)
+        added = [m for m in activity.members_added or [] if getattr(m, "id", None) == bot_id]
+        if added:
+            caller = caller_from(activity)
+            await self._remember(context, caller)
+            await self._show(context, await self.service.command(caller, "help"))
+
+    async def on_installation_update(self, context: TurnContext, _state: TurnState) -> None:
+        """Installed (remember where to reach the user) or removed (forget it)."""
+        activity = context.activity
+        caller = caller_from(activity)
+        if str(getattr(activity, "action", "")).startswith("remove"):
+            if _personal(activity):
+                await self.store.forget_reference(caller.user)
+            return
+        await self._remember(context, caller)
+
+    async def _remember(self, context: TurnContext, caller: Caller) -> None:
+        """Store the conversation reference (personal chats) and the time zone, when changed."""
+        activity = context.activity
+        if _personal(activity):
+            reference = activity.get_conversation_reference()
+            reference.activity_id = None
+            blob = reference.model_dump_json(by_alias=True, exclude_unset=True, exclude_none=True)
+            await self.store.save_reference(caller.user, activity.conversation.id, blob)
+        zone = timezone_of(activity)
+        known = self._known_zones.get(caller.user) == zone
+        if zone and not known and await self.service.set_timezone(caller, zone):
+            self._known_zones[caller.user] = zone
+
+    async def _submission(self, context: TurnContext, caller: Caller, value: dict) -> None:
+        """A click on one of our buttons, or a submitted form."""
+        card_id = context.activity.reply_to_id
+        if value.get("rc") == "action":
+            outcome = await self.service.action(
+                caller, str(value.get("action") or ""), str(value.get("value") or "")
+            )
+            if isinstance(outcome, Reply) and card_id:
+                await _replace(
+                    context, card_id, cards.card(outcome)
+                )  # like Slack's replace_original
+            else:
+                await self._show(context, outcome)
+            return
+        kind, ctx = str(value.get("form") or ""), str(value.get("ctx") or "")
+        values = cards.read_submission(value)
+        result = await self.service.submit(caller, kind, ctx, values)
+        if isinstance(result, FormErrors):
+            form = await self.service.form(caller, kind, ctx)
+            if form is not None and card_id:
+                await _replace(context, card_id, cards.form_card(form, values, result.errors))
+            elif form is not None:
+                await _send(context, cards.form_card(form, values, result.errors), form.title)
+            return
+        if isinstance(result, MessageUpdate):
+            await self._show(context, result)
+            if result.notice is not None and card_id:
+                await _replace(context, card_id, cards.card(result.notice))
+            return
+        if card_id:
+            await _replace(context, card_id, cards.card(result))
+        else:
+            await self._show(context, result)
+
+    async def _show(self, context: TurnContext, outcome: Outcome) -> None:
+        if isinstance(outcome, Form):
+            await _send(context, cards.form_card(outcome), outcome.title)
+        elif isinstance(outcome, MessageUpdate):
+            await _replace(context, outcome.message_id, cards.card(outcome.message))
+        else:
+            await _send(context, cards.card(outcome), outcome.summary)
+
+
+def _personal(activity: Activity) -> bool:
+    return getattr(activity.conversation, "conversation_type", None) in (None, "personal")
+
+
+async def _send(context: TurnContext, card: dict, summary: str) -> None:
+    await context.send_activity(
+        Activity(
+            type=ActivityTypes.message,
+            summary=summary[:200],
+            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
+        )
+    )
+
+
+async def _replace(context: TurnContext, activity_id: str, card: dict) -> None:
+    """Update a card the bot sent earlier (PUT …/activities/{id})."""
+    await context.update_activity(
+        Activity(
+            type=ActivityTypes.message,
+            id=activity_id,
+            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
+        )
+    )

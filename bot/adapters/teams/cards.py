@@ -1,0 +1,235 @@
+"""Rendering core replies and forms as Adaptive Cards, and reading submissions back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.core.replies import (
+    Actions,
+    Block,
+    Button,
+    Context,
+    DateField,
+    Divider,
+    Em,
+    Form,
+    Header,
+    Inline,
+    MultiSelectField,
+    Reply,
+    Section,
+    SelectField,
+    Strong,
+    TextField,
+    TimeField,
+)
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+#: Keys our Action.Submit data carries; everything else in a submission is an input value.
+RESERVED = frozenset({"rc", "action", "value", "form", "ctx"})
+
+JsonDict = dict[str, Any]
+_MARKDOWN = re.compile(r"([\\*_`\[\]<>#~|])")
+
+
+def card(reply: Reply) -> JsonDict:
+    """An Adaptive Card for ``reply``."""
+    body: list[JsonDict] = []
+    separate = False
+    for block in reply.blocks:
+        if isinstance(block, Divider):
+            separate = True
+            continue
+        for element in _elements(block):
+            if separate:
+                element["separator"] = True
+                element["spacing"] = "Medium"
+                separate = False
+            body.append(element)
+    return _card(body or [_text(reply.summary)])
+
+
+def form_card(
+    form: Form,
+    values: Mapping[str, str | None] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> JsonDict:
+    """A form as a card with inputs; ``values`` and ``errors`` redisplay a failed submission."""
+    values, errors = values or {}, errors or {}
+    body: list[JsonDict] = [_text(form.title, weight="Bolder", size="Medium")]
+    if form.intro:
+        body.append(_text(form.intro, subtle=True))
+    for field in form.fields:
+        body.append(_input(field, values.get(field.id)))
+        if field.id in errors:
+            body.append(_text(errors[field.id], color="Attention", size="Small"))
+    submit = {
+        "type": "Action.Submit",
+        "title": form.submit_label,
+        "style": "positive",
+        "data": {"rc": "form", "form": form.kind.value, "ctx": form.context},
+    }
+    return _card(body, actions=[submit])
+
+
+def read_submission(value: Mapping[str, Any]) -> dict[str, str | None]:
+    """Input values from an Action.Submit payload (everything but our own keys)."""
+    return {
+        str(key): (str(item) if item is not None else None)
+        for key, item in value.items()
+        if key not in RESERVED and isinstance(item, str | int | float | type(None))
+    }
+
+
+def attachment(content: JsonDict) -> JsonDict:
+    """The attachment wrapper Bot Framework expects."""
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def _card(body: list[JsonDict], actions: list[JsonDict] | None = None) -> JsonDict:
+    content: JsonDict = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+    }
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def _elements(block: Block) -> list[JsonDict]:
+    match block:
+        case Header(text=text):
+            return [_text(text, weight="Bolder", size="Medium")]
+        case Section(parts=parts, button=button):
+            elements = [_text(_markdown(parts), markdown=False)]
+            if button is not None:
+                elements.append(_action_set((button,)))
+            return elements
+        case Context(parts=parts):
+            return [_text(_markdown(parts), subtle=True, size="Small", markdown=False)]
+        case Actions(buttons=buttons):
+            return [_action_set(buttons)]
+    return []
+
+
+def _markdown(parts: tuple[Inline, ...]) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Strong):
+            out.append(f"**{_escape(part.text.strip())}**" if part.text.strip() else part.text)
+        elif isinstance(part, Em):
+            out.append(f"_{_escape(part.text.strip())}_" if part.text.strip() else part.text)
+        else:
+            out.append(_escape(part))
+    # Adaptive Card markdown needs a blank line for a line break inside a paragraph.
+    return "".join(out).replace("\n", "\n\n")
+
+
+def _escape(text: str) -> str:
+    """User text is shown literally, never as markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _text(
+    text: str,
+    *,
+    weight: str | None = None,
+    size: str | None = None,
+    subtle: bool = False,
+    color: str | None = None,
+    markdown: bool = True,
+) -> JsonDict:
+    element: JsonDict = {
+        "type": "TextBlock",
+        "text": _escape(text) if markdown else text,
+        "wrap": True,
+    }
+    if weight:
+        element["weight"] = weight
+    if size:
+        element["size"] = size
+    if subtle:
+        element["isSubtle"] = True
+    if color:
+        element["color"] = color
+    return element
+
+
+def _action_set(buttons: tuple[Button, ...]) -> JsonDict:
+    return {"type": "ActionSet", "actions": [_submit(b) for b in buttons]}
+
+
+def _submit(button: Button) -> JsonDict:
+    action: JsonDict = {
+        "type": "Action.Submit",
+        "title": button.label,
+        "data": {"rc": "action", "action": button.action, "value": button.value},
+    }
+    if button.style:
+        action["style"] = "positive" if button.style == "primary" else "destructive"
+    return action
+
+
+def _input(
+    field: TextField | SelectField | MultiSelectField | DateField | TimeField, value: str | None
+) -> JsonDict:
+    element: JsonDict
+    match field:
+        case TextField():
+            element = {
+                "type": "Input.Text",
+                "isMultiline": field.multiline,
+                "maxLength": field.max_length,
+            }
+            current = value if value is not None else field.initial
+            if current:
+                element["value"] = current
+            if field.placeholder:
+                element["placeholder"] = field.placeholder
+        case SelectField():
+            element = {
+                "type": "Input.ChoiceSet",
+                "style": "compact",
+                "choices": [{"title": c.label, "value": c.value} for c in field.choices],
+            }
+            current = value if value is not None else field.initial
+            if current:
+                element["value"] = current
+        case MultiSelectField():
+            element = {
+                "type": "Input.ChoiceSet",
+                "style": "expanded",
+                "isMultiSelect": True,
+                "choices": [{"title": c.label, "value": c.value} for c in field.choices],
+            }
+            current = value if value is not None else ",".join(field.initial)
+            if current:
+                element["value"] = current
+        case DateField():
+            element = {"type": "Input.Date"}
+            current = (
+                value
+                if value is not None
+                else (field.initial.isoformat() if field.initial else None)
+            )
+            if current:
+                element["value"] = current
+        case TimeField():
+            element = {"type": "Input.Time"}
+            current = (
+                value
+                if value is not None
+                else (f"{field.initial:%H:%M}" if field.initial else None)
+            )
+            if current:
+                element["value"] = current
+    element["id"] = field.id
+    element["label"] = field.label
+    element["isRequired"] = not field.optional
+    return element

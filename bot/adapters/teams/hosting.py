@@ -1,0 +1,61 @@
+"""Building the Agents SDK objects (connection manager, adapter, application) from the env."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class TeamsHosting:
+    """The SDK's connection manager and adapter, and how proactive sends identify the bot."""
+
+    connections: MsalConnectionManager
+    adapter: CloudAdapter
+    client_id: str | None
+
+    @property
+    def anonymous(self) -> bool:
+        """Local mode: no Entra app; nothing is signed in either direction."""
+        return not self.client_id
+
+    def identity(self) -> ClaimsIdentity:
+        """The identity for proactive sends (empty claims = no outbound token)."""
+        if self.client_id:
+            return ClaimsIdentity({"aud": self.client_id, "appid": self.client_id}, True)
+        return ClaimsIdentity({}, False)
+
+    def configuration(self) -> Any:
+        """What the SDK's JWT decorator reads from the aiohttp app."""
+        return self.connections.get_default_connection_configuration()
+
+
+def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
+    """Connection manager and adapter from the ``CONNECTIONS__…`` variables."""
+    config = load_configuration_from_env(dict(env if env is not None else os.environ))
+    connections = MsalConnectionManager(**config)
+    adapter = CloudAdapter(connection_manager=connections)
+    adapter.on_turn_error = _on_turn_error  # type: ignore[method-assign]
+    settings = connections.get_default_connection_configuration()
+    # Every anonymous turn logs that no App ID is set; we say so once, loudly, at start-up.
+    logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+        logging.ERROR
+    )
+    return TeamsHosting(connections, adapter, getattr(settings, "CLIENT_ID", None) or None)
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    # The SDK's default posts the exception text into the user's chat; never do that.
+    log.error("teams.turn_error", error=type(error).__name__, activity=context.activity.type)

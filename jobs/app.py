@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import structlog
@@ -20,9 +21,17 @@ from storage.nudges import NudgeStore
 log = structlog.get_logger(__name__)
 
 
-def build_messengers(settings: Settings) -> dict[str, Messenger]:
+def build_messengers(
+    settings: Settings, engine: AsyncEngine, env: Mapping[str, str] | None = None
+) -> dict[str, Messenger]:
     """A messenger for each configured platform."""
     messengers: dict[str, Messenger] = {}
+    if settings.teams is not None:
+        from bot.adapters.teams.hosting import build_hosting
+        from bot.adapters.teams.messenger import TeamsMessenger
+        from storage.repository import SqlStore
+
+        messengers["teams"] = TeamsMessenger(build_hosting(env), SqlStore(engine))
     if settings.slack_bot_token:
         # No retry handlers: the runner retries, waits and records every attempt itself.
         client = AsyncWebClient(
@@ -41,6 +50,7 @@ def build_runner(
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
     messengers: dict[str, Messenger] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> NudgeRunner:
     """The nudge runner for ``settings``."""
     engine = engine or db.create_engine(settings.database_url)
@@ -50,7 +60,7 @@ def build_runner(
     )
     return NudgeRunner(
         NudgeStore(engine),
-        messengers if messengers is not None else build_messengers(settings),
+        messengers if messengers is not None else build_messengers(settings, engine, env),
         config=config,
         clock=clock,
     )

@@ -1,0 +1,138 @@
+"""Proactive messages on Teams: morning nudges sent into each user's personal chat.
+
+Teams has no API for a bot to search its own sent messages, so :meth:`TeamsMessenger.find`
+cannot confirm a send that was in doubt when a worker died; such a nudge is sent again
+(at least once) rather than risk losing it. Everything else — claims, attempts, retries — is
+the same exactly-once machinery as on Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
+from microsoft_agents.hosting.core import TurnContext
+
+from bot.adapters.teams import cards
+from bot.adapters.teams.hosting import TeamsHosting
+from bot.core.model import UserRef
+from bot.core.ports import DeliveryError
+from bot.core.replies import Reply
+from storage.repository import SqlStore
+
+#: Teams' documented limits: ~30 requests per second per app per tenant, 7 per second per chat.
+TENANT_PER_SECOND = 30.0
+CONVERSATION_PER_SECOND = 7.0
+TRANSIENT = frozenset({412, 500, 502, 503, 504})
+PERMANENT = {401: "unauthorized", 403: "forbidden", 404: "conversation_not_found"}
+
+
+class TeamsMessenger:
+    """:class:`bot.core.ports.Messenger` for Teams."""
+
+    platform = "teams"
+    command_prefix = ""
+
+    def __init__(
+        self,
+        hosting: TeamsHosting,
+        store: SqlStore,
+        *,
+        per_tenant: float = TENANT_PER_SECOND,
+        per_conversation: float = CONVERSATION_PER_SECOND,
+    ) -> None:
+        self.hosting = hosting
+        self.store = store
+        self._per_tenant = per_tenant
+        self._per_conversation = per_conversation
+        self._tenants: dict[str, AsyncLimiter] = {}
+        self._conversations: dict[str, AsyncLimiter] = {}
+
+    async def open_channel(self, user: UserRef) -> str:
+        """The user's personal chat, captured when they installed the app or last wrote."""
+        found = await self.store.reference_for_user(user)
+        if found is None:
+            raise DeliveryError("permanent", "no_conversation_reference")
+        return found[0]
+
+    async def post(self, channel: str, reply: Reply, key: str) -> str:
+        """Send ``reply`` as an Adaptive Card into the conversation ``channel``."""
+        raw = await self.store.reference_for_conversation(channel)
+        if raw is None:
+            raise DeliveryError("permanent", "no_conversation_reference")
+        reference = ConversationReference.model_validate(json.loads(raw))
+        tenant = getattr(reference.conversation, "tenant_id", None) or "unknown"
+        async with (
+            self._limiter(self._tenants, tenant, self._per_tenant),
+            self._limiter(self._conversations, channel, self._per_conversation),
+        ):
+            return await self._send(reference, reply, key)
+
+    async def find(self, channel: str, key: str, since: datetime) -> str | None:
+        """Teams can't look up a bot's sent messages: unknown (see the module docstring)."""
+        return None
+
+    async def _send(self, reference: ConversationReference, reply: Reply, key: str) -> str:
+        continuation = reference.get_continuation_activity()
+        continuation.id = None  # a new message, not a reply to a made-up activity id
+        outcome: dict[str, Any] = {}
+
+        async def callback(context: TurnContext) -> None:
+            try:
+                sent = await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.message,
+                        summary=reply.summary[:200],
+                        attachments=[
+                            Attachment(content_type=cards.CONTENT_TYPE, content=cards.card(reply))
+                        ],
+                        channel_data={"reconnectKey": key},
+                    )
+                )
+                outcome["id"] = getattr(sent, "id", None)
+            except Exception as exc:  # the SDK would swallow it; we classify it
+                outcome["error"] = exc
+
+        try:
+            await self.hosting.adapter.continue_conversation_with_claims(
+                self.hosting.identity(), continuation, callback
+            )
+        except Exception as exc:
+            outcome["error"] = exc
+        error = outcome.get("error")
+        if error is not None:
+            raise _classify(error) from None
+        return str(outcome.get("id") or "")
+
+    @staticmethod
+    def _limiter(limiters: dict[str, AsyncLimiter], key: str, per_second: float) -> AsyncLimiter:
+        limiter = limiters.get(key)
+        if limiter is None:
+            # A whole second's budget, refilled continuously: smooth, no bursts past the limit.
+            limiter = limiters[key] = AsyncLimiter(max(1.0, per_second), 1.0)
+        return limiter
+
+
+def _classify(error: BaseException) -> DeliveryError:
+    if isinstance(error, aiohttp.ClientResponseError):
+        status = error.status
+        if status == 429:
+            header = (error.headers or {}).get("Retry-After") if error.headers else None
+            try:
+                wait = float(header) if header is not None else 1.0
+            except ValueError:
+                wait = 1.0
+            return DeliveryError("ratelimited", "http_429", retry_after=wait)
+        if status in TRANSIENT:
+            return DeliveryError("transient", f"http_{status}")
+        if status in PERMANENT:
+            return DeliveryError("permanent", PERMANENT[status])
+        return DeliveryError("transient", f"http_{status}")
+    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return DeliveryError("transient", type(error).__name__)
+    return DeliveryError("transient", type(error).__name__)

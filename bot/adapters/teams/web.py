@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 from aiohttp import web
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator, start_agent_process
 from microsoft_agents.hosting.core import AgentApplication, TurnState
+from pydantic import ValidationError
 
 from bot.adapters.teams.hosting import TeamsHosting
 
@@ -19,12 +23,19 @@ def add_teams_route(
     /slack/events too, so the decorator guards this one route."""
     app[AGENT] = agent
     app[HOSTING] = hosting
-    # The decorator reads this (plain string) key.
-    app["agent_configuration"] = hosting.configuration()
+    # The SDK's decorator reads this plain-string key (aiohttp would prefer an AppKey).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["agent_configuration"] = hosting.configuration()
     app.router.add_post("/api/messages", jwt_authorization_decorator(messages))
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
     """Bot Framework activities from Teams (or the Emulator, in anonymous mode)."""
+    try:
+        Activity.model_validate(await request.json())
+    except (ValueError, ValidationError):
+        # The SDK answers some malformed bodies with a 500; say what it is: a bad request.
+        return web.json_response({"error": "not a Bot Framework activity"}, status=400)
     response = await start_agent_process(request, request.app[AGENT], request.app[HOSTING].adapter)
     return response if response is not None else web.Response(status=202)

@@ -1,0 +1,100 @@
+"""Fixtures: the whole app with Teams (anonymous local mode) against a fake Teams connector."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import build_app
+from bot.settings import Settings, TeamsSettings
+from tests.fakes.teams_connector import FakeTeamsConnector
+from tests.support import Clock
+
+ANONYMOUS = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT = {"id": "28:00000000-0000-0000-0000-00000000b07", "name": "Reconnect"}
+_ids = itertools.count(1000)
+
+
+@pytest.fixture
+def connector() -> Iterator[FakeTeamsConnector]:
+    with FakeTeamsConnector() as fake:
+        yield fake
+
+
+@dataclass
+class TeamsClient:
+    """Posts Bot Framework activities to the running app, as Teams does."""
+
+    http: aiohttp.ClientSession
+    url: str
+    service_url: str
+
+    def activity(self, user: str = "ada", **fields: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "type": "message",
+            "id": str(next(_ids)),
+            "timestamp": "2026-12-01T08:00:00.000Z",
+            "localTimezone": "Europe/Berlin",
+            "serviceUrl": self.service_url,
+            "channelId": "msteams",
+            "from": {"id": f"29:{user}", "name": user.title(), "aadObjectId": f"aad-{user}"},
+            "conversation": {
+                "conversationType": "personal",
+                "tenantId": TENANT,
+                "id": f"a:personal-{user}",
+            },
+            "recipient": BOT,
+            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Europe/Berlin"}],
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "en-US",
+        }
+        base.update(fields)
+        return base
+
+    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+        async with self.http.post(
+            self.url,
+            data=json.dumps(activity),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        ) as response:
+            return response.status
+
+    async def say(self, text: str, user: str = "ada") -> int:
+        return await self.post(self.activity(user, text=text))
+
+    async def submit(
+        self, value: dict[str, Any], *, reply_to: str | None, user: str = "ada"
+    ) -> int:
+        fields: dict[str, Any] = {"value": value}
+        if reply_to:
+            fields["replyToId"] = reply_to
+        return await self.post(self.activity(user, **fields))
+
+
+def teams_settings(database_url: URL) -> Settings:
+    return Settings(database_url=database_url, teams=TeamsSettings(client_id=None, anonymous=True))
+
+
+@pytest.fixture
+async def teams(
+    engine: AsyncEngine, database_url: URL, connector: FakeTeamsConnector, clock: Clock
+) -> AsyncIterator[TeamsClient]:
+    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=ANONYMOUS)
+    runner = web.AppRunner(app.web, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    async with aiohttp.ClientSession() as http:
+        yield TeamsClient(http, f"http://127.0.0.1:{port}/api/messages", connector.service_url)
+    await runner.cleanup()

@@ -89,6 +89,7 @@ class _Job:
     claimed_at: datetime
     reply: Reply | None = None
     prompt_id: str = ""
+    open_attempt: bool = False  # the previous worker's last attempt never finished
 
 
 class NudgeRunner:
@@ -175,18 +176,20 @@ class NudgeRunner:
             jobs.append(_Job(nudge_id, recipient, day, "", 0, False, wall))
         for recipient, state in takeovers:
             if await self.store.take_over(state, self.worker, wall):
-                doubt = state.open_attempt or state.status == "failed"
-                jobs.append(
-                    _Job(
-                        state.id,
-                        recipient,
-                        state.day,
-                        state.content,
-                        state.attempts,
-                        doubt,
-                        state.claimed_at,
-                    )
+                # Any earlier attempt may have reached the platform, even one recorded as a
+                # timeout or a 5xx: look before sending again.
+                doubt = state.open_attempt or state.attempts > 0
+                job = _Job(
+                    state.id,
+                    recipient,
+                    state.day,
+                    state.content,
+                    state.attempts,
+                    doubt,
+                    state.claimed_at,
+                    open_attempt=state.open_attempt,
                 )
+                jobs.append(job)
             else:
                 summary.busy += 1
         return jobs
@@ -305,8 +308,15 @@ class NudgeRunner:
         if job.in_doubt:
             found = await self._find(messenger, channel, key, job.claimed_at)
             if found is not None:
-                await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
+                # Close the dead worker's last attempt with what really happened.
+                await outcomes.submit(
+                    self._sent(job, job.attempts, "found_existing", channel, found)
+                )
                 return "sent"
+            if job.open_attempt:
+                await outcomes.submit(
+                    Outcome(job.nudge_id, uid, job.attempts, "abandoned", "not found; resending")
+                )
         assert job.reply is not None
         number = job.attempts
         while number < self.config.max_attempts:

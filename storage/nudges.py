@@ -101,6 +101,10 @@ class NudgeStore:
         )
         async with self.engine.begin() as connection:
             await connection.execute(statement)
+            # Forget workers silent for a day (killed ones never deregister).
+            await connection.execute(
+                delete(Worker).where(Worker.heartbeat_at < now - timedelta(days=1))
+            )
 
     async def remove_worker(self, worker: str) -> None:
         """Forget a worker that stopped cleanly."""

@@ -38,21 +38,27 @@ SUMMARY = re.compile(
     r"failed (?P<failed>\d+) · undeliverable (?P<undeliverable>\d+)"
 )
 
-# Imports the CLI, then waits for a gate file before calling its entry point, so that several
-# processes can be released at the same instant once their (slow) start-up is behind them.
+# The CLI's own entry point, held at a gate once it has done its slow start-up (imports,
+# settings, the migration check) until the test creates the gate file: several processes can
+# then be released into the pass at the same instant.
 _GATED = """
-import os, sys, time
+import asyncio, os, sys
+import bot.app
 from jobs.__main__ import main
-import bot.app, jobs.app  # what run-once imports lazily
-import jobs.runner as _r
-async def _nofind(*a, **k):
-    return None
-_r.NudgeRunner._find = _nofind
+
 gate = sys.argv[1]
-open(gate + "." + str(os.getpid()), "w").close()
-deadline = time.monotonic() + 60
-while not os.path.exists(gate) and time.monotonic() < deadline:
-    time.sleep(0.005)
+prepare = bot.app.prepare_database
+
+async def prepare_then_wait(settings):
+    await prepare(settings)
+    open(gate + "." + str(os.getpid()), "w").close()
+    for _ in range(30000):
+        if os.path.exists(gate):
+            return
+        await asyncio.sleep(0.002)
+    raise SystemExit("never released")
+
+bot.app.prepare_database = prepare_then_wait
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -4,21 +4,27 @@ Slack that rate-limits and fails — on SQLite and PostgreSQL.
 Each test seeds users through the real service, starts ``python -m jobs run-once`` with the
 database and the fake Slack in its environment, and checks what reached Slack (the fake records
 a message when the request *arrives*, as Slack does, even if the sender dies before the answer)
-and what the processes left in the database.
+and what the processes left in the database. Helpers: ``tests/jobs/process_helpers.py``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack.messenger import SlackMessenger
+from bot.core.model import UserRef
+from bot.core.replies import message
 from storage.models import User
-from tests.fakes.slack_api import FakeSlack
+from storage.nudges import NudgeStore, Outcome
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.jobs.process_helpers import (
     START_TIMEOUT,
     Job,
@@ -75,8 +81,8 @@ async def each_got_exactly_one(engine: AsyncEngine, fake: FakeSlack, users: list
     assert {uid: n for uid, n in counts.items() if n != 1} == {}, "missing or duplicate nudges"
     recorded = await nudges_by_user(engine)
     for uid in users:
-        [message] = fake.messages_to(f"D{uid}")
-        assert recorded.get(uid) == ("sent", message["ts"]), uid
+        [posted] = fake.messages_to(f"D{uid}")
+        assert recorded.get(uid) == ("sent", posted["ts"]), uid
 
 
 # --- 1. kill -9 in the middle of a pass, twice ----------------------------------------------
@@ -117,10 +123,12 @@ async def test_kill_9_mid_pass_then_restart_sends_each_nudge_exactly_once(
     jobs: list[Job] = []
     try:
         first = run_once(database_url, fake_slack, AT)
+        jobs.append(first)
         # Start the later schedulers now (they wait at a gate), to overlap their start-up.
         [restart] = prestart(database_url, fake_slack, LATER, 1, gate)
+        jobs.append(restart)
         finals = prestart(database_url, fake_slack, LATER, 2, final_gate)
-        jobs = [first, restart, *finals]
+        jobs += finals
 
         kill_after_posts(first, fake_slack, 5)
         assert await in_doubt_and_delivered(engine, fake_slack, first), (
@@ -233,3 +241,37 @@ async def test_429s_500s_and_refusals_and_the_summary_matches_the_database(
         assert retry.at - call.at >= 0.95, channel
     # After each 500 the runner looked for the message before posting it again.
     assert len(fake_slack.calls_to("conversations.history")) >= 10
+
+
+# --- 5. a crash after a transient error whose request did reach Slack ------------------------
+
+
+async def test_a_crash_after_a_timed_out_post_does_not_send_it_again(
+    database_url: URL, engine: AsyncEngine, user: MakeUser, fake_slack: FakeSlack
+) -> None:
+    """A worker's post reached Slack but the answer never came (a timeout: "transient"); the
+    worker recorded that attempt, then died in its back-off before looking for the message.
+    Whoever takes the nudge over must look before posting again."""
+    await seed(user, 1)
+    async with engine.connect() as connection:
+        uid = (await connection.execute(select(User.id))).scalar_one()
+    store = NudgeStore(engine)
+    dead = "elsewhere:99999:dead"
+    claimed = datetime.now(UTC) - timedelta(minutes=2)
+    [nudge_id] = (await store.claim([(uid, date(2026, 12, 1))], dead, claimed)).values()
+    await store.start_attempts([(nudge_id, 1, dead, claimed)])
+    messenger = SlackMessenger(
+        AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, retry_handlers=[])
+    )
+    channel = await messenger.open_channel(UserRef("slack", "T1", "U0"))
+    await messenger.post(channel, message("the nudge"), f"reconnect-nudge-{nudge_id}")
+    await store.record_outcomes([Outcome(nudge_id, uid, 1, "transient", "TimeoutError")])
+    await store.heartbeat(dead, "elsewhere", 99999, claimed - timedelta(hours=1))
+
+    job = run_once(database_url, fake_slack, LATER)
+    try:
+        _, summary = job.finish()
+    finally:
+        kill_all([job])
+    assert summary.sent == 1
+    assert len(fake_slack.messages_to("DU0")) == 1

@@ -240,7 +240,7 @@ async def test_prompts_rotate_and_are_counted(
     seen = []
     for day in range(1, 15):
         await runner.run_once(at(2026, 12, day, 8, 30))
-    for row in await rows(engine, Nudge):
+    for row in sorted(await rows(engine, Nudge), key=lambda r: r.local_date):
         seen.append(NudgeContent.from_json(row.content).prompt_id)
     assert len(seen) == 14
     views = {r.prompt_id: r.count for r in await rows(engine, PromptView)}

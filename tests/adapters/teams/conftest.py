@@ -14,8 +14,13 @@ from aiohttp import web
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.teams.hosting import build_hosting
+from bot.adapters.teams.messenger import TeamsMessenger
 from bot.app import build_app
 from bot.settings import Settings, TeamsSettings
+from jobs.runner import NudgeConfig, NudgeRunner
+from storage.nudges import NudgeStore
+from storage.repository import SqlStore
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.support import Clock
 
@@ -98,3 +103,10 @@ async def teams(
     async with aiohttp.ClientSession() as http:
         yield TeamsClient(http, f"http://127.0.0.1:{port}/api/messages", connector.service_url)
     await runner.cleanup()
+
+
+@pytest.fixture
+def runner(engine: AsyncEngine) -> NudgeRunner:
+    messenger = TeamsMessenger(build_hosting(ANONYMOUS), SqlStore(engine))
+    config = NudgeConfig(backoff_base=0.01, backoff_max=0.05, concurrency=20)
+    return NudgeRunner(NudgeStore(engine), {"teams": messenger}, config=config)

@@ -12,13 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.teams.hosting import build_hosting
-from bot.adapters.teams.messenger import TeamsMessenger
 from bot.core.model import UserRef
 from bot.core.service import Caller, Reconnect
-from jobs.runner import NudgeConfig, NudgeRunner
+from jobs.runner import NudgeRunner
 from storage.models import User
-from storage.nudges import NudgeStore
 from storage.repository import SqlStore
 from tests.adapters.teams.conftest import ANONYMOUS, TENANT, TeamsClient
 from tests.adapters.teams.test_teams_http import card_text
@@ -27,13 +24,6 @@ from tests.jobs.conftest import at
 
 ROOT = Path(__file__).resolve().parents[3]
 TUESDAY_BERLIN = at(2026, 12, 1, 7, 30)  # 08:30 in Berlin
-
-
-@pytest.fixture
-def runner(engine: AsyncEngine) -> NudgeRunner:
-    messenger = TeamsMessenger(build_hosting(ANONYMOUS), SqlStore(engine))
-    config = NudgeConfig(backoff_base=0.01, backoff_max=0.05, concurrency=20)
-    return NudgeRunner(NudgeStore(engine), {"teams": messenger}, config=config)
 
 
 def test_proactive_nudge_from_a_fresh_process(

@@ -30,13 +30,21 @@ def bot_process(tmp_path: Path, fake: FakeSlack, **extra: str) -> Iterator[int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     env.update(
-        PYTHONPATH=str(ROOT), PORT=str(port), SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=sr.SIGNING_SECRET, SLACK_API_URL=fake.api_url, **extra,
-    )  # fmt: skip
+        PYTHONPATH=str(ROOT),
+        PORT=str(port),
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=sr.SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+        **extra,
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -61,9 +69,10 @@ def test_http_mode_serves_slack_and_creates_the_default_sqlite(tmp_path: Path) -
     with FakeSlack() as fake, bot_process(tmp_path, fake) as port:
         body = sr.slash_command("add Dana Whitfield -- former CFO")
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body.encode(),
             headers=sr.signed_headers(body, content_type="application/x-www-form-urlencoded"),
-        )  # fmt: skip
+        )
         with urlopen(request, timeout=10) as response:
             assert response.status == 200
             assert "Added *Dana Whitfield*" in response.read().decode()
@@ -110,12 +119,63 @@ def test_a_token_slack_rejects_stops_start_up_with_one_line(
     with FakeSlack() as fake:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
         result = subprocess.run(
-            [sys.executable, "-m", "bot"], cwd=tmp_path, capture_output=True, text=True,
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
             timeout=60,
-            env={**clean, "PYTHONPATH": str(ROOT), "PORT": str(free_port()),
-                 "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
-                 "SLACK_API_URL": fake.api_url, **env},
-        )  # fmt: skip
+            env={
+                **clean,
+                "PYTHONPATH": str(ROOT),
+                "PORT": str(free_port()),
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
+                "SLACK_API_URL": fake.api_url,
+                **env,
+            },
+        )
     assert result.returncode == 2
     assert result.stderr.startswith(f"reconnect: {variable} was rejected by Slack (invalid_auth)")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_teams_only_in_anonymous_mode_says_so(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_", "CONNECTIONS__"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PORT=str(port),
+        RUN_SCHEDULER="false",
+        CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED="true",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        with pytest.raises(OSError) as slack:
+            urlopen(f"http://127.0.0.1:{port}/slack/events", data=b"x", timeout=5)
+        assert "404" in str(slack.value)  # Slack is not configured
+        with pytest.raises(OSError) as teams:
+            urlopen(f"http://127.0.0.1:{port}/api/messages", data=b"{}", timeout=5)
+        assert "400" in str(teams.value)  # served, and a non-activity is a bad request
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    assert "anonymous mode" in output and "teams='anonymous'" in output and "slack='off'" in output

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -25,18 +26,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class BotProcess:
+    """A running ``python -m bot``: its port, and its output once stopped."""
+
+    port: int
+    output: str = ""
+
+
 @contextmanager
-def bot_process(tmp_path: Path, fake: FakeSlack, **extra: str) -> Iterator[int]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PORT=str(port),
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=sr.SIGNING_SECRET,
-        SLACK_API_URL=fake.api_url,
-        **extra,
-    )
+def run_bot(tmp_path: Path, env_extra: dict[str, str]) -> Iterator[BotProcess]:
+    """Start ``python -m bot`` with no platform settings but ``env_extra``; wait for /healthz."""
+    bot = BotProcess(free_port())
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_", "CONNECTIONS__"))
+    }
+    env.update(PYTHONPATH=str(ROOT), PORT=str(bot.port), **env_extra)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
@@ -51,16 +58,28 @@ def bot_process(tmp_path: Path, fake: FakeSlack, **extra: str) -> Iterator[int]:
             if process.poll() is not None:
                 pytest.fail(f"bot exited: {process.stdout.read() if process.stdout else ''}")
             try:
-                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                with urlopen(f"http://127.0.0.1:{bot.port}/healthz", timeout=1) as response:
                     if response.status == 200:
                         break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield bot
     finally:
         process.terminate()
-        process.wait(15)
+        bot.output, _ = process.communicate(timeout=15)
     assert process.returncode == 0, "the bot should stop cleanly on SIGTERM"
+
+
+@contextmanager
+def bot_process(tmp_path: Path, fake: FakeSlack, **extra: str) -> Iterator[int]:
+    """``python -m bot`` on Slack (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)."""
+    slack = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+    }
+    with run_bot(tmp_path, {**slack, **extra}) as bot:
+        yield bot.port
 
 
 def test_http_mode_serves_slack_and_creates_the_default_sqlite(tmp_path: Path) -> None:
@@ -140,42 +159,16 @@ def test_a_token_slack_rejects_stops_start_up_with_one_line(
 
 
 def test_teams_only_in_anonymous_mode_says_so(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DATABASE_", "CONNECTIONS__"))
+    teams = {
+        "RUN_SCHEDULER": "false",
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true",
     }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PORT=str(port),
-        RUN_SCHEDULER="false",
-        CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED="true",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
+    with run_bot(tmp_path, teams) as bot:
         with pytest.raises(OSError) as slack:
-            urlopen(f"http://127.0.0.1:{port}/slack/events", data=b"x", timeout=5)
+            urlopen(f"http://127.0.0.1:{bot.port}/slack/events", data=b"x", timeout=5)
         assert "404" in str(slack.value)  # Slack is not configured
-        with pytest.raises(OSError) as teams:
-            urlopen(f"http://127.0.0.1:{port}/api/messages", data=b"{}", timeout=5)
-        assert "400" in str(teams.value)  # served, and a non-activity is a bad request
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=15)
-    assert "anonymous mode" in output and "teams='anonymous'" in output and "slack='off'" in output
+        with pytest.raises(OSError) as activity:
+            urlopen(f"http://127.0.0.1:{bot.port}/api/messages", data=b"{}", timeout=5)
+        assert "400" in str(activity.value)  # served, and a non-activity is a bad request
+    assert "anonymous mode" in bot.output
+    assert "teams='anonymous'" in bot.output and "slack='off'" in bot.output

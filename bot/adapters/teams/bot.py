@@ -14,7 +14,7 @@ from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnC
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.model import UserRef
-from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply
+from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply, message
 from bot.core.service import Caller, Reconnect
 from bot.core.text import clean
 from storage.repository import SqlStore
@@ -22,6 +22,10 @@ from storage.repository import SqlStore
 log = structlog.get_logger(__name__)
 
 PLATFORM = "teams"
+PRIVATE = message(
+    "Your list is private, so let's talk one to one: open a chat with Reconnect (Apps → "
+    "Reconnect → Chat) and type `help` there."
+)
 _PREFIXES = ("/reconnect", "reconnect")
 
 
@@ -89,10 +93,19 @@ class TeamsHandlers:
         caller = caller_from(activity)
         await self._remember(context, caller)
         value = activity.value
-        if isinstance(value, dict) and value.get("rc") in ("action", "form"):
+        submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
+        text = command_text(activity.text)
+        if not _personal(activity) and (
+            submitted or text.split(" ", 1)[0].lower() not in ("", "help")
+        ):
+            # A team or group chat is shared: a contact list must never be shown there.
+            await _send(context, cards.card(PRIVATE), PRIVATE.summary)
+            return
+        if submitted:
+            assert isinstance(value, dict)
             await self._submission(context, caller, value)
             return
-        outcome = await self.service.command(caller, command_text(activity.text))
+        outcome = await self.service.command(caller, text)
         await self._show(context, outcome)
         log.info("teams.command", user=caller.user.user_id, tenant=caller.user.workspace_id)
 

@@ -67,6 +67,13 @@ async def test_channel_mentions_answer_in_the_channel_but_are_not_the_dm(
     assert reply.conversation_id == "19:abc@thread.tacv2;messageid=1"
     assert "settings" in card_text(reply.card)
     assert await references(engine) == []
+    await teams.say("add Dana Whitfield -- private notes")  # in her personal chat
+    await connector.async_wait_for("reply", 2)
+    mention["text"], mention["id"] = "<at>Reconnect</at> due", "9999"
+    await teams.post(mention)
+    replies = await connector.async_wait_for("reply", 3)
+    shown = card_text(replies[-1].card)
+    assert "private" in shown and "Dana" not in shown
 
 
 async def test_412_502_504_and_429_are_retried(

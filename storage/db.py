@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = Path("data") / "reconnect.sqlite3"
+#: Execution option: this transaction only reads (SQLite then begins it deferred).
+READ_ONLY = "reconnect_read_only"
 
 
 class DatabaseUrlError(ValueError):
@@ -80,9 +82,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a deferred transaction that later writes can fail with
-        # "database is locked" without waiting, while BEGIN IMMEDIATE waits for busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred transaction that later writes can
+        # fail with "database is locked" without waiting, while BEGIN IMMEDIATE waits for
+        # busy_timeout. Readers (READ_ONLY) begin deferred and run alongside, thanks to WAL.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def upgrade(url: URL, revision: str = "head") -> None:

@@ -6,6 +6,7 @@ that owner's id, so nothing reachable through it belongs to anyone else.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -20,6 +21,7 @@ from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContact
 from bot.core.ports import NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
+from storage.db import READ_ONLY
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
 
 
@@ -30,13 +32,43 @@ class SqlStore:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # SQLite has one writer at a time. Queueing writers here, first come first served,
+        # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
+        self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # A user's row id never changes, so it is looked up (or created) once per process.
+        self._owner_ids: dict[UserRef, int] = {}
 
     @asynccontextmanager
-    async def book(self, user: UserRef) -> AsyncIterator[SqlContactBook]:
-        """A transaction over ``user``'s contacts; the user row is created on first use."""
-        async with self._sessions() as session, session.begin():
-            owner = await self._owner(session, user)
+    async def book(self, user: UserRef, *, write: bool = True) -> AsyncIterator[SqlContactBook]:
+        """A transaction over ``user``'s contacts; the user row is created on first use.
+
+        ``write=False`` promises only reads, so readers never wait for each other.
+        """
+        owner_id = self._owner_ids.get(user)
+        if owner_id is None:
+            owner_id = await self._ensure_owner(user)
+        async with self._turn(write), self._sessions() as session, session.begin():
+            if not write:
+                await session.connection(execution_options={READ_ONLY: True})
+            owner = await session.get(User, owner_id)
+            if owner is None:  # deleted meanwhile (not something the bot does)
+                self._owner_ids.pop(user, None)
+                raise LookupError("user row vanished")
             yield SqlContactBook(session, owner)
+
+    @asynccontextmanager
+    async def _turn(self, write: bool) -> AsyncIterator[None]:
+        if write and self._write_turn is not None:
+            async with self._write_turn:
+                yield
+        else:
+            yield
+
+    async def _ensure_owner(self, user: UserRef) -> int:
+        async with self._turn(True), self._sessions() as session, session.begin():
+            owner = await self._owner(session, user)
+            self._owner_ids[user] = owner.id
+            return owner.id
 
     async def ping(self) -> bool:
         """``True`` when the database answers ``SELECT 1``."""
@@ -52,7 +84,7 @@ class SqlStore:
 
         A time zone the user chose in settings wins: profile refreshes leave it alone.
         """
-        async with self._sessions() as session, session.begin():
+        async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
             if owner.timezone_source != "user":
                 owner.timezone = timezone[:64]
@@ -60,7 +92,7 @@ class SqlStore:
     async def save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
         """Store (or refresh) where to reach ``user`` proactively; they are reachable again."""
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
+        async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
             row = await session.get(ConversationRef, owner.id)
             if row is None:
@@ -79,7 +111,7 @@ class SqlStore:
 
     async def forget_reference(self, user: UserRef) -> None:
         """The app was uninstalled from the user's personal scope: stop proactive messages."""
-        async with self._sessions() as session, session.begin():
+        async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
             await session.execute(
                 delete(ConversationRef).where(ConversationRef.user_id == owner.id)

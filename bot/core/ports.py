@@ -104,8 +104,14 @@ class ContactBook(Protocol):
 class Store(Protocol):
     """Hands out :class:`ContactBook` units of work and reports whether the database answers."""
 
-    def book(self, user: UserRef) -> AbstractAsyncContextManager[ContactBook]:
-        """A transaction over ``user``'s contacts: committed on exit, rolled back on error."""
+    def book(
+        self, user: UserRef, *, write: bool = True
+    ) -> AbstractAsyncContextManager[ContactBook]:
+        """A transaction over ``user``'s contacts: committed on exit, rolled back on error.
+
+        ``write=False`` promises the transaction only reads (the store may run it alongside
+        others); the user's row may still be created on first use.
+        """
         ...
 
     async def ping(self) -> bool:

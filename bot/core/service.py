@@ -85,12 +85,12 @@ class Reconnect:
             return message(exc.message)
         if isinstance(command, c.Help):
             return views.help_reply(caller.command)
-        async with self.store.book(caller.user) as book:
+        async with self.store.book(caller.user, write=_writes(command)) as book:
             return await self._run(caller, book, command)
 
     async def action(self, caller: Caller, action: str, value: str) -> Outcome:
         """Handle a button press. ``value`` is untrusted: ids are looked up for this user only."""
-        async with self.store.book(caller.user) as book:
+        async with self.store.book(caller.user, write=action not in _READ_ACTIONS) as book:
             return await self._act(caller, book, action, value)
 
     async def submit(
@@ -137,7 +137,7 @@ class Reconnect:
 
     async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
         """A form again, as first shown (to redisplay a submission with its errors)."""
-        async with self.store.book(caller.user) as book:
+        async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
             match kind:
                 case FormKind.ADD_CONTACT:
@@ -154,7 +154,7 @@ class Reconnect:
 
     async def home(self, caller: Caller, notice: Reply | None = None) -> Reply:
         """The home view: counts, who is due, quick actions."""
-        async with self.store.book(caller.user) as book:
+        async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
             return views.home_reply(
                 due=await book.due(today, limit=views.HOME_DUE_SHOWN),
@@ -514,6 +514,34 @@ def _confirm_remove(contact: Contact) -> Reply:
             ),
         ),
     )
+
+
+#: Buttons that only show something (everything else may change data).
+_READ_ACTIONS = frozenset(
+    {
+        Act.HELP,
+        Act.DUE,
+        Act.LIST_PAGE,
+        Act.ADD_FORM,
+        Act.LOG_FORM,
+        Act.EDIT_FORM,
+        Act.REMOVE_ASK,
+        Act.REMOVE_CANCEL,
+        Act.SETTINGS_FORM,
+        Act.CARD_LOG,
+        Act.FOLLOW_YES,
+    }
+)
+
+
+def _writes(command: c.Command) -> bool:
+    """Whether running ``command`` may change data (forms and listings only read)."""
+    match command:
+        case c.Due() | c.ListAll() | c.Edit() | c.Remove() | c.Settings():
+            return False
+        case c.Add(name=None) | c.Log(name=None):
+            return False
+    return True
 
 
 def _is_id(text: str) -> bool:

@@ -84,6 +84,7 @@ def why(contact: Contact, today: date) -> str:
 
 def rank(contacts: Sequence[Contact], today: date, *, limit: int) -> list[Pick]:
     """The best ``limit`` eligible contacts, best first (ties: most overdue, then name)."""
-    picks = [Pick(c, score(c, today), why(c, today)) for c in contacts if eligible(c, today)]
-    picks.sort(key=lambda p: (-p.score, p.contact.next_due_on, p.contact.name.casefold()))
-    return picks[:limit]
+    scored = [(score(c, today), c) for c in contacts if eligible(c, today)]
+    scored.sort(key=lambda sc: (-sc[0], sc[1].next_due_on, sc[1].name.casefold()))
+    # The one-line reason is only worth writing for the contacts that make the cut.
+    return [Pick(c, value, why(c, today)) for value, c in scored[:limit]]

@@ -60,9 +60,17 @@ def build_app(
     engine = engine or db.create_engine(settings.database_url)
     store = SqlStore(engine)
     service = Reconnect(store, clock=clock)
-    slack = build_slack_app(settings, service) if settings.slack_bot_token else None
+    slack = None
+    if settings.slack_bot_token:
+        slack, timezones = build_slack_app(settings, service)
     http_slack = slack if slack is not None and not settings.socket_mode else None
     web_app = build_web_app(service, http_slack, settings.slack_signing_secret or "")
+    if slack is not None:
+
+        async def drain(_: web.Application) -> None:
+            await timezones.drain()
+
+        web_app.on_cleanup.append(drain)
     hosting = None
     if settings.teams is not None:
         from bot.adapters.teams.bot import build_agent

@@ -67,8 +67,9 @@ class _SkipClientWarning(logging.Filter):
         return "`client` as well" not in str(record.msg)
 
 
-def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
-    """The Bolt app with every Reconnect listener registered."""
+def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, TimezoneRefresher]:
+    """The Bolt app with every Reconnect listener registered, and its background refresher
+    (to :meth:`~TimezoneRefresher.drain` before the database closes)."""
     app = AsyncApp(
         logger=bolt_logger(),
         client=build_web_client(settings),
@@ -76,17 +77,18 @@ def build_slack_app(settings: Settings, service: Reconnect) -> AsyncApp:
         # Socket Mode traffic is authenticated by the app-level token, not signed.
         request_verification_enabled=not settings.socket_mode,
     )
-    register(app, service)
-    return app
+    return app, register(app, service)
 
 
-def register(app: AsyncApp, service: Reconnect) -> None:
-    """Register the command, action, view and event listeners."""
+def register(app: AsyncApp, service: Reconnect) -> TimezoneRefresher:
+    """Register the command, action, view and event listeners; returns the background
+    time zone refresher they share."""
     timezones = TimezoneRefresher(service)
     app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service))
     app.event("app_home_opened")(_on_home_opened(service, timezones))
+    return timezones
 
 
 def caller_from(body: dict[str, Any]) -> Caller:

@@ -38,6 +38,12 @@ class TimezoneRefresher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def drain(self) -> None:
+        """Wait (up to 10 s) for refreshes in flight at shutdown, so none is cut off
+        mid-transaction."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10.0)
+
     async def _refresh(self, client: AsyncWebClient, caller: Caller) -> None:
         try:
             info = await client.users_info(user=caller.user.user_id)

@@ -24,8 +24,10 @@ runner's GIL:
 
 ``--fake thread`` runs the fake in a thread of the ``run`` child instead (to see what the GIL
 does to the result). ``--workers 2`` starts two ``run`` children at once, as two schedulers
-ticking in the same minute would (each has its own client-side limiter). The fake answers
-after ``--latency`` (default 100 ms, roughly a real Bot Connector round trip).
+ticking in the same minute would (each has its own client-side limiter). ``--client-burst B``
+is an experiment, not production: the messenger's limiters get a burst of ``B`` requests
+instead of a whole second's worth (same rate). The fake answers after ``--latency`` (default
+100 ms, roughly a real Bot Connector round trip).
 
 Reported per pass: delivery time (``_deliver_all``) and its ratio to the floor; 429s (at the
 fake, and as recorded by the runner); lost (users with no message at the fake) and duplicated

@@ -44,7 +44,10 @@ class NudgeConfig:
 
     grace: timedelta = DEFAULT_GRACE
     concurrency: int = 20
+    #: Failed tries (5xx, lost connections) before a nudge is given up for this pass.
     max_attempts: int = 8
+    #: Waits for 429s are not failures: they count separately, and generously.
+    max_rate_limit_waits: int = 200
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     #: A worker whose heartbeat is older than this is considered dead.
@@ -159,7 +162,7 @@ class NudgeRunner:
                 wanted.append((uid, day))
             elif state.status in ("sent", "undeliverable"):
                 summary.already += 1
-            elif state.status == "failed" and state.attempts >= self.config.max_attempts:
+            elif state.status == "failed" and state.attempts >= self._attempt_ceiling:
                 summary.failed += 1
             elif state.status == "failed" or self._dead(state.worker, workers, wall):
                 takeovers.append((recipient, state))
@@ -319,7 +322,8 @@ class NudgeRunner:
                 )
         assert job.reply is not None
         number = job.attempts
-        while number < self.config.max_attempts:
+        failures = waits = 0
+        while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
             number += 1
             await starts.submit((job.nudge_id, number, self.worker, self.wall()))
             try:
@@ -342,9 +346,13 @@ class NudgeRunner:
                     return "undeliverable"
                 await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
                 if exc.kind == "ratelimited":
-                    await asyncio.sleep(exc.retry_after if exc.retry_after is not None else 1.0)
+                    # Honour Retry-After, plus jitter so throttled sends don't all wake together.
+                    waits += 1
+                    wait = exc.retry_after if exc.retry_after is not None else 1.0
+                    await asyncio.sleep(wait + random.uniform(0, min(1.0, wait / 2 + 0.1)))
                     continue
-                await asyncio.sleep(self._backoff(number))
+                failures += 1
+                await asyncio.sleep(self._backoff(failures))
                 found = await self._find(messenger, channel, key, job.claimed_at)
                 if found is not None:
                     await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
@@ -356,6 +364,11 @@ class NudgeRunner:
             Outcome(job.nudge_id, uid, 0, "gave_up", f"{number} attempts", status="failed")
         )
         return "failed"
+
+    @property
+    def _attempt_ceiling(self) -> int:
+        """Attempts after which a failed nudge is not retried by later passes."""
+        return self.config.max_attempts + self.config.max_rate_limit_waits
 
     async def _open(self, messenger: Messenger, job: _Job) -> str:
         for attempt in range(1, self.config.max_attempts + 1):

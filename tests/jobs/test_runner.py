@@ -12,7 +12,7 @@ from jobs.runner import NudgeConfig, NudgeRunner
 from storage.models import DeliveryAttempt, Nudge, PromptView, User
 from storage.nudges import NudgeStore
 from tests.fakes.slack_api import FakeSlack, iter_texts
-from tests.jobs.conftest import at
+from tests.jobs.conftest import FAST, at
 
 # 2026-12-01 is a Tuesday.
 
@@ -278,3 +278,15 @@ def _reply(text: str):
 
 
 _ = time
+
+
+async def test_a_long_run_of_429s_is_waited_out_not_given_up(
+    runner: NudgeRunner, user, fake_slack: FakeSlack, nudge_store: NudgeStore
+) -> None:
+    """429s are waits, not failures: more of them than max_attempts still ends in one send."""
+    await user("U1", "Dana")
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=FAST.max_attempts + 1)
+    summary = await runner.run_once(at(2026, 12, 1, 8, 30))
+    assert summary.sent == 1
+    assert len(fake_slack.messages_to("DU1")) == 1
+    assert await nudge_store.counts_by_status() == {"sent": 1}

@@ -113,8 +113,10 @@ class TeamsMessenger:
     def _limiter(limiters: dict[str, AsyncLimiter], key: str, per_second: float) -> AsyncLimiter:
         limiter = limiters.get(key)
         if limiter is None:
-            # A whole second's budget, refilled continuously: smooth, no bursts past the limit.
-            limiter = limiters[key] = AsyncLimiter(max(1.0, per_second), 1.0)
+            # At most 3 at once, refilled at the full rate: a second's burst (or a catch-up
+            # after the event loop stalled) would draw 429s from a server with a smaller bucket.
+            burst = min(3.0, per_second)
+            limiter = limiters[key] = AsyncLimiter(burst, burst / per_second)
         return limiter
 
 

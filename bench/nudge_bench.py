@@ -24,14 +24,26 @@ wrapping the runner's own ``_plan``, ``_compose`` and ``_deliver_all``):
 * deliver — ``_deliver_all``: every ``conversations.open`` and ``chat.postMessage`` with the
   attempt, outcome and DM-channel writes group-committed;
 * peak RSS — ``VmHWM`` of the ``run`` child (imports included);
-* duplicates — users with more than one message at the fake (and ``missing``: users with none).
+* duplicates — users with more than one message at the fake (and ``missing``: users with none);
+  the database is checked too (nudges by status, attempts left open).
+
+The CPU seconds the ``run`` child spent in each phase are printed as well: on a small machine
+the fake Slack and the database compete with it for the same cores, so compare CPU time too.
+By default no DM channel is cached (a user's first pass: ``conversations.open`` then
+``chat.postMessage``); ``--warm`` caches them all (every later pass: one call per user).
 
 Only 127.0.0.1 is contacted; every phase has a timeout, so the run ends by itself.
 
     uv run python bench/nudge_bench.py                          # 10,000 × 200, both databases
-    uv run python bench/nudge_bench.py --db postgresql --concurrency 20,50,100
+    uv run python bench/nudge_bench.py --db postgresql --concurrency 20,50,100,200
+    uv run python bench/nudge_bench.py --warm --concurrency 100
     uv run python bench/nudge_bench.py --users 500 --contacts 50 --db sqlite   # a quick look
     uv run --with pyinstrument python bench/nudge_bench.py --db sqlite --profile /tmp/prof
+    uv run python bench/nudge_bench.py --reuse-sqlite /tmp/b.sqlite3 --reuse-schema nudge_bench
+
+``--concurrency`` defaults to ``$NUDGE_CONCURRENCY`` or 20 (the runner's default). The
+``--reuse-*`` options keep the seeded database between invocations (for profiling); otherwise
+it is removed at the end.
 
 PostgreSQL is ``TEST_DATABASE_URL`` or postgresql://postgres@127.0.0.1:5432/test, as for the
 tests. Exit status: 0 when every target is met, 1 when one is missed, 2 when a run failed.
@@ -773,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"nudge bench: {args.users:,} users × {args.contacts} contacts, all due at "
         f"{at:%Y-%m-%d %H:%M} UTC; fake Slack latency {args.latency * 1000:.0f} ms; "
-        f"concurrency {levels}; DM channels {'cached' if args.warm else 'not cached'}; Python {platform.python_version()}, {os.cpu_count()} CPUs",
+        f"concurrency {levels}; DM channels {'cached' if args.warm else 'not cached'}; code "
+        f"{revision()}; Python {platform.python_version()}, {os.cpu_count()} CPUs",
         flush=True,
     )
     results: list[dict[str, Any]] = []
@@ -826,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
                         "latency": args.latency,
                         "concurrency": concurrency,
                         "warm": args.warm,
+                        "revision": revision(),
                         "seeding": seeding,
                         "targets_met": verdict(result),
                         **result,
@@ -836,6 +850,23 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         return 2
     return 0 if all(all(r["targets_met"].values()) for r in results) else 1
+
+
+def revision() -> str:
+    """The checkout's commit, with ``+changes`` when files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+changes" if dirty else "")
 
 
 def _fmt(timings: dict[str, float]) -> str:

@@ -86,8 +86,14 @@ class SqlStore:
         """
         async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
-            if owner.timezone_source != "user":
-                owner.timezone = timezone[:64]
+            # One conditional UPDATE, so a settings change committed meanwhile is never
+            # overwritten (a read-then-write here lost that race on PostgreSQL).
+            await session.execute(
+                update(User)
+                .where(User.id == owner.id, User.timezone_source != "user")
+                .values(timezone=timezone[:64])
+                .execution_options(synchronize_session=False)
+            )
 
     async def save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
         """Store (or refresh) where to reach ``user`` proactively; they are reachable again."""

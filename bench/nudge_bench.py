@@ -41,7 +41,7 @@ Only 127.0.0.1 is contacted; every phase has a timeout, so the run ends by itsel
     uv run --with pyinstrument python bench/nudge_bench.py --db sqlite --profile /tmp/prof
     uv run python bench/nudge_bench.py --reuse-sqlite /tmp/b.sqlite3 --reuse-schema nudge_bench
 
-``--concurrency`` defaults to ``$NUDGE_CONCURRENCY`` or 20 (the runner's default). The
+``--concurrency`` defaults to ``$NUDGE_CONCURRENCY`` or 100 (the runner's default). The
 ``--reuse-*`` options keep the seeded database between invocations (for profiling); otherwise
 it is removed at the end.
 
@@ -609,6 +609,7 @@ async def _measure(
     if profiler is not None:
         profiler.stop()
     await runner.stop()
+    await runner.close()
     await runner.store.engine.dispose()
     result = {
         "decide_s": marks["compose_end"] - started,
@@ -738,9 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="fake Slack delay, seconds")
     parser.add_argument(
         "--concurrency",
-        default=os.environ.get("NUDGE_CONCURRENCY", "20"),
+        default=os.environ.get("NUDGE_CONCURRENCY", "100"),
         help="NUDGE_CONCURRENCY; a comma-separated list runs one pass per value (default: "
-        "$NUDGE_CONCURRENCY or 20)",
+        "$NUDGE_CONCURRENCY or 100)",
     )
     parser.add_argument(
         "--warm",

@@ -174,6 +174,7 @@ async def serve(settings: Settings) -> None:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
             await nudge_runner.stop()
+            await nudge_runner.close()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

@@ -48,7 +48,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     run_scheduler: bool = True
     nudge_grace_hours: float = 3.0
-    nudge_concurrency: int = 20
+    nudge_concurrency: int = 100
     teams: TeamsSettings | None = None
 
     @property
@@ -117,7 +117,7 @@ class Settings:
                 )
         run_scheduler = _flag("RUN_SCHEDULER", get("RUN_SCHEDULER"), default=True)
         grace = _number("NUDGE_GRACE_HOURS", get("NUDGE_GRACE_HOURS"), 3.0, 0.0, 23.0)
-        concurrency = int(_number("NUDGE_CONCURRENCY", get("NUDGE_CONCURRENCY"), 20, 1, 500))
+        concurrency = int(_number("NUDGE_CONCURRENCY", get("NUDGE_CONCURRENCY"), 100, 1, 500))
         return cls(
             run_scheduler=run_scheduler,
             nudge_grace_hours=grace,

@@ -50,6 +50,7 @@ async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> i
         summary = await runner.run_once(at, dry_run=dry_run)
         await runner.stop()
     finally:
+        await runner.close()
         await runner.store.engine.dispose()
     print(("dry run: " if dry_run else "") + summary.line())
     for preview in summary.previews:
@@ -70,6 +71,7 @@ async def _run_forever(settings: Settings) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await runner.stop()
+        await runner.close()
         await runner.store.engine.dispose()
 
 

@@ -43,7 +43,7 @@ class NudgeConfig:
     """Tunables of the delivery pass."""
 
     grace: timedelta = DEFAULT_GRACE
-    concurrency: int = 20
+    concurrency: int = 100
     #: Failed tries (5xx, lost connections) before a nudge is given up for this pass.
     max_attempts: int = 8
     #: Waits for 429s are not failures: they count separately, and generously.
@@ -90,7 +90,8 @@ class _Job:
     attempts: int
     in_doubt: bool
     claimed_at: datetime
-    reply: Reply | None = None
+    composed: NudgeContent | None = None
+    contacts: dict[int, Contact] = field(default_factory=dict)
     prompt_id: str = ""
     open_attempt: bool = False  # the previous worker's last attempt never finished
 
@@ -123,6 +124,11 @@ class NudgeRunner:
     async def stop(self) -> None:
         """Deregister (a clean stop: claims are finished by then)."""
         await self.store.remove_worker(self.worker)
+
+    async def close(self) -> None:
+        """Release the messengers' connections (at shutdown; they reopen if used again)."""
+        for messenger in self.messengers.values():
+            await messenger.close()
 
     async def run_once(self, at: datetime | None = None, *, dry_run: bool = False) -> RunSummary:
         """One pass as if the clock read ``at``."""
@@ -221,8 +227,9 @@ class NudgeRunner:
         jobs = [_Job(0, r, day, "", 0, False, self.wall()) for r, day in pending]
         await self._compose(jobs)
         for job in jobs[:20]:
-            if job.reply is not None:
-                summary.previews.append(f"{_who(job.recipient)}: {job.reply.summary}")
+            reply = self._render(job)
+            if reply is not None:
+                summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
 
     async def _compose(self, jobs: list[_Job]) -> None:
         fresh = {job.recipient.id: job.day for job in jobs if not job.content}
@@ -230,26 +237,34 @@ class NudgeRunner:
         inputs = await self.store.compose_inputs(fresh, candidates_per_user=most_cards * 4)
         contents: list[tuple[int, str]] = []
         for job in jobs:
-            cmd = self.messengers[job.recipient.user.platform].command_prefix
             if job.content:
                 try:
                     content = NudgeContent.from_json(job.content)
                 except ValueError:
                     content = None
                 if content is not None:
-                    contacts = await self.store.contacts_for(
+                    job.composed = content
+                    job.contacts = await self.store.contacts_for(
                         job.recipient.id, content.contact_ids()
                     )
-                    job.reply = render(content, contacts, nudge_id=job.nudge_id, cmd=cmd)
                     job.prompt_id = content.prompt_id
                     continue
             content, contacts = _compose_one(job, inputs.get(job.recipient.id, ComposeInputs()))
+            job.composed = content
+            job.contacts = contacts
             job.content = content.to_json()
             job.prompt_id = content.prompt_id
-            job.reply = render(content, contacts, nudge_id=job.nudge_id, cmd=cmd)
             if job.nudge_id:
                 contents.append((job.nudge_id, job.content))
         await self.store.save_contents(contents)
+
+    def _render(self, job: _Job) -> Reply | None:
+        """The message for ``job``. Rendered just before it is sent, not when composing: a
+        rendered nudge is several kilobytes, and the pass holds thousands of jobs."""
+        if job.composed is None:
+            return None
+        cmd = self.messengers[job.recipient.user.platform].command_prefix
+        return render(job.composed, job.contacts, nudge_id=job.nudge_id, cmd=cmd)
 
     # --- delivering -------------------------------------------------------------------------
 
@@ -320,14 +335,15 @@ class NudgeRunner:
                 await outcomes.submit(
                     Outcome(job.nudge_id, uid, job.attempts, "abandoned", "not found; resending")
                 )
-        assert job.reply is not None
+        reply = self._render(job)
+        assert reply is not None
         number = job.attempts
         failures = waits = 0
         while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
             number += 1
             await starts.submit((job.nudge_id, number, self.worker, self.wall()))
             try:
-                message_id = await messenger.post(channel, job.reply, key)
+                message_id = await messenger.post(channel, reply, key)
             except DeliveryError as exc:
                 if exc.permanent and exc.code == "channel_not_found" and channel == cached:
                     # The cached DM channel went away: open it again and retry.

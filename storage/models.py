@@ -18,6 +18,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,6 +77,15 @@ class ContactRow(Base):
     __table_args__ = (
         UniqueConstraint("owner_id", "name_key", name="uq_contacts_owner_name"),
         Index("ix_contacts_owner_due", "owner_id", "next_due_on"),
+        # The morning pass reads these per user: who was added lately, who awaits a reply.
+        Index("ix_contacts_owner_created", "owner_id", "created_on"),
+        Index(
+            "ix_contacts_owner_follow_up",
+            "owner_id",
+            "follow_up_on",
+            postgresql_where=text("follow_up_on IS NOT NULL"),
+            sqlite_where=text("follow_up_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -105,7 +115,11 @@ class ConversationRow(Base):
     """A logged conversation. ``owner_id`` is repeated so every query can filter on it."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_owner_contact", "owner_id", "contact_id"),)
+    __table_args__ = (
+        Index("ix_conversations_owner_contact", "owner_id", "contact_id"),
+        # The latest conversation per user, for the morning pass.
+        Index("ix_conversations_owner_occurred", "owner_id", "occurred_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

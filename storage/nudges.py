@@ -6,16 +6,17 @@ writes that callers group into few transactions (see ``jobs.batching``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, literal, select, update
+from sqlalchemy import bindparam, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
 
+from bot.core.cadence import Span, Unit
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from storage.models import (
@@ -27,10 +28,11 @@ from storage.models import (
     User,
     Worker,
 )
-from storage.repository import _contact, prefs_of
+from storage.repository import prefs_of
 
 MORNING = "morning"
 _CHUNK = 500
+_CLAIM_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,15 @@ class NudgeStore:
         """Claim a nudge for each ``(user id, local date)``; returns ``{user id: nudge id}``
         for the claims this worker won (a concurrent worker wins the others)."""
         won: dict[int, int] = {}
-        for start in range(0, len(wanted), _CHUNK):
+        # Rows go as executemany parameters, not one multi-VALUES statement: SQLAlchemy still
+        # sends them as multi-row INSERT … RETURNING, but compiles the statement once (a
+        # ``.values([...])`` statement cannot be cached and recompiles every time).
+        statement = (
+            self._insert(Nudge)
+            .on_conflict_do_nothing(index_elements=["user_id", "kind", "local_date"])
+            .returning(Nudge.id, Nudge.user_id)
+        )
+        for start in range(0, len(wanted), _CLAIM_CHUNK):
             rows = [
                 {
                     "user_id": uid,
@@ -193,16 +203,10 @@ class NudgeStore:
                     "attempts": 0,
                     "content": "",
                 }
-                for uid, day in wanted[start : start + _CHUNK]
+                for uid, day in wanted[start : start + _CLAIM_CHUNK]
             ]
-            statement = (
-                self._insert(Nudge)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["user_id", "kind", "local_date"])
-                .returning(Nudge.id, Nudge.user_id)
-            )
             async with self.engine.begin() as connection:
-                for row in await connection.execute(statement):
+                for row in await connection.execute(statement, rows):
                     won[row.user_id] = row.id
         return won
 
@@ -249,27 +253,45 @@ class NudgeStore:
         users: dict[int, date],
         out: dict[int, ComposeInputs],
     ) -> None:
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=ContactRow.owner_id, order_by=(ContactRow.next_due_on, ContactRow.id)
+        # The ``limit`` most overdue per user, read straight off the (owner_id, next_due_on)
+        # index: a window over every due contact would sort a hundred times more rows.
+        owner = User.__table__.alias("u")
+        if self.engine.dialect.name == "postgresql":
+            top = (
+                select(*_CONTACT_COLUMNS)
+                .where(
+                    ContactRow.owner_id == owner.c.id,
+                    ContactRow.next_due_on <= latest,
+                    ContactRow.follow_up_on.is_(None),
+                )
+                .order_by(ContactRow.next_due_on, ContactRow.id)
+                .limit(limit)
+                .lateral("top")
             )
-            .label("rank")
-        )
-        inner = (
-            select(ContactRow, rank)
-            .where(
-                ContactRow.owner_id.in_(chunk),
-                ContactRow.next_due_on <= latest,
-                ContactRow.follow_up_on.is_(None),
+            query = select(top).select_from(owner.join(top, true())).where(owner.c.id.in_(chunk))
+        else:
+            # SQLite has no LATERAL; a correlated ``IN (… LIMIT n)`` walks the same index.
+            other = aliased(ContactRow)
+            ids = (
+                select(other.id)
+                .where(
+                    other.owner_id == owner.c.id,
+                    other.next_due_on <= latest,
+                    other.follow_up_on.is_(None),
+                )
+                .order_by(other.next_due_on, other.id)
+                .limit(limit)
+                .correlate(owner)
             )
-            .subquery()
-        )
-        query = select(inner).where(inner.c.rank <= limit)
+            query = (
+                select(*_CONTACT_COLUMNS)
+                .select_from(owner.join(ContactRow, ContactRow.id.in_(ids)))
+                .where(owner.c.id.in_(chunk))
+            )
         for row in await connection.execute(query):
-            day = users[row.owner_id]
-            if row.next_due_on <= day and row.skipped_on != day:
-                out[row.owner_id].candidates.append(_contact(row))
+            day = users[row[1]]
+            if row[9] <= day and row[12] != day:
+                out[row[1]].candidates.append(_contact_of(row))
 
     async def _followups(
         self,
@@ -280,13 +302,17 @@ class NudgeStore:
     ) -> None:
         latest = max(users[uid] for uid in chunk)
         query = (
-            select(ContactRow)
-            .where(ContactRow.owner_id.in_(chunk), ContactRow.follow_up_on <= latest)
+            select(*_CONTACT_COLUMNS)
+            .where(
+                ContactRow.owner_id.in_(chunk),
+                ContactRow.follow_up_on.is_not(None),  # the partial index's condition
+                ContactRow.follow_up_on <= latest,
+            )
             .order_by(ContactRow.follow_up_on)
         )
-        for row in (await connection.execute(query)).all():
-            if row.follow_up_on <= users[row.owner_id]:
-                out[row.owner_id].followups.append(_contact(row))
+        for row in await connection.execute(query):
+            if row[14] <= users[row[1]]:
+                out[row[1]].followups.append(_contact_of(row))
 
     async def _activity(
         self,
@@ -295,48 +321,68 @@ class NudgeStore:
         users: dict[int, date],
         out: dict[int, ComposeInputs],
     ) -> None:
+        # Per-user counts as correlated subqueries over per-owner indexes: each reads a short
+        # index range instead of aggregating every contact and conversation of the chunk.
         earliest = min(users[uid] for uid in chunk) - timedelta(days=7)
-        counts = await connection.execute(
-            select(
-                ContactRow.owner_id,
-                func.count().label("contacts"),
-                func.sum(_flag(ContactRow.created_on >= earliest)).label("recent"),
-                func.sum(_flag(ContactRow.follow_up_on.is_not(None))).label("pending"),
+        owner = User.__table__.alias("u")
+
+        def contacts(*where: Any) -> Any:
+            return (
+                select(func.count())
+                .select_from(ContactRow)
+                .where(ContactRow.owner_id == owner.c.id, *where)
+                .scalar_subquery()
             )
-            .where(ContactRow.owner_id.in_(chunk))
-            .group_by(ContactRow.owner_id)
+
+        talks = (
+            select(func.count())
+            .select_from(ConversationRow)
+            .where(ConversationRow.owner_id == owner.c.id)
+            .scalar_subquery()
         )
-        contacts = {r.owner_id: (r.contacts, r.recent or 0, r.pending or 0) for r in counts}
-        talks = await connection.execute(
-            select(
-                ConversationRow.owner_id,
-                func.count().label("n"),
-                func.max(ConversationRow.occurred_on).label("last"),
-                func.max(ConversationRow.id).label("last_id"),
+        last = (
+            select(ConversationRow.id)
+            .where(ConversationRow.owner_id == owner.c.id)
+            .order_by(ConversationRow.occurred_on.desc(), ConversationRow.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        counts = (
+            await connection.execute(
+                select(
+                    owner.c.id,
+                    contacts().label("contacts"),
+                    contacts(ContactRow.created_on >= earliest).label("recent"),
+                    contacts(ContactRow.follow_up_on.is_not(None)).label("pending"),
+                    talks.label("talks"),
+                    last.label("last_id"),
+                ).where(owner.c.id.in_(chunk))
             )
-            .where(ConversationRow.owner_id.in_(chunk))
-            .group_by(ConversationRow.owner_id)
-        )
-        conversations = {r.owner_id: (r.n, r.last, r.last_id) for r in talks}
-        last_ids = [v[2] for v in conversations.values()]
-        learned: dict[int, bool] = {}
+        ).all()
+        last_ids = [r.last_id for r in counts if r.last_id is not None]
+        latest: dict[int, tuple[date, bool | None]] = {}
         if last_ids:
             rows = await connection.execute(
                 select(
-                    ConversationRow.owner_id, ConversationRow.learned, ConversationRow.kind
+                    ConversationRow.owner_id,
+                    ConversationRow.occurred_on,
+                    ConversationRow.learned,
+                    ConversationRow.kind,
                 ).where(ConversationRow.id.in_(last_ids))
             )
-            learned = {r.owner_id: bool(r.learned) for r in rows if r.kind == "conversation"}
-        for uid in chunk:
-            total, recent, pending = contacts.get(uid, (0, 0, 0))
-            n, last, _ = conversations.get(uid, (0, None, None))
-            out[uid].activity = Activity(
-                contacts=total,
-                added_last_week=recent,
-                conversations=n,
-                last_activity_on=last,
-                last_conversation_learned=learned.get(uid),
-                followups_pending=pending,
+            latest = {
+                r.owner_id: (r.occurred_on, bool(r.learned) if r.kind == "conversation" else None)
+                for r in rows
+            }
+        for row in counts:
+            last_on, learned = latest.get(row.id, (None, None))
+            out[row.id].activity = Activity(
+                contacts=row.contacts,
+                added_last_week=row.recent,
+                conversations=row.talks,
+                last_activity_on=last_on,
+                last_conversation_learned=learned,
+                followups_pending=row.pending,
             )
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
@@ -345,11 +391,11 @@ class NudgeStore:
             return {}
         async with self.engine.connect() as connection:
             rows = await connection.execute(
-                select(ContactRow).where(
+                select(*_CONTACT_COLUMNS).where(
                     ContactRow.owner_id == user_id, ContactRow.id.in_(contact_ids)
                 )
             )
-            return {r.id: _contact(r) for r in rows}
+            return {r.id: _contact_of(r) for r in rows}
 
     # --- delivery -------------------------------------------------------------------------
 
@@ -375,14 +421,13 @@ class NudgeStore:
             return
         async with self.engine.begin() as connection:
             await connection.execute(
-                self._insert(DeliveryAttempt)
-                .values(
-                    [
-                        {"nudge_id": n, "number": k, "worker": w, "started_at": at}
-                        for n, k, w, at in attempts
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["nudge_id", "number"])
+                self._insert(DeliveryAttempt).on_conflict_do_nothing(
+                    index_elements=["nudge_id", "number"]
+                ),
+                [
+                    {"nudge_id": n, "number": k, "worker": w, "started_at": at}
+                    for n, k, w, at in attempts
+                ],
             )
             await connection.execute(
                 update(Nudge)
@@ -499,10 +544,53 @@ class NudgeStore:
             return {status: n for status, n in await connection.execute(query)}
 
 
-def _flag(condition: Any) -> Any:
-    from sqlalchemy import case
+#: The columns :func:`_contact_of` reads, in its order.
+_CONTACT_COLUMNS = (
+    ContactRow.id,
+    ContactRow.owner_id,
+    ContactRow.name,
+    ContactRow.cadence_count,
+    ContactRow.cadence_unit,
+    ContactRow.company_role,
+    ContactRow.how_known,
+    ContactRow.notes,
+    ContactRow.last_contacted_on,
+    ContactRow.next_due_on,
+    ContactRow.last_note,
+    ContactRow.created_on,
+    ContactRow.skipped_on,
+    ContactRow.reached_out_on,
+    ContactRow.follow_up_on,
+)
+_SPANS: dict[tuple[int, str], Span] = {}
 
-    return case((condition, 1), else_=0)
+
+def _contact_of(row: Any) -> Contact:
+    """A :class:`Contact` from a row of :data:`_CONTACT_COLUMNS` — by position, without the
+    ORM: the morning pass builds a hundred thousand of these."""
+    (
+        cid,
+        _,
+        name,
+        count,
+        unit,
+        role,
+        how,
+        notes,
+        last,
+        due,
+        note,
+        created,
+        skipped,
+        reached,
+        follow,
+    ) = row
+    span = _SPANS.get((count, unit))
+    if span is None:
+        span = _SPANS.setdefault((count, unit), Span(count, Unit(unit)))
+    return Contact(
+        cid, name, span, role, how, notes, last, due, note, created, skipped, reached, follow
+    )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -518,7 +606,4 @@ __all__ = [
     "NudgeStore",
     "Outcome",
     "Recipient",
-    "and_",
-    "defaultdict",
-    "literal",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -90,7 +90,27 @@ class NudgeContent:
 
     def to_json(self) -> str:
         """Serialise for storage."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # Spelled out rather than ``dataclasses.asdict``, which deep-copies: this runs for
+        # every user in a morning pass.
+        data = {
+            "day": self.day,
+            "prompt_id": self.prompt_id,
+            "cards": [
+                {"contact_id": c.contact_id, "why": c.why, "state": c.state.value, "until": c.until}
+                for c in self.cards
+            ],
+            "followups": [
+                {
+                    "contact_id": f.contact_id,
+                    "reached_out_on": f.reached_out_on,
+                    "state": f.state.value,
+                    "until": f.until,
+                }
+                for f in self.followups
+            ],
+            "welcome": self.welcome,
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str) -> NudgeContent:

@@ -164,3 +164,7 @@ class Messenger(Protocol):
         Used after a crash or an ambiguous failure, so a retry never sends twice.
         """
         ...
+
+    async def close(self) -> None:
+        """Release connections (at shutdown)."""
+        ...

@@ -1,5 +1,7 @@
 """Choosing today's hurdle, ranking cards by value, and rendering the nudge."""
 
+import json
+from dataclasses import fields
 from datetime import date, timedelta
 
 from bot.core.cadence import Span, Unit
@@ -127,6 +129,17 @@ def test_content_round_trips_and_rejects_garbage() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {raw!r}")
+
+
+def test_stored_content_has_every_field() -> None:
+    """``to_json`` is written out by hand for speed: a field added later must not be lost."""
+    content = NudgeContent(
+        day="2026-12-01", cards=[Card(1, "why")], followups=[FollowUp(2, "2026-11-28")]
+    )
+    data = json.loads(content.to_json())
+    assert set(data) == {f.name for f in fields(NudgeContent)}
+    assert set(data["cards"][0]) == {f.name for f in fields(Card)}
+    assert set(data["followups"][0]) == {f.name for f in fields(FollowUp)}
 
 
 def test_render_shows_each_state_and_only_open_cards_have_buttons() -> None:

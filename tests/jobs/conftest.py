@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time
 
 import pytest
@@ -28,10 +28,12 @@ def at(*args: int) -> datetime:
 
 
 @pytest.fixture
-def messenger(fake_slack: FakeSlack) -> SlackMessenger:
-    return SlackMessenger(
+async def messenger(fake_slack: FakeSlack) -> AsyncIterator[SlackMessenger]:
+    messenger = SlackMessenger(
         AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, retry_handlers=[])
     )
+    yield messenger
+    await messenger.close()
 
 
 @pytest.fixture

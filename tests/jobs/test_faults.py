@@ -265,6 +265,7 @@ async def test_a_crash_after_a_timed_out_post_does_not_send_it_again(
     )
     channel = await messenger.open_channel(UserRef("slack", "T1", "U0"))
     await messenger.post(channel, message("the nudge"), f"reconnect-nudge-{nudge_id}")
+    await messenger.close()
     await store.record_outcomes([Outcome(nudge_id, uid, 1, "transient", "TimeoutError")])
     await store.heartbeat(dead, "elsewhere", 99999, claimed - timedelta(hours=1))
 

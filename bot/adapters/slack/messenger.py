@@ -51,6 +51,25 @@ class SlackMessenger:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # Without a session slack_sdk opens (and closes) a new connection for every call —
+        # a TCP handshake and a new connector per message. When the caller gave none, keep
+        # one for the messenger's life: made in the running loop on first use, closed by
+        # :meth:`close`.
+        self._owns_session = client.session is None
+
+    def _ensure_session(self) -> None:
+        if self._owns_session and (self.client.session is None or self.client.session.closed):
+            self.client.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0),  # the runner bounds concurrency
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout),
+            )
+
+    async def close(self) -> None:
+        """Close the connections this messenger opened."""
+        session = self.client.session
+        if self._owns_session and session is not None:
+            self.client.session = None
+            await session.close()
 
     async def open_channel(self, user: UserRef) -> str:
         """``conversations.open`` with the user; returns the DM channel id."""
@@ -98,6 +117,7 @@ class SlackMessenger:
         )
 
     async def _call(self, method: Any, **kwargs: Any) -> Any:
+        self._ensure_session()
         try:
             return await method(**kwargs)
         except SlackApiError as exc:

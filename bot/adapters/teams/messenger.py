@@ -77,6 +77,9 @@ class TeamsMessenger:
         """Teams can't look up a bot's sent messages: unknown (see the module docstring)."""
         return None
 
+    async def close(self) -> None:
+        """Nothing to release: the hosting adapter owns the connector's connections."""
+
     async def _send(self, reference: ConversationReference, reply: Reply, key: str) -> str:
         continuation = reference.get_continuation_activity()
         continuation.id = None  # a new message, not a reply to a made-up activity id

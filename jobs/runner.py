@@ -31,11 +31,14 @@ from bot.core.ranking import rank
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
-from storage.nudges import ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
+from storage.nudges import AttemptStart, ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
 
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+
+#: Users composed per batch; the next batch's database reads overlap with composing this one.
+_COMPOSE_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,31 +235,49 @@ class NudgeRunner:
                 summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
 
     async def _compose(self, jobs: list[_Job]) -> None:
-        fresh = {job.recipient.id: job.day for job in jobs if not job.content}
-        most_cards = max((job.recipient.prefs.cards for job in jobs), default=3)
-        inputs = await self.store.compose_inputs(fresh, candidates_per_user=most_cards * 4)
-        contents: list[tuple[int, str]] = []
-        for job in jobs:
-            if job.content:
-                try:
-                    content = NudgeContent.from_json(job.content)
-                except ValueError:
-                    content = None
-                if content is not None:
+        fresh = [job for job in jobs if not (job.content and await self._restore(job))]
+        if not fresh:
+            return
+        per_user = max(job.recipient.prefs.cards for job in fresh) * 4
+        chunks = [fresh[i : i + _COMPOSE_CHUNK] for i in range(0, len(fresh), _COMPOSE_CHUNK)]
+
+        def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, ComposeInputs]]:
+            users = {job.recipient.id: job.day for job in chunk}
+            return asyncio.create_task(
+                self.store.compose_inputs(users, candidates_per_user=per_user)
+            )
+
+        pending = fetch(chunks[0])
+        try:
+            for k, chunk in enumerate(chunks):
+                inputs = await pending
+                # The next chunk's queries run while this one is composed, so the database
+                # (another process, or SQLite's thread) works while Python ranks.
+                if k + 1 < len(chunks):
+                    pending = fetch(chunks[k + 1])
+                for n, job in enumerate(chunk):
+                    if n % 50 == 0:
+                        await asyncio.sleep(0)  # let the prefetch issue its next query
+                    empty = ComposeInputs()
+                    content, contacts = _compose_one(job, inputs.get(job.recipient.id, empty))
                     job.composed = content
-                    job.contacts = await self.store.contacts_for(
-                        job.recipient.id, content.contact_ids()
-                    )
+                    job.contacts = contacts
+                    # Stored with the first attempt, before anything is sent (start_attempts).
+                    job.content = content.to_json()
                     job.prompt_id = content.prompt_id
-                    continue
-            content, contacts = _compose_one(job, inputs.get(job.recipient.id, ComposeInputs()))
-            job.composed = content
-            job.contacts = contacts
-            job.content = content.to_json()
-            job.prompt_id = content.prompt_id
-            if job.nudge_id:
-                contents.append((job.nudge_id, job.content))
-        await self.store.save_contents(contents)
+        finally:
+            pending.cancel()
+
+    async def _restore(self, job: _Job) -> bool:
+        """Reuse a taken-over nudge's stored content (what may already have been sent)."""
+        try:
+            content = NudgeContent.from_json(job.content)
+        except ValueError:
+            return False
+        job.composed = content
+        job.contacts = await self.store.contacts_for(job.recipient.id, content.contact_ids())
+        job.prompt_id = content.prompt_id
+        return True
 
     def _render(self, job: _Job) -> Reply | None:
         """The message for ``job``. Rendered just before it is sent, not when composing: a
@@ -307,7 +328,7 @@ class NudgeRunner:
     async def _deliver(
         self,
         job: _Job,
-        starts: GroupCommitter[tuple[int, int, str, datetime]],
+        starts: GroupCommitter[AttemptStart],
         outcomes: GroupCommitter[Outcome],
         channels: GroupCommitter[tuple[int, str | None]],
     ) -> str:
@@ -341,7 +362,9 @@ class NudgeRunner:
         failures = waits = 0
         while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
             number += 1
-            await starts.submit((job.nudge_id, number, self.worker, self.wall()))
+            await starts.submit(
+                AttemptStart(job.nudge_id, number, self.worker, self.wall(), job.content)
+            )
             try:
                 message_id = await messenger.post(channel, reply, key)
             except DeliveryError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,6 +68,16 @@ class ComposeInputs:
     followups: list[Contact] = field(default_factory=list)
     activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
     prompt_views: dict[str, int] = field(default_factory=dict)
+
+
+class AttemptStart(NamedTuple):
+    """A delivery attempt about to be made, for :meth:`NudgeStore.start_attempts`."""
+
+    nudge_id: int
+    number: int
+    worker: str
+    at: datetime
+    content: str  # the nudge's content as stored (JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,24 +409,10 @@ class NudgeStore:
 
     # --- delivery -------------------------------------------------------------------------
 
-    async def save_contents(self, contents: Sequence[tuple[int, str]]) -> None:
-        """Store composed content: ``[(nudge id, json)]``."""
-        if not contents:
-            return
-        statement = (
-            update(Nudge)
-            .where(Nudge.id == bindparam("nid"))
-            .values(content=bindparam("content"))
-            .execution_options(synchronize_session=False)
-        )
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                statement, [{"nid": nid, "content": content} for nid, content in contents]
-            )
-
-    async def start_attempts(self, attempts: Sequence[tuple[int, int, str, datetime]]) -> None:
-        """Record attempts about to be made: ``[(nudge id, number, worker, at)]``. Written
-        before the message goes out, so a crash leaves them open (the send is in doubt)."""
+    async def start_attempts(self, attempts: Sequence[AttemptStart]) -> None:
+        """Record attempts about to be made, with the content being sent. Written before the
+        message goes out, so a crash leaves them open (the send is in doubt) and whoever
+        takes the nudge over re-renders exactly what may have arrived."""
         if not attempts:
             return
         async with self.engine.begin() as connection:
@@ -425,16 +421,21 @@ class NudgeStore:
                     index_elements=["nudge_id", "number"]
                 ),
                 [
-                    {"nudge_id": n, "number": k, "worker": w, "started_at": at}
-                    for n, k, w, at in attempts
+                    {
+                        "nudge_id": a.nudge_id,
+                        "number": a.number,
+                        "worker": a.worker,
+                        "started_at": a.at,
+                    }
+                    for a in attempts
                 ],
             )
             await connection.execute(
                 update(Nudge)
                 .where(Nudge.id == bindparam("nid"))
-                .values(attempts=bindparam("number"))
+                .values(attempts=bindparam("number"), content=bindparam("body"))
                 .execution_options(synchronize_session=False),
-                [{"nid": n, "number": k} for n, k, _, _ in attempts],
+                [{"nid": a.nudge_id, "number": a.number, "body": a.content} for a in attempts],
             )
 
     async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
@@ -601,6 +602,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 __all__ = [
+    "AttemptStart",
     "ComposeInputs",
     "NudgeState",
     "NudgeStore",

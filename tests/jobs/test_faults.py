@@ -23,7 +23,7 @@ from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.model import UserRef
 from bot.core.replies import message
 from storage.models import User
-from storage.nudges import NudgeStore, Outcome
+from storage.nudges import AttemptStart, NudgeStore, Outcome
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.jobs.process_helpers import (
     START_TIMEOUT,
@@ -259,7 +259,7 @@ async def test_a_crash_after_a_timed_out_post_does_not_send_it_again(
     dead = "elsewhere:99999:dead"
     claimed = datetime.now(UTC) - timedelta(minutes=2)
     [nudge_id] = (await store.claim([(uid, date(2026, 12, 1))], dead, claimed)).values()
-    await store.start_attempts([(nudge_id, 1, dead, claimed)])
+    await store.start_attempts([AttemptStart(nudge_id, 1, dead, claimed, "")])
     messenger = SlackMessenger(
         AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, retry_handlers=[])
     )

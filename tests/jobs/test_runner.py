@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.core.nudges import NudgeContent
 from jobs.runner import NudgeConfig, NudgeRunner
 from storage.models import DeliveryAttempt, Nudge, PromptView, User
-from storage.nudges import NudgeStore
+from storage.nudges import AttemptStart, NudgeStore
 from tests.fakes.slack_api import FakeSlack, iter_texts
 from tests.jobs.conftest import FAST, at
 
@@ -206,7 +206,7 @@ async def test_an_in_doubt_send_is_found_not_repeated(
     claimed = runner.wall() - timedelta(minutes=5)
     won = await nudge_store.claim([(1, date(2026, 12, 1))], dead, claimed)
     [(uid, nudge_id)] = won.items()
-    await nudge_store.start_attempts([(nudge_id, 1, dead, claimed)])
+    await nudge_store.start_attempts([AttemptStart(nudge_id, 1, dead, claimed, "")])
     posted = await runner.messengers["slack"].post(
         await runner.messengers["slack"].open_channel(await _user_ref(engine, uid)),
         _reply("the message the dead worker sent"), f"reconnect-nudge-{nudge_id}",

@@ -11,7 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
@@ -103,6 +118,14 @@ class NudgeStore:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
+    def _among(self, column: Any, ids: list[int]) -> Any:
+        """``column IN ids``. On PostgreSQL as ``= ANY(array)``: one short statement text for
+        any number of ids, which psycopg and the server can cache (a long ``IN`` list is
+        re-parsed every time)."""
+        if self.engine.dialect.name == "postgresql":
+            return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(BigInteger)))
+        return column.in_(ids)
+
     # --- workers --------------------------------------------------------------------------
 
     async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
@@ -193,32 +216,79 @@ class NudgeStore:
         """Claim a nudge for each ``(user id, local date)``; returns ``{user id: nudge id}``
         for the claims this worker won (a concurrent worker wins the others)."""
         won: dict[int, int] = {}
-        # Rows go as executemany parameters, not one multi-VALUES statement: SQLAlchemy still
-        # sends them as multi-row INSERT … RETURNING, but compiles the statement once (a
-        # ``.values([...])`` statement cannot be cached and recompiles every time).
-        statement = (
-            self._insert(Nudge)
-            .on_conflict_do_nothing(index_elements=["user_id", "kind", "local_date"])
-            .returning(Nudge.id, Nudge.user_id)
-        )
         for start in range(0, len(wanted), _CLAIM_CHUNK):
-            rows = [
-                {
-                    "user_id": uid,
-                    "kind": MORNING,
-                    "local_date": day,
-                    "status": "claimed",
-                    "worker": worker,
-                    "claimed_at": now,
-                    "attempts": 0,
-                    "content": "",
-                }
-                for uid, day in wanted[start : start + _CLAIM_CHUNK]
-            ]
+            batch = wanted[start : start + _CLAIM_CHUNK]
             async with self.engine.begin() as connection:
-                for row in await connection.execute(statement, rows):
+                for row in await self._claim_batch(connection, batch, worker, now):
                     won[row.user_id] = row.id
         return won
+
+    async def _claim_batch(
+        self, connection: Any, batch: Sequence[tuple[int, date]], worker: str, now: datetime
+    ) -> Any:
+        conflict = {"index_elements": ["user_id", "kind", "local_date"]}
+        if self.engine.dialect.name == "postgresql":
+            # One INSERT … SELECT FROM unnest(ids, dates): two array parameters instead of
+            # eight per row, so the statement is short, cached and cheap to send.
+            rows = (
+                func.unnest(
+                    bindparam(None, [uid for uid, _ in batch], type_=postgresql.ARRAY(BigInteger)),
+                    bindparam(None, [day for _, day in batch], type_=postgresql.ARRAY(Date)),
+                )
+                .table_valued("user_id", "local_date")
+                .render_derived()
+            )
+            source = select(
+                rows.c.user_id,
+                literal(MORNING, String),
+                rows.c.local_date,
+                literal("claimed", String),
+                literal(worker, String),
+                literal(now, DateTime(timezone=True)),
+                literal(0, Integer),
+                literal("", Text),
+            )
+            statement = (
+                postgresql.insert(Nudge)
+                .from_select(
+                    [
+                        "user_id",
+                        "kind",
+                        "local_date",
+                        "status",
+                        "worker",
+                        "claimed_at",
+                        "attempts",
+                        "content",
+                    ],
+                    source,
+                )
+                .on_conflict_do_nothing(**conflict)
+                .returning(Nudge.id, Nudge.user_id)
+            )
+            return await connection.execute(statement)
+        # SQLite: rows as executemany parameters, not one multi-VALUES statement — SQLAlchemy
+        # still sends them as multi-row INSERT … RETURNING, but compiles the statement once
+        # (a ``.values([...])`` statement cannot be cached and recompiles every time).
+        statement = (
+            sqlite.insert(Nudge)
+            .on_conflict_do_nothing(**conflict)
+            .returning(Nudge.id, Nudge.user_id)
+        )
+        params = [
+            {
+                "user_id": uid,
+                "kind": MORNING,
+                "local_date": day,
+                "status": "claimed",
+                "worker": worker,
+                "claimed_at": now,
+                "attempts": 0,
+                "content": "",
+            }
+            for uid, day in batch
+        ]
+        return await connection.execute(statement, params)
 
     async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
         """Take a nudge from a dead worker (or retry a failed one); ``False`` if someone else
@@ -247,7 +317,7 @@ class NudgeStore:
                 await self._activity(connection, chunk, users, out)
                 views = await connection.execute(
                     select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
-                        PromptView.user_id.in_(chunk)
+                        self._among(PromptView.user_id, chunk)
                     )
                 )
                 for row in views:
@@ -278,7 +348,11 @@ class NudgeStore:
                 .limit(limit)
                 .lateral("top")
             )
-            query = select(top).select_from(owner.join(top, true())).where(owner.c.id.in_(chunk))
+            query = (
+                select(top)
+                .select_from(owner.join(top, true()))
+                .where(self._among(owner.c.id, chunk))
+            )
         else:
             # SQLite has no LATERAL; a correlated ``IN (… LIMIT n)`` walks the same index.
             other = aliased(ContactRow)
@@ -296,7 +370,7 @@ class NudgeStore:
             query = (
                 select(*_CONTACT_COLUMNS)
                 .select_from(owner.join(ContactRow, ContactRow.id.in_(ids)))
-                .where(owner.c.id.in_(chunk))
+                .where(self._among(owner.c.id, chunk))
             )
         for row in await connection.execute(query):
             day = users[row[1]]
@@ -314,7 +388,7 @@ class NudgeStore:
         query = (
             select(*_CONTACT_COLUMNS)
             .where(
-                ContactRow.owner_id.in_(chunk),
+                self._among(ContactRow.owner_id, chunk),
                 ContactRow.follow_up_on.is_not(None),  # the partial index's condition
                 ContactRow.follow_up_on <= latest,
             )
@@ -366,7 +440,7 @@ class NudgeStore:
                     contacts(ContactRow.follow_up_on.is_not(None)).label("pending"),
                     talks.label("talks"),
                     last.label("last_id"),
-                ).where(owner.c.id.in_(chunk))
+                ).where(self._among(owner.c.id, chunk))
             )
         ).all()
         last_ids = [r.last_id for r in counts if r.last_id is not None]
@@ -378,7 +452,7 @@ class NudgeStore:
                     ConversationRow.occurred_on,
                     ConversationRow.learned,
                     ConversationRow.kind,
-                ).where(ConversationRow.id.in_(last_ids))
+                ).where(self._among(ConversationRow.id, last_ids))
             )
             latest = {
                 r.owner_id: (r.occurred_on, bool(r.learned) if r.kind == "conversation" else None)

@@ -2,6 +2,10 @@
 
 A ``SqlContactBook`` is created for exactly one owner and every statement it runs filters on
 that owner's id, so nothing reachable through it belongs to anyone else.
+
+Books run on the request path (every slash command, button and form), so they use Core
+statements on one connection, selecting only the columns they need, and as few statements as
+possible; the ORM session is kept for the rarely used user-level operations below.
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContactError, UserRef
@@ -32,6 +38,15 @@ class SqlStore:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._statements = _Statements.for_dialect(engine.dialect.name)
+        # Reads run statement by statement, without BEGIN and COMMIT round trips. That sees
+        # what PostgreSQL's READ COMMITTED transactions see anyway: each statement reads
+        # what was committed when it started.
+        self._read_options: dict[str, Any] = (
+            {"isolation_level": "AUTOCOMMIT"}
+            if engine.dialect.name == "postgresql"
+            else {READ_ONLY: True}
+        )
         # SQLite has one writer at a time. Queueing writers here, first come first served,
         # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
@@ -47,14 +62,26 @@ class SqlStore:
         owner_id = self._owner_ids.get(user)
         if owner_id is None:
             owner_id = await self._ensure_owner(user)
-        async with self._turn(write), self._sessions() as session, session.begin():
+        if write and self._write_turn is not None:
+            async with self._write_turn, self._transaction(user, owner_id, write) as book:
+                yield book
+        else:
+            async with self._transaction(user, owner_id, write) as book:
+                yield book
+
+    @asynccontextmanager
+    async def _transaction(
+        self, user: UserRef, owner_id: int, write: bool
+    ) -> AsyncIterator[SqlContactBook]:
+        async with self.engine.connect() as connection:
             if not write:
-                await session.connection(execution_options={READ_ONLY: True})
-            owner = await session.get(User, owner_id)
-            if owner is None:  # deleted meanwhile (not something the bot does)
-                self._owner_ids.pop(user, None)
-                raise LookupError("user row vanished")
-            yield SqlContactBook(session, owner)
+                await connection.execution_options(**self._read_options)
+            async with connection.begin():
+                owner = (await connection.execute(_OWNER, {"owner": owner_id})).first()
+                if owner is None:  # deleted meanwhile (not something the bot does)
+                    self._owner_ids.pop(user, None)
+                    raise LookupError("user row vanished")
+                yield SqlContactBook(connection, owner, self._statements)
 
     @asynccontextmanager
     async def _turn(self, write: bool) -> AsyncIterator[None]:
@@ -173,207 +200,352 @@ class SqlStore:
 
 
 class SqlContactBook:
-    """One owner's contacts within one session (see :class:`bot.core.ports.ContactBook`)."""
+    """One owner's contacts within one transaction (see :class:`bot.core.ports.ContactBook`).
 
-    def __init__(self, session: AsyncSession, owner: User) -> None:
-        self._session = session
-        self._owner = owner
-        self._owner_id = owner.id
-        self.timezone = owner.timezone
+    Every statement is one of the prepared Core statements below, run on the transaction's
+    connection with the owner's id as a parameter: no ORM identity map or unit of work, and
+    no statement built, compiled or cache-keyed again on the request path.
+    """
+
+    def __init__(self, connection: AsyncConnection, owner: Any, statements: _Statements) -> None:
+        self._connection = connection
+        self._owner_id: int = owner.id
+        self._prefs = _prefs(owner)
+        self._statements = statements
+        self.timezone: str = owner.timezone
+        # (today, total, due on or before today), from the last due() query; any write in
+        # this book forgets it.
+        self._counts: tuple[date, int, int] | None = None
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
-        await self._refuse_duplicate(draft.name, None)
-        row = ContactRow(owner_id=self._owner_id, created_on=today, next_due_on=due_on)
-        _apply(row, draft)
-        row.last_note = ""
-        await self._flush_unique(row)
-        return _contact(row)
+        key = fold(draft.name)
+        values = {
+            "owner_id": self._owner_id,
+            "name_key": key,
+            "created_on": today,
+            "next_due_on": due_on,
+            "last_note": "",
+            **_draft_values(draft),
+        }
+        # One statement: a name this owner already has (even one a concurrent request just
+        # added) inserts nothing, and the transaction stays usable.
+        for _ in range(2):
+            new_id = (await self._connection.execute(self._statements.add, values)).scalar()
+            if new_id is not None:
+                self._counts = None
+                return Contact(
+                    id=new_id,
+                    name=draft.name,
+                    cadence=draft.cadence,
+                    company_role=draft.company_role,
+                    how_known=draft.how_known,
+                    notes=draft.notes,
+                    next_due_on=due_on,
+                    created_on=today,
+                )
+            existing = await self._first(_BY_KEY, key=key)
+            if existing is not None:
+                raise DuplicateContactError(_contact(existing))
+            # The clashing contact was removed meanwhile: try again.
+        raise RuntimeError("could not add the contact")  # pragma: no cover
 
     async def get(self, contact_id: int) -> Contact | None:
-        row = await self._row(contact_id)
+        row = await self._first(_GET, id=contact_id)
         return _contact(row) if row is not None else None
 
     async def names(self) -> list[tuple[int, str]]:
-        result = await self._session.execute(
-            select(ContactRow.id, ContactRow.name).where(ContactRow.owner_id == self._owner_id)
-        )
+        result = await self._connection.execute(_NAMES, {"owner": self._owner_id})
         return [(row.id, row.name) for row in result]
 
     async def page(self, *, offset: int, limit: int) -> list[Contact]:
-        rows = await self._session.scalars(
-            select(ContactRow)
-            .where(ContactRow.owner_id == self._owner_id)
-            .order_by(ContactRow.name_key, ContactRow.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        return [_contact(row) for row in rows]
+        return await self._contacts(_PAGE, offset=offset, limit=limit)
 
     async def count(self) -> int:
-        return await self._count(ContactRow.owner_id == self._owner_id)
+        if self._counts is not None:
+            return self._counts[1]
+        return int(await self._scalar(_COUNT) or 0)
 
     async def due(self, today: date, *, limit: int) -> list[Contact]:
-        rows = await self._session.scalars(
-            select(ContactRow)
-            .where(ContactRow.owner_id == self._owner_id, ContactRow.next_due_on <= today)
-            .order_by(ContactRow.next_due_on, ContactRow.name_key)
-            .limit(limit)
-        )
-        return [_contact(row) for row in rows]
+        # One statement answers due(), count() and count_due(): the counts come on every row
+        # (and on a single row with no contact when nobody is due), kept for this book.
+        params = {"owner": self._owner_id, "today": today, "limit": limit}
+        rows = (await self._connection.execute(_DUE, params)).all()
+        self._counts = (today, int(rows[0].total), int(rows[0].total_due))
+        return [_contact(row) for row in rows if row.id is not None]
 
     async def count_due(self, today: date) -> int:
-        return await self._count(
-            ContactRow.owner_id == self._owner_id, ContactRow.next_due_on <= today
-        )
+        if self._counts is not None and self._counts[0] == today:
+            return self._counts[2]
+        return int(await self._scalar(_COUNT_DUE, today=today) or 0)
 
     async def upcoming(self, *, limit: int) -> list[Contact]:
-        rows = await self._session.scalars(
-            select(ContactRow)
-            .where(ContactRow.owner_id == self._owner_id)
-            .order_by(ContactRow.next_due_on, ContactRow.name_key)
-            .limit(limit)
-        )
-        return [_contact(row) for row in rows]
+        return await self._contacts(_UPCOMING, limit=limit)
 
     async def save(self, contact: Contact) -> None:
-        row = await self._row(contact.id)
-        if row is None:
+        key = fold(contact.name)
+        # One look finds both the contact itself and any other contact with the new name.
+        rows = (
+            await self._connection.execute(
+                _SAVE_LOOKUP, {"owner": self._owner_id, "id": contact.id, "key": key}
+            )
+        ).all()
+        if not any(row.id == contact.id for row in rows):
             return
-        await self._refuse_duplicate(contact.name, contact.id)
-        _apply(row, contact)
-        row.last_contacted_on = contact.last_contacted_on
-        row.next_due_on = contact.next_due_on
-        row.last_note = contact.last_note
-        row.skipped_on = contact.skipped_on
-        row.reached_out_on = contact.reached_out_on
-        row.follow_up_on = contact.follow_up_on
-        await self._flush_unique(row)
+        for row in rows:
+            if row.id != contact.id:
+                raise DuplicateContactError(_contact(row))
+        self._counts = None
+        values = {
+            "b_owner": self._owner_id,
+            "b_id": contact.id,
+            "name_key": key,
+            "last_contacted_on": contact.last_contacted_on,
+            "next_due_on": contact.next_due_on,
+            "last_note": contact.last_note,
+            "skipped_on": contact.skipped_on,
+            "reached_out_on": contact.reached_out_on,
+            "follow_up_on": contact.follow_up_on,
+            **_draft_values(contact),
+        }
+        # In a savepoint, so losing a race on the unique name stays recoverable.
+        try:
+            async with self._connection.begin_nested():
+                await self._connection.execute(_SAVE, values)
+        except IntegrityError:
+            existing = await self._first(_BY_KEY, key=key)
+            if existing is None or existing.id == contact.id:
+                raise
+            raise DuplicateContactError(_contact(existing)) from None
 
     async def delete(self, contact_id: int) -> bool:
+        self._counts = None
+        params = {"owner": self._owner_id, "id": contact_id}
         # Conversations go explicitly, not only by cascade: SQLite may run without foreign keys.
-        await self._session.execute(
-            delete(ConversationRow).where(
-                ConversationRow.owner_id == self._owner_id,
-                ConversationRow.contact_id == contact_id,
-            )
-        )
-        result = await self._session.execute(
-            delete(ContactRow).where(
-                ContactRow.owner_id == self._owner_id, ContactRow.id == contact_id
-            )
-        )
-        return bool(getattr(result, "rowcount", 0))
+        await self._connection.execute(_DELETE_CONVERSATIONS, params)
+        result = await self._connection.execute(_DELETE, params)
+        return bool(result.rowcount)
 
     async def log(self, conversation: Conversation) -> None:
-        if await self._row(conversation.contact_id) is None:
+        if await self._first(_EXISTS, id=conversation.contact_id) is None:
             raise LookupError("no such contact for this owner")
-        self._session.add(
-            ConversationRow(
-                owner_id=self._owner_id,
-                contact_id=conversation.contact_id,
-                occurred_on=conversation.occurred_on,
-                note=conversation.note,
-                learned=conversation.learned,
-                kind=conversation.kind,
-            )
+        await self._connection.execute(
+            _LOG,
+            {
+                "owner_id": self._owner_id,
+                "contact_id": conversation.contact_id,
+                "occurred_on": conversation.occurred_on,
+                "note": conversation.note,
+                "learned": conversation.learned,
+                "kind": conversation.kind,
+            },
         )
-        await self._session.flush()
 
     async def count_conversations(self) -> int:
-        result = await self._session.scalar(
-            select(func.count())
-            .select_from(ConversationRow)
-            .where(ConversationRow.owner_id == self._owner_id)
-        )
-        return int(result or 0)
+        return int(await self._scalar(_COUNT_CONVERSATIONS) or 0)
 
     async def get_many(self, contact_ids: list[int]) -> dict[int, Contact]:
         if not contact_ids:
             return {}
-        rows = await self._session.scalars(
-            select(ContactRow).where(
-                ContactRow.owner_id == self._owner_id, ContactRow.id.in_(contact_ids)
-            )
-        )
-        return {row.id: _contact(row) for row in rows}
+        contacts = await self._contacts(_GET_MANY, ids=list(contact_ids))
+        return {contact.id: contact for contact in contacts}
 
     async def prefs(self) -> NudgePrefs:
-        return prefs_of(self._owner)
+        return self._prefs
 
     async def save_prefs(self, prefs: NudgePrefs, *, timezone_from_user: bool) -> None:
-        owner = self._owner
-        owner.nudge_time = prefs.time
-        owner.nudge_days = prefs.days
-        owner.paused_until = prefs.paused_until
-        owner.cards_per_nudge = prefs.cards
-        owner.timezone = prefs.timezone
-        owner.timezone_source = "user" if timezone_from_user else "platform"
+        await self._connection.execute(
+            _SAVE_PREFS,
+            {
+                "b_owner": self._owner_id,
+                "nudge_time": prefs.time,
+                "nudge_days": prefs.days,
+                "paused_until": prefs.paused_until,
+                "cards_per_nudge": prefs.cards,
+                "timezone": prefs.timezone,
+                "timezone_source": "user" if timezone_from_user else "platform",
+            },
+        )
+        self._prefs = replace(prefs, timezone_locked=timezone_from_user)
         self.timezone = prefs.timezone
-        await self._session.flush()
 
     async def nudge(self, nudge_id: int) -> NudgeRecord | None:
         # FOR UPDATE: two clicks on one nudge (a double click) take turns, so the second sees
         # what the first did. SQLite's BEGIN IMMEDIATE already serialises writers.
-        row = await self._session.scalar(
-            select(Nudge)
-            .where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
-            .with_for_update()
-        )
+        row = await self._first(_NUDGE, id=nudge_id)
         if row is None:
             return None
         return NudgeRecord(row.id, row.local_date, row.content, row.channel, row.message_id)
 
     async def save_nudge_content(self, nudge_id: int, content: str) -> None:
-        await self._session.execute(
-            update(Nudge)
-            .where(Nudge.user_id == self._owner_id, Nudge.id == nudge_id)
-            .values(content=content)
+        await self._connection.execute(
+            _SAVE_NUDGE_CONTENT, {"b_owner": self._owner_id, "b_id": nudge_id, "b_content": content}
         )
 
-    async def _row(self, contact_id: int) -> ContactRow | None:
-        return await self._session.scalar(
-            select(ContactRow).where(
-                ContactRow.owner_id == self._owner_id, ContactRow.id == contact_id
-            )
-        )
+    async def _first(self, statement: Any, **params: Any) -> Any:
+        params["owner"] = self._owner_id
+        return (await self._connection.execute(statement, params)).first()
 
-    async def _count(self, *where: object) -> int:
-        result = await self._session.scalar(
-            select(func.count()).select_from(ContactRow).where(*where)  # type: ignore[arg-type]
-        )
-        return int(result or 0)
+    async def _scalar(self, statement: Any, **params: Any) -> Any:
+        params["owner"] = self._owner_id
+        return await self._connection.scalar(statement, params)
 
-    async def _refuse_duplicate(self, name: str, own_id: int | None) -> None:
-        """Raise ``DuplicateContactError`` if another contact of this owner has the same name."""
-        query = select(ContactRow).where(
-            ContactRow.owner_id == self._owner_id, ContactRow.name_key == fold(name)
-        )
-        if own_id is not None:
-            query = query.where(ContactRow.id != own_id)
-        clash = await self._session.scalar(query)
-        if clash is not None:
-            raise DuplicateContactError(_contact(clash))
+    async def _contacts(self, statement: Any, **params: Any) -> list[Contact]:
+        params["owner"] = self._owner_id
+        return [_contact(row) for row in await self._connection.execute(statement, params)]
 
-    async def _flush_unique(self, row: ContactRow) -> None:
-        """Flush inside a savepoint, so losing a race on the unique name stays recoverable."""
-        key = row.name_key
-        try:
-            async with self._session.begin_nested():
-                self._session.add(row)
-                await self._session.flush()
-        except IntegrityError:
-            existing = await self._session.scalar(
-                select(ContactRow).where(
-                    ContactRow.owner_id == self._owner_id, ContactRow.name_key == key
-                )
-            )
-            if existing is None:
-                raise
-            raise DuplicateContactError(_contact(existing)) from None
+
+# --- prepared statements ------------------------------------------------------------------
+#
+# Built once, on the tables rather than the ORM classes, with the owner and every other value
+# as bound parameters. Each takes :owner, so none can be run without the owner's scope.
+
+_contacts_t = ContactRow.__table__
+_users_t = User.__table__
+_conversations_t = ConversationRow.__table__
+_nudges_t = Nudge.__table__
+_c = _contacts_t.c
+_OWNED = _c.owner_id == bindparam("owner")
+
+#: What :func:`_contact` reads: every column of a contact but its owner, key and timestamps.
+_CONTACT_COLUMNS = (
+    _c.id,
+    _c.name,
+    _c.cadence_count,
+    _c.cadence_unit,
+    _c.company_role,
+    _c.how_known,
+    _c.notes,
+    _c.last_contacted_on,
+    _c.next_due_on,
+    _c.last_note,
+    _c.created_on,
+    _c.skipped_on,
+    _c.reached_out_on,
+    _c.follow_up_on,
+)
+
+#: What a book needs of its owner's row: the id and the nudge settings.
+_OWNER = select(
+    _users_t.c.id,
+    _users_t.c.timezone,
+    _users_t.c.timezone_source,
+    _users_t.c.nudge_time,
+    _users_t.c.nudge_days,
+    _users_t.c.paused_until,
+    _users_t.c.cards_per_nudge,
+).where(_users_t.c.id == bindparam("owner"))
+
+_GET = select(*_CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
+_GET_MANY = select(*_CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(*_CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
+_SAVE_LOOKUP = select(*_CONTACT_COLUMNS).where(
+    _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
+)
+_EXISTS = select(_c.id).where(_OWNED, _c.id == bindparam("id"))
+_NAMES = select(_c.id, _c.name).where(_OWNED)
+_PAGE = (
+    select(*_CONTACT_COLUMNS)
+    .where(_OWNED)
+    .order_by(_c.name_key, _c.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_UPCOMING = (
+    select(*_CONTACT_COLUMNS)
+    .where(_OWNED)
+    .order_by(_c.next_due_on, _c.name_key)
+    .limit(bindparam("limit"))
+)
+_COUNT = select(func.count()).select_from(_contacts_t).where(_OWNED)
+_COUNT_DUE = (
+    select(func.count())
+    .select_from(_contacts_t)
+    .where(_OWNED, _c.next_due_on <= bindparam("today"))
+)
+_COUNT_CONVERSATIONS = (
+    select(func.count())
+    .select_from(_conversations_t)
+    .where(_conversations_t.c.owner_id == bindparam("owner"))
+)
+
+
+def _due_statement() -> Any:
+    """Who is due (most overdue first, at most :limit), with the owner's two counts."""
+    counts = (
+        select(
+            func.count().label("total"),
+            func.count(case((_c.next_due_on <= bindparam("today"), 1))).label("total_due"),
+        )
+        .where(_OWNED)
+        .subquery("counts")
+    )
+    listing = (
+        select(*_CONTACT_COLUMNS, _c.name_key)
+        .where(_OWNED, _c.next_due_on <= bindparam("today"))
+        .order_by(_c.next_due_on, _c.name_key)
+        .limit(bindparam("limit"))
+        .subquery("listing")
+    )
+    return (
+        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in _CONTACT_COLUMNS))
+        .select_from(counts.outerjoin(listing, true()))
+        .order_by(listing.c.next_due_on, listing.c.name_key)
+    )
+
+
+_DUE = _due_statement()
+_SAVE = update(_contacts_t).where(_c.owner_id == bindparam("b_owner"), _c.id == bindparam("b_id"))
+_DELETE = delete(_contacts_t).where(_OWNED, _c.id == bindparam("id"))
+_DELETE_CONVERSATIONS = delete(_conversations_t).where(
+    _conversations_t.c.owner_id == bindparam("owner"),
+    _conversations_t.c.contact_id == bindparam("id"),
+)
+_LOG = insert(_conversations_t)
+_SAVE_PREFS = update(_users_t).where(_users_t.c.id == bindparam("b_owner"))
+_NUDGE = (
+    select(
+        _nudges_t.c.id,
+        _nudges_t.c.local_date,
+        _nudges_t.c.content,
+        _nudges_t.c.channel,
+        _nudges_t.c.message_id,
+    )
+    .where(_nudges_t.c.user_id == bindparam("owner"), _nudges_t.c.id == bindparam("id"))
+    .with_for_update()
+)
+_SAVE_NUDGE_CONTENT = (
+    update(_nudges_t)
+    .where(_nudges_t.c.user_id == bindparam("b_owner"), _nudges_t.c.id == bindparam("b_id"))
+    .values(content=bindparam("b_content"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The prepared statements that depend on the dialect."""
+
+    #: Insert a contact, or nothing when the owner already has one with that name key;
+    #: returns the new id.
+    add: Any
+
+    @classmethod
+    def for_dialect(cls, name: str) -> _Statements:
+        dialect_insert: Any = postgresql.insert if name == "postgresql" else sqlite.insert
+        add = (
+            dialect_insert(_contacts_t)
+            .on_conflict_do_nothing(index_elements=[_c.owner_id, _c.name_key])
+            .returning(_c.id)
+        )
+        return cls(add=add)
 
 
 def prefs_of(user: User) -> NudgePrefs:
     """A user row's nudge settings."""
+    return _prefs(user)
+
+
+def _prefs(user: Any) -> NudgePrefs:
+    """The nudge settings of a ``User``, or of a row with the same attributes."""
     return NudgePrefs(
         timezone=user.timezone,
         time=user.nudge_time,
@@ -384,14 +556,15 @@ def prefs_of(user: User) -> NudgePrefs:
     )
 
 
-def _apply(row: ContactRow, draft: ContactDraft | Contact) -> None:
-    row.name = draft.name
-    row.name_key = fold(draft.name)
-    row.company_role = draft.company_role
-    row.how_known = draft.how_known
-    row.notes = draft.notes
-    row.cadence_count = draft.cadence.count
-    row.cadence_unit = draft.cadence.unit.value
+def _draft_values(draft: ContactDraft | Contact) -> dict[str, Any]:
+    return {
+        "name": draft.name,
+        "company_role": draft.company_role,
+        "how_known": draft.how_known,
+        "notes": draft.notes,
+        "cadence_count": draft.cadence.count,
+        "cadence_unit": draft.cadence.unit.value,
+    }
 
 
 def _contact(row: ContactRow) -> Contact:

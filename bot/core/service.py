@@ -216,11 +216,13 @@ class Reconnect:
                     return found
                 return await self._log(caller, book, found, today, note, "")
             case c.Due():
-                total = await book.count()
+                # due() first: a store may answer the two counts from the same query.
+                due = await book.due(today, limit=views.DUE_SHOWN)
                 total_due = await book.count_due(today)
+                total = await book.count()
                 upcoming = await book.upcoming(limit=1) if total and not total_due else []
                 return views.due_reply(
-                    await book.due(today, limit=views.DUE_SHOWN),
+                    due,
                     total_due,
                     total,
                     upcoming[0] if upcoming else None,

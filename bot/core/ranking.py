@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.core.cadence import Unit
 from bot.core.model import Contact
-from bot.core.openers import interest_fragments
+from bot.core.openers import first_interest
 
 _UNIT_DAYS = {Unit.DAYS: 1, Unit.WEEKS: 7, Unit.MONTHS: 30}
 
@@ -64,19 +64,19 @@ def why(contact: Contact, today: date) -> str:
             )
         if years >= 1:
             return f"It's been over a year since you talked with {first}."
-    fragments = interest_fragments(contact.notes)
+    interest = first_interest(contact.notes)
     if contact.last_contacted_on is None:
         added = (today - contact.created_on).days
-        if fragments:
-            return f"You know what {first} cares about ({fragments[0]}) — a natural way in."
+        if interest:
+            return f"You know what {first} cares about ({interest}) — a natural way in."
         if added >= 14:
             return f"You added {first} {added // 7} weeks ago and haven't reached out yet."
         return (
             f"New on your list — a first message to {first} is the hardest, and the most welcome."
         )
     overdue = (today - contact.next_due_on).days
-    if fragments:
-        return f"Ask {first} about {fragments[0]}."
+    if interest:
+        return f"Ask {first} about {interest}."
     if overdue > 0:
         return f"{overdue} days past your {contact.cadence.every()} rhythm with {first}."
     return f"Today is the day on your {contact.cadence.every()} rhythm with {first}."

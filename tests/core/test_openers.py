@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.model import Contact
-from bot.core.openers import FRAGMENT_MAX, OPENER_MAX, interest_fragments, openers
+from bot.core.openers import FRAGMENT_MAX, OPENER_MAX, first_interest, interest_fragments, openers
 
 TODAY = date(2025, 6, 2)
 PITCH = re.compile(
@@ -264,3 +264,18 @@ def test_the_checks_catch_bad_drafts() -> None:
     for text in bad:
         with pytest.raises(AssertionError):
             assert_well_formed([text, "Hi Dana, how are things these days?"])
+
+
+def test_first_interest_is_the_first_fragment() -> None:
+    notes = [
+        "",
+        "   ",
+        "n/a; none",
+        "just promoted to COO; sails every summer, two kids in college",
+        "None; loves jazz",
+        "{weird} • “quoted” · 猫",
+        "x" * 400,
+    ]
+    for note in notes:
+        fragments = interest_fragments(note)
+        assert first_interest(note) == (fragments[0] if fragments else None), note

@@ -341,15 +341,22 @@ class NudgeRunner:
         uid = job.recipient.id
         key = f"reconnect-nudge-{job.nudge_id}"
         cached = job.recipient.dm_channel
-        try:
-            channel = cached or await self._open(messenger, job)
-        except DeliveryError as exc:
-            status = "undeliverable" if exc.permanent else "failed"
-            await outcomes.submit(Outcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status))
-            return status
-        if channel != cached:
+        # Slack can post to a user id; otherwise, or to look for an earlier send, the DM
+        # conversation has to be opened first.
+        direct = messenger.direct_address(job.recipient.user)
+        channel = cached
+        if channel is None and (direct is None or job.in_doubt):
+            try:
+                channel = await self._open(messenger, job)
+            except DeliveryError as exc:
+                status = "undeliverable" if exc.permanent else "failed"
+                await outcomes.submit(
+                    Outcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status)
+                )
+                return status
             await channels.submit((uid, channel))
         if job.in_doubt:
+            assert channel is not None
             found = await self._find(messenger, channel, key, job.claimed_at)
             if found is not None:
                 # Close the dead worker's last attempt with what really happened.
@@ -367,18 +374,24 @@ class NudgeRunner:
         failures = waits = 0
         while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
             number += 1
+            target = channel if channel is not None else direct
+            assert target is not None
             await starts.submit(
                 AttemptStart(job.nudge_id, number, self.worker, self.wall(), job.content)
             )
             try:
-                message_id = await messenger.post(channel, reply, key)
+                sent = await messenger.post(target, reply, key)
             except DeliveryError as exc:
                 if exc.permanent and exc.code == "channel_not_found" and channel == cached:
-                    # The cached DM channel went away: open it again and retry.
+                    # The cached DM channel went away: reach the user afresh and retry.
                     await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
-                    cached = None
-                    channel = await self._open(messenger, job)
-                    await channels.submit((uid, channel))
+                    cached = channel = None
+                    await channels.submit((uid, None))
+                    if direct is None:
+                        channel = await self._open_or_none(messenger, job)
+                        if channel is None:
+                            break
+                        await channels.submit((uid, channel))
                     continue
                 if exc.permanent:
                     await outcomes.submit(
@@ -397,12 +410,21 @@ class NudgeRunner:
                     continue
                 failures += 1
                 await asyncio.sleep(self._backoff(failures))
-                found = await self._find(messenger, channel, key, job.claimed_at)
-                if found is not None:
-                    await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
-                    return "sent"
+                # It may have arrived all the same: look before sending again.
+                if channel is None:
+                    channel = await self._open_or_none(messenger, job)
+                    if channel is not None:
+                        await channels.submit((uid, channel))
+                if channel is not None:
+                    found = await self._find(messenger, channel, key, job.claimed_at)
+                    if found is not None:
+                        await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
+                        return "sent"
                 continue
-            await outcomes.submit(self._sent(job, number, "sent", channel, message_id))
+            if sent.channel != channel:
+                channel = sent.channel
+                await channels.submit((uid, channel))
+            await outcomes.submit(self._sent(job, number, "sent", channel, sent.message_id))
             return "sent"
         await outcomes.submit(
             Outcome(job.nudge_id, uid, 0, "gave_up", f"{number} attempts", status="failed")
@@ -424,6 +446,14 @@ class NudgeRunner:
                 wait = exc.retry_after if exc.kind == "ratelimited" else self._backoff(attempt)
                 await asyncio.sleep(wait if wait is not None else 1.0)
         raise DeliveryError("transient", "unreachable")
+
+    async def _open_or_none(self, messenger: Messenger, job: _Job) -> str | None:
+        """:meth:`_open`, or ``None`` when the conversation cannot be opened right now."""
+        try:
+            return await self._open(messenger, job)
+        except DeliveryError as exc:
+            log.warning("nudges.open_failed", user=job.recipient.id, error=exc.code)
+            return None
 
     async def _find(
         self, messenger: Messenger, channel: str, key: str, since: datetime

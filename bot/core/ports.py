@@ -143,6 +143,14 @@ class DeliveryError(Exception):
         return self.kind == "permanent"
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message that went out: the conversation it landed in, and its id there."""
+
+    channel: str
+    message_id: str
+
+
 class Messenger(Protocol):
     """Sends proactive messages (the morning nudges) on one platform."""
 
@@ -154,8 +162,13 @@ class Messenger(Protocol):
         """The id of the direct-message conversation with ``user``."""
         ...
 
-    async def post(self, channel: str, reply: Reply, key: str) -> str:
-        """Send ``reply``, tagged with ``key``; returns the message id."""
+    def direct_address(self, user: UserRef) -> str | None:
+        """Something :meth:`post` accepts as ``channel`` that reaches ``user``'s direct
+        messages without opening the conversation first (Slack: the user id), or ``None``."""
+        ...
+
+    async def post(self, channel: str, reply: Reply, key: str) -> Sent:
+        """Send ``reply``, tagged with ``key``; returns where it landed and its id."""
         ...
 
     async def find(self, channel: str, key: str, since: datetime) -> str | None:

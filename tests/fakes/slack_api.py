@@ -243,6 +243,8 @@ class FakeSlack:
                 }  # fmt: skip
             case "chat.postMessage":
                 channel = str(params.get("channel"))
+                if channel[:1] in ("U", "W"):
+                    channel = "D" + channel  # as Slack does: a user id means the app's DM
                 message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks")}
                 metadata = params.get("metadata")
                 if isinstance(metadata, str):

@@ -160,15 +160,16 @@ async def test_permanent_errors_mark_the_user_and_do_not_hold_up_others(
     await user("UGONE", "Dana")
     await user("UBOT", "Bo")
     await user("U1", "Cy")
-    fake_slack.fail("conversations.open", error="user_not_found", status=200,
-                    match={"users": "UGONE"}, times=99)  # fmt: skip
+    fake_slack.fail("chat.postMessage", error="user_not_found", status=200,
+                    match={"channel": "UGONE"}, times=99)  # fmt: skip
     fake_slack.fail("chat.postMessage", error="cannot_dm_bot", status=200,
-                    match={"channel": "DUBOT"}, times=99)  # fmt: skip
+                    match={"channel": "UBOT"}, times=99)  # fmt: skip
     summary = await runner.run_once(at(2026, 12, 1, 8, 30))
     assert (summary.sent, summary.undeliverable) == (1, 2)
     marked = {r.external_id: r.undeliverable for r in await rows(engine, User)}
     assert marked == {"UGONE": "user_not_found", "UBOT": "cannot_dm_bot", "U1": None}
-    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # no retries of a permanent error
+    # One post each: a permanent error is not retried.
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
     again = await runner.run_once(at(2026, 12, 2, 8, 30))
     assert again.due == 1  # the marked users are not tried again
 
@@ -177,8 +178,27 @@ async def test_dm_channels_are_cached(runner: NudgeRunner, user, fake_slack: Fak
     await user("U1", "Dana")
     await runner.run_once(at(2026, 12, 1, 8, 30))
     await runner.run_once(at(2026, 12, 2, 8, 30))
-    assert len(fake_slack.calls_to("conversations.open")) == 1
+    # The first nudge went to the user id (no conversations.open, a Tier 3 method); Slack's
+    # answer named the DM, which the second one used.
+    assert fake_slack.calls_to("conversations.open") == []
+    assert [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["U1", "DU1"]
     assert len(fake_slack.messages_to("DU1")) == 2
+
+
+async def test_a_cached_dm_channel_that_went_away_is_replaced(
+    runner: NudgeRunner, user, fake_slack: FakeSlack, nudge_store: NudgeStore, engine
+) -> None:
+    await user("U1", "Dana")
+    [me] = await rows(engine, User)
+    await nudge_store.set_dm_channels({me.id: "DGONE"})
+    fake_slack.fail("chat.postMessage", error="channel_not_found", status=200,
+                    match={"channel": "DGONE"}, times=99)  # fmt: skip
+    summary = await runner.run_once(at(2026, 12, 1, 8, 30))
+    assert summary.sent == 1
+    assert [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["DGONE", "U1"]
+    assert len(fake_slack.messages_to("DU1")) == 1
+    [me] = await rows(engine, User)
+    assert me.dm_channel == "DU1" and me.undeliverable is None
 
 
 async def test_two_runners_at_once_send_each_nudge_once(
@@ -217,7 +237,7 @@ async def test_an_in_doubt_send_is_found_not_repeated(
     assert summary.sent == 1
     assert len(fake_slack.messages_to("DU1")) == 1
     [nudge] = await rows(engine, Nudge)
-    assert (nudge.status, nudge.message_id) == ("sent", posted)
+    assert (nudge.status, nudge.message_id) == ("sent", posted.message_id)
 
 
 async def test_a_live_workers_claim_is_left_alone(

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import render
 from bot.core.model import UserRef
-from bot.core.ports import DeliveryError
+from bot.core.ports import DeliveryError, Sent
 from bot.core.replies import Reply
 
 EVENT_TYPE = "reconnect_nudge"
@@ -79,7 +79,13 @@ class SlackMessenger:
             raise DeliveryError("transient", "no_channel_in_response")
         return channel
 
-    async def post(self, channel: str, reply: Reply, key: str) -> str:
+    def direct_address(self, user: UserRef) -> str:
+        """The user id: ``chat.postMessage`` to a user id lands in the app's DM with them and
+        answers with that DM's id, so a first nudge needs no ``conversations.open`` (a Tier 3
+        method: about 50 a minute, where a morning can have thousands of first nudges)."""
+        return user.user_id
+
+    async def post(self, channel: str, reply: Reply, key: str) -> Sent:
         """``chat.postMessage`` tagged with message metadata, so :meth:`find` can see it."""
         response = await self._call(
             self.client.chat_postMessage,
@@ -91,7 +97,8 @@ class SlackMessenger:
         ts = response.get("ts")
         if not isinstance(ts, str):
             raise DeliveryError("transient", "no_ts_in_response")
-        return ts
+        landed = response.get("channel")
+        return Sent(landed if isinstance(landed, str) and landed else channel, ts)
 
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Look through the DM's recent history for a message tagged ``key``."""

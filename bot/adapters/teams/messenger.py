@@ -21,7 +21,7 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.model import UserRef
-from bot.core.ports import DeliveryError
+from bot.core.ports import DeliveryError, Sent
 from bot.core.replies import Reply
 from storage.repository import SqlStore
 
@@ -60,7 +60,11 @@ class TeamsMessenger:
             raise DeliveryError("permanent", "no_conversation_reference")
         return found[0]
 
-    async def post(self, channel: str, reply: Reply, key: str) -> str:
+    def direct_address(self, user: UserRef) -> None:
+        """Teams needs the stored conversation reference: always :meth:`open_channel` first."""
+        return None
+
+    async def post(self, channel: str, reply: Reply, key: str) -> Sent:
         """Send ``reply`` as an Adaptive Card into the conversation ``channel``."""
         raw = await self.store.reference_for_conversation(channel)
         if raw is None:
@@ -71,7 +75,7 @@ class TeamsMessenger:
             self._limiter(self._tenants, tenant, self._per_tenant),
             self._limiter(self._conversations, channel, self._per_conversation),
         ):
-            return await self._send(reference, reply, key)
+            return Sent(channel, await self._send(reference, reply, key))
 
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Teams can't look up a bot's sent messages: unknown (see the module docstring)."""

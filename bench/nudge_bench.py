@@ -21,7 +21,7 @@ wrapping the runner's own ``_plan``, ``_compose`` and ``_deliver_all``):
 
 * decide — from ``run_once`` being called until composing ended: heartbeat, loading recipients,
   deciding who is due, claiming, loading contacts and ranking, rendering and saving contents;
-* deliver — ``_deliver_all``: every ``conversations.open`` and ``chat.postMessage`` with the
+* deliver — ``_deliver_all``: every Slack call (``chat.postMessage``) with the
   attempt, outcome and DM-channel writes group-committed;
 * peak RSS — ``VmHWM`` of the ``run`` child (imports included);
 * duplicates — users with more than one message at the fake (and ``missing``: users with none);
@@ -29,8 +29,8 @@ wrapping the runner's own ``_plan``, ``_compose`` and ``_deliver_all``):
 
 The CPU seconds the ``run`` child spent in each phase are printed as well: on a small machine
 the fake Slack and the database compete with it for the same cores, so compare CPU time too.
-By default no DM channel is cached (a user's first pass: ``conversations.open`` then
-``chat.postMessage``); ``--warm`` caches them all (every later pass: one call per user).
+By default no DM channel is cached (a user's first pass: ``chat.postMessage`` to the user id,
+whose answer names the DM); ``--warm`` caches them all (every later pass: posts to the DM id).
 
 Only 127.0.0.1 is contacted; every phase has a timeout, so the run ends by itself.
 

@@ -46,7 +46,7 @@ from storage.models import (
 from storage.repository import prefs_of
 
 MORNING = "morning"
-_CHUNK = 500
+_CHUNK = 2000
 _CLAIM_CHUNK = 1000
 
 
@@ -125,6 +125,23 @@ class NudgeStore:
         if self.engine.dialect.name == "postgresql":
             return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(BigInteger)))
         return column.in_(ids)
+
+    async def _read(self, connection: Any, query: Any) -> Sequence[Any]:
+        """All rows of a read on the morning pass's hot path, as plain tuples.
+
+        On SQLite the statement (compiled with its values inline) goes straight to the driver,
+        in one hop to its thread, and dates come back as ISO strings (see :func:`_day`):
+        SQLAlchemy's result rows cost as much again as SQLite's own work, and on SQLite all
+        of it runs in this process. PostgreSQL rows go through SQLAlchemy as usual.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return (await connection.execute(query)).all()
+        sql = str(
+            query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        raw = await connection.get_raw_connection()
+        rows: Sequence[Any] = await raw.driver_connection.execute_fetchall(sql)
+        return rows
 
     # --- workers --------------------------------------------------------------------------
 
@@ -315,13 +332,14 @@ class NudgeStore:
                 await self._candidates(connection, chunk, latest, candidates_per_user, users, out)
                 await self._followups(connection, chunk, users, out)
                 await self._activity(connection, chunk, users, out)
-                views = await connection.execute(
+                views = await self._read(
+                    connection,
                     select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
                         self._among(PromptView.user_id, chunk)
-                    )
+                    ),
                 )
-                for row in views:
-                    out[row.user_id].prompt_views[row.prompt_id] = row.count
+                for user_id, prompt_id, count in views:
+                    out[user_id].prompt_views[prompt_id] = count
         return out
 
     async def _candidates(
@@ -372,10 +390,11 @@ class NudgeStore:
                 .select_from(owner.join(ContactRow, ContactRow.id.in_(ids)))
                 .where(self._among(owner.c.id, chunk))
             )
-        for row in await connection.execute(query):
+        for row in await self._read(connection, query):
+            contact = _contact_of(row)
             day = users[row[1]]
-            if row[9] <= day and row[12] != day:
-                out[row[1]].candidates.append(_contact_of(row))
+            if contact.next_due_on <= day and contact.skipped_on != day:
+                out[row[1]].candidates.append(contact)
 
     async def _followups(
         self,
@@ -394,9 +413,10 @@ class NudgeStore:
             )
             .order_by(ContactRow.follow_up_on)
         )
-        for row in await connection.execute(query):
-            if row[14] <= users[row[1]]:
-                out[row[1]].followups.append(_contact_of(row))
+        for row in await self._read(connection, query):
+            contact = _contact_of(row)
+            if contact.follow_up_on is not None and contact.follow_up_on <= users[row[1]]:
+                out[row[1]].followups.append(contact)
 
     async def _activity(
         self,
@@ -431,42 +451,42 @@ class NudgeStore:
             .limit(1)
             .scalar_subquery()
         )
-        counts = (
-            await connection.execute(
-                select(
-                    owner.c.id,
-                    contacts().label("contacts"),
-                    contacts(ContactRow.created_on >= earliest).label("recent"),
-                    contacts(ContactRow.follow_up_on.is_not(None)).label("pending"),
-                    talks.label("talks"),
-                    last.label("last_id"),
-                ).where(self._among(owner.c.id, chunk))
-            )
-        ).all()
-        last_ids = [r.last_id for r in counts if r.last_id is not None]
+        counts = await self._read(
+            connection,
+            select(
+                owner.c.id,
+                contacts().label("contacts"),
+                contacts(ContactRow.created_on >= earliest).label("recent"),
+                contacts(ContactRow.follow_up_on.is_not(None)).label("pending"),
+                talks.label("talks"),
+                last.label("last_id"),
+            ).where(self._among(owner.c.id, chunk)),
+        )
+        last_ids = [row[5] for row in counts if row[5] is not None]
         latest: dict[int, tuple[date, bool | None]] = {}
         if last_ids:
-            rows = await connection.execute(
+            rows = await self._read(
+                connection,
                 select(
                     ConversationRow.owner_id,
                     ConversationRow.occurred_on,
                     ConversationRow.learned,
                     ConversationRow.kind,
-                ).where(self._among(ConversationRow.id, last_ids))
+                ).where(self._among(ConversationRow.id, last_ids)),
             )
             latest = {
-                r.owner_id: (r.occurred_on, bool(r.learned) if r.kind == "conversation" else None)
-                for r in rows
+                owner: (_day(on), bool(learned) if kind == "conversation" else None)
+                for owner, on, learned, kind in rows
             }
-        for row in counts:
-            last_on, learned = latest.get(row.id, (None, None))
-            out[row.id].activity = Activity(
-                contacts=row.contacts,
-                added_last_week=row.recent,
-                conversations=row.talks,
+        for uid, contacts, recent, pending, talks, _ in counts:
+            last_on, learned = latest.get(uid, (None, None))
+            out[uid].activity = Activity(
+                contacts=contacts,
+                added_last_week=recent,
+                conversations=talks,
                 last_activity_on=last_on,
                 last_conversation_learned=learned,
-                followups_pending=row.pending,
+                followups_pending=pending,
             )
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
@@ -664,8 +684,25 @@ def _contact_of(row: Any) -> Contact:
     if span is None:
         span = _SPANS.setdefault((count, unit), Span(count, Unit(unit)))
     return Contact(
-        cid, name, span, role, how, notes, last, due, note, created, skipped, reached, follow
+        cid,
+        name,
+        span,
+        role,
+        how,
+        notes,
+        _day(last),
+        _day(due),
+        note,
+        _day(created),
+        _day(skipped),
+        _day(reached),
+        _day(follow),
     )
+
+
+def _day(value: Any) -> Any:
+    """A date from a column: SQLite's raw rows (see :meth:`NudgeStore._read`) hold ISO text."""
+    return date.fromisoformat(value) if value.__class__ is str else value
 
 
 def _aware(moment: datetime) -> datetime:

@@ -683,20 +683,25 @@ def _contact_of(row: Any) -> Contact:
     span = _SPANS.get((count, unit))
     if span is None:
         span = _SPANS.setdefault((count, unit), Span(count, Unit(unit)))
+    if due.__class__ is str:  # a raw SQLite row (see NudgeStore._read): dates are ISO text
+        iso = date.fromisoformat
+        return Contact(
+            cid,
+            name,
+            span,
+            role,
+            how,
+            notes,
+            iso(last) if last else None,
+            iso(due),
+            note,
+            iso(created),
+            iso(skipped) if skipped else None,
+            iso(reached) if reached else None,
+            iso(follow) if follow else None,
+        )
     return Contact(
-        cid,
-        name,
-        span,
-        role,
-        how,
-        notes,
-        _day(last),
-        _day(due),
-        note,
-        _day(created),
-        _day(skipped),
-        _day(reached),
-        _day(follow),
+        cid, name, span, role, how, notes, last, due, note, created, skipped, reached, follow
     )
 
 

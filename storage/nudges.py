@@ -47,7 +47,7 @@ from storage.repository import prefs_of
 
 MORNING = "morning"
 _CHUNK = 2000
-_CLAIM_CHUNK = 1000
+_CLAIM_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ Clock = Callable[[], datetime]
 #: Users composed per batch; the next batch's database reads overlap with composing this one.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
+#: Candidates ranked per user beyond the number of cards.
+_EXTRA_CANDIDATES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +244,11 @@ class NudgeRunner:
         fresh = [job for job in jobs if not (job.content and await self._restore(job))]
         if not fresh:
             return
-        per_user = max(job.recipient.prefs.cards for job in fresh) * 4
+        # Ranking by value looks at the most overdue few beyond the cards shown. Most of a
+        # contact's value (lateness, dormancy) grows with how long ago it fell due, so the
+        # winners sit at the front of that order; every extra candidate is a row read and
+        # scored for each of thousands of users.
+        per_user = max(job.recipient.prefs.cards for job in fresh) + _EXTRA_CANDIDATES
         # A small first batch: nothing overlaps its reads, so composing starts sooner.
         chunks = [fresh[:_FIRST_CHUNK]] + [
             fresh[i : i + _COMPOSE_CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _COMPOSE_CHUNK)

@@ -1,6 +1,6 @@
 """Engine set-up: pooled PostgreSQL connections are checked only after sitting idle."""
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage import db
+from tests.support import postgres_schema
 
 
 @pytest.fixture
-async def pg_url(database_url: URL) -> AsyncIterator[URL]:
-    if database_url.get_backend_name() != "postgresql":
-        pytest.skip("only PostgreSQL keeps server connections in a pool")
-    yield database_url
+def pg_url() -> Iterator[URL]:
+    # PostgreSQL only: SQLite has no server connections to lose.
+    with postgres_schema() as url:
+        yield url
 
 
 async def backend_pid(engine: AsyncEngine) -> int:

@@ -6,7 +6,8 @@ writes that callers group into few transactions (see ``jobs.batching``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -28,12 +29,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
+from storage.db import READ_ONLY
 from storage.models import (
     ContactRow,
     ConversationRow,
@@ -118,6 +120,16 @@ class NudgeStore:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads only. On SQLite it begins no transaction (each statement
+        reads on its own), so the pass never holds SQLite's write lock while it reads and
+        button clicks in the web process don't wait behind it."""
+        async with self.engine.connect() as connection:
+            if self.engine.dialect.name == "sqlite":
+                await connection.execution_options(**{READ_ONLY: True})
+            yield connection
+
     def _among(self, column: Any, ids: list[int]) -> Any:
         """``column IN ids``. On PostgreSQL as ``= ANY(array)``: one short statement text for
         any number of ids, which psycopg and the server can cache (a long ``IN`` list is
@@ -165,7 +177,7 @@ class NudgeStore:
 
     async def workers(self) -> dict[str, tuple[str, int, datetime]]:
         """``{worker id: (host, pid, last heartbeat)}``."""
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             rows = await connection.execute(
                 select(Worker.id, Worker.host, Worker.pid, Worker.heartbeat_at)
             )
@@ -176,7 +188,7 @@ class NudgeStore:
     async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
         """Every user on these platforms whom we can still reach."""
         query = select(User).where(User.undeliverable.is_(None), User.platform.in_(list(platforms)))
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return [
             Recipient(
@@ -210,7 +222,7 @@ class NudgeStore:
             Nudge.claimed_at,
             open_attempt.label("open_attempt"),
         ).where(Nudge.kind == MORNING, Nudge.local_date.in_(days))
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return {
             (r.user_id, r.local_date): NudgeState(
@@ -325,7 +337,7 @@ class NudgeStore:
         """Candidates, follow-ups, activity and prompt history for each user, in batches."""
         out: dict[int, ComposeInputs] = {uid: ComposeInputs() for uid in users}
         ids = list(users)
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 latest = max(users[uid] for uid in chunk)
@@ -493,7 +505,7 @@ class NudgeStore:
         """A user's contacts by id (for re-rendering a nudge taken over from another worker)."""
         if not contact_ids:
             return {}
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             rows = await connection.execute(
                 select(*_CONTACT_COLUMNS).where(
                     ContactRow.owner_id == user_id, ContactRow.id.in_(contact_ids)
@@ -635,7 +647,7 @@ class NudgeStore:
         )
         if day is not None:
             query = query.where(Nudge.local_date == day)
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             return {status: n for status, n in await connection.execute(query)}
 
 

@@ -310,3 +310,15 @@ async def test_a_long_run_of_429s_is_waited_out_not_given_up(
     assert summary.sent == 1
     assert len(fake_slack.messages_to("DU1")) == 1
     assert await nudge_store.counts_by_status() == {"sent": 1}
+
+
+async def test_the_pass_reads_without_holding_up_writers(
+    nudge_store: NudgeStore, user, engine
+) -> None:
+    """A button click must not wait for the morning pass's reads (on SQLite they used to take
+    the write lock; the timeout there is 30 s)."""
+    await user("U1", "Dana")
+    async with nudge_store._reading() as reading:
+        await reading.execute(select(User.id))
+        await asyncio.wait_for(user("U2", "Bo"), timeout=3)
+    assert len(await rows(engine, User)) == 2

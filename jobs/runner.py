@@ -264,8 +264,9 @@ class NudgeRunner:
         try:
             for k, chunk in enumerate(chunks):
                 inputs = await pending
-                # The next chunk's queries run while this one is composed, so the database
-                # (another process, or SQLite's thread) works while Python ranks.
+                # The next chunk's queries run while this one is composed: PostgreSQL works
+                # in its own process meanwhile. (SQLite's reads need this process's GIL, so
+                # there the two mostly add up.)
                 if k + 1 < len(chunks):
                     pending = fetch(chunks[k + 1])
                 for job in chunk:

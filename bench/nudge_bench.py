@@ -58,7 +58,6 @@ import os
 import platform
 import random
 import resource
-import select
 import sqlite3
 import subprocess
 import sys
@@ -68,7 +67,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from child import FakeChild  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -482,51 +483,18 @@ def serve_fake(latency: float) -> None:
         slack.stop()
 
 
-class FakeProcess:
+class FakeProcess(FakeChild):
     """The ``fake`` child, seen from the parent."""
 
     def __init__(self, latency: float) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "fake", "--latency", str(latency)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        line = _readline(self.process.stdout, 30.0)
-        if not line.startswith("PORT "):
-            self.close()
-            raise RuntimeError(f"fake Slack did not start: {line!r}")
-        self.port = int(line.split()[1])
+        super().__init__(__file__, ["fake", "--latency", str(latency)], what="fake Slack", cwd=ROOT)
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def stats(self) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write("stats\n")
-        self.process.stdin.flush()
-        return json.loads(_readline(self.process.stdout, 60.0))
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            assert self.process.stdin is not None
-            self.process.stdin.write("quit\n")
-            self.process.stdin.close()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-
-def _readline(stream: IO[str] | None, timeout: float) -> str:
-    assert stream is not None
-    ready, _, _ = select.select([stream], [], [], timeout)
-    if not ready:
-        raise TimeoutError("no answer from the child process")
-    return stream.readline().strip()
+        return json.loads(self.ask("stats", timeout=60.0))
 
 
 # --- the measured pass (child process) ------------------------------------------------------

@@ -54,7 +54,6 @@ import json
 import os
 import platform
 import resource
-import select
 import statistics
 import subprocess
 import sys
@@ -64,7 +63,9 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from child import FakeChild  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -357,51 +358,19 @@ def serve_fake(rate: float, burst: float, retry_after: float, latency: float) ->
         fake.stop()
 
 
-class FakeProcess:
+class FakeProcess(FakeChild):
     """The ``fake`` child, seen from the parent."""
 
     def __init__(self, rate: float, burst: float, retry_after: float, latency: float) -> None:
-        command = [
-            sys.executable, __file__, "fake", "--rate", str(rate), "--burst", str(burst),
+        args = [
+            "fake", "--rate", str(rate), "--burst", str(burst),
             "--retry-after", str(retry_after), "--latency", str(latency),
         ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
-        )
-        line = _readline(self.process.stdout, 30.0)
-        if not line.startswith("PORT "):
-            self.close()
-            raise RuntimeError(f"the fake connector did not start: {line!r}")
-        self.port = int(line.split()[1])
+        super().__init__(__file__, args, what="the fake connector", cwd=ROOT)
 
     @property
     def service_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
-
-    def ask(self, command: str) -> str:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        return _readline(self.process.stdout, 120.0)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            assert self.process.stdin is not None
-            self.process.stdin.write("quit\n")
-            self.process.stdin.close()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-
-def _readline(stream: IO[str] | None, timeout: float) -> str:
-    assert stream is not None
-    ready, _, _ = select.select([stream], [], [], timeout)
-    if not ready:
-        raise TimeoutError("no answer from the child process")
-    return stream.readline().strip()
 
 
 # --- the measured pass (child process) --------------------------------------------------------

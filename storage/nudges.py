@@ -45,7 +45,7 @@ from storage.models import (
     User,
     Worker,
 )
-from storage.repository import prefs_of
+from storage.repository import CONTACT_COLUMNS, prefs_of
 
 MORNING = "morning"
 _CHUNK = 2000
@@ -404,9 +404,10 @@ class NudgeStore:
             )
         for row in await self._read(connection, query):
             contact = _contact_of(row)
-            day = users[row[1]]
+            owner_id = row[_OWNER_AT]
+            day = users[owner_id]
             if contact.next_due_on <= day and contact.skipped_on != day:
-                out[row[1]].candidates.append(contact)
+                out[owner_id].candidates.append(contact)
 
     async def _followups(
         self,
@@ -427,8 +428,9 @@ class NudgeStore:
         )
         for row in await self._read(connection, query):
             contact = _contact_of(row)
-            if contact.follow_up_on is not None and contact.follow_up_on <= users[row[1]]:
-                out[row[1]].followups.append(contact)
+            owner_id = row[_OWNER_AT]
+            if contact.follow_up_on is not None and contact.follow_up_on <= users[owner_id]:
+                out[owner_id].followups.append(contact)
 
     async def _activity(
         self,
@@ -651,24 +653,9 @@ class NudgeStore:
             return {status: n for status, n in await connection.execute(query)}
 
 
-#: The columns :func:`_contact_of` reads, in its order.
-_CONTACT_COLUMNS = (
-    ContactRow.id,
-    ContactRow.owner_id,
-    ContactRow.name,
-    ContactRow.cadence_count,
-    ContactRow.cadence_unit,
-    ContactRow.company_role,
-    ContactRow.how_known,
-    ContactRow.notes,
-    ContactRow.last_contacted_on,
-    ContactRow.next_due_on,
-    ContactRow.last_note,
-    ContactRow.created_on,
-    ContactRow.skipped_on,
-    ContactRow.reached_out_on,
-    ContactRow.follow_up_on,
-)
+#: What :func:`_contact_of` reads: a contact book's columns, then the owner's id.
+_CONTACT_COLUMNS = (*CONTACT_COLUMNS, ContactRow.owner_id)
+_OWNER_AT = len(CONTACT_COLUMNS)
 _SPANS: dict[tuple[int, str], Span] = {}
 
 
@@ -677,7 +664,6 @@ def _contact_of(row: Any) -> Contact:
     ORM: the morning pass builds a hundred thousand of these."""
     (
         cid,
-        _,
         name,
         count,
         unit,
@@ -691,6 +677,7 @@ def _contact_of(row: Any) -> Contact:
         skipped,
         reached,
         follow,
+        _,
     ) = row
     span = _SPANS.get((count, unit))
     if span is None:

@@ -407,7 +407,7 @@ _c = _contacts_t.c
 _OWNED = _c.owner_id == bindparam("owner")
 
 #: What :func:`_contact` reads: every column of a contact but its owner, key and timestamps.
-_CONTACT_COLUMNS = (
+CONTACT_COLUMNS = (
     _c.id,
     _c.name,
     _c.cadence_count,
@@ -435,23 +435,23 @@ _OWNER = select(
     _users_t.c.cards_per_nudge,
 ).where(_users_t.c.id == bindparam("owner"))
 
-_GET = select(*_CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
-_GET_MANY = select(*_CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
-_BY_KEY = select(*_CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
-_SAVE_LOOKUP = select(*_CONTACT_COLUMNS).where(
+_GET = select(*CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
+_GET_MANY = select(*CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(*CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
+_SAVE_LOOKUP = select(*CONTACT_COLUMNS).where(
     _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
 )
 _EXISTS = select(_c.id).where(_OWNED, _c.id == bindparam("id"))
 _NAMES = select(_c.id, _c.name).where(_OWNED)
 _PAGE = (
-    select(*_CONTACT_COLUMNS)
+    select(*CONTACT_COLUMNS)
     .where(_OWNED)
     .order_by(_c.name_key, _c.id)
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
 _UPCOMING = (
-    select(*_CONTACT_COLUMNS)
+    select(*CONTACT_COLUMNS)
     .where(_OWNED)
     .order_by(_c.next_due_on, _c.name_key)
     .limit(bindparam("limit"))
@@ -480,14 +480,14 @@ def _due_statement() -> Any:
         .subquery("counts")
     )
     listing = (
-        select(*_CONTACT_COLUMNS, _c.name_key)
+        select(*CONTACT_COLUMNS, _c.name_key)
         .where(_OWNED, _c.next_due_on <= bindparam("today"))
         .order_by(_c.next_due_on, _c.name_key)
         .limit(bindparam("limit"))
         .subquery("listing")
     )
     return (
-        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in _CONTACT_COLUMNS))
+        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in CONTACT_COLUMNS))
         .select_from(counts.outerjoin(listing, true()))
         .order_by(listing.c.next_due_on, listing.c.name_key)
     )

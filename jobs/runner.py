@@ -33,6 +33,7 @@ from bot.core.ranking import rank
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
+from jobs.phases import Phase, measured
 from storage.nudges import AttemptStart, ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,8 @@ class RunSummary:
     failed: int = 0
     undeliverable: int = 0
     previews: list[str] = field(default_factory=list)
+    #: Timings of "plan", "compose" and "deliver", in the order they ran (absent when skipped).
+    phases: dict[str, Phase] = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
@@ -146,11 +149,14 @@ class NudgeRunner:
         beating = asyncio.create_task(self._keep_beating())
         try:
             with _gc_paused():
-                jobs = await self._plan(now, summary, dry_run=dry_run)
+                with measured(summary.phases, "plan"):
+                    jobs = await self._plan(now, summary, dry_run=dry_run)
                 if dry_run or not jobs:
                     return summary
-                await self._compose(jobs)
-            await self._deliver_all(jobs, summary)
+                with measured(summary.phases, "compose"):
+                    await self._compose(jobs)
+            with measured(summary.phases, "deliver"):
+                await self._deliver_all(jobs, summary)
         finally:
             beating.cancel()
         log.info("nudges.pass", worker=self.worker, **_fields(summary))
@@ -564,8 +570,11 @@ def _who(recipient: Recipient) -> str:
     return f"{user.platform}:{user.workspace_id}:{user.user_id}"
 
 
-def _fields(summary: RunSummary) -> dict[str, int]:
-    return {
+def _fields(summary: RunSummary) -> dict[str, int | float]:
+    timings: dict[str, int | float] = {
+        f"{name}_s": round(phase.wall_s, 3) for name, phase in summary.phases.items()
+    }
+    return timings | {
         "due": summary.due,
         "sent": summary.sent,
         "already": summary.already,

@@ -43,6 +43,17 @@ async def test_each_user_gets_their_nudge_at_their_local_time(
         assert len(fake_slack.messages_to(channel)) == 1
 
 
+async def test_the_summary_times_each_phase_of_a_pass(runner: NudgeRunner, user) -> None:
+    await user("U1", "Dana Whitfield")
+    summary = await runner.run_once(at(2026, 12, 1, 8, 30))
+    assert list(summary.phases) == ["plan", "compose", "deliver"]
+    plan, compose, deliver = summary.phases.values()
+    assert plan.ended <= compose.started and compose.ended <= deliver.started
+    assert all(p.wall_s >= 0 and p.cpu_s >= 0 and p.peak_rss_mb > 0 for p in (plan, deliver))
+    idle = await runner.run_once(at(2026, 12, 1, 8, 30))  # already sent: nothing to compose
+    assert list(idle.phases) == ["plan"]
+
+
 async def test_the_nudge_has_a_prompt_and_ranked_cards_with_reasons(
     runner: NudgeRunner, user, fake_slack: FakeSlack
 ) -> None:

@@ -1,0 +1,64 @@
+"""Phase timings of a morning pass: wall and CPU time and memory, reported on the run summary.
+
+Operators read them in the ``nudges.pass`` log line; the benchmarks read them off the summary
+instead of wrapping the runner's private methods.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One phase of a pass, measured in this process."""
+
+    started: float  # time.perf_counter() at the start
+    wall_s: float
+    cpu_s: float
+    rss_mb: float | None  # resident memory at the end (None where /proc is not available)
+    peak_rss_mb: float  # the process's peak resident memory so far, at the end
+
+    @property
+    def ended(self) -> float:
+        """time.perf_counter() at the end."""
+        return self.started + self.wall_s
+
+
+def current_rss_mb() -> float | None:
+    """Resident memory of this process now, in MiB (Linux; ``None`` elsewhere)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_MB
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB else
+
+
+@contextmanager
+def measured(phases: dict[str, Phase], name: str) -> Iterator[None]:
+    """Record the wall and CPU time and memory of the enclosed block as ``phases[name]``."""
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        phases[name] = Phase(
+            started=started,
+            wall_s=time.perf_counter() - started,
+            cpu_s=time.process_time() - cpu,
+            rss_mb=current_rss_mb(),
+            peak_rss_mb=peak_rss_mb(),
+        )

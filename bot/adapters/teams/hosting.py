@@ -32,10 +32,18 @@ class TeamsHosting:
         return not self.client_id
 
     def identity(self) -> ClaimsIdentity:
-        """The identity for proactive sends (empty claims = no outbound token)."""
+        """The identity for proactive sends: the bot's app id as audience and app id claims
+        (the connector then gets a token for it), or, in anonymous mode, no claims at all
+        (no outbound token).
+
+        The SDK's second argument is an authentication *type* (a string, or ``None``), not the
+        old Bot Framework ``is_authenticated`` flag: a ``True`` there made the SDK's
+        ``allow_anonymous`` check call ``True.lower()`` and fail every authenticated send.
+        Like the SDK's own ``create_claims_identity``, we leave it unset: the claims decide.
+        """
         if self.client_id:
-            return ClaimsIdentity({"aud": self.client_id, "appid": self.client_id}, True)
-        return ClaimsIdentity({}, False)
+            return ClaimsIdentity({"aud": self.client_id, "appid": self.client_id})
+        return ClaimsIdentity({})
 
     def configuration(self) -> Any:
         """What the SDK's JWT decorator reads from the aiohttp app."""
@@ -47,7 +55,7 @@ def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
     config = load_configuration_from_env(dict(env if env is not None else os.environ))
     connections = MsalConnectionManager(**config)
     adapter = CloudAdapter(connection_manager=connections)
-    adapter.on_turn_error = _on_turn_error  # type: ignore[method-assign]
+    adapter.on_turn_error = _on_turn_error
     settings = connections.get_default_connection_configuration()
     # Every anonymous turn logs that no App ID is set; we say so once, loudly, at start-up.
     logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(

@@ -9,9 +9,10 @@ from aiohttp import web
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.teams.hosting import build_hosting
 from bot.app import build_app
 from bot.settings import Settings, TeamsSettings
-from tests.adapters.teams.conftest import TeamsClient
+from tests.adapters.teams.conftest import ANONYMOUS, TeamsClient
 from tests.fakes.teams_connector import FakeTeamsConnector
 
 CREDENTIALS = {
@@ -68,3 +69,19 @@ async def test_malformed_activities_never_500(
     assert await teams.post(huge) < 500
     replies = await connector.async_wait_for("reply", 2)
     assert any("more than I can take" in str(r.card) for r in replies)
+
+
+def test_proactive_identity_is_authenticated_with_an_entra_app_and_anonymous_without() -> None:
+    """The SDK decides from this identity whether to fetch an outbound token (``allow_anonymous``).
+
+    It used to be built with the old Bot Framework ``is_authenticated=True`` flag where the SDK
+    expects an authentication type string, and ``allow_anonymous`` then raised on ``True.lower()``.
+    """
+    client_id = CREDENTIALS["CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"]
+    signed = build_hosting(CREDENTIALS).identity()
+    assert signed.allow_anonymous is False
+    assert signed.get_app_id() == signed.get_outgoing_app_id() == client_id
+
+    anonymous = build_hosting(ANONYMOUS).identity()
+    assert anonymous.allow_anonymous is True
+    assert anonymous.claims == {}

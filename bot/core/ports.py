@@ -181,3 +181,27 @@ class Messenger(Protocol):
     async def close(self) -> None:
         """Release connections (at shutdown)."""
         ...
+
+
+class ConversationReferences(Protocol):
+    """Where a platform that can't open a direct chat itself (Teams) reaches each user.
+
+    A reference is the platform's opaque description of a personal chat (on Teams, a
+    ``ConversationReference`` as JSON), captured when the user installs the app or writes to it.
+    """
+
+    async def save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
+        """Store (or refresh) where to reach ``user`` proactively; they are reachable again."""
+        ...
+
+    async def forget_reference(self, user: UserRef) -> None:
+        """The app was removed from the user's personal scope: stop proactive messages."""
+        ...
+
+    async def reference_for_user(self, user: UserRef) -> tuple[str, str] | None:
+        """``(conversation id, reference)`` for ``user``, if the bot can reach them."""
+        ...
+
+    async def reference_for_conversation(self, conversation_id: str) -> str | None:
+        """The stored reference of a personal conversation, if any."""
+        ...

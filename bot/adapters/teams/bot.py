@@ -14,10 +14,10 @@ from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnC
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.model import UserRef
+from bot.core.ports import ConversationReferences
 from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply, message
 from bot.core.service import Caller, Reconnect
 from bot.core.text import clean
-from storage.repository import SqlStore
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +30,7 @@ _PREFIXES = ("/reconnect", "reconnect")
 
 
 def build_agent(
-    hosting: TeamsHosting, service: Reconnect, store: SqlStore
+    hosting: TeamsHosting, service: Reconnect, store: ConversationReferences
 ) -> AgentApplication[TurnState]:
     """The SDK application with one handler per activity type (route order is then moot)."""
     app: AgentApplication[TurnState] = AgentApplication[TurnState](
@@ -82,7 +82,7 @@ def timezone_of(activity: Activity) -> str | None:
 class TeamsHandlers:
     """The activity handlers."""
 
-    def __init__(self, service: Reconnect, store: SqlStore) -> None:
+    def __init__(self, service: Reconnect, store: ConversationReferences) -> None:
         self.service = service
         self.store = store
         self._known_zones: dict[UserRef, str] = {}

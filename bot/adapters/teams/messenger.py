@@ -21,9 +21,8 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.model import UserRef
-from bot.core.ports import DeliveryError, Sent
+from bot.core.ports import ConversationReferences, DeliveryError, Sent
 from bot.core.replies import Reply
-from storage.repository import SqlStore
 
 #: Teams' documented limits: ~30 requests per second per app per tenant, 7 per second per chat.
 TENANT_PER_SECOND = 30.0
@@ -41,7 +40,7 @@ class TeamsMessenger:
     def __init__(
         self,
         hosting: TeamsHosting,
-        store: SqlStore,
+        store: ConversationReferences,
         *,
         per_tenant: float = TENANT_PER_SECOND,
         per_conversation: float = CONVERSATION_PER_SECOND,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.adapters.console.render import render
+from bot.core.addressing import command_text
 from bot.core.model import UserRef
 from bot.core.replies import (
     Button,
@@ -82,12 +83,7 @@ class Console:
         if line.lower() == "home":
             await self.show(await self.service.home(self.caller))
             return
-        text = line
-        for prefix in ("/reconnect", "reconnect"):
-            if text.lower().startswith(prefix) and text[len(prefix) : len(prefix) + 1] in ("", " "):
-                text = text[len(prefix) :]
-                break
-        await self.show(await self.service.command(self.caller, text))
+        await self.show(await self.service.command(self.caller, command_text(line)))
 
     async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""

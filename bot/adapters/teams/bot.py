@@ -13,11 +13,11 @@ from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnC
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
+from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences
 from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply, message
 from bot.core.service import Caller, Reconnect
-from bot.core.text import clean
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +26,6 @@ PRIVATE = message(
     "Your list is private, so let's talk one to one: open a chat with Reconnect (Apps → "
     "Reconnect → Chat) and type `help` there."
 )
-_PREFIXES = ("/reconnect", "reconnect")
 
 
 def build_agent(
@@ -53,16 +52,6 @@ def caller_from(activity: Activity) -> Caller:
     if not tenant and isinstance(activity.channel_data, dict):
         tenant = (activity.channel_data.get("tenant") or {}).get("id")
     return Caller(UserRef(PLATFORM, str(tenant or "unknown"), str(user_id)), command="")
-
-
-def command_text(text: str | None) -> str:
-    """The command in a message: ``/reconnect add Dana`` and ``add Dana`` are the same."""
-    body = clean(text or "")
-    lowered = body.lower()
-    for prefix in _PREFIXES:
-        if lowered.startswith(prefix) and lowered[len(prefix) : len(prefix) + 1] in ("", " "):
-            return body[len(prefix) :].strip()
-    return body
 
 
 def timezone_of(activity: Activity) -> str | None:
@@ -95,9 +84,7 @@ class TeamsHandlers:
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(activity.text)
-        if not _personal(activity) and (
-            submitted or text.split(" ", 1)[0].lower() not in ("", "help")
-        ):
+        if not may_answer(text, shared=not _personal(activity), submitted=submitted):
             # A team or group chat is shared: a contact list must never be shown there.
             await _send(context, cards.card(PRIVATE), PRIVATE.summary)
             return

@@ -141,7 +141,8 @@ async def serve(settings: Settings) -> None:
             settings.slack_app_token,
             web_client=build_web_client(settings, token=settings.slack_app_token),
         )
-        await socket_handler.connect_async()
+        # Bolt's Socket Mode handler is unannotated (connect_async, close_async).
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = None
     if settings.run_scheduler:
         from jobs.app import build_runner, build_scheduler
@@ -176,6 +177,6 @@ async def serve(settings: Settings) -> None:
             await nudge_runner.stop()
             await nudge_runner.close()
         if socket_handler is not None:
-            await socket_handler.close_async()
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
         await app.close()

@@ -63,7 +63,7 @@ def with_app_id(manifest: dict[str, Any], app_id: str) -> dict[str, Any]:
     """A copy of the manifest with ``app_id`` as the app id and the bot id."""
     if not GUID.match(app_id):
         raise ValueError(f"the bot id must be a GUID (the Entra app id), not {app_id!r}")
-    result = json.loads(json.dumps(manifest))
+    result: dict[str, Any] = json.loads(json.dumps(manifest))
     result["id"] = app_id
     result["bots"][0]["botId"] = app_id
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import getpass
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -124,7 +125,7 @@ class Console:
 
     async def ask(
         self, field: TextField | SelectField | MultiSelectField | DateField | TimeField
-    ) -> str | object | None:
+    ) -> str | _Cancel | None:
         """Prompt for one field."""
         optional = " (optional)" if field.optional else ""
         match field:
@@ -156,9 +157,9 @@ class Console:
                 if raw is _CANCEL or raw is None:
                     return raw
                 assert isinstance(raw, str)
-                number = parse_count(raw, below=len(field.choices) + 1)
-                if number is not None:
-                    return field.choices[number - 1].value
+                chosen = parse_count(raw, below=len(field.choices) + 1)
+                if chosen is not None:
+                    return field.choices[chosen - 1].value
                 return raw or None
             case DateField():
                 default = field.initial.isoformat() if field.initial else ""
@@ -166,7 +167,7 @@ class Console:
             case TextField():
                 return await self.prompt(f"{field.label}{optional}", field.initial)
 
-    async def prompt(self, label: str, default: str) -> str | object | None:
+    async def prompt(self, label: str, default: str) -> str | _Cancel | None:
         """One answer; the default on Enter; ``_CANCEL`` on ``cancel`` or end of input."""
         shown = f" [{default}]" if default else ""
         raw = await self.read(f"{label}{shown}: ")
@@ -179,7 +180,13 @@ class Console:
         print(text, file=self.out, flush=True)
 
 
-_CANCEL = object()
+class _Cancel(enum.Enum):
+    """The answer when the user cancels a form (a type of its own, unlike ``object()``)."""
+
+    CANCEL = "cancel"
+
+
+_CANCEL = _Cancel.CANCEL
 
 
 async def stdin_reader(prompt: str) -> str | None:

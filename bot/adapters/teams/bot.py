@@ -7,6 +7,8 @@ with the buttons and forms on the cards.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
@@ -129,7 +131,9 @@ class TeamsHandlers:
         if zone and not known and await self.service.set_timezone(caller, zone):
             self._known_zones[caller.user] = zone
 
-    async def _submission(self, context: TurnContext, caller: Caller, value: dict) -> None:
+    async def _submission(
+        self, context: TurnContext, caller: Caller, value: dict[str, Any]
+    ) -> None:
         """A click on one of our buttons, or a submitted form."""
         card_id = context.activity.reply_to_id
         if value.get("rc") == "action":
@@ -176,7 +180,7 @@ def _personal(activity: Activity) -> bool:
     return getattr(activity.conversation, "conversation_type", None) in (None, "personal")
 
 
-async def _send(context: TurnContext, card: dict, summary: str) -> None:
+async def _send(context: TurnContext, card: cards.JsonDict, summary: str) -> None:
     await context.send_activity(
         Activity(
             type=ActivityTypes.message,
@@ -186,7 +190,7 @@ async def _send(context: TurnContext, card: dict, summary: str) -> None:
     )
 
 
-async def _replace(context: TurnContext, activity_id: str, card: dict) -> None:
+async def _replace(context: TurnContext, activity_id: str, card: cards.JsonDict) -> None:
     """Update a card the bot sent earlier (PUT …/activities/{id})."""
     await context.update_activity(
         Activity(

@@ -180,6 +180,7 @@ def _input(
     field: TextField | SelectField | MultiSelectField | DateField | TimeField, value: str | None
 ) -> JsonDict:
     element: JsonDict
+    current: str | None  # the value the input shows: the submitted one, else the initial one
     match field:
         case TextField():
             element = {

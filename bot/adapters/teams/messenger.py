@@ -130,7 +130,8 @@ def _classify(error: BaseException) -> DeliveryError:
     if isinstance(error, aiohttp.ClientResponseError):
         status = error.status
         if status == 429:
-            header = (error.headers or {}).get("Retry-After") if error.headers else None
+            headers = error.headers  # aiohttp's response headers (a multidict), if any
+            header = headers.get("Retry-After") if headers is not None else None
             try:
                 wait = float(header) if header is not None else 1.0
             except ValueError:

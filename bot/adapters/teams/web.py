@@ -27,7 +27,9 @@ def add_teams_route(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["agent_configuration"] = hosting.configuration()
-    app.router.add_post("/api/messages", jwt_authorization_decorator(messages))
+    # The SDK's decorator has no annotations; it wraps ``messages`` in an aiohttp handler.
+    guarded = jwt_authorization_decorator(messages)  # type: ignore[no-untyped-call]
+    app.router.add_post("/api/messages", guarded)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

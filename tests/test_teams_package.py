@@ -1,9 +1,7 @@
 """The Teams app package: manifest fields, icons, and the zip that ``python -m teams.package`` writes.
 
-Full JSON-schema validation runs only when ``jsonschema`` is importable and
-``TEAMS_MANIFEST_SCHEMA`` names a copy of the v1.22 schema, e.g.
-``TEAMS_MANIFEST_SCHEMA=/path/MicrosoftTeams.schema.json uv run --with jsonschema pytest tests/test_teams_package.py``
-(the schema is at https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.schema.json).
+The manifest, as written and as packaged, is validated against the Teams v1.22 manifest schema
+vendored in ``tests/schemas/teams`` (its README says where it comes from).
 """
 
 from __future__ import annotations
@@ -19,12 +17,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from teams import package
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAMS = ROOT / "teams"
+SCHEMA = ROOT / "tests" / "schemas" / "teams" / "MicrosoftTeams.schema.json"
 APP_ID = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 PERSONAL_COMMANDS = ["help", "add", "log", "due", "list", "snooze", "settings", "pause", "resume"]
@@ -97,14 +97,43 @@ def test_the_packager_finds_no_problem_and_catches_some(manifest: dict[str, Any]
     assert any(p.startswith("icon color is (32, 32)") for p in found)
 
 
-def test_schema_validation(manifest: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema_path = os.environ.get("TEAMS_MANIFEST_SCHEMA")
-    if not schema_path:
-        pytest.skip("set TEAMS_MANIFEST_SCHEMA to a copy of the v1.22 schema")
-    schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
-    errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(manifest)]
-    assert errors == []
+# The schema is draft-04 but pins manifestVersion with draft-06's "const" (as Microsoft's own
+# ajv-based validator honours); a plain Draft4Validator would ignore it.
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"const": jsonschema.Draft6Validator.VALIDATORS["const"]}
+)
+
+
+def schema_errors(manifest: dict[str, Any]) -> list[str]:
+    """What the Teams v1.22 manifest schema says about ``manifest`` (fails if it is missing)."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert schema["properties"]["manifestVersion"]["const"] == "1.22"
+    _Validator.check_schema(schema)
+    return sorted(
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _Validator(schema).iter_errors(manifest)
+    )
+
+
+def test_the_manifest_and_the_packaged_one_pass_the_schema(
+    manifest: dict[str, Any], tmp_path: Path
+) -> None:
+    assert manifest["$schema"].endswith("/teams/v1.22/MicrosoftTeams.schema.json")
+    assert schema_errors(manifest) == []
+    with zipfile.ZipFile(package.build(tmp_path / "app.zip", APP_ID)) as archive:
+        packaged = json.loads(archive.read("manifest.json"))
+    assert schema_errors(packaged) == []
+
+
+def test_the_schema_check_catches_what_teams_would_refuse(manifest: dict[str, Any]) -> None:
+    broken = json.loads(json.dumps(manifest))
+    broken["manifestVersion"] = "1.21"
+    broken["bots"][0]["scopes"] = ["everywhere"]
+    broken["bots"][0]["commandList"] = broken["bots"][0].pop("commandLists")  # a typo
+    found = schema_errors(broken)
+    assert any(e.startswith("manifestVersion: ") for e in found), found
+    assert any(e.startswith("bots/0/scopes/0: ") for e in found), found
+    assert any("'commandList' was unexpected" in e for e in found), found
 
 
 # --- icons ---------------------------------------------------------------------------------------

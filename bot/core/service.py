@@ -120,19 +120,7 @@ class Reconnect:
                         return await _edit(request, context_value, draft)
                     case FormKind.LOG_CONVERSATION:
                         entry = forms.read_log(values, request.today)
-                        contact = await book.get(entry.contact_id)
-                        if contact is None:
-                            return FormErrors(
-                                {forms.CONTACT: "Please choose one of your contacts."}
-                            )
-                        reply = await _log(
-                            request, contact, entry.occurred_on, entry.note, entry.learned
-                        )
-                        if not context_value:
-                            return reply
-                        return await nudge_actions.mark_logged(
-                            book, context_value, contact.id, caller.command, reply
-                        )
+                        return await _log_submitted(request, context_value, entry)
                     case FormKind.SETTINGS:
                         current = await book.prefs()
                         prefs = preferences.read_settings(values, current, request.today)
@@ -164,8 +152,11 @@ class Reconnect:
         """The home view: counts, who is due, quick actions."""
         async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
+            due = await book.due_summary(today, limit=views.HOME_DUE_SHOWN)
             return views.home_reply(
-                due=await book.due_summary(today, limit=views.HOME_DUE_SHOWN),
+                due=due.contacts,
+                total_due=due.total_due,
+                total=due.total,
                 conversations=await book.count_conversations(),
                 today=today,
                 cmd=caller.command,
@@ -279,6 +270,21 @@ async def _log(request: _Request, contact: Contact, on: date, note: str, learned
     return views.logged_reply(contact, on, learned, request.today, request.cmd)
 
 
+async def _log_submitted(
+    request: _Request, context_value: str, entry: forms.LogEntry
+) -> Reply | FormErrors | MessageUpdate:
+    """The log form; opened from a morning nudge (``context_value``), the nudge shows it."""
+    contact = await request.book.get(entry.contact_id)
+    if contact is None:
+        return FormErrors({forms.CONTACT: "Please choose one of your contacts."})
+    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned)
+    if not context_value:
+        return reply
+    return await nudge_actions.mark_logged(
+        request.book, context_value, contact.id, request.cmd, reply
+    )
+
+
 async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
     contact.snooze(span, request.today)
     await request.book.save(contact)
@@ -301,8 +307,14 @@ async def _due(request: _Request) -> Reply:
     upcoming = []
     if summary.total and not summary.total_due:
         upcoming = await request.book.upcoming(limit=1)
-    next_up = upcoming[0] if upcoming else None
-    return views.due_reply(summary, next_up, request.today, request.cmd)
+    return views.due_reply(
+        summary.contacts,
+        summary.total_due,
+        summary.total,
+        upcoming[0] if upcoming else None,
+        request.today,
+        request.cmd,
+    )
 
 
 async def _list(request: _Request, page: int) -> Reply:

@@ -10,7 +10,6 @@ from bot.core import dates, preferences
 from bot.core.actions import Act
 from bot.core.cadence import Span
 from bot.core.model import NAME_MAX, NOTES_MAX, Contact
-from bot.core.ports import DueSummary
 from bot.core.replies import (
     Actions,
     Block,
@@ -146,9 +145,15 @@ def contact_actions(contact: Contact) -> Actions:
     )
 
 
-def due_reply(summary: DueSummary, next_up: Contact | None, today: date, cmd: str) -> Reply:
+def due_reply(
+    due: Sequence[Contact],
+    total_due: int,
+    total: int,
+    next_up: Contact | None,
+    today: date,
+    cmd: str,
+) -> Reply:
     """The answer to ``due``."""
-    due, total_due, total = summary.contacts, summary.total_due, summary.total
     if total == 0:
         return no_contacts_reply(cmd)
     if total_due == 0:
@@ -207,7 +212,9 @@ def no_contacts_reply(cmd: str) -> Reply:
 
 def home_reply(
     *,
-    due: DueSummary,
+    due: Sequence[Contact],
+    total_due: int,
+    total: int,
     conversations: int,
     today: date,
     cmd: str,
@@ -215,7 +222,6 @@ def home_reply(
     schedule: str = "",
 ) -> Reply:
     """The App Home: counts, who is due (top 5) with quick actions, add and log buttons."""
-    total_due, total = due.total_due, due.total
     blocks: list[Block] = []
     if notice is not None:
         blocks.extend(notice.blocks)
@@ -249,12 +255,11 @@ def home_reply(
         blocks.append(section("Nobody is due right now — nice work keeping in touch."))
     else:
         blocks.append(Header("Due now"))
-        for contact in due.contacts:
+        for contact in due:
             blocks.extend(contact_blocks(contact, today))
             blocks.append(Divider())
-        if total_due > len(due.contacts):
-            more = total_due - len(due.contacts)
-            blocks.append(context(f"…and {more} more: `{cmd}due` lists them."))
+        if total_due > len(due):
+            blocks.append(context(f"…and {total_due - len(due)} more: `{cmd}due` lists them."))
     blocks.append(context(f"Type `{cmd}help` for every command."))
     return Reply(summary="Reconnect home", blocks=tuple(blocks))
 

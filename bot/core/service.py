@@ -260,7 +260,7 @@ async def _edit(request: _Request, context_value: str, draft: ContactDraft) -> R
     try:
         await request.book.save(contact)
     except DuplicateContactError as exc:
-        return FormErrors({forms.NAME: f"You already have {exc.existing.name} in your list."})
+        return FormErrors({forms.NAME: views.renamed_to_existing(exc.existing)})
     return views.saved_reply(contact, request.today)
 
 
@@ -276,7 +276,7 @@ async def _log_submitted(
     """The log form; opened from a morning nudge (``context_value``), the nudge shows it."""
     contact = await request.book.get(entry.contact_id)
     if contact is None:
-        return FormErrors({forms.CONTACT: "Please choose one of your contacts."})
+        return FormErrors({forms.CONTACT: views.CHOOSE_CONTACT})
     reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned)
     if not context_value:
         return reply

@@ -35,6 +35,7 @@ GONE = "That contact isn't in your list — it may have been removed."
 OLD_BUTTON = "That button is from an older version of Reconnect. Please try again."
 EXPIRED_BUTTON = "That button has expired. Please run the command again."
 EXPIRED_FORM = "That form has expired. Please open it again."
+CHOOSE_CONTACT = "Please choose one of your contacts."
 
 
 def help_reply(cmd: str) -> Reply:
@@ -302,6 +303,11 @@ def duplicate_name(existing: Contact, cmd: str) -> str:
         f"You already have {existing.name} in your list — "
         f"`{cmd}edit {existing.name}` changes their details."
     )
+
+
+def renamed_to_existing(existing: Contact) -> str:
+    """The field error for renaming someone to a name already in the list."""
+    return f"You already have {existing.name} in your list."
 
 
 def added_reply(contact: Contact) -> Reply:

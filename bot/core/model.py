@@ -86,7 +86,7 @@ class Contact:
         self.next_due_on = span.after(max(today, self.next_due_on))
 
     def skip(self, today: date) -> None:
-        """Skipped on today's nudge (the ranking leaves them out for a while)."""
+        """ "Not this one" on today's nudge: left out of today's nudges, due date unchanged."""
         self.skipped_on = today
 
     def ask_again_later(self, today: date, after: timedelta) -> date:

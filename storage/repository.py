@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContactError, UserRef
-from bot.core.ports import NudgeRecord
+from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.db import READ_ONLY
@@ -213,9 +213,6 @@ class SqlContactBook:
         self._prefs = _prefs(owner)
         self._statements = statements
         self.timezone: str = owner.timezone
-        # (today, total, due on or before today), from the last due() query; any write in
-        # this book forgets it.
-        self._counts: tuple[date, int, int] | None = None
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         key = fold(draft.name)
@@ -232,7 +229,6 @@ class SqlContactBook:
         for _ in range(2):
             new_id = (await self._connection.execute(self._statements.add, values)).scalar()
             if new_id is not None:
-                self._counts = None
                 return Contact(
                     id=new_id,
                     name=draft.name,
@@ -261,21 +257,22 @@ class SqlContactBook:
         return await self._contacts(_PAGE, offset=offset, limit=limit)
 
     async def count(self) -> int:
-        if self._counts is not None:
-            return self._counts[1]
         return int(await self._scalar(_COUNT) or 0)
 
-    async def due(self, today: date, *, limit: int) -> list[Contact]:
-        # One statement answers due(), count() and count_due(): the counts come on every row
-        # (and on a single row with no contact when nobody is due), kept for this book.
+    async def due_summary(self, today: date, *, limit: int) -> DueSummary:
+        # One statement: the counts come on every row (and on a single row with no contact
+        # when nobody is due).
         params = {"owner": self._owner_id, "today": today, "limit": limit}
         rows = (await self._connection.execute(_DUE, params)).all()
-        self._counts = (today, int(rows[0].total), int(rows[0].total_due))
-        return [_contact(row) for row in rows if row.id is not None]
+        contacts = [_contact(row) for row in rows if row.id is not None]
+        return DueSummary(contacts, total_due=int(rows[0].total_due), total=int(rows[0].total))
+
+    async def due(self, today: date, *, limit: int) -> list[Contact]:
+        """Contacts due on or before ``today``, most overdue first (see :meth:`due_summary`)."""
+        return (await self.due_summary(today, limit=limit)).contacts
 
     async def count_due(self, today: date) -> int:
-        if self._counts is not None and self._counts[0] == today:
-            return self._counts[2]
+        """How many contacts are due on or before ``today``."""
         return int(await self._scalar(_COUNT_DUE, today=today) or 0)
 
     async def upcoming(self, *, limit: int) -> list[Contact]:
@@ -294,7 +291,6 @@ class SqlContactBook:
         for row in rows:
             if row.id != contact.id:
                 raise DuplicateContactError(_contact(row))
-        self._counts = None
         values = {
             "b_owner": self._owner_id,
             "b_id": contact.id,
@@ -318,7 +314,6 @@ class SqlContactBook:
             raise DuplicateContactError(_contact(existing)) from None
 
     async def delete(self, contact_id: int) -> bool:
-        self._counts = None
         params = {"owner": self._owner_id, "id": contact_id}
         # Conversations go explicitly, not only by cascade: SQLite may run without foreign keys.
         await self._connection.execute(_DELETE_CONVERSATIONS, params)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
 from bot.core.model import COMMAND_MAX
@@ -33,6 +34,8 @@ from bot.core.text import clean, one_line, parse_count
 class Help:
     """Show what the bot does and every command."""
 
+    writes: ClassVar[bool] = False
+
 
 @dataclass(frozen=True, slots=True)
 class Add:
@@ -42,6 +45,11 @@ class Add:
     cadence: Span | None = None
     notes: str = ""
 
+    @property
+    def writes(self) -> bool:
+        """Without a name it only opens the form."""
+        return self.name is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Log:
@@ -50,15 +58,24 @@ class Log:
     name: str | None = None
     note: str = ""
 
+    @property
+    def writes(self) -> bool:
+        """Without a name it only opens the form."""
+        return self.name is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Due:
     """Who is due or overdue now."""
 
+    writes: ClassVar[bool] = False
+
 
 @dataclass(frozen=True, slots=True)
 class ListAll:
     """Everyone, a page at a time (pages count from 1)."""
+
+    writes: ClassVar[bool] = False
 
     page: int = 1
 
@@ -66,6 +83,8 @@ class ListAll:
 @dataclass(frozen=True, slots=True)
 class Snooze:
     """Push a contact's due date back."""
+
+    writes: ClassVar[bool] = True
 
     name: str
     span: Span = DEFAULT_SNOOZE
@@ -75,12 +94,16 @@ class Snooze:
 class Edit:
     """Open the edit form for a contact."""
 
+    writes: ClassVar[bool] = False
+
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Remove:
     """Ask to confirm removing a contact."""
+
+    writes: ClassVar[bool] = False
 
     name: str
 
@@ -89,10 +112,14 @@ class Remove:
 class Settings:
     """Open the nudge settings form."""
 
+    writes: ClassVar[bool] = False
+
 
 @dataclass(frozen=True, slots=True)
 class Pause:
     """Pause the morning nudges; ``when`` is the text after ``pause`` (parsed with a date)."""
+
+    writes: ClassVar[bool] = True
 
     when: str = ""
 
@@ -101,7 +128,11 @@ class Pause:
 class Resume:
     """Resume the morning nudges."""
 
+    writes: ClassVar[bool] = True
 
+
+#: Every command says whether running it may change data (``writes``): commands that only
+#: show something or open a form run in a read-only transaction.
 Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
 
 

@@ -1,9 +1,14 @@
-"""The core's domain types: who is asking, and the contacts they keep."""
+"""The core's domain types: who is asking, and the contacts they keep.
+
+The rules for keeping in touch live here, on :class:`Contact`: logging a conversation, reaching
+out, snoozing, skipping, following up and editing. They change the contact in memory only;
+the service stores the result (and any :class:`Conversation` a rule returns).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from bot.core.cadence import DEFAULT_CADENCE, Span
 
@@ -12,6 +17,8 @@ NAME_MAX = 80
 SHORT_FIELD_MAX = 200
 NOTES_MAX = 1500
 COMMAND_MAX = 3000
+#: Ids are BIGINT: anything outside (0, 2**63) cannot name a contact (or a nudge).
+MAX_ID = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,62 @@ class Contact:
     def days_overdue(self, today: date) -> int:
         """Days since the contact fell due (0 when due today, negative when not yet due)."""
         return (today - self.next_due_on).days
+
+    # --- rules -----------------------------------------------------------------------------
+
+    def log_conversation(self, on: date, note: str = "", learned: str = "") -> Conversation:
+        """You talked on ``on``: the cadence restarts from then (unless a newer conversation is
+        already logged), the note becomes the last note, and no follow-up question is pending.
+        Returns the conversation to record."""
+        if self._restart_cadence(on):
+            self.last_note = note or learned or self.last_note
+        self.follow_up_on = None  # you talked: no need to ask whether they replied
+        return Conversation(self.id, on, note, learned)
+
+    def reach_out(self, today: date, *, follow_up_after: timedelta) -> Conversation:
+        """ "Reached out" today: counts as contact (restarts the cadence, as a conversation
+        does) and asks ``follow_up_after`` later whether they replied. Returns the outreach to
+        record."""
+        self._restart_cadence(today)
+        self.reached_out_on = today
+        self.follow_up_on = today + follow_up_after
+        return Conversation(self.id, today, kind="outreach")
+
+    def snooze(self, span: Span, today: date) -> None:
+        """Not now: due ``span`` after today, or after the due date if that is later."""
+        self.next_due_on = span.after(max(today, self.next_due_on))
+
+    def skip(self, today: date) -> None:
+        """ "Not this one" on today's nudge: left out of today's nudges, due date unchanged."""
+        self.skipped_on = today
+
+    def ask_again_later(self, today: date, after: timedelta) -> date:
+        """Ask whether they replied again ``after`` from today; returns that day."""
+        self.follow_up_on = ask_on = today + after
+        return ask_on
+
+    def drop_follow_up(self) -> None:
+        """Stop asking whether they replied."""
+        self.follow_up_on = None
+
+    def apply(self, draft: ContactDraft) -> None:
+        """Take the edited details. A new cadence counts from the last conversation, if any."""
+        cadence_changed = draft.cadence != self.cadence
+        self.name = draft.name
+        self.company_role = draft.company_role
+        self.how_known = draft.how_known
+        self.notes = draft.notes
+        self.cadence = draft.cadence
+        if cadence_changed and self.last_contacted_on is not None:
+            self.next_due_on = draft.cadence.after(self.last_contacted_on)
+
+    def _restart_cadence(self, on: date) -> bool:
+        """Restart the cadence from ``on`` if that is the newest contact; whether it did."""
+        if self.last_contacted_on is not None and on < self.last_contacted_on:
+            return False
+        self.last_contacted_on = on
+        self.next_due_on = self.cadence.after(on)
+        return True
 
 
 @dataclass(frozen=True, slots=True)

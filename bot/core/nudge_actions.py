@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from bot.core import forms
 from bot.core.actions import Act
 from bot.core.cadence import Span, Unit
-from bot.core.model import Contact, Conversation
+from bot.core.model import MAX_ID, Contact
 from bot.core.nudges import (
     FOLLOW_UP_DAYS,
     CardState,
@@ -22,27 +22,14 @@ from bot.core.replies import Form, MessageUpdate, Outcome, Reply, message
 from bot.core.text import parse_count
 
 EXPIRED = "That message is no longer active — its contact may have been removed."
-CARD_ACTS = frozenset(
-    {
-        Act.CARD_REACHED,
-        Act.CARD_LOG,
-        Act.CARD_OPENERS,
-        Act.CARD_SNOOZE_WEEK,
-        Act.CARD_SNOOZE_MONTH,
-        Act.CARD_SKIP,
-        Act.FOLLOW_YES,
-        Act.FOLLOW_LATER,
-        Act.FOLLOW_DROP,
-    }
-)
 _ACTIVE = (CardState.OPEN, CardState.OPENERS)
-_MAX_ID = 2**63
+_FOLLOW_UP_AFTER = timedelta(days=FOLLOW_UP_DAYS)
 
 
 def parse_ref(value: str) -> tuple[int, int] | None:
     """``"<nudge id>:<contact id>"`` → both ids, or ``None``."""
     nudge, _, contact = value.partition(":")
-    nudge_id, contact_id = parse_count(nudge, below=_MAX_ID), parse_count(contact, below=_MAX_ID)
+    nudge_id, contact_id = parse_count(nudge, below=MAX_ID), parse_count(contact, below=MAX_ID)
     if nudge_id is None or contact_id is None:
         return None
     return nudge_id, contact_id
@@ -77,30 +64,28 @@ async def card_action(book: ContactBook, act: Act, value: str, today: date, cmd:
     if card is not None and card.state in _ACTIVE:
         match act:
             case Act.CARD_REACHED:
-                await record_outreach(book, contact, today)
+                await book.log(contact.reach_out(today, follow_up_after=_FOLLOW_UP_AFTER))
+                await book.save(contact)
                 card.state = CardState.REACHED
             case Act.CARD_OPENERS:
                 card.state = CardState.OPENERS
             case Act.CARD_SNOOZE_WEEK | Act.CARD_SNOOZE_MONTH:
                 span = Span(1, Unit.WEEKS if act is Act.CARD_SNOOZE_WEEK else Unit.MONTHS)
-                contact.next_due_on = span.after(max(today, contact.next_due_on))
+                contact.snooze(span, today)
                 await book.save(contact)
                 card.state, card.until = CardState.SNOOZED, contact.next_due_on.isoformat()
             case Act.CARD_SKIP:
-                contact.skipped_on = today
+                contact.skip(today)
                 await book.save(contact)
                 card.state = CardState.SKIPPED
     if question is not None and question.state is FollowUpState.OPEN:
         match act:
             case Act.FOLLOW_LATER:
-                contact.follow_up_on = today + timedelta(days=FOLLOW_UP_DAYS)
+                ask_on = contact.ask_again_later(today, _FOLLOW_UP_AFTER)
                 await book.save(contact)
-                question.state, question.until = (
-                    FollowUpState.LATER,
-                    contact.follow_up_on.isoformat(),
-                )
+                question.state, question.until = FollowUpState.LATER, ask_on.isoformat()
             case Act.FOLLOW_DROP:
-                contact.follow_up_on = None
+                contact.drop_follow_up()
                 await book.save(contact)
                 question.state = FollowUpState.DROPPED
     await book.save_nudge_content(record.id, content.to_json())
@@ -131,17 +116,6 @@ async def mark_logged(
     if isinstance(updated, MessageUpdate):
         return MessageUpdate(updated.channel, updated.message_id, updated.message, notice)
     return notice
-
-
-async def record_outreach(book: ContactBook, contact: Contact, today: date) -> None:
-    """ "Reached out": counts as contact (restarts the cadence) and schedules the follow-up."""
-    await book.log(Conversation(contact.id, today, kind="outreach"))
-    if contact.last_contacted_on is None or today >= contact.last_contacted_on:
-        contact.last_contacted_on = today
-        contact.next_due_on = contact.cadence.after(today)
-    contact.reached_out_on = today
-    contact.follow_up_on = today + timedelta(days=FOLLOW_UP_DAYS)
-    await book.save(contact)
 
 
 async def rerender(

@@ -23,6 +23,17 @@ class NudgeRecord:
     message_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DueSummary:
+    """Who is due (the first few, most overdue first) and the owner's counts, read together."""
+
+    contacts: list[Contact]
+    #: How many contacts are due on or before the day asked about (may exceed ``contacts``).
+    total_due: int
+    #: How many contacts the owner has.
+    total: int
+
+
 class ContactBook(Protocol):
     """One user's contacts inside one transaction. Every method is scoped to that user.
 
@@ -52,12 +63,9 @@ class ContactBook(Protocol):
         """How many contacts the owner has."""
         ...
 
-    async def due(self, today: date, *, limit: int) -> list[Contact]:
-        """Contacts due on or before ``today``, most overdue first."""
-        ...
-
-    async def count_due(self, today: date) -> int:
-        """How many contacts are due on or before ``today``."""
+    async def due_summary(self, today: date, *, limit: int) -> DueSummary:
+        """At most ``limit`` contacts due on or before ``today`` (most overdue first, then by
+        name), how many are due in all, and how many contacts there are: one read."""
         ...
 
     async def upcoming(self, *, limit: int) -> list[Contact]:

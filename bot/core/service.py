@@ -2,12 +2,18 @@
 
 Every public method runs inside one storage transaction for one user, so a request either
 changes everything it means to or nothing, and can only ever see that user's contacts.
+
+This module only dispatches: it finds what a request is about, applies the rule (the contact
+rules are methods of :class:`~bot.core.model.Contact`), stores the result and picks the reply
+(built in :mod:`bot.core.views`). Whether a request may write is declared where it is
+dispatched: ``writes`` on each parsed command (:mod:`bot.core.commands`) and on each entry of
+:data:`_ACTIONS`; read-only requests get a read-only transaction.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -18,40 +24,32 @@ from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
 from bot.core.matching import match
 from bot.core.model import (
+    MAX_ID,
     NAME_MAX,
     NOTES_MAX,
     Contact,
     ContactDraft,
-    Conversation,
     DuplicateContactError,
     UserRef,
 )
 from bot.core.ports import ContactBook, Store
 from bot.core.replies import (
-    Actions,
-    Block,
     Button,
-    Em,
     Form,
     FormErrors,
     FormKind,
     MessageUpdate,
     Outcome,
     Reply,
-    Strong,
-    context,
     message,
-    section,
 )
 from bot.core.text import parse_count
+from bot.core.views import GONE
+
+__all__ = ["GONE", "Caller", "Reconnect"]
 
 #: A button value must stay under Slack's 2,000 characters; leave room for JSON quoting.
 _VALUE_MAX = 1900
-
-#: Ids are BIGINT: anything outside (0, 2**63) cannot name a contact.
-_MAX_ID = 2**63
-
-GONE = "That contact isn't in your list — it may have been removed."
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +58,20 @@ class Caller:
 
     user: UserRef
     command: str = "/reconnect "
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One request inside its transaction: who asks, their contacts, and their local date."""
+
+    caller: Caller
+    book: ContactBook
+    today: date
+
+    @property
+    def cmd(self) -> str:
+        """How commands are typed, for hints."""
+        return self.caller.command
 
 
 class Reconnect:
@@ -76,64 +88,48 @@ class Reconnect:
         try:
             command = c.parse(text)
         except c.UnknownCommand as exc:
-            hint = f" Did you mean `{caller.command}{exc.suggestion}`?" if exc.suggestion else ""
-            return message(
-                f"I don't know the command “{exc.word}”.{hint} "
-                f"Type `{caller.command}help` to see everything I can do."
-            )
+            return views.unknown_command_reply(exc.word, exc.suggestion, caller.command)
         except c.CommandError as exc:
             return message(exc.message)
         if isinstance(command, c.Help):
             return views.help_reply(caller.command)
-        async with self.store.book(caller.user, write=_writes(command)) as book:
-            return await self._run(caller, book, command)
+        async with self.store.book(caller.user, write=command.writes) as book:
+            return await _run(self._request(caller, book), command)
 
     async def action(self, caller: Caller, action: str, value: str) -> Outcome:
         """Handle a button press. ``value`` is untrusted: ids are looked up for this user only."""
-        async with self.store.book(caller.user, write=action not in _READ_ACTIONS) as book:
-            return await self._act(caller, book, action, value)
+        try:
+            spec = _ACTIONS[Act(action)]
+        except (ValueError, KeyError):
+            return message(views.OLD_BUTTON)
+        async with self.store.book(caller.user, write=spec.writes) as book:
+            return await spec.run(self._request(caller, book), value)
 
     async def submit(
         self, caller: Caller, kind: str, context_value: str, values: Mapping[str, str | None]
     ) -> Reply | FormErrors | MessageUpdate:
         """Handle a submitted form. Returns field errors (nothing changed) or the reply."""
         async with self.store.book(caller.user) as book:
-            today = self._today(book)
+            request = self._request(caller, book)
             try:
-                form_kind = FormKind(kind)
-            except ValueError:
-                form_kind = None
-            try:
-                match form_kind:
+                match kind:
                     case FormKind.ADD_CONTACT:
-                        draft = forms.read_contact(values)
-                        return await self._add(caller, book, draft, today)
+                        return await _add(request, forms.read_contact(values))
                     case FormKind.EDIT_CONTACT:
                         draft = forms.read_contact(values)
-                        return await self._edit(caller, book, context_value, draft, today)
+                        return await _edit(request, context_value, draft)
                     case FormKind.LOG_CONVERSATION:
-                        entry = forms.read_log(values, today)
-                        contact = await book.get(entry.contact_id)
-                        if contact is None:
-                            return FormErrors(
-                                {forms.CONTACT: "Please choose one of your contacts."}
-                            )
-                        reply = await self._log(
-                            caller, book, contact, entry.occurred_on, entry.note, entry.learned
-                        )
-                        if not context_value:
-                            return reply
-                        return await nudge_actions.mark_logged(
-                            book, context_value, contact.id, caller.command, reply
-                        )
+                        entry = forms.read_log(values, request.today)
+                        return await _log_submitted(request, context_value, entry)
                     case FormKind.SETTINGS:
                         current = await book.prefs()
-                        prefs = preferences.read_settings(values, current, today)
+                        prefs = preferences.read_settings(values, current, request.today)
                         await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-                        return message("Saved. " + preferences.describe(prefs, self._today(book)))
+                        # The time zone may just have changed, and with it today.
+                        return views.settings_saved_reply(prefs, self._today(book))
             except forms.FieldErrors as exc:
                 return FormErrors(exc.errors)
-        return message("That form has expired. Please open it again.")
+        return message(views.EXPIRED_FORM)
 
     async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
         """A form again, as first shown (to redisplay a submission with its errors)."""
@@ -156,10 +152,11 @@ class Reconnect:
         """The home view: counts, who is due, quick actions."""
         async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
+            due = await book.due_summary(today, limit=views.HOME_DUE_SHOWN)
             return views.home_reply(
-                due=await book.due(today, limit=views.HOME_DUE_SHOWN),
-                total_due=await book.count_due(today),
-                total=await book.count(),
+                due=due.contacts,
+                total_due=due.total_due,
+                total=due.total,
                 conversations=await book.count_conversations(),
                 today=today,
                 cmd=caller.command,
@@ -178,373 +175,340 @@ class Reconnect:
         """Whether the database answers."""
         return await self.store.ping()
 
-    # --- commands ----------------------------------------------------------------------------
-
-    async def _run(self, caller: Caller, book: ContactBook, command: c.Command) -> Outcome:
-        today = self._today(book)
-        match command:
-            case c.Add(name=None):
-                return forms.contact_form()
-            case c.Add(name=str(name), cadence=cadence, notes=notes):
-                if len(name) > NAME_MAX:
-                    return message(
-                        f"That name is too long — names can be at most {NAME_MAX} characters."
-                    )
-                if len(notes) > NOTES_MAX:
-                    return message(
-                        f"Those notes are {len(notes):,} characters; the most I keep "
-                        f"is {NOTES_MAX:,}. Shorten them, or use "
-                        f"`{caller.command}add` for the form."
-                    )
-                draft = ContactDraft(name=name, notes=notes)
-                if cadence is not None:
-                    draft = replace(draft, cadence=cadence)
-                result = await self._add(caller, book, draft, today)
-                if isinstance(result, FormErrors):
-                    return message(result.errors[forms.NAME])
-                return result
-            case c.Log(name=None):
-                return await self._log_form(caller, book, today)
-            case c.Log(name=str(name), note=note):
-                if len(note) > NOTES_MAX:
-                    return message(
-                        f"That note is {len(note):,} characters; the most I keep is "
-                        f"{NOTES_MAX:,}. Use `{caller.command}log` for the form."
-                    )
-                found = await self._resolve(caller, book, name, "log", note=note)
-                if isinstance(found, Reply):
-                    return found
-                return await self._log(caller, book, found, today, note, "")
-            case c.Due():
-                # due() first: a store may answer the two counts from the same query.
-                due = await book.due(today, limit=views.DUE_SHOWN)
-                total_due = await book.count_due(today)
-                total = await book.count()
-                upcoming = await book.upcoming(limit=1) if total and not total_due else []
-                return views.due_reply(
-                    due,
-                    total_due,
-                    total,
-                    upcoming[0] if upcoming else None,
-                    today,
-                    caller.command,
-                )
-            case c.ListAll(page=page):
-                return await self._list(caller, book, page, today)
-            case c.Snooze(name=name, span=span):
-                found = await self._resolve(caller, book, name, "snooze", span=span.encode())
-                if isinstance(found, Reply):
-                    return found
-                return await self._snooze(book, found, span, today)
-            case c.Edit(name=name):
-                found = await self._resolve(caller, book, name, "edit")
-                return found if isinstance(found, Reply) else forms.contact_form(found)
-            case c.Remove(name=name):
-                found = await self._resolve(caller, book, name, "remove")
-                return found if isinstance(found, Reply) else _confirm_remove(found)
-            case c.Settings():
-                return preferences.settings_form(await book.prefs())
-            case c.Pause(when=when):
-                try:
-                    until = preferences.parse_pause(when, today)
-                except preferences.PauseError as exc:
-                    return message(str(exc))
-                prefs = replace(await book.prefs(), paused_until=until)
-                await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-                return Reply(
-                    summary="Nudges paused",
-                    blocks=(
-                        section(preferences.describe(prefs, today)),
-                        Actions((Button("Resume now", Act.RESUME),)),
-                    ),
-                )
-            case c.Resume():
-                return await self._resume(book, today)
-        return views.help_reply(caller.command)
-
-    # --- buttons -----------------------------------------------------------------------------
-
-    async def _act(self, caller: Caller, book: ContactBook, action: str, value: str) -> Outcome:
-        today = self._today(book)
-        try:
-            act = Act(action)
-        except ValueError:
-            return message("That button is from an older version of Reconnect. Please try again.")
-        if act in nudge_actions.CARD_ACTS:
-            return await nudge_actions.card_action(book, act, value, today, caller.command)
-        match act:
-            case Act.HELP:
-                return views.help_reply(caller.command)
-            case Act.SETTINGS_FORM:
-                return preferences.settings_form(await book.prefs())
-            case Act.RESUME:
-                return await self._resume(book, today)
-            case Act.DUE:
-                return await self._run(caller, book, c.Due())
-            case Act.ADD_FORM:
-                return forms.contact_form()
-            case Act.LIST_PAGE:
-                page = parse_count(value, below=100_000) or 1
-                return await self._list(caller, book, page, today)
-            case Act.LOG_FORM if not value:
-                return await self._log_form(caller, book, today)
-            case Act.PICK:
-                return await self._pick(caller, book, value, today)
-        contact_id, _, arg = value.partition(":")
-        contact = await book.get(int(contact_id)) if _is_id(contact_id) else None
-        if contact is None:
-            return message(GONE)
-        match act:
-            case Act.LOG_FORM:
-                return forms.log_form(await book.upcoming(limit=100), today, selected=contact)
-            case Act.EDIT_FORM:
-                return forms.contact_form(contact)
-            case Act.SNOOZE:
-                span = DEFAULT_SNOOZE
-                if arg:
-                    try:
-                        span = parse_span(arg)
-                    except CadenceError as exc:
-                        return message(str(exc))
-                return await self._snooze(book, contact, span, today)
-            case Act.REMOVE_ASK:
-                return _confirm_remove(contact)
-            case Act.REMOVE_CONFIRM:
-                await book.delete(contact.id)
-                return message(f"Removed {contact.name}. Their notes and conversations are gone.")
-            case Act.REMOVE_CANCEL:
-                return message(f"Kept {contact.name}.")
-        return message("That button is from an older version of Reconnect. Please try again.")
-
-    async def _pick(self, caller: Caller, book: ContactBook, value: str, today: date) -> Outcome:
-        """A choice among several matching contacts: carry out the original command."""
-        try:
-            data = json.loads(value)
-            op, contact_id = str(data["op"]), data["id"]
-        except (ValueError, KeyError, TypeError):
-            return message("That button has expired. Please run the command again.")
-        valid = type(contact_id) is int and 0 < contact_id < _MAX_ID  # bool is an int, too
-        contact = await book.get(contact_id) if valid else None
-        if contact is None:
-            return message(GONE)
-        match op:
-            case "log":
-                note = str(data.get("note", ""))[:NOTES_MAX]
-                return await self._log(caller, book, contact, today, note, "")
-            case "snooze":
-                try:
-                    span = parse_span(str(data.get("span", "")))
-                except CadenceError:
-                    span = DEFAULT_SNOOZE
-                return await self._snooze(book, contact, span, today)
-            case "edit":
-                return forms.contact_form(contact)
-            case "remove":
-                return _confirm_remove(contact)
-        return message("That button has expired. Please run the command again.")
-
-    # --- operations --------------------------------------------------------------------------
-
-    async def _add(
-        self, caller: Caller, book: ContactBook, draft: ContactDraft, today: date
-    ) -> Reply | FormErrors:
-        try:
-            contact = await book.add(draft, due_on=today, today=today)
-        except DuplicateContactError as exc:
-            return FormErrors(
-                {
-                    forms.NAME: f"You already have {exc.existing.name} in your list — "
-                    f"`{caller.command}edit {exc.existing.name}` changes their details."
-                }
-            )
-        blocks: list[Block] = [
-            section(
-                "Added ", Strong(contact.name), f" — I'll remind you {contact.cadence.every()}."
-            ),
-            context(
-                f"Would you mind if {contact.first_name} got in touch with you out of the blue? "
-                "Most people are gladder to hear from an old colleague than we expect."
-            ),
-            Actions(
-                (
-                    Button("Log a conversation", Act.LOG_FORM, str(contact.id)),
-                    Button("Edit details", Act.EDIT_FORM, str(contact.id)),
-                )
-            ),
-        ]
-        return Reply(summary=f"Added {contact.name}", blocks=tuple(blocks))
-
-    async def _edit(
-        self,
-        caller: Caller,
-        book: ContactBook,
-        context_value: str,
-        draft: ContactDraft,
-        today: date,
-    ) -> Reply | FormErrors:
-        contact = await book.get(int(context_value)) if _is_id(context_value) else None
-        if contact is None:
-            return FormErrors({forms.NAME: GONE})
-        cadence_changed = draft.cadence != contact.cadence
-        contact.name = draft.name
-        contact.company_role = draft.company_role
-        contact.how_known = draft.how_known
-        contact.notes = draft.notes
-        contact.cadence = draft.cadence
-        if cadence_changed and contact.last_contacted_on is not None:
-            contact.next_due_on = draft.cadence.after(contact.last_contacted_on)
-        try:
-            await book.save(contact)
-        except DuplicateContactError as exc:
-            return FormErrors({forms.NAME: f"You already have {exc.existing.name} in your list."})
-        text = f"Saved {contact.name} — {contact.cadence.every()}, " + (
-            "due today."
-            if contact.next_due_on <= today
-            else f"next due {dates.show(contact.next_due_on, today)}."
-        )
-        return message(text)
-
-    async def _log(
-        self,
-        caller: Caller,
-        book: ContactBook,
-        contact: Contact,
-        on: date,
-        note: str,
-        learned: str,
-    ) -> Reply:
-        today = self._today(book)
-        await book.log(Conversation(contact.id, on, note, learned))
-        if contact.last_contacted_on is None or on >= contact.last_contacted_on:
-            contact.last_contacted_on = on
-            contact.last_note = note or learned or contact.last_note
-            contact.next_due_on = contact.cadence.after(on)
-        contact.follow_up_on = None  # you talked: no need to ask whether they replied
-        await book.save(contact)
-        when = "today" if on == today else dates.show(on, today)
-        blocks: list[Block] = [
-            section(
-                "Logged your conversation with ",
-                Strong(contact.name),
-                f" ({when}). ",
-                f"Next reminder: {dates.show(contact.next_due_on, today)} "
-                f"({contact.cadence.every()}).",
-            )
-        ]
-        if not learned:
-            blocks.append(
-                context(
-                    Em("What did you learn about them? "),
-                    f"A win, a plan, a family detail — add it with `{caller.command}edit "
-                    f"{contact.name}` so it's there before your next conversation.",
-                )
-            )
-        return Reply(summary=f"Logged a conversation with {contact.name}", blocks=tuple(blocks))
-
-    async def _snooze(self, book: ContactBook, contact: Contact, span: Span, today: date) -> Reply:
-        contact.next_due_on = span.after(max(today, contact.next_due_on))
-        await book.save(contact)
-        return message(
-            f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
-            f"{dates.show(contact.next_due_on, today)}."
-        )
-
-    async def _resume(self, book: ContactBook, today: date) -> Reply:
-        prefs = replace(await book.prefs(), paused_until=None)
-        await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-        return message("Welcome back. " + preferences.describe(prefs, today))
-
-    async def _log_form(self, caller: Caller, book: ContactBook, today: date) -> Outcome:
-        contacts = await book.upcoming(limit=100)
-        if not contacts:
-            return views.no_contacts_reply(caller.command)
-        return forms.log_form(contacts, today)
-
-    async def _list(self, caller: Caller, book: ContactBook, page: int, today: date) -> Reply:
-        contacts = await book.page(offset=(page - 1) * views.PAGE_SIZE, limit=views.PAGE_SIZE)
-        return views.list_reply(contacts, page, await book.count(), today, caller.command)
-
-    async def _resolve(
-        self, caller: Caller, book: ContactBook, name: str, op: str, **extra: str
-    ) -> Contact | Reply:
-        """The one contact ``name`` means, or a reply (not found / choose among several)."""
-        candidates = match(name, await book.names())
-        if not candidates:
-            return message(
-                f"I couldn't find anyone called “{name}” in your list. "
-                f"`{caller.command}list` shows everyone; `{caller.command}add {name}` adds them."
-            )
-        if len(candidates) == 1:
-            contact = await book.get(candidates[0][0])
-            return contact if contact is not None else message(GONE)
-        buttons = []
-        for contact_id, contact_name in candidates:
-            value = json.dumps({"op": op, "id": contact_id, **extra}, ensure_ascii=False)
-            if len(value) > _VALUE_MAX:
-                break
-            buttons.append(Button(contact_name, Act.PICK, value))
-        names = ", ".join(n for _, n in candidates)
-        if len(buttons) < len(candidates):
-            return message(f"Several contacts match “{name}”: {names}. Please use the full name.")
-        return Reply(
-            summary=f"Several contacts match “{name}”",
-            blocks=(
-                section(f"Several contacts match “{name}”. Which one did you mean?"),
-                Actions(tuple(buttons)),
-            ),
-        )
+    def _request(self, caller: Caller, book: ContactBook) -> _Request:
+        return _Request(caller, book, self._today(book))
 
     def _today(self, book: ContactBook) -> date:
         return dates.local_today(self.clock(), book.timezone)
 
 
-def _confirm_remove(contact: Contact) -> Reply:
-    cid = str(contact.id)
-    return Reply(
-        summary=f"Remove {contact.name}?",
-        blocks=(
-            section(
-                "Remove ",
-                Strong(contact.name),
-                " and everything you noted about them? This can't be undone.",
-            ),
-            Actions(
-                (
-                    Button("Remove", Act.REMOVE_CONFIRM, cid, style="danger"),
-                    Button("Keep", Act.REMOVE_CANCEL, cid),
-                )
-            ),
-        ),
+# --- commands --------------------------------------------------------------------------------
+
+
+async def _run(request: _Request, command: c.Command) -> Outcome:
+    match command:
+        case c.Add(name=None):
+            return forms.contact_form()
+        case c.Add(name=str(name), cadence=cadence, notes=notes):
+            if len(name) > NAME_MAX:
+                return views.name_too_long_reply()
+            if len(notes) > NOTES_MAX:
+                return views.notes_too_long_reply(len(notes), request.cmd)
+            draft = ContactDraft(name=name, notes=notes)
+            if cadence is not None:
+                draft = replace(draft, cadence=cadence)
+            result = await _add(request, draft)
+            if isinstance(result, FormErrors):
+                return message(result.errors[forms.NAME])
+            return result
+        case c.Log(name=None):
+            return await _log_form(request)
+        case c.Log(name=str(name), note=note):
+            if len(note) > NOTES_MAX:
+                return views.note_too_long_reply(len(note), request.cmd)
+            found = await _resolve(request, name, "log", note=note)
+            if isinstance(found, Reply):
+                return found
+            return await _log(request, found, request.today, note, "")
+        case c.Due():
+            return await _due(request)
+        case c.ListAll(page=page):
+            return await _list(request, page)
+        case c.Snooze(name=name, span=span):
+            found = await _resolve(request, name, "snooze", span=span.encode())
+            if isinstance(found, Reply):
+                return found
+            return await _snooze(request, found, span)
+        case c.Edit(name=name):
+            found = await _resolve(request, name, "edit")
+            return found if isinstance(found, Reply) else forms.contact_form(found)
+        case c.Remove(name=name):
+            found = await _resolve(request, name, "remove")
+            return found if isinstance(found, Reply) else views.confirm_remove_reply(found)
+        case c.Settings():
+            return preferences.settings_form(await request.book.prefs())
+        case c.Pause(when=when):
+            try:
+                until = preferences.parse_pause(when, request.today)
+            except preferences.PauseError as exc:
+                return message(str(exc))
+            prefs = replace(await request.book.prefs(), paused_until=until)
+            await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+            return views.paused_reply(prefs, request.today)
+        case c.Resume():
+            return await _resume(request)
+    return views.help_reply(request.cmd)
+
+
+# --- operations --------------------------------------------------------------------------------
+
+
+async def _add(request: _Request, draft: ContactDraft) -> Reply | FormErrors:
+    today = request.today
+    try:
+        contact = await request.book.add(draft, due_on=today, today=today)
+    except DuplicateContactError as exc:
+        return FormErrors({forms.NAME: views.duplicate_name(exc.existing, request.cmd)})
+    return views.added_reply(contact)
+
+
+async def _edit(request: _Request, context_value: str, draft: ContactDraft) -> Reply | FormErrors:
+    contact = await request.book.get(int(context_value)) if _is_id(context_value) else None
+    if contact is None:
+        return FormErrors({forms.NAME: GONE})
+    contact.apply(draft)
+    try:
+        await request.book.save(contact)
+    except DuplicateContactError as exc:
+        return FormErrors({forms.NAME: views.renamed_to_existing(exc.existing)})
+    return views.saved_reply(contact, request.today)
+
+
+async def _log(request: _Request, contact: Contact, on: date, note: str, learned: str) -> Reply:
+    await request.book.log(contact.log_conversation(on, note, learned))
+    await request.book.save(contact)
+    return views.logged_reply(contact, on, learned, request.today, request.cmd)
+
+
+async def _log_submitted(
+    request: _Request, context_value: str, entry: forms.LogEntry
+) -> Reply | FormErrors | MessageUpdate:
+    """The log form; opened from a morning nudge (``context_value``), the nudge shows it."""
+    contact = await request.book.get(entry.contact_id)
+    if contact is None:
+        return FormErrors({forms.CONTACT: views.CHOOSE_CONTACT})
+    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned)
+    if not context_value:
+        return reply
+    return await nudge_actions.mark_logged(
+        request.book, context_value, contact.id, request.cmd, reply
     )
 
 
-#: Buttons that only show something (everything else may change data).
-_READ_ACTIONS = frozenset(
-    {
-        Act.HELP,
-        Act.DUE,
-        Act.LIST_PAGE,
-        Act.ADD_FORM,
-        Act.LOG_FORM,
-        Act.EDIT_FORM,
-        Act.REMOVE_ASK,
-        Act.REMOVE_CANCEL,
-        Act.SETTINGS_FORM,
-        Act.CARD_LOG,
-        Act.FOLLOW_YES,
-    }
-)
+async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
+    contact.snooze(span, request.today)
+    await request.book.save(contact)
+    return views.snoozed_reply(contact, span, request.today)
 
 
-def _writes(command: c.Command) -> bool:
-    """Whether running ``command`` may change data (forms and listings only read)."""
-    match command:
-        case c.Due() | c.ListAll() | c.Edit() | c.Remove() | c.Settings():
-            return False
-        case c.Add(name=None) | c.Log(name=None):
-            return False
-    return True
+async def _remove(request: _Request, contact: Contact) -> Reply:
+    await request.book.delete(contact.id)
+    return views.removed_reply(contact)
+
+
+async def _resume(request: _Request) -> Reply:
+    prefs = replace(await request.book.prefs(), paused_until=None)
+    await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+    return views.resumed_reply(prefs, request.today)
+
+
+async def _due(request: _Request) -> Reply:
+    summary = await request.book.due_summary(request.today, limit=views.DUE_SHOWN)
+    upcoming = []
+    if summary.total and not summary.total_due:
+        upcoming = await request.book.upcoming(limit=1)
+    return views.due_reply(
+        summary.contacts,
+        summary.total_due,
+        summary.total,
+        upcoming[0] if upcoming else None,
+        request.today,
+        request.cmd,
+    )
+
+
+async def _list(request: _Request, page: int) -> Reply:
+    book = request.book
+    contacts = await book.page(offset=(page - 1) * views.PAGE_SIZE, limit=views.PAGE_SIZE)
+    return views.list_reply(contacts, page, await book.count(), request.today, request.cmd)
+
+
+async def _log_form(request: _Request) -> Outcome:
+    contacts = await request.book.upcoming(limit=100)
+    if not contacts:
+        return views.no_contacts_reply(request.cmd)
+    return forms.log_form(contacts, request.today)
+
+
+async def _resolve(request: _Request, name: str, op: str, **extra: str) -> Contact | Reply:
+    """The one contact ``name`` means, or a reply (not found / choose among several).
+
+    A choice is offered as :data:`Act.PICK` buttons that carry out ``op`` (with ``extra``).
+    """
+    candidates = match(name, await request.book.names())
+    if not candidates:
+        return views.not_found_reply(name, request.cmd)
+    if len(candidates) == 1:
+        contact = await request.book.get(candidates[0][0])
+        return contact if contact is not None else message(GONE)
+    choices = []
+    for contact_id, contact_name in candidates:
+        value = json.dumps({"op": op, "id": contact_id, **extra}, ensure_ascii=False)
+        if len(value) > _VALUE_MAX:
+            return views.ambiguous_reply(name, [n for _, n in candidates])
+        choices.append(Button(contact_name, Act.PICK, value))
+    return views.choose_reply(name, choices)
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+_Handler = Callable[[_Request, str], Awaitable[Outcome]]
+_ContactHandler = Callable[[_Request, Contact, str], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Action:
+    """What a button does with its value, and whether that may change data."""
+
+    run: _Handler
+    writes: bool
+
+
+def _on_contact(run: _ContactHandler) -> _Handler:
+    """A handler for a button whose value is ``"<contact id>"`` or ``"<contact id>:<arg>"``."""
+
+    async def load(request: _Request, value: str) -> Outcome:
+        contact_id, _, arg = value.partition(":")
+        contact = await request.book.get(int(contact_id)) if _is_id(contact_id) else None
+        if contact is None:
+            return message(GONE)
+        return await run(request, contact, arg)
+
+    return load
+
+
+def _card(act: Act) -> _Handler:
+    """A button on a morning nudge (value ``"<nudge id>:<contact id>"``)."""
+
+    async def run(request: _Request, value: str) -> Outcome:
+        return await nudge_actions.card_action(request.book, act, value, request.today, request.cmd)
+
+    return run
+
+
+async def _help_button(request: _Request, value: str) -> Outcome:
+    return views.help_reply(request.cmd)
+
+
+async def _settings_button(request: _Request, value: str) -> Outcome:
+    return preferences.settings_form(await request.book.prefs())
+
+
+async def _resume_button(request: _Request, value: str) -> Outcome:
+    return await _resume(request)
+
+
+async def _due_button(request: _Request, value: str) -> Outcome:
+    return await _due(request)
+
+
+async def _add_button(request: _Request, value: str) -> Outcome:
+    return forms.contact_form()
+
+
+async def _list_button(request: _Request, value: str) -> Outcome:
+    return await _list(request, parse_count(value, below=100_000) or 1)
+
+
+async def _log_form_button(request: _Request, value: str) -> Outcome:
+    """The log form; with a contact id, that contact chosen."""
+    if not value:
+        return await _log_form(request)
+    return await _log_form_for(request, value)
+
+
+@_on_contact
+async def _log_form_for(request: _Request, contact: Contact, arg: str) -> Outcome:
+    contacts = await request.book.upcoming(limit=100)
+    return forms.log_form(contacts, request.today, selected=contact)
+
+
+@_on_contact
+async def _edit_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return forms.contact_form(contact)
+
+
+@_on_contact
+async def _snooze_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    span = DEFAULT_SNOOZE
+    if arg:
+        try:
+            span = parse_span(arg)
+        except CadenceError as exc:
+            return message(str(exc))
+    return await _snooze(request, contact, span)
+
+
+@_on_contact
+async def _remove_ask_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return views.confirm_remove_reply(contact)
+
+
+@_on_contact
+async def _remove_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return await _remove(request, contact)
+
+
+@_on_contact
+async def _keep_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return views.kept_reply(contact)
+
+
+async def _pick_button(request: _Request, value: str) -> Outcome:
+    """A choice among several matching contacts: carry out the original command."""
+    try:
+        data = json.loads(value)
+        op, contact_id = str(data["op"]), data["id"]
+    except (ValueError, KeyError, TypeError):
+        return message(views.EXPIRED_BUTTON)
+    valid = type(contact_id) is int and 0 < contact_id < MAX_ID  # bool is an int, too
+    contact = await request.book.get(contact_id) if valid else None
+    if contact is None:
+        return message(GONE)
+    match op:
+        case "log":
+            note = str(data.get("note", ""))[:NOTES_MAX]
+            return await _log(request, contact, request.today, note, "")
+        case "snooze":
+            try:
+                span = parse_span(str(data.get("span", "")))
+            except CadenceError:
+                span = DEFAULT_SNOOZE
+            return await _snooze(request, contact, span)
+        case "edit":
+            return forms.contact_form(contact)
+        case "remove":
+            return views.confirm_remove_reply(contact)
+    return message(views.EXPIRED_BUTTON)
+
+
+#: Every button: its handler, and whether it may write (buttons that only show something or
+#: open a form run in a read-only transaction).
+_ACTIONS: dict[Act, _Action] = {
+    Act.HELP: _Action(_help_button, writes=False),
+    Act.DUE: _Action(_due_button, writes=False),
+    Act.LIST_PAGE: _Action(_list_button, writes=False),
+    Act.ADD_FORM: _Action(_add_button, writes=False),
+    Act.LOG_FORM: _Action(_log_form_button, writes=False),
+    Act.EDIT_FORM: _Action(_edit_button, writes=False),
+    Act.SNOOZE: _Action(_snooze_button, writes=True),
+    Act.REMOVE_ASK: _Action(_remove_ask_button, writes=False),
+    Act.REMOVE_CONFIRM: _Action(_remove_button, writes=True),
+    Act.REMOVE_CANCEL: _Action(_keep_button, writes=False),
+    Act.PICK: _Action(_pick_button, writes=True),
+    Act.SETTINGS_FORM: _Action(_settings_button, writes=False),
+    Act.RESUME: _Action(_resume_button, writes=True),
+    Act.CARD_REACHED: _Action(_card(Act.CARD_REACHED), writes=True),
+    Act.CARD_LOG: _Action(_card(Act.CARD_LOG), writes=False),  # opens the log form
+    Act.CARD_OPENERS: _Action(_card(Act.CARD_OPENERS), writes=True),
+    Act.CARD_SNOOZE_WEEK: _Action(_card(Act.CARD_SNOOZE_WEEK), writes=True),
+    Act.CARD_SNOOZE_MONTH: _Action(_card(Act.CARD_SNOOZE_MONTH), writes=True),
+    Act.CARD_SKIP: _Action(_card(Act.CARD_SKIP), writes=True),
+    Act.FOLLOW_YES: _Action(_card(Act.FOLLOW_YES), writes=False),  # opens the log form
+    Act.FOLLOW_LATER: _Action(_card(Act.FOLLOW_LATER), writes=True),
+    Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
+}
 
 
 def _is_id(text: str) -> bool:
-    return parse_count(text, below=_MAX_ID) is not None
+    return parse_count(text, below=MAX_ID) is not None

@@ -1,30 +1,41 @@
-"""Builders for the core's replies: help, contact cards, the due list, the home view."""
+"""Builders for the core's replies: help, contact cards, the due list, the home view, and the
+answers to commands, buttons and forms."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 
-from bot.core import dates
+from bot.core import dates, preferences
 from bot.core.actions import Act
-from bot.core.model import Contact
+from bot.core.cadence import Span
+from bot.core.model import NAME_MAX, NOTES_MAX, Contact
 from bot.core.replies import (
     Actions,
     Block,
     Button,
     Divider,
+    Em,
     Header,
     Inline,
     Reply,
     Strong,
     context,
+    message,
     section,
 )
+from bot.core.schedule import NudgePrefs
 from bot.core.text import shorten
 
 DUE_SHOWN = 8
 HOME_DUE_SHOWN = 5
 PAGE_SIZE = 10
+
+GONE = "That contact isn't in your list — it may have been removed."
+OLD_BUTTON = "That button is from an older version of Reconnect. Please try again."
+EXPIRED_BUTTON = "That button has expired. Please run the command again."
+EXPIRED_FORM = "That form has expired. Please open it again."
+CHOOSE_CONTACT = "Please choose one of your contacts."
 
 
 def help_reply(cmd: str) -> Reply:
@@ -252,3 +263,185 @@ def home_reply(
             blocks.append(context(f"…and {total_due - len(due)} more: `{cmd}due` lists them."))
     blocks.append(context(f"Type `{cmd}help` for every command."))
     return Reply(summary="Reconnect home", blocks=tuple(blocks))
+
+
+# --- answers to commands, buttons and forms --------------------------------------------------
+
+
+def unknown_command_reply(word: str, suggestion: str | None, cmd: str) -> Reply:
+    """A command word we don't know, with the closest one if any is close."""
+    hint = f" Did you mean `{cmd}{suggestion}`?" if suggestion else ""
+    return message(
+        f"I don't know the command “{word}”.{hint} Type `{cmd}help` to see everything I can do."
+    )
+
+
+def name_too_long_reply() -> Reply:
+    """A typed name over :data:`~bot.core.model.NAME_MAX`."""
+    return message(f"That name is too long — names can be at most {NAME_MAX} characters.")
+
+
+def notes_too_long_reply(length: int, cmd: str) -> Reply:
+    """``add`` with notes over :data:`~bot.core.model.NOTES_MAX`."""
+    return message(
+        f"Those notes are {length:,} characters; the most I keep is {NOTES_MAX:,}. "
+        f"Shorten them, or use `{cmd}add` for the form."
+    )
+
+
+def note_too_long_reply(length: int, cmd: str) -> Reply:
+    """``log`` with a note over :data:`~bot.core.model.NOTES_MAX`."""
+    return message(
+        f"That note is {length:,} characters; the most I keep is {NOTES_MAX:,}. "
+        f"Use `{cmd}log` for the form."
+    )
+
+
+def duplicate_name(existing: Contact, cmd: str) -> str:
+    """The field error for adding someone already in the list."""
+    return (
+        f"You already have {existing.name} in your list — "
+        f"`{cmd}edit {existing.name}` changes their details."
+    )
+
+
+def renamed_to_existing(existing: Contact) -> str:
+    """The field error for renaming someone to a name already in the list."""
+    return f"You already have {existing.name} in your list."
+
+
+def added_reply(contact: Contact) -> Reply:
+    """A contact was added."""
+    cid = str(contact.id)
+    blocks: list[Block] = [
+        section("Added ", Strong(contact.name), f" — I'll remind you {contact.cadence.every()}."),
+        context(
+            f"Would you mind if {contact.first_name} got in touch with you out of the blue? "
+            "Most people are gladder to hear from an old colleague than we expect."
+        ),
+        Actions(
+            (
+                Button("Log a conversation", Act.LOG_FORM, cid),
+                Button("Edit details", Act.EDIT_FORM, cid),
+            )
+        ),
+    ]
+    return Reply(summary=f"Added {contact.name}", blocks=tuple(blocks))
+
+
+def saved_reply(contact: Contact, today: date) -> Reply:
+    """An edit was saved."""
+    due = (
+        "due today."
+        if contact.next_due_on <= today
+        else f"next due {dates.show(contact.next_due_on, today)}."
+    )
+    return message(f"Saved {contact.name} — {contact.cadence.every()}, {due}")
+
+
+def logged_reply(contact: Contact, on: date, learned: str, today: date, cmd: str) -> Reply:
+    """A conversation on ``on`` was logged; without ``learned``, a hint to note something."""
+    when = "today" if on == today else dates.show(on, today)
+    blocks: list[Block] = [
+        section(
+            "Logged your conversation with ",
+            Strong(contact.name),
+            f" ({when}). ",
+            f"Next reminder: {dates.show(contact.next_due_on, today)} ({contact.cadence.every()}).",
+        )
+    ]
+    if not learned:
+        blocks.append(
+            context(
+                Em("What did you learn about them? "),
+                f"A win, a plan, a family detail — add it with `{cmd}edit "
+                f"{contact.name}` so it's there before your next conversation.",
+            )
+        )
+    return Reply(summary=f"Logged a conversation with {contact.name}", blocks=tuple(blocks))
+
+
+def snoozed_reply(contact: Contact, span: Span, today: date) -> Reply:
+    """A contact was snoozed."""
+    return message(
+        f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
+        f"{dates.show(contact.next_due_on, today)}."
+    )
+
+
+def confirm_remove_reply(contact: Contact) -> Reply:
+    """Ask before removing a contact."""
+    cid = str(contact.id)
+    return Reply(
+        summary=f"Remove {contact.name}?",
+        blocks=(
+            section(
+                "Remove ",
+                Strong(contact.name),
+                " and everything you noted about them? This can't be undone.",
+            ),
+            Actions(
+                (
+                    Button("Remove", Act.REMOVE_CONFIRM, cid, style="danger"),
+                    Button("Keep", Act.REMOVE_CANCEL, cid),
+                )
+            ),
+        ),
+    )
+
+
+def removed_reply(contact: Contact) -> Reply:
+    """A contact was removed."""
+    return message(f"Removed {contact.name}. Their notes and conversations are gone.")
+
+
+def kept_reply(contact: Contact) -> Reply:
+    """Removal was cancelled."""
+    return message(f"Kept {contact.name}.")
+
+
+def not_found_reply(name: str, cmd: str) -> Reply:
+    """No contact matches a typed name."""
+    return message(
+        f"I couldn't find anyone called “{name}” in your list. "
+        f"`{cmd}list` shows everyone; `{cmd}add {name}` adds them."
+    )
+
+
+def choose_reply(name: str, choices: Sequence[Button]) -> Reply:
+    """Several contacts match a typed name: one button each, to finish the command."""
+    return Reply(
+        summary=f"Several contacts match “{name}”",
+        blocks=(
+            section(f"Several contacts match “{name}”. Which one did you mean?"),
+            Actions(tuple(choices)),
+        ),
+    )
+
+
+def ambiguous_reply(name: str, names: Sequence[str]) -> Reply:
+    """Several contacts match, and they can't all be offered as buttons."""
+    return message(
+        f"Several contacts match “{name}”: {', '.join(names)}. Please use the full name."
+    )
+
+
+def paused_reply(prefs: NudgePrefs, today: date) -> Reply:
+    """Nudges were paused."""
+    return Reply(
+        summary="Nudges paused",
+        blocks=(
+            section(preferences.describe(prefs, today)),
+            Actions((Button("Resume now", Act.RESUME),)),
+        ),
+    )
+
+
+def resumed_reply(prefs: NudgePrefs, today: date) -> Reply:
+    """Nudges were resumed."""
+    return message("Welcome back. " + preferences.describe(prefs, today))
+
+
+def settings_saved_reply(prefs: NudgePrefs, today: date) -> Reply:
+    """The settings form was saved."""
+    return message("Saved. " + preferences.describe(prefs, today))

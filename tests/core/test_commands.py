@@ -97,3 +97,25 @@ def test_unknown_command_without_close_match() -> None:
 
 def test_control_characters_and_invisible_marks_are_dropped() -> None:
     assert parse("add Dana\u200b Whit\u0000field") == Add("Dana Whitfield")
+
+
+@pytest.mark.parametrize(
+    ("text", "writes"),
+    [
+        ("help", False),
+        ("add", False),  # opens the form
+        ("add Dana", True),
+        ("log", False),  # opens the form
+        ("log Dana", True),
+        ("due", False),
+        ("list 2", False),
+        ("snooze Dana", True),
+        ("edit Dana", False),  # opens the form: the submission writes
+        ("remove Dana", False),  # asks first: the button removes
+        ("settings", False),
+        ("pause", True),
+        ("resume", True),
+    ],
+)
+def test_each_command_declares_whether_it_writes(text: str, writes: bool) -> None:
+    assert parse(text).writes is writes

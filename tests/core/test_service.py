@@ -1,11 +1,18 @@
-"""The core service end to end on the real store (SQLite and PostgreSQL), no platform involved."""
+"""The core service's behaviour, on the in-memory store: fast, no database, no platform.
+
+``tests/core/test_store_contract.py`` checks that the in-memory store behaves like the SQL one
+(and runs a few of these journeys on both); the adapters' tests run the service on SQL.
+"""
 
 import json
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bot.core import forms
 from bot.core.actions import Act
 from bot.core.model import UserRef
+from bot.core.nudges import Card, CardState, FollowUp, FollowUpState, NudgeContent
 from bot.core.replies import (
     Actions,
     Button,
@@ -14,18 +21,31 @@ from bot.core.replies import (
     FormErrors,
     FormKind,
     Header,
+    MessageUpdate,
     Outcome,
     Reply,
     Section,
     plain,
 )
 from bot.core.service import GONE, Caller, Reconnect
-from storage.repository import SqlStore
+from tests.fakes.memory_store import MemoryStore
 from tests.support import Clock
 
 ADA = Caller(UserRef("slack", "T1", "U1"))
 BOB = Caller(UserRef("slack", "T1", "U2"))
 TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    """The in-memory store (instead of the SQL one from conftest)."""
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(store: MemoryStore, clock: Clock) -> Reconnect:
+    """The core service on the in-memory store and the test clock."""
+    return Reconnect(store, clock=clock)
 
 
 def text(outcome: Outcome | FormErrors) -> str:
@@ -58,7 +78,7 @@ def buttons(outcome: Outcome) -> list[Button]:
     return found
 
 
-async def contact_named(store: SqlStore, caller: Caller, name: str):
+async def contact_named(store: MemoryStore, caller: Caller, name: str):
     async with store.book(caller.user) as book:
         for cid, n in await book.names():
             if n == name:
@@ -66,12 +86,12 @@ async def contact_named(store: SqlStore, caller: Caller, name: str):
     return None
 
 
-async def count(store: SqlStore, caller: Caller = ADA) -> int:
+async def count(store: MemoryStore, caller: Caller = ADA) -> int:
     async with store.book(caller.user) as book:
         return await book.count()
 
 
-async def test_add_then_due(service: Reconnect, store: SqlStore) -> None:
+async def test_add_then_due(service: Reconnect, store: MemoryStore) -> None:
     reply = await service.command(
         ADA, "add Dana Whitfield every 2 months -- former CFO, loves sailing"
     )
@@ -84,7 +104,7 @@ async def test_add_then_due(service: Reconnect, store: SqlStore) -> None:
 
 
 async def test_adding_an_existing_contact_says_so_and_does_not_duplicate(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(ADA, "add Dana Whitfield")
     reply = await service.command(ADA, "add dana WHITFIELD every 3 weeks")
@@ -94,7 +114,7 @@ async def test_adding_an_existing_contact_says_so_and_does_not_duplicate(
     assert dana.cadence.describe() == "6 weeks"  # unchanged
 
 
-async def test_too_long_input_changes_nothing(service: Reconnect, store: SqlStore) -> None:
+async def test_too_long_input_changes_nothing(service: Reconnect, store: MemoryStore) -> None:
     assert "too long" in text(await service.command(ADA, "add " + "N" * 81))
     assert "more than I can take" in text(await service.command(ADA, "add Dana -- " + "x" * 4000))
     assert "the most I keep" in text(await service.command(ADA, "add Dana -- " + "x" * 1600))
@@ -102,7 +122,7 @@ async def test_too_long_input_changes_nothing(service: Reconnect, store: SqlStor
 
 
 async def test_unknown_command_suggests_and_changes_nothing(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     reply = text(await service.command(ADA, "ad Dana"))
     assert "Did you mean `/reconnect add`?" in reply
@@ -110,7 +130,7 @@ async def test_unknown_command_suggests_and_changes_nothing(
 
 
 async def test_log_by_first_name_restarts_the_cadence(
-    service: Reconnect, store: SqlStore, clock: Clock
+    service: Reconnect, store: MemoryStore, clock: Clock
 ) -> None:
     await service.command(ADA, "add Dana Whitfield every 2 months")
     reply = await service.command(ADA, "log dana -- coffee; she's hiring in Q3")
@@ -123,7 +143,7 @@ async def test_log_by_first_name_restarts_the_cadence(
 
 
 async def test_several_matches_offer_buttons_that_finish_the_command(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(ADA, "add Dana Whitfield")
     await service.command(ADA, "add Dana Scully")
@@ -139,7 +159,7 @@ async def test_several_matches_offer_buttons_that_finish_the_command(
 
 
 async def test_buttons_naming_another_users_contact_are_refused(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(BOB, "add Secret Person -- bob's private notes")
     secret = await contact_named(store, BOB, "Secret Person")
@@ -187,7 +207,9 @@ async def test_malformed_button_values_are_refused(service: Reconnect) -> None:
         assert isinstance(outcome, Reply), (action, value)
 
 
-async def test_malformed_form_submissions_are_refused(service: Reconnect, store: SqlStore) -> None:
+async def test_malformed_form_submissions_are_refused(
+    service: Reconnect, store: MemoryStore
+) -> None:
     for contact in ("²", "9" * 30, "-3", "1.5", "", "0"):
         result = await service.submit(
             ADA, FormKind.LOG_CONVERSATION, "", {forms.CONTACT: contact, forms.DATE: "2026-11-01"}
@@ -205,7 +227,7 @@ async def test_malformed_form_submissions_are_refused(service: Reconnect, store:
 
 
 async def test_remove_asks_first_and_a_double_click_removes_once(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(ADA, "add Dana Whitfield")
     ask = await service.command(ADA, "remove dana")
@@ -219,14 +241,14 @@ async def test_remove_asks_first_and_a_double_click_removes_once(
     assert await count(store) == 0
 
 
-async def test_keep_cancels_removal(service: Reconnect, store: SqlStore) -> None:
+async def test_keep_cancels_removal(service: Reconnect, store: MemoryStore) -> None:
     await service.command(ADA, "add Dana Whitfield")
     keep = next(b for b in buttons(await service.command(ADA, "remove Dana")) if b.label == "Keep")
     assert "Kept Dana Whitfield" in text(await service.action(ADA, keep.action, keep.value))
     assert await count(store) == 1
 
 
-async def test_snooze_pushes_the_due_date(service: Reconnect, store: SqlStore) -> None:
+async def test_snooze_pushes_the_due_date(service: Reconnect, store: MemoryStore) -> None:
     await service.command(ADA, "add Dana Whitfield")
     reply = await service.command(ADA, "snooze dana 2 weeks")
     assert "Snoozed Dana Whitfield for 2 weeks" in text(reply)
@@ -237,7 +259,7 @@ async def test_snooze_pushes_the_due_date(service: Reconnect, store: SqlStore) -
     assert (await contact_named(store, ADA, "Dana Whitfield")).next_due_on == date(2026, 12, 16)
 
 
-async def test_add_form_and_field_errors(service: Reconnect, store: SqlStore) -> None:
+async def test_add_form_and_field_errors(service: Reconnect, store: MemoryStore) -> None:
     form = await service.command(ADA, "add")
     assert isinstance(form, Form) and form.kind == FormKind.ADD_CONTACT
     missing = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "   "})
@@ -257,7 +279,7 @@ async def test_add_form_and_field_errors(service: Reconnect, store: SqlStore) ->
     assert await count(store) == 1
 
 
-async def test_edit_form_is_prefilled_and_saves(service: Reconnect, store: SqlStore) -> None:
+async def test_edit_form_is_prefilled_and_saves(service: Reconnect, store: MemoryStore) -> None:
     await service.command(ADA, "add Dana Whitfield -- sails")
     form = await service.command(ADA, "edit dana")
     assert isinstance(form, Form) and form.kind == FormKind.EDIT_CONTACT
@@ -275,7 +297,7 @@ async def test_edit_form_is_prefilled_and_saves(service: Reconnect, store: SqlSt
 
 
 async def test_edit_submission_for_another_users_contact_is_refused(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(BOB, "add Secret Person")
     secret = await contact_named(store, BOB, "Secret Person")
@@ -286,7 +308,7 @@ async def test_edit_submission_for_another_users_contact_is_refused(
     assert await contact_named(store, BOB, "Secret Person") == secret
 
 
-async def test_log_form(service: Reconnect, store: SqlStore) -> None:
+async def test_log_form(service: Reconnect, store: MemoryStore) -> None:
     assert "haven't added anyone" in text(await service.command(ADA, "log"))
     await service.command(ADA, "add Dana Whitfield")
     dana = await contact_named(store, ADA, "Dana Whitfield")
@@ -314,7 +336,7 @@ async def test_log_form(service: Reconnect, store: SqlStore) -> None:
 
 
 async def test_logging_an_older_conversation_keeps_the_newer_date(
-    service: Reconnect, store: SqlStore
+    service: Reconnect, store: MemoryStore
 ) -> None:
     await service.command(ADA, "add Dana")
     await service.command(ADA, "log Dana -- today")
@@ -349,7 +371,7 @@ async def test_home_counts_and_due(service: Reconnect) -> None:
     assert "Nudges come Mon–Fri at 08:30 (UTC)." in home and "Nudge settings" in home
 
 
-async def test_today_is_the_users_local_date(store: SqlStore) -> None:
+async def test_today_is_the_users_local_date(store: MemoryStore) -> None:
     """Kiritimati is UTC+14: at 14:00 UTC on the 25th it is already the 26th there."""
     clock = Clock(datetime(2026, 11, 25, 14, 0, tzinfo=UTC))
     service = Reconnect(store, clock=clock)
@@ -378,3 +400,154 @@ async def test_help_lists_every_command(service: Reconnect) -> None:
         "resume",
     ):
         assert f"/reconnect {word}" in reply
+
+
+async def test_every_button_has_a_handler(service: Reconnect) -> None:
+    old = "older version of Reconnect"
+    assert old in text(await service.action(ADA, "no.such.action", ""))
+    for act in Act:
+        outcome = await service.action(ADA, act, "")
+        assert not isinstance(outcome, Reply) or old not in text(outcome), act
+
+
+async def test_read_only_requests_run_in_read_only_books(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    """The in-memory book refuses writes when opened read-only, so a request declared
+    read-only that writes fails here."""
+    await service.command(ADA, "add Dana Whitfield")
+    sid = str((await contact_named(store, ADA, "Dana Whitfield")).id)
+    store.opened.clear()
+    for command in ("add", "log", "due", "list", "edit dana", "remove dana", "settings"):
+        await service.command(ADA, command)
+    for act, value in [
+        (Act.LOG_FORM, sid), (Act.LOG_FORM, ""), (Act.EDIT_FORM, sid), (Act.REMOVE_ASK, sid),
+        (Act.REMOVE_CANCEL, sid), (Act.HELP, ""), (Act.DUE, ""), (Act.ADD_FORM, ""),
+        (Act.SETTINGS_FORM, ""), (Act.LIST_PAGE, "1"),
+    ]:  # fmt: skip
+        outcome = await service.action(ADA, act, value)
+        assert isinstance(outcome, Form) or GONE not in text(outcome), act
+    await service.home(ADA)
+    await service.form(ADA, FormKind.LOG_CONVERSATION, "")
+    assert store.opened == [False] * 19
+    await service.command(ADA, "log dana")
+    await service.command(ADA, "snooze dana")
+    await service.action(ADA, Act.SNOOZE, sid)
+    await service.command(ADA, "pause")
+    await service.action(ADA, Act.RESUME, "")
+    assert store.opened[19:] == [True] * 5
+
+
+async def test_a_failed_request_changes_nothing(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    await service.command(ADA, "add Dana Scully")
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    renamed = {forms.NAME: "dana scully"}
+    result = await service.submit(ADA, FormKind.EDIT_CONTACT, str(dana.id), renamed)
+    assert (
+        isinstance(result, FormErrors) and "already have Dana Scully" in result.errors[forms.NAME]
+    )
+    assert await contact_named(store, ADA, "Dana Whitfield") == dana
+
+
+# --- morning nudge buttons ---------------------------------------------------------------------
+
+
+def nudge(store: MemoryStore, *contact_ids: int, follow: int | None = None) -> int:
+    """A nudge for Ada with a card for each contact (and a follow-up question), as sent."""
+    content = NudgeContent(
+        day=TODAY.isoformat(),
+        cards=[Card(cid, "Due") for cid in contact_ids],
+        followups=[FollowUp(follow, "2026-11-22")] if follow is not None else [],
+    )
+    return store.add_nudge(ADA.user, TODAY, content.to_json(), "D1", "1700000000.000100")
+
+
+async def stored_content(store: MemoryStore, nudge_id: int) -> NudgeContent:
+    async with store.book(ADA.user, write=False) as book:
+        record = await book.nudge(nudge_id)
+        assert record is not None
+        return NudgeContent.from_json(record.content)
+
+
+async def test_reached_out_counts_once_and_updates_the_card(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield every 2 months")
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    nudge_id = nudge(store, dana.id)
+    first = await service.action(ADA, Act.CARD_REACHED, f"{nudge_id}:{dana.id}")
+    second = await service.action(ADA, Act.CARD_REACHED, f"{nudge_id}:{dana.id}")
+    assert isinstance(first, MessageUpdate) and first.message_id == "1700000000.000100"
+    assert isinstance(second, MessageUpdate)
+    after = await contact_named(store, ADA, "Dana Whitfield")
+    assert (after.last_contacted_on, after.next_due_on) == (TODAY, date(2027, 1, 25))
+    assert (after.reached_out_on, after.follow_up_on) == (TODAY, date(2026, 11, 28))
+    async with store.book(ADA.user, write=False) as book:
+        assert [c.kind for c in book.conversations] == ["outreach"]
+    card = (await stored_content(store, nudge_id)).card(dana.id)
+    assert card is not None and card.state is CardState.REACHED
+
+
+async def test_card_snooze_and_skip(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana")
+    await service.command(ADA, "add Marcus")
+    dana = await contact_named(store, ADA, "Dana")
+    marcus = await contact_named(store, ADA, "Marcus")
+    nudge_id = nudge(store, dana.id, marcus.id)
+    await service.action(ADA, Act.CARD_SNOOZE_MONTH, f"{nudge_id}:{dana.id}")
+    await service.action(ADA, Act.CARD_SKIP, f"{nudge_id}:{marcus.id}")
+    await service.action(ADA, Act.CARD_SNOOZE_WEEK, f"{nudge_id}:{dana.id}")  # not open: no-op
+    assert (await contact_named(store, ADA, "Dana")).next_due_on == date(2026, 12, 25)
+    assert (await contact_named(store, ADA, "Marcus")).skipped_on == TODAY
+    content = await stored_content(store, nudge_id)
+    snoozed, skipped = content.card(dana.id), content.card(marcus.id)
+    assert snoozed is not None and (snoozed.state, snoozed.until) == (
+        CardState.SNOOZED,
+        "2026-12-25",
+    )
+    assert skipped is not None and skipped.state is CardState.SKIPPED
+
+
+async def test_follow_up_later_then_drop(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    nudge_id = nudge(store, follow=dana.id)
+    await service.action(ADA, Act.FOLLOW_LATER, f"{nudge_id}:{dana.id}")
+    assert (await contact_named(store, ADA, "Dana")).follow_up_on == date(2026, 11, 28)
+    question = (await stored_content(store, nudge_id)).followup(dana.id)
+    assert question is not None and (question.state, question.until) == (
+        FollowUpState.LATER,
+        "2026-11-28",
+    )
+    other = nudge(store, follow=dana.id)
+    await service.action(ADA, Act.FOLLOW_DROP, f"{other}:{dana.id}")
+    assert (await contact_named(store, ADA, "Dana")).follow_up_on is None
+    dropped = (await stored_content(store, other)).followup(dana.id)
+    assert dropped is not None and dropped.state is FollowUpState.DROPPED
+
+
+async def test_logging_from_a_card_marks_it_logged(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    nudge_id = nudge(store, dana.id)
+    form = await service.action(ADA, Act.CARD_LOG, f"{nudge_id}:{dana.id}")
+    assert isinstance(form, Form) and form.context == f"card:{nudge_id}:{dana.id}"
+    values = {forms.CONTACT: str(dana.id), forms.DATE: TODAY.isoformat(), forms.NOTE: "call"}
+    result = await service.submit(ADA, form.kind, form.context, values)
+    assert isinstance(result, MessageUpdate) and result.notice is not None
+    assert "Logged your conversation with Dana" in text(result.notice)
+    card = (await stored_content(store, nudge_id)).card(dana.id)
+    assert card is not None and card.state is CardState.LOGGED
+
+
+async def test_card_buttons_for_another_users_nudge_are_refused(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    nudge_id = nudge(store, dana.id)
+    for act in (Act.CARD_REACHED, Act.CARD_SKIP, Act.CARD_LOG):
+        assert "no longer active" in text(await service.action(BOB, act, f"{nudge_id}:{dana.id}"))
+    assert "no longer active" in text(await service.action(ADA, Act.CARD_SKIP, f"{nudge_id}:999"))
+    assert await contact_named(store, ADA, "Dana") == dana

@@ -101,13 +101,13 @@ def scalar(url: Any, sql: str) -> Any:
 
 
 def maintain(engine: Any, *tables: str) -> None:
-    """``VACUUM ANALYZE`` on PostgreSQL (as autovacuum would after a bulk change); on SQLite a
-    WAL checkpoint."""
+    """``VACUUM ANALYZE`` (``tables``, or all) on PostgreSQL, as autovacuum would after a bulk
+    change; on SQLite a WAL checkpoint."""
     from sqlalchemy import text
 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"VACUUM ANALYZE {', '.join(tables)}"))
+            connection.execute(text(f"VACUUM ANALYZE {', '.join(tables)}".strip()))
         else:
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
@@ -309,9 +309,9 @@ def save_profile(profiler: Any, prefix: str) -> None:
     profiler.last_session.save(f"{prefix}.pyisession")
 
 
-async def timed_pass(runner: Any, at: Any, profile: str = "") -> tuple[Any, dict[str, Any]]:
+async def timed_pass(runner: Any, at: Any, profile: str = "") -> dict[str, Any]:
     """One ``run_once`` at ``at``, with ``profile`` a pyinstrument prefix (``PREFIX.html``,
-    ``.txt``, ``.pyisession``); the run summary and the figures read off its phases.
+    ``.txt``, ``.pyisession``); the figures, read off the run summary and its phases.
 
     decide = from ``run_once`` being called until composing ended (heartbeat, plan, compose);
     deliver = the deliver phase. CPU seconds are this process's: ``decide_cpu_s`` is the pass's
@@ -336,7 +336,7 @@ async def timed_pass(runner: Any, at: Any, profile: str = "") -> tuple[Any, dict
     compose, deliver = phases.get("compose"), phases.get("deliver")
     decided = compose or plan
     peak = decided.peak_rss_mb
-    return summary, {
+    return {
         "decide_s": decided.ended - started,
         "plan_s": plan.ended - started,
         "compose_s": compose.wall_s if compose else 0.0,

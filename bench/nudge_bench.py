@@ -344,7 +344,7 @@ async def _measure(
     runner = build_runner(settings, clock=lambda: datetime.fromisoformat(at))
     await runner.store.workers()  # connect once, as a running scheduler would have
     baseline = common.proc_status_mb("VmRSS")
-    _, result = await common.timed_pass(runner, None, profile)
+    result = await common.timed_pass(runner, None, profile)
     await runner.stop()
     await runner.close()
     await runner.store.engine.dispose()

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +31,37 @@ if str(ROOT) not in sys.path:
 
 KINDS = {"sqlite": ("sqlite",), "postgresql": ("postgresql",), "both": ("sqlite", "postgresql")}
 RESET_TABLES = "delivery_attempts, nudges, prompt_views, workers"
+
+
+def child_mode(argv: list[str] | None, **modes: Callable[[dict[str, Any]], Any]) -> bool:
+    """``<script> fake|run <config as JSON>``: run that child's mode and say so; else ``False``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in modes:
+        modes[argv[0]](json.loads(argv[1]))
+        return True
+    return False
+
+
+def parser(doc: str, *, users: int, db: str, profile: str) -> argparse.ArgumentParser:
+    """The options every nudge benchmark has: --users, --db, --json, --profile."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--db", choices=tuple(KINDS), default=db)
+    parser.add_argument("--json", default="", help="also write every result to this file")
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="PREFIX",
+        help=f"pyinstrument each measured pass into PREFIX-{profile}.html/.txt "
+        "(run with: uv run --with pyinstrument …; profiled passes are slower)",
+    )
+    return parser
+
+
+def morning() -> datetime:
+    """Today at 08:30:20 UTC: every bench user's nudge is due."""
+    day = datetime.now(UTC).date()
+    return datetime(day.year, day.month, day.day, 8, 30, 20, tzinfo=UTC)
 
 
 def machine() -> str:

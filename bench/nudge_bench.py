@@ -25,7 +25,6 @@ tests. Exit status: 0 when every target is met, 1 when one is missed, 2 when a r
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -34,7 +33,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -425,15 +424,11 @@ DATABASE_FIGURES = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["fake"], ["run"]):
-        (serve_fake if argv[0] == "fake" else measure)(json.loads(argv[1]))
+    if common.child_mode(argv, fake=serve_fake, run=measure):
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.parser(__doc__, users=10_000, db="both", profile="<db>-<concurrency>")
     add = parser.add_argument
-    add("--users", type=int, default=10_000)
     add("--contacts", type=int, default=200)
-    add("--db", choices=tuple(common.KINDS), default="both")
     add("--latency", type=float, default=0.05, help="fake Slack delay, seconds")
     add(
         "--concurrency",
@@ -441,36 +436,15 @@ def main(argv: list[str] | None = None) -> int:
         help="NUDGE_CONCURRENCY; a comma-separated list runs one pass per value (default: "
         "$NUDGE_CONCURRENCY or 100)",
     )
-    add(
-        "--warm",
-        action="store_true",
-        help="every user's DM channel is already cached (any pass after the user's first): "
-        "one Slack call per user instead of two",
-    )
+    add("--warm", action="store_true", help="every user's DM channel is already cached")
     add("--seed", type=int, default=1)
-    add("--json", default="", help="also write every result to this file")
-    add(
-        "--profile",
-        default="",
-        help="pyinstrument the measured pass into PREFIX-<db>-<concurrency>.html/.txt "
-        "(run with: uv run --with pyinstrument …)",
-    )
-    add(
-        "--reuse-sqlite",
-        default="",
-        metavar="PATH",
-        help="keep the SQLite database in PATH: seeded on first use, reset before each pass",
-    )
-    add(
-        "--reuse-schema",
-        default="",
-        metavar="NAME",
-        help="keep the PostgreSQL schema NAME: seeded on first use, reset before each pass",
-    )
+    keep = "{}: seeded on first use, reset before each pass"
+    add("--reuse-sqlite", default="", metavar="PATH", help=keep.format("keep the SQLite file PATH"))
+    add("--reuse-schema", default="", metavar="NAME", help=keep.format("keep the schema NAME"))
     args = parser.parse_args(argv)
     levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
-    day = datetime.now(UTC).date()
-    at = datetime(day.year, day.month, day.day, 8, 30, 20, tzinfo=UTC)
+    at = common.morning()
+    day = at.date()
     print(
         f"nudge bench: {args.users:,} users × {args.contacts} contacts, all due at "
         f"{at:%Y-%m-%d %H:%M} UTC; fake Slack latency {args.latency * 1000:.0f} ms; "

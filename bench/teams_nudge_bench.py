@@ -505,52 +505,20 @@ def _floats(text: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["fake"], ["run"]):
-        (serve_fake if argv[0] == "fake" else measure)(json.loads(argv[1]))
+    if common.child_mode(argv, fake=serve_fake, run=measure):
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.parser(__doc__, users=3000, db="sqlite", profile="<db>-<concurrency>-<limit>")
     add = parser.add_argument
-    add("--users", type=int, default=3000)
     add("--contacts", type=int, default=2, help="1 to N contacts per user")
     add("--rate", type=float, default=30.0, help="the fake's limit per tenant")
     add("--burst", type=float, default=30.0, help="the fake's bucket size (requests)")
-    add(
-        "--retry-after",
-        type=float,
-        default=1.0,
-        help="seconds the fake sends in Retry-After (0: the exact fractional wait)",
-    )
+    add("--retry-after", type=float, default=1.0, help="the fake's Retry-After (0: exact wait)")
     add("--latency", type=float, default=0.1, help="the fake's answer delay, seconds")
-    add("--db", choices=tuple(common.KINDS), default="sqlite")
     add("--fake", choices=("process", "thread"), default="process")
-    add(
-        "--workers",
-        type=int,
-        default=1,
-        help="scheduler processes running the pass at once (each has its own limiter)",
-    )
+    add("--workers", type=int, default=1, help="scheduler processes running the pass at once")
     add("--concurrency", default="20", help="NudgeConfig.concurrency values (comma-separated)")
-    add(
-        "--per-tenant",
-        default="30",
-        help="TeamsMessenger per_tenant values (comma-separated; 0 = no client-side limit)",
-    )
-    add(
-        "--client-burst",
-        type=float,
-        default=0.0,
-        help="experiment: give the messenger's limiters this burst instead of one second's "
-        "worth (AsyncLimiter(b, b / rate); 0 = as in production)",
-    )
-    add("--json", default="", help="also write every result to this file")
-    add(
-        "--profile",
-        default="",
-        metavar="PREFIX",
-        help="pyinstrument each measured pass into PREFIX-<db>-<concurrency>-<limit>.html/.txt "
-        "(run with: uv run --with pyinstrument …; profiled passes are slower)",
-    )
+    add("--per-tenant", default="30", help="the messenger's per-tenant limits (0: none)")
+    add("--client-burst", type=float, default=0.0, help="experiment: the limiters' burst")
     args = parser.parse_args(argv)
     if args.workers > 1 and args.fake == "thread":
         parser.error("--workers > 1 needs --fake process (one fake for all workers)")
@@ -563,8 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(c) for c in _floats(args.concurrency)]
     limits = _floats(args.per_tenant)
     kinds = common.KINDS[args.db]
-    day = datetime.now(UTC).date()
-    at = datetime(day.year, day.month, day.day, 8, 30, 20, tzinfo=UTC)
+    at = common.morning()
+    day = at.date()
     floor = args.users / args.rate
     print(
         f"teams nudge bench: {args.users:,} users in one tenant, all due at {at:%H:%M} UTC; "

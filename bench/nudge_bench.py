@@ -32,7 +32,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,12 +170,10 @@ def contact_plan(
     return names, keys, pool, plan()
 
 
-def contact_rows(
-    users: int, contacts: int, day: date, seed: int, d: Callable[[date | None], Any]
-) -> Iterator[tuple[Any, ...]]:
-    """Contact rows as tuples in :data:`CONTACT_COLUMNS` order (``d`` formats dates)."""
+def contact_rows(users: int, contacts: int, day: date, seed: int) -> Iterator[tuple[Any, ...]]:
+    """Contact rows as tuples in :data:`CONTACT_COLUMNS` order (dates as ISO text)."""
     names, keys, pool, plan = contact_plan(users, contacts, day, seed)
-    formatted = [tuple(d(v) if isinstance(v, date) else v for v in p) for p in pool]
+    formatted = [tuple(v.isoformat() if isinstance(v, date) else v for v in p) for p in pool]
     for ident, owner, k, p in plan:
         yield (ident, owner, names[k], keys[k], *formatted[p])
 
@@ -202,9 +200,7 @@ def _copy_field(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def conversation_rows(
-    users: int, contacts: int, day: date, seed: int, d: Callable[[date | None], Any]
-) -> Iterator[tuple[Any, ...]]:
+def conversation_rows(users: int, contacts: int, day: date, seed: int) -> Iterator[tuple[Any, ...]]:
     """0–8 logged conversations or outreaches per user (for the activity that picks the hurdle)."""
     rng = random.Random(seed + 1)
     ident = 0
@@ -216,7 +212,7 @@ def conversation_rows(
             learned = (
                 "they are hiring in Q3" if kind == "conversation" and rng.random() < 0.5 else ""
             )
-            occurred = d(day - timedelta(days=rng.randint(1, 400)))
+            occurred = (day - timedelta(days=rng.randint(1, 400))).isoformat()
             yield (ident, owner, contact, occurred, kind, "caught up", learned)
 
 
@@ -231,7 +227,7 @@ def seed(url: Any, users: int, contacts: int, day: date, seed: int) -> dict[str,
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")
             conn.execute("BEGIN")
-            for table, columns, rows in tables(users, contacts, day, seed, _iso):
+            for table, columns, rows in tables(users, contacts, day, seed):
                 marks = ", ".join("?" * len(columns))
                 conn.executemany(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
@@ -246,7 +242,7 @@ def seed(url: Any, users: int, contacts: int, day: date, seed: int) -> dict[str,
         raw = engine.raw_connection()
         conn = raw.driver_connection
         with conn.cursor() as cur:
-            for table, columns, rows in tables(users, contacts, day, seed, _same, copy=True):
+            for table, columns, rows in tables(users, contacts, day, seed, copy=True):
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         if isinstance(row, str):
@@ -266,12 +262,7 @@ def seed(url: Any, users: int, contacts: int, day: date, seed: int) -> dict[str,
 
 
 def tables(
-    users: int,
-    contacts: int,
-    day: date,
-    seed: int,
-    d: Callable[[date | None], Any],
-    copy: bool = False,
+    users: int, contacts: int, day: date, seed: int, copy: bool = False
 ) -> list[tuple[str, tuple[str, ...], Iterator[Any]]]:
     """``(table, columns, rows)`` to insert; with ``copy`` contacts come as ``COPY`` text."""
     return [
@@ -281,18 +272,10 @@ def tables(
             CONTACT_COLUMNS,
             contact_copy_text(users, contacts, day, seed)
             if copy
-            else contact_rows(users, contacts, day, seed, d),
+            else contact_rows(users, contacts, day, seed),
         ),
-        ("conversations", CONVERSATION_COLUMNS, conversation_rows(users, contacts, day, seed, d)),
+        ("conversations", CONVERSATION_COLUMNS, conversation_rows(users, contacts, day, seed)),
     ]
-
-
-def _same(value: date | None) -> date | None:
-    return value
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 # --- the fake Slack (child process) -----------------------------------------------------------

@@ -49,7 +49,7 @@ TARGET_RATIO = 1.10  # the issue: within 10 % of the floor
 PER_CONVERSATION = 7.0  # Teams: about 7 messages a second in one conversation
 UNLIMITED = 1_000_000.0  # --per-tenant 0: the messenger's limiter never waits
 FIRST = ("Dana", "Priya", "Marcus", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Lena")
-NUDGE_TIME = "08:30:00"
+NUDGE_TIME = datetime.strptime("08:30:00", "%H:%M:%S").time()
 LAST = ("Whitfield", "Raman", "Chen", "Novak", "Haddad", "Berg", "Tanaka", "Keller", "Ortega")
 
 
@@ -101,7 +101,7 @@ def seed(url: Any, users: int, contacts: int, day: date, service_url: str) -> fl
         user_rows.append(
             {
                 "id": n, "platform": "teams", "workspace_id": TENANT, "external_id": f"aad-{n}",
-                "timezone": "UTC", "timezone_source": "user", "nudge_time": datetime.strptime(NUDGE_TIME, "%H:%M:%S").time(),
+                "timezone": "UTC", "timezone_source": "user", "nudge_time": NUDGE_TIME,
                 "nudge_days": 127, "cards_per_nudge": 3,
                 "dm_channel": conversation_id(n),  # SqlStore.save_reference caches it
             }

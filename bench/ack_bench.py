@@ -36,20 +36,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import aiohttp
+import common  # bench/, the script's own folder; puts the checkout on sys.path
+from aiohttp import web
+from common import ROOT
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from tests.fakes import slack_requests as sr  # noqa: E402
+from tests.fakes import slack_requests as sr
 
 FORM = "application/x-www-form-urlencoded"
 P99_TARGET_MS = 50.0
@@ -64,23 +61,6 @@ def user_id(n: int) -> str:
 
 
 # --- the servers (child processes) -----------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str) -> AsyncIterator[Any]:
-    """A migrated, empty database URL of ``kind``, removed afterwards."""
-    from storage import db
-
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="rc_bench_") as folder:
-            url = db.normalise_url(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-            await asyncio.to_thread(db.upgrade, url)
-            yield url
-    else:
-        from tests.support import postgres_schema
-
-        with postgres_schema() as url:
-            yield url
 
 
 async def seed(engine: Any, users: int, per_user: int) -> None:
@@ -144,7 +124,7 @@ async def serve(kind: str, db_kind: str, users: int, per_user: int) -> None:
         if kind == "bare":
             web_app = bare_web_app(fake.api_url)
         else:
-            url = await stack.enter_async_context(database(db_kind))
+            url = stack.enter_context(common.database(db_kind))
             settings = Settings(
                 database_url=url,
                 slack_bot_token=BOT_TOKEN,

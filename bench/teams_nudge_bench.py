@@ -1,39 +1,18 @@
 """Morning nudges on Teams at the tenant's rate limit: how close does delivery get to the floor?
 
 ``--users`` Teams users in one tenant (default 3,000), each with one or two contacts, all due at
-08:30 UTC, each with a stored conversation reference (as the bot saves on install) pointing at
-:class:`tests.fakes.teams_connector.FakeTeamsConnector`. The fake throttles like Teams: a token
-bucket of ``--rate`` requests a second per tenant (default 30) holding at most ``--burst`` tokens
-(default 30: one second's worth), and 7 a second per conversation; a request over the limit is
-answered ``429`` with ``Retry-After: --retry-after`` (default 1 s) and uses no token. The floor
-is ``users / rate`` (3,000 / 30 = 100 s; strictly ``(users - burst) / rate`` = 99 s, since the
-first ``burst`` requests are free).
-
-One real pass of the production runner (``NudgeRunner.run_once`` built by
-:func:`jobs.app.build_runner`, with a :class:`TeamsMessenger` in anonymous mode sending through
-the Agents SDK) is measured for each combination of ``--concurrency`` (``NudgeConfig.
-concurrency``) and ``--per-tenant`` (the messenger's client-side limit; ``0`` switches it off).
-
-Processes (``--fake process``, the default), so the fake's HTTP server does not share the
-runner's GIL:
-
-* this one seeds the database (bulk inserts, not measured) and checks the results;
-* ``fake`` — the fake connector in a child process; asked on stdin for ``reset`` and ``stats``
-  (messages per conversation, 429s, when each accepted send arrived);
-* ``run`` — a fresh child per pass that builds the runner and calls ``run_once`` once.
-
-``--fake thread`` runs the fake in a thread of the ``run`` child instead (to see what the GIL
-does to the result). ``--workers 2`` starts two ``run`` children at once, as two schedulers
-ticking in the same minute would (each has its own client-side limiter). ``--client-burst B``
-is an experiment, not production: the messenger's limiters get a burst of ``B`` requests
-instead of a whole second's worth (same rate). The fake answers after ``--latency`` (default
-100 ms, roughly a real Bot Connector round trip).
-
-Reported per pass: delivery time (``_deliver_all``) and its ratio to the floor; 429s (at the
-fake, and as recorded by the runner); lost (users with no message at the fake) and duplicated
-(users with more than one); the fake's view (first to last accepted send, most sends in any
-one-second window); the runner's view (time per SDK send, time waiting for the limiter and the
-reference lookup, event-loop lag, CPU). Only 127.0.0.1 is contacted; every pass has a timeout.
+08:30 UTC, each with a stored conversation reference pointing at
+:class:`tests.fakes.teams_connector.FakeTeamsConnector`, which throttles like Teams: a token
+bucket of ``--rate`` requests a second per tenant holding at most ``--burst`` tokens, and 7 a
+second per conversation; over the limit it answers ``429`` with ``Retry-After: --retry-after``.
+The floor is ``users / rate`` (3,000 / 30 = 100 s). One real pass of the production runner
+(``build_runner`` with a :class:`TeamsMessenger` in anonymous mode) is measured in a fresh ``run``
+child for each ``--concurrency`` and ``--per-tenant`` (the messenger's limit; ``0``: none). The
+fake runs in a ``fake`` child (``--fake process``) or in a thread of the ``run`` child (``--fake
+thread``); ``--workers 2`` starts two ``run`` children at once; ``--client-burst B`` (an
+experiment) gives the messenger's limiters a burst of ``B``. Reported per pass: delivery time
+(the runner's deliver phase) against the floor, 429s, lost and duplicated users, the fake's view
+and the runner's (time per send, limiter wait, loop lag, CPU). See docs/teams-nudge-benchmark.md.
 
     uv run python bench/teams_nudge_bench.py                        # 3,000 users, SQLite
     uv run python bench/teams_nudge_bench.py --db both --concurrency 10,20,50 --per-tenant 30,29
@@ -52,24 +31,16 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from child import FakeChild  # bench/, the script's own folder
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import common  # bench/, the script's own folder; puts the checkout on sys.path
+from common import FakeChild, database, sync_engine
 
 ANONYMOUS = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -77,8 +48,8 @@ BOT = {"id": "28:00000000-0000-0000-0000-00000000b07", "name": "Reconnect"}
 TARGET_RATIO = 1.10  # the issue: within 10 % of the floor
 PER_CONVERSATION = 7.0  # Teams: about 7 messages a second in one conversation
 UNLIMITED = 1_000_000.0  # --per-tenant 0: the messenger's limiter never waits
-NUDGE_TIME = "08:30:00"
 FIRST = ("Dana", "Priya", "Marcus", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Lena")
+NUDGE_TIME = datetime.strptime("08:30:00", "%H:%M:%S").time()
 LAST = ("Whitfield", "Raman", "Chen", "Novak", "Haddad", "Berg", "Tanaka", "Keller", "Ortega")
 
 
@@ -120,10 +91,7 @@ def reference_json(n: int, service_url: str) -> str:
 
 def seed(url: Any, users: int, contacts: int, day: date, service_url: str) -> float:
     """Users, contacts and conversation references in bulk (one transaction); returns seconds."""
-    from sqlalchemy import create_engine
-
     from bot.core.text import fold
-    from storage import db
     from storage.models import ContactRow, ConversationRef, User
 
     started = time.perf_counter()
@@ -132,156 +100,55 @@ def seed(url: Any, users: int, contacts: int, day: date, service_url: str) -> fl
     for n in range(1, users + 1):
         user_rows.append(
             {
-                "id": n,
-                "platform": "teams",
-                "workspace_id": TENANT,
-                "external_id": f"aad-{n}",
-                "timezone": "UTC",
-                "timezone_source": "user",
-                "nudge_time": datetime.strptime(NUDGE_TIME, "%H:%M:%S").time(),
-                "nudge_days": 127,
-                "cards_per_nudge": 3,
+                "id": n, "platform": "teams", "workspace_id": TENANT, "external_id": f"aad-{n}",
+                "timezone": "UTC", "timezone_source": "user", "nudge_time": NUDGE_TIME,
+                "nudge_days": 127, "cards_per_nudge": 3,
                 "dm_channel": conversation_id(n),  # SqlStore.save_reference caches it
             }
-        )
+        )  # fmt: skip
         for j in range(1 + (n % contacts if contacts > 1 else 0)):
             name = f"{FIRST[(n + j) % len(FIRST)]} {LAST[(n * 7 + j) % len(LAST)]}"
             contact_rows.append(
                 {
-                    "owner_id": n,
-                    "name": name,
-                    "name_key": fold(name),
-                    "company_role": "",
+                    "owner_id": n, "name": name, "name_key": fold(name), "company_role": "",
                     "how_known": "worked together at Acme" if j == 0 else "",
                     "notes": "loves sailing" if n % 3 == 0 else "",
-                    "cadence_count": 1,
-                    "cadence_unit": "months",
+                    "cadence_count": 1, "cadence_unit": "months",
                     "last_contacted_on": day - timedelta(days=40 + n % 200),
-                    "next_due_on": day - timedelta(days=n % 30),
-                    "last_note": "",
+                    "next_due_on": day - timedelta(days=n % 30), "last_note": "",
                     "created_on": day - timedelta(days=400),
                 }
-            )
+            )  # fmt: skip
         ref_rows.append(
             {
-                "user_id": n,
-                "conversation_id": conversation_id(n),
-                "reference": reference_json(n, service_url),
-                "updated_at": now,
+                "user_id": n, "conversation_id": conversation_id(n),
+                "reference": reference_json(n, service_url), "updated_at": now,
             }
-        )
-    engine = create_engine(db.sync_url(url))
-    try:
+        )  # fmt: skip
+    with sync_engine(url) as engine:
         with engine.begin() as connection:
             connection.execute(User.__table__.insert(), user_rows)
             connection.execute(ContactRow.__table__.insert(), contact_rows)
             connection.execute(ConversationRef.__table__.insert(), ref_rows)
             if engine.dialect.name == "postgresql":
                 for table in ("users", "contacts"):
-                    connection.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                    )
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.exec_driver_sql("VACUUM ANALYZE")
-    finally:
-        engine.dispose()
+                    connection.exec_driver_sql(common.next_id_sql(table))
+        common.maintain(engine)
     return time.perf_counter() - started
-
-
-def reset(url: Any) -> None:
-    """Forget every nudge, attempt, prompt view and worker (between passes)."""
-    from sqlalchemy import create_engine, text
-
-    from storage import db
-
-    engine = create_engine(db.sync_url(url))
-    try:
-        with engine.begin() as connection:
-            for table in ("delivery_attempts", "nudges", "prompt_views", "workers"):
-                connection.execute(text(f"DELETE FROM {table}"))
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM ANALYZE nudges, delivery_attempts"))
-    finally:
-        engine.dispose()
 
 
 def point_references_at(url: Any, service_url: str) -> None:
     """Rewrite every stored ``serviceUrl`` (the fake's port changes from run to run)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from storage import db
-
-    engine = create_engine(db.sync_url(url))
-    try:
-        with engine.begin() as connection:
-            raw = connection.execute(text("SELECT reference FROM conversation_refs LIMIT 1"))
-            first = raw.scalar()
-            old = json.loads(first)["serviceUrl"] if first else service_url
-            if old != service_url:
-                connection.execute(
-                    text("UPDATE conversation_refs SET reference = replace(reference, :old, :new)"),
-                    {"old": f'"serviceUrl":"{old}"', "new": f'"serviceUrl":"{service_url}"'},
-                )
-    finally:
-        engine.dispose()
-
-
-def database_state(url: Any) -> dict[str, Any]:
-    """Nudges by status, attempts (and why they ended), and users with more than one nudge."""
-    from sqlalchemy import create_engine, text
-
-    from storage import db
-
-    engine = create_engine(db.sync_url(url))
-    try:
-        with engine.connect() as connection:
-            statuses = {
-                str(k): v
-                for k, v in connection.execute(
-                    text("SELECT status, count(*) FROM nudges GROUP BY status")
-                ).all()
-            }
-            outcomes = {
-                str(k): v
-                for k, v in connection.execute(
-                    text("SELECT outcome, count(*) FROM delivery_attempts GROUP BY outcome")
-                ).all()
-            }
-            most = connection.execute(text("SELECT max(attempts) FROM nudges")).scalar()
-            doubled = connection.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT user_id FROM nudges GROUP BY user_id "
-                    "HAVING count(*) > 1) AS d"
-                )
-            ).scalar()
-    finally:
-        engine.dispose()
-    return {
-        "nudges_by_status": statuses,
-        "attempts_by_outcome": outcomes,
-        "most_attempts": most,
-        "users_with_two_nudges": doubled,
-    }
-
-
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[Any]:
-    """A fresh, migrated database of ``kind``, removed afterwards."""
-    from storage import db
-
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="rc_teams_bench_") as folder:
-            url = db.normalise_url(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-            db.upgrade(url)
-            yield url
-    else:
-        from tests.support import postgres_schema
-
-        with postgres_schema() as url:
-            yield url
+    with sync_engine(url) as engine, engine.begin() as connection:
+        first = connection.execute(text("SELECT reference FROM conversation_refs LIMIT 1")).scalar()
+        old = json.loads(first)["serviceUrl"] if first else service_url
+        if old != service_url:
+            connection.execute(
+                text("UPDATE conversation_refs SET reference = replace(reference, :old, :new)"),
+                {"old": f'"serviceUrl":"{old}"', "new": f'"serviceUrl":"{service_url}"'},
+            )
 
 
 # --- the fake Teams connector -----------------------------------------------------------------
@@ -340,63 +207,45 @@ def fake_stats(fake: Any, rate: float) -> dict[str, Any]:
     }
 
 
-def serve_fake(rate: float, burst: float, retry_after: float, latency: float) -> None:
-    """``fake`` child: print ``PORT <n>``, then answer ``reset`` / ``stats`` until ``quit``."""
-    fake = start_fake(rate, burst, retry_after, latency)
-    print(f"PORT {fake.port}", flush=True)
+def serve_fake(config: dict[str, Any]) -> None:
+    """``fake`` child: answers ``stats`` and ``reset`` (forget the calls, refill the buckets)."""
+    fake = start_fake(**config)
+
+    def reset() -> str:
+        fake.reset()  # the limit stays on
+        return "OK"
+
     try:
-        for line in sys.stdin:
-            command = line.strip()
-            if command == "stats":
-                print(json.dumps(fake_stats(fake, rate)), flush=True)
-            elif command == "reset":
-                fake.reset()  # forgets calls and refills the buckets; the limit stays on
-                print("OK", flush=True)
-            elif command == "quit":
-                break
+        common.serve(fake.port, {"stats": lambda: fake_stats(fake, config["rate"]), "reset": reset})
     finally:
         fake.stop()
-
-
-class FakeProcess(FakeChild):
-    """The ``fake`` child, seen from the parent."""
-
-    def __init__(self, rate: float, burst: float, retry_after: float, latency: float) -> None:
-        args = [
-            "fake", "--rate", str(rate), "--burst", str(burst),
-            "--retry-after", str(retry_after), "--latency", str(latency),
-        ]  # fmt: skip
-        super().__init__(__file__, args, what="the fake connector", cwd=ROOT)
-
-    @property
-    def service_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
 
 
 # --- the measured pass (child process) --------------------------------------------------------
 
 
-def measure(args: argparse.Namespace) -> None:
+def measure(config: dict[str, Any]) -> None:
     """``run`` child: one real pass, timed; prints ``RESULT {json}``."""
+    from storage import db
+
     fake = None
-    service_url = args.service_url
+    fake_config = {k: config[k] for k in ("rate", "burst", "retry_after", "latency")}
+    service_url = config["service_url"]
     if not service_url:  # --fake thread: the fake shares this process (and its GIL)
-        fake = start_fake(args.rate, args.burst, args.retry_after, args.latency)
+        fake = start_fake(**fake_config)
         service_url = fake.service_url
     try:
-        from storage import db
-
-        point_references_at(db.normalise_url(args.url), service_url)
-        result = asyncio.run(_measure(args))
+        point_references_at(db.normalise_url(config["url"]), service_url)
+        result = asyncio.run(_measure(config))
         if fake is not None:
-            result["fake"] = fake_stats(fake, args.rate)
+            result["fake"] = fake_stats(fake, config["rate"])
     finally:
         if fake is not None:
             fake.stop()
     print("RESULT " + json.dumps(result), flush=True)
 
 
-async def _measure(args: argparse.Namespace) -> dict[str, Any]:
+async def _measure(config: dict[str, Any]) -> dict[str, Any]:
     from bot.adapters.teams.hosting import build_hosting
     from bot.adapters.teams.messenger import TeamsMessenger
     from bot.settings import Settings, TeamsSettings, configure_logging
@@ -405,19 +254,19 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from storage.repository import SqlStore
 
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
-    at = datetime.fromisoformat(args.at)
+    at = datetime.fromisoformat(config["at"])
     settings = Settings(
-        database_url=db.normalise_url(args.url),
+        database_url=db.normalise_url(config["url"]),
         teams=TeamsSettings(client_id=None, anonymous=True),
-        nudge_concurrency=args.concurrency,
+        nudge_concurrency=config["concurrency"],
     )
     engine = db.create_engine(settings.database_url)
-    per_tenant = args.per_tenant if args.per_tenant > 0 else UNLIMITED
+    per_tenant = config["per_tenant"] if config["per_tenant"] > 0 else UNLIMITED
     messenger_class = TeamsMessenger
-    if args.client_burst > 0:  # an experiment, not production: a limiter with a smaller burst
+    if config["client_burst"] > 0:  # an experiment, not production: a smaller burst
         from aiolimiter import AsyncLimiter
 
-        burst = args.client_burst
+        burst = config["client_burst"]
 
         class SmallBurstMessenger(TeamsMessenger):
             @staticmethod
@@ -436,33 +285,21 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         settings, engine=engine, clock=lambda: at, messengers={"teams": messenger}
     )
 
-    marks: dict[str, float] = {}
+    # The messenger's own timings (the runner's phases come from its run summary).
     posts: list[float] = []  # messenger.post: lookup + limiter wait + SDK send
     sends: list[float] = []  # messenger._send: the SDK's continue_conversation + HTTP
     lookups: list[float] = []  # SqlStore.reference_for_conversation
 
-    def timed(name: str, method: Any) -> Any:
-        async def wrapper(*a: Any, **k: Any) -> Any:
-            marks[f"{name}_start"] = time.monotonic()
-            try:
-                return await method(*a, **k)
-            finally:
-                marks[f"{name}_end"] = time.monotonic()
-
-        return wrapper
-
     def sampled(into: list[float], method: Any) -> Any:
         async def wrapper(*a: Any, **k: Any) -> Any:
-            started = time.monotonic()
+            started = time.perf_counter()
             try:
                 return await method(*a, **k)
             finally:
-                into.append(time.monotonic() - started)
+                into.append(time.perf_counter() - started)
 
         return wrapper
 
-    for name in ("_plan", "_compose", "_deliver_all"):
-        setattr(runner, name, timed(name.strip("_"), getattr(runner, name)))
     messenger.post = sampled(posts, messenger.post)  # type: ignore[method-assign]
     messenger._send = sampled(sends, messenger._send)  # type: ignore[method-assign]
     store = messenger.store
@@ -472,52 +309,26 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
 
     async def watch_loop() -> None:  # how late a 10 ms sleep wakes up: CPU or GIL pressure
         while True:
-            before = time.monotonic()
+            before = time.perf_counter()
             await asyncio.sleep(0.01)
-            lag.append((before, time.monotonic() - before - 0.01))
+            lag.append((before, time.perf_counter() - before - 0.01))
 
     await runner.store.workers()  # connect once, as a running scheduler would have
     watcher = asyncio.create_task(watch_loop())
-    profiler: Any = None
-    if args.profile:  # pyinstrument: wall time, async-aware (profiled passes run slower)
-        from pyinstrument import Profiler
-
-        profiler = Profiler(async_mode="enabled")
-        profiler.start()
     threads_before = thread_cpu()
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    started = time.monotonic()
-    summary = await runner.run_once(at)
-    ended = time.monotonic()
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    result = await common.timed_pass(runner, at, config["profile"])
     threads_after = thread_cpu()
-    if profiler is not None:
-        save_profile(profiler, args.profile)
     watcher.cancel()
     await runner.stop()
     await engine.dispose()
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    # A worker that claimed nothing never delivers: an empty window at the end of its pass.
-    delivering = marks.get("deliver_all_start", ended)
-    delivered = marks.get("deliver_all_end", ended)
+    delivering = result["deliver_start"]
     return {
-        "plan_s": marks["plan_end"] - started,
-        "compose_s": marks.get("compose_end", 0.0) - marks.get("compose_start", 0.0),
-        "deliver_s": delivered - delivering,
-        "deliver_start": delivering,
-        "deliver_end": delivered,
-        "run_once_s": ended - started,
-        "cpu_s": cpu,
+        **result,
         "thread_cpu_s": {
             name: round(spent - threads_before.get(name, 0.0), 2)
             for name, spent in threads_after.items()
             if spent - threads_before.get(name, 0.0) >= 0.05
         },
-        "summary": summary.line(),
-        "due": summary.due,
-        "sent": summary.sent,
-        "failed": summary.failed,
-        "undeliverable": summary.undeliverable,
         "post_ms": _quantiles(posts),
         "send_ms": _quantiles(sends),
         "lookup_ms": _quantiles(lookups),
@@ -527,12 +338,6 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "posts": len(posts),
     }
-
-
-def save_profile(profiler: Any, prefix: str) -> None:
-    profiler.stop()
-    Path(f"{prefix}.html").write_text(profiler.output_html())
-    Path(f"{prefix}.txt").write_text(profiler.output_text(unicode=True))
 
 
 def thread_cpu() -> dict[str, float]:
@@ -579,84 +384,54 @@ def run_pass(
     url: Any,
     args: argparse.Namespace,
     *,
-    fake: FakeProcess | None,
+    fake: FakeChild | None,
     concurrency: int,
     per_tenant: float,
     at: datetime,
 ) -> dict[str, Any]:
-    """One measured pass in a fresh ``run`` child; checks the fake and the database after."""
+    """One measured pass in fresh ``run`` children; checks the fake and the database after."""
     if fake is not None:
         assert fake.ask("reset") == "OK"
     floor = args.users / args.rate
-    timeout = max(600.0, 6 * floor)
     load_before = os.getloadavg()[0]
-    command = [
-        sys.executable, __file__, "run", "--url", url.render_as_string(hide_password=False),
-        "--service-url", fake.service_url if fake is not None else "",
-        "--concurrency", str(concurrency), "--per-tenant", str(per_tenant), "--at", at.isoformat(),
-        "--rate", str(args.rate), "--burst", str(args.burst),
-        "--retry-after", str(args.retry_after), "--latency", str(args.latency),
-        "--client-burst", str(args.client_burst),
-    ]  # fmt: skip
-    workers = args.workers
-    results: list[dict[str, Any]] = []
-    logs: list[str] = []
-    with contextlib.ExitStack() as stack:
-        children = []
-        for i in range(workers):
-            extra = []
-            if args.profile:
-                name = f"{args.profile}-{url.get_backend_name()}-{concurrency}-{per_tenant:g}"
-                extra = ["--profile", name + (f"-w{i + 1}" if workers > 1 else "")]
-            out = stack.enter_context(tempfile.TemporaryFile("w+"))
-            err = stack.enter_context(tempfile.TemporaryFile("w+"))
-            process = subprocess.Popen(command + extra, stdout=out, stderr=err, cwd=ROOT)
-            stack.callback(_kill, process)
-            children.append((process, out, err))
-        deadline = time.monotonic() + timeout
-        for process, out, err in children:
-            try:
-                process.wait(max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired as exc:
-                raise RuntimeError(f"the pass did not finish within {timeout:.0f} s") from exc
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read(), err.read()
-            found = [
-                json.loads(ln[len("RESULT ") :])
-                for ln in stdout.splitlines()
-                if ln.startswith("RESULT ")
-            ]
-            if process.returncode != 0 or not found:
-                sys.stderr.write(stdout[-5000:] + stderr[-5000:])
-                raise RuntimeError(f"the pass failed (exit status {process.returncode})")
-            results.append(found[0])
-            logs += stderr.splitlines()
-    result = results[0] if workers == 1 else combine(results)
+    config = {
+        "url": url.render_as_string(hide_password=False),
+        "service_url": f"http://127.0.0.1:{fake.port}/" if fake is not None else "",
+        "concurrency": concurrency,
+        "per_tenant": per_tenant,
+        "at": at.isoformat(),
+        "client_burst": args.client_burst,
+        **fake_config(args),
+    }
+    commands = []
+    for i in range(args.workers):
+        profile = ""
+        if args.profile:
+            profile = f"{args.profile}-{url.get_backend_name()}-{concurrency}-{per_tenant:g}"
+            profile += f"-w{i + 1}" if args.workers > 1 else ""
+        worker = json.dumps({**config, "profile": profile})
+        commands.append([sys.executable, __file__, "run", worker])
+    children = common.run_children(commands, timeout=max(600.0, 6 * floor))
+    results = [result for result, _ in children]
+    result = results[0] if args.workers == 1 else combine(results)
     result["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    result["log_lines"] = len(logs)
-    result["log_sample"] = [ln[:300] for ln in logs if "nudges.pass" not in ln][:5]
-    stats = result.pop("fake") if fake is None else json.loads(fake.ask("stats"))
+    result.update(common.log_figures("".join(stderr for _, stderr in children)))
+    stats = result.pop("fake") if fake is None else fake.ask("stats")
     per: dict[str, int] = stats.pop("per_conversation")
     expected = {conversation_id(n) for n in range(1, args.users + 1)}
-    result["lost"] = sum(1 for c in expected if per.get(c, 0) == 0)
-    result["duplicated"] = sum(1 for c in expected if per.get(c, 0) > 1)
-    result["unexpected_conversations"] = len(set(per) - expected)
-    result["messages"] = sum(per.values())
-    result["fake"] = stats
+    lost, duplicated, unexpected, messages = common.delivered(per, expected)
+    result.update(lost=lost, duplicated=duplicated, unexpected_conversations=unexpected)
+    result.update(messages=messages, fake=stats, floor_s=floor)
     first, last = stats["first_accepted"], stats["last_accepted"]
     result["fake_span_s"] = (last - first) if first is not None else None
-    result["floor_s"] = floor
     result["ratio"] = result["deliver_s"] / floor
-    result["database"] = database_state(url)
+    result["database"] = common.database_state(url)
     result["ratelimited_attempts"] = result["database"]["attempts_by_outcome"].get("ratelimited", 0)
     return result
 
 
-def _kill(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait(5)
+def fake_config(args: argparse.Namespace) -> dict[str, float]:
+    return {k: getattr(args, k) for k in ("rate", "burst", "retry_after", "latency")}
 
 
 def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -691,33 +466,36 @@ def met(result: dict[str, Any]) -> bool:
     )
 
 
+DATABASE_FIGURES = (
+    "nudges_by_status",
+    "attempts_by_outcome",
+    "most_attempts",
+    "users_with_two_nudges",
+)
+
+
 def report(kind: str, result: dict[str, Any]) -> None:
     c, p = result["concurrency"], result["per_tenant"]
     limiter = f"{p:g}/s" if p > 0 else "off"
     if p > 0 and result.get("client_burst"):
         limiter += f" (burst {result['client_burst']:g})"
     verdict = "ok" if met(result) else "MISSED"
+    span, fake = result["fake_span_s"], result["fake"]
+    db = {k: result["database"][k] for k in DATABASE_FIGURES}
     print(
         f"  {kind} concurrency={c} limiter={limiter}: deliver {result['deliver_s']:.1f} s = "
         f"{result['ratio']:.3f} × floor {result['floor_s']:.0f} s [{verdict} ≤ "
-        f"{TARGET_RATIO:.2f}] · 429s {result['fake']['throttled']} (runner saw "
+        f"{TARGET_RATIO:.2f}] · 429s {fake['throttled']} (runner saw "
         f"{result['ratelimited_attempts']}) · lost {result['lost']} · duplicated "
-        f"{result['duplicated']}",
-        flush=True,
-    )
-    span = result["fake_span_s"]
-    print(
+        f"{result['duplicated']}\n"
         f"    {result['summary']} · decide {result['plan_s'] + result['compose_s']:.2f} s · "
-        f"fake: first→last accepted {span:.1f} s, busiest second "
-        f"{result['fake']['busiest_second']}, 429s in [0,2)/[2,10)/[10,…) s "
-        f"{result['fake']['throttled_by_time']}, calls {result['fake']['calls']}",
-        flush=True,
-    )
-    print(
+        f"fake: first→last accepted {span:.1f} s, busiest second {fake['busiest_second']}, 429s "
+        f"in [0,2)/[2,10)/[10,…) s {fake['throttled_by_time']}, calls {fake['calls']}\n"
         f"    runner: post {result['post_ms']} ms, SDK send {result['send_ms']} ms, lookup "
         f"p50 {result['lookup_ms'].get('p50')} ms, loop lag while delivering "
         f"{result['loop_lag_ms']} ms (max while deciding {result['decide_loop_lag_max_ms']}), "
-        f"CPU {result['cpu_s']:.1f} s {result['thread_cpu_s']}; load {result['load_1min']}; db {result['database']}",
+        f"CPU {result['cpu_s']:.1f} s {result['thread_cpu_s']}; load {result['load_1min']}; "
+        f"db {db}",
         flush=True,
     )
 
@@ -727,142 +505,74 @@ def _floats(text: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="mode")
-    fake = sub.add_parser("fake", help=argparse.SUPPRESS)
-    run = sub.add_parser("run", help=argparse.SUPPRESS)
-    run.add_argument("--url", required=True)
-    run.add_argument("--service-url", default="")
-    run.add_argument("--concurrency", type=int, required=True)
-    run.add_argument("--per-tenant", type=float, required=True)
-    run.add_argument("--at", required=True)
-    run.add_argument("--profile", default="")
-    run.add_argument("--client-burst", type=float, default=0.0)
-    for p in (fake, run):
-        p.add_argument("--rate", type=float, default=30.0)
-        p.add_argument("--burst", type=float, default=30.0)
-        p.add_argument("--retry-after", type=float, default=1.0)
-        p.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--users", type=int, default=3000)
-    parser.add_argument("--contacts", type=int, default=2, help="1 to N contacts per user")
-    parser.add_argument("--rate", type=float, default=30.0, help="the fake's limit per tenant")
-    parser.add_argument(
-        "--burst", type=float, default=30.0, help="the fake's bucket size (requests)"
-    )
-    parser.add_argument(
-        "--retry-after",
-        type=float,
-        default=1.0,
-        help="seconds the fake sends in Retry-After (0: the exact fractional wait)",
-    )
-    parser.add_argument(
-        "--latency", type=float, default=0.1, help="the fake's answer delay, seconds"
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
-    parser.add_argument("--fake", choices=("process", "thread"), default="process")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="scheduler processes running the pass at once (each has its own limiter)",
-    )
-    parser.add_argument(
-        "--concurrency", default="20", help="NudgeConfig.concurrency values (comma-separated)"
-    )
-    parser.add_argument(
-        "--per-tenant",
-        default="30",
-        help="TeamsMessenger per_tenant values (comma-separated; 0 = no client-side limit)",
-    )
-    parser.add_argument(
-        "--client-burst",
-        type=float,
-        default=0.0,
-        help="experiment: give the messenger's limiters this burst instead of one second's "
-        "worth (AsyncLimiter(b, b / rate); 0 = as in production)",
-    )
-    parser.add_argument("--json", default="", help="also write every result to this file")
-    parser.add_argument(
-        "--profile",
-        default="",
-        metavar="PREFIX",
-        help="pyinstrument each measured pass into PREFIX-<db>-<concurrency>-<limit>.html/.txt "
-        "(run with: uv run --with pyinstrument …; profiled passes are slower)",
-    )
+    if common.child_mode(argv, fake=serve_fake, run=measure):
+        return 0
+    parser = common.parser(__doc__, users=3000, db="sqlite", profile="<db>-<concurrency>-<limit>")
+    add = parser.add_argument
+    add("--contacts", type=int, default=2, help="1 to N contacts per user")
+    add("--rate", type=float, default=30.0, help="the fake's limit per tenant")
+    add("--burst", type=float, default=30.0, help="the fake's bucket size (requests)")
+    add("--retry-after", type=float, default=1.0, help="the fake's Retry-After (0: exact wait)")
+    add("--latency", type=float, default=0.1, help="the fake's answer delay, seconds")
+    add("--fake", choices=("process", "thread"), default="process")
+    add("--workers", type=int, default=1, help="scheduler processes running the pass at once")
+    add("--concurrency", default="20", help="NudgeConfig.concurrency values (comma-separated)")
+    add("--per-tenant", default="30", help="the messenger's per-tenant limits (0: none)")
+    add("--client-burst", type=float, default=0.0, help="experiment: the limiters' burst")
     args = parser.parse_args(argv)
-    if args.mode is None and args.workers > 1 and args.fake == "thread":
+    if args.workers > 1 and args.fake == "thread":
         parser.error("--workers > 1 needs --fake process (one fake for all workers)")
-    if args.mode is None and args.profile:
+    if args.profile:
         try:
             import pyinstrument  # noqa: F401
         except ImportError:
             parser.error("--profile needs pyinstrument: uv run --with pyinstrument python …")
-    if args.mode == "fake":
-        serve_fake(args.rate, args.burst, args.retry_after, args.latency)
-        return 0
-    if args.mode == "run":
-        measure(args)
-        return 0
 
     levels = [int(c) for c in _floats(args.concurrency)]
     limits = _floats(args.per_tenant)
-    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    day = datetime.now(UTC).date()
-    at = datetime(day.year, day.month, day.day, 8, 30, 20, tzinfo=UTC)
+    kinds = common.KINDS[args.db]
+    at = common.morning()
+    day = at.date()
     floor = args.users / args.rate
     print(
         f"teams nudge bench: {args.users:,} users in one tenant, all due at {at:%H:%M} UTC; "
         f"fake: {args.rate:g}/s per tenant, burst {args.burst:g}, {PER_CONVERSATION:g}/s per "
         f"conversation, Retry-After {args.retry_after:g} s, latency "
         f"{args.latency * 1000:.0f} ms, in a {args.fake}; floor {floor:.1f} s (target ≤ "
-        f"{floor * TARGET_RATIO:.1f} s); Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs",
+        f"{floor * TARGET_RATIO:.1f} s); {common.machine()}",
         flush=True,
     )
     results: list[dict[str, Any]] = []
     failed = False
     for kind in kinds:
-        with database(kind) as url, contextlib.ExitStack() as stack:
-            fake_process = None
+        with database(kind, prefix="rc_teams_bench_") as url, contextlib.ExitStack() as stack:
+            fake = None
             if args.fake == "process":
-                fake_process = FakeProcess(args.rate, args.burst, args.retry_after, args.latency)
-                stack.callback(fake_process.close)
-            service_url = fake_process.service_url if fake_process else "http://127.0.0.1:1/"
+                fake = FakeChild(__file__, fake_config(args), what="the fake connector")
+                stack.callback(fake.close)
+            service_url = f"http://127.0.0.1:{fake.port if fake else 1}/"
             seconds = seed(url, args.users, args.contacts, day, service_url)
             print(f"{kind}: seeded {args.users:,} users in {seconds:.1f} s", flush=True)
             first = True
             for per_tenant in limits:
                 for concurrency in levels:
                     if not first:
-                        reset(url)
+                        common.reset(url)
                     first = False
                     try:
                         result = run_pass(
-                            url,
-                            args,
-                            fake=fake_process,
-                            concurrency=concurrency,
-                            per_tenant=per_tenant,
+                            url, args, fake=fake, concurrency=concurrency, per_tenant=per_tenant,
                             at=at,
-                        )
+                        )  # fmt: skip
                     except (RuntimeError, TimeoutError) as exc:
                         print(f"  {kind} c={concurrency} p={per_tenant:g}: FAILED: {exc}")
                         failed = True
                         continue
                     result.update(
-                        db=kind,
-                        users=args.users,
-                        rate=args.rate,
-                        burst=args.burst,
-                        retry_after=args.retry_after,
-                        latency=args.latency,
-                        fake_mode=args.fake,
-                        worker_processes=args.workers,
-                        client_burst=args.client_burst,
-                        concurrency=concurrency,
-                        per_tenant=per_tenant,
-                        target_met=False,
-                    )
+                        db=kind, users=args.users, fake_mode=args.fake, **fake_config(args),
+                        worker_processes=args.workers, client_burst=args.client_burst,
+                        concurrency=concurrency, per_tenant=per_tenant,
+                    )  # fmt: skip
                     result["target_met"] = met(result)
                     report(kind, result)
                     results.append(result)

@@ -34,7 +34,16 @@ from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, measured
-from storage.nudges import AttemptStart, ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
+from storage.nudges import (
+    AttemptOutcome,
+    AttemptResult,
+    AttemptStart,
+    ComposeInputs,
+    NudgeState,
+    NudgeStatus,
+    NudgeStore,
+    Recipient,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -181,11 +190,11 @@ class NudgeRunner:
             state = existing.get((uid, day))
             if state is None:
                 wanted.append((uid, day))
-            elif state.status in ("sent", "undeliverable"):
+            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
                 summary.already += 1
-            elif state.status == "failed" and state.attempts >= self._attempt_ceiling:
+            elif state.status == NudgeStatus.FAILED and state.attempts >= self._attempt_ceiling:
                 summary.failed += 1
-            elif state.status == "failed" or self._dead(state.worker, workers, wall):
+            elif state.status == NudgeStatus.FAILED or self._dead(state.worker, workers, wall):
                 takeovers.append((recipient, state))
             else:
                 summary.busy += 1
@@ -319,23 +328,23 @@ class NudgeRunner:
             lambda items: self.store.set_dm_channels(dict(items))
         )
 
-        async def one(job: _Job) -> str:
+        async def one(job: _Job) -> NudgeStatus:
             async with limit:
                 try:
                     return await self._deliver(job, starts, outcomes, channels)
                 except Exception as exc:  # one user's bug must not stop the others
                     log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
                     await outcomes.submit(
-                        Outcome(
+                        AttemptOutcome(
                             job.nudge_id,
                             job.recipient.id,
                             0,
-                            "error",
+                            AttemptResult.ERROR,
                             type(exc).__name__,
-                            status="failed",
+                            status=NudgeStatus.FAILED,
                         )
                     )
-                    return "failed"
+                    return NudgeStatus.FAILED
 
         try:
             results = await asyncio.gather(*(one(job) for job in jobs))
@@ -343,17 +352,17 @@ class NudgeRunner:
             await starts.close()
             await outcomes.close()
             await channels.close()
-        summary.sent += results.count("sent")
-        summary.failed += results.count("failed")
-        summary.undeliverable += results.count("undeliverable")
+        summary.sent += results.count(NudgeStatus.SENT)
+        summary.failed += results.count(NudgeStatus.FAILED)
+        summary.undeliverable += results.count(NudgeStatus.UNDELIVERABLE)
 
     async def _deliver(
         self,
         job: _Job,
         starts: GroupCommitter[AttemptStart],
-        outcomes: GroupCommitter[Outcome],
+        outcomes: GroupCommitter[AttemptOutcome],
         channels: GroupCommitter[tuple[int, str | None]],
-    ) -> str:
+    ) -> NudgeStatus:
         messenger = self.messengers[job.recipient.user.platform]
         uid = job.recipient.id
         key = f"reconnect-nudge-{job.nudge_id}"
@@ -366,9 +375,9 @@ class NudgeRunner:
             try:
                 channel = await self._open(messenger, job)
             except DeliveryError as exc:
-                status = "undeliverable" if exc.permanent else "failed"
+                status = NudgeStatus.UNDELIVERABLE if exc.permanent else NudgeStatus.FAILED
                 await outcomes.submit(
-                    Outcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status)
+                    AttemptOutcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status)
                 )
                 return status
             await channels.submit((uid, channel))
@@ -378,12 +387,18 @@ class NudgeRunner:
             if found is not None:
                 # Close the dead worker's last attempt with what really happened.
                 await outcomes.submit(
-                    self._sent(job, job.attempts, "found_existing", channel, found)
+                    self._sent(job, job.attempts, AttemptResult.FOUND_EXISTING, channel, found)
                 )
-                return "sent"
+                return NudgeStatus.SENT
             if job.open_attempt:
                 await outcomes.submit(
-                    Outcome(job.nudge_id, uid, job.attempts, "abandoned", "not found; resending")
+                    AttemptOutcome(
+                        job.nudge_id,
+                        uid,
+                        job.attempts,
+                        AttemptResult.ABANDONED,
+                        "not found; resending",
+                    )
                 )
         reply = self._render(job)
         assert reply is not None
@@ -401,7 +416,9 @@ class NudgeRunner:
             except DeliveryError as exc:
                 if exc.permanent and exc.code == "channel_not_found" and channel == cached:
                     # The cached DM channel went away: reach the user afresh and retry.
-                    await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
+                    await outcomes.submit(
+                        AttemptOutcome(job.nudge_id, uid, number, exc.kind, exc.code)
+                    )
                     cached = channel = None
                     await channels.submit((uid, None))
                     if direct is None:
@@ -412,13 +429,18 @@ class NudgeRunner:
                     continue
                 if exc.permanent:
                     await outcomes.submit(
-                        Outcome(
-                            job.nudge_id, uid, number, exc.kind, exc.code, status="undeliverable"
+                        AttemptOutcome(
+                            job.nudge_id,
+                            uid,
+                            number,
+                            exc.kind,
+                            exc.code,
+                            status=NudgeStatus.UNDELIVERABLE,
                         )
                     )
                     log.warning("nudges.undeliverable", user=uid, error=exc.code)
-                    return "undeliverable"
-                await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
+                    return NudgeStatus.UNDELIVERABLE
+                await outcomes.submit(AttemptOutcome(job.nudge_id, uid, number, exc.kind, exc.code))
                 if exc.kind == "ratelimited":
                     # Honour Retry-After, plus jitter so throttled sends don't all wake together.
                     waits += 1
@@ -435,18 +457,29 @@ class NudgeRunner:
                 if channel is not None:
                     found = await self._find(messenger, channel, key, job.claimed_at)
                     if found is not None:
-                        await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
-                        return "sent"
+                        await outcomes.submit(
+                            self._sent(job, 0, AttemptResult.FOUND_EXISTING, channel, found)
+                        )
+                        return NudgeStatus.SENT
                 continue
             if sent.channel != channel:
                 channel = sent.channel
                 await channels.submit((uid, channel))
-            await outcomes.submit(self._sent(job, number, "sent", channel, sent.message_id))
-            return "sent"
+            await outcomes.submit(
+                self._sent(job, number, AttemptResult.SENT, channel, sent.message_id)
+            )
+            return NudgeStatus.SENT
         await outcomes.submit(
-            Outcome(job.nudge_id, uid, 0, "gave_up", f"{number} attempts", status="failed")
+            AttemptOutcome(
+                job.nudge_id,
+                uid,
+                0,
+                AttemptResult.GAVE_UP,
+                f"{number} attempts",
+                status=NudgeStatus.FAILED,
+            )
         )
-        return "failed"
+        return NudgeStatus.FAILED
 
     @property
     def _attempt_ceiling(self) -> int:
@@ -486,14 +519,16 @@ class NudgeRunner:
         log.warning("nudges.unverifiable", channel=channel)
         return None
 
-    def _sent(self, job: _Job, number: int, how: str, channel: str, message_id: str) -> Outcome:
-        return Outcome(
+    def _sent(
+        self, job: _Job, number: int, how: AttemptResult, channel: str, message_id: str
+    ) -> AttemptOutcome:
+        return AttemptOutcome(
             job.nudge_id,
             job.recipient.id,
             number,
             how,
             "",
-            status="sent",
+            status=NudgeStatus.SENT,
             channel=channel,
             message_id=message_id,
             prompt_id=job.prompt_id,

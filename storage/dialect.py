@@ -17,6 +17,7 @@ text, converted while building the typed rows), PostgreSQL gets ``= ANY(array)``
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -66,7 +67,7 @@ class Claimed(NamedTuple):
     user_id: int
 
 
-class Dialect:
+class Dialect(ABC):
     """The SQLite or PostgreSQL way of doing what ``storage`` needs; see :func:`dialect_of`."""
 
     name: ClassVar[str]
@@ -78,15 +79,17 @@ class Dialect:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    @abstractmethod
     def insert(self, table: Any) -> Any:
         """The dialect's ``INSERT`` (which has ``on_conflict_do_nothing/do_update``)."""
         raise NotImplementedError
 
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
-        """``column IN ids``."""
+        """``column IN ids`` (as such on SQLite)."""
         condition: ColumnElement[bool] = column.in_(ids)
         return condition
 
+    @abstractmethod
     async def rows[R: tuple[Any, ...]](
         self,
         connection: AsyncConnection,
@@ -99,12 +102,14 @@ class Dialect:
         the columns at positions ``dates`` as :class:`date` objects."""
         raise NotImplementedError
 
+    @abstractmethod
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
         """Rows of ``(*CONTACT_COLUMNS, owner_id)`` as :class:`OwnedContact`."""
         raise NotImplementedError
 
+    @abstractmethod
     async def claim_batch(
         self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
     ) -> list[Claimed]:
@@ -112,6 +117,7 @@ class Dialect:
         claims won (an existing nudge for the same user and day wins over a new one)."""
         raise NotImplementedError
 
+    @abstractmethod
     def top_due(
         self,
         columns: Sequence[Any],

@@ -50,6 +50,7 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
 
 #: Users composed per batch; the next batch's database reads overlap with composing this one.
+#: The only batching of the compose reads: the store reads each batch in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
 #: Candidates ranked per user beyond the number of cards.

@@ -34,13 +34,23 @@ from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, measured
-from storage.nudges import AttemptStart, ComposeInputs, NudgeState, NudgeStore, Outcome, Recipient
+from storage.nudges import (
+    AttemptOutcome,
+    AttemptResult,
+    AttemptStart,
+    ComposeInputs,
+    NudgeState,
+    NudgeStatus,
+    NudgeStore,
+    Recipient,
+)
 
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 
 #: Users composed per batch; the next batch's database reads overlap with composing this one.
+#: The only batching of the compose reads: the store reads each batch in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
 #: Candidates ranked per user beyond the number of cards.
@@ -105,6 +115,30 @@ class _Job:
     contacts: dict[int, Contact] = field(default_factory=dict)
     prompt_id: str = ""
     open_attempt: bool = False  # the previous worker's last attempt never finished
+
+
+@dataclass(slots=True)
+class _Writers:
+    """The group-committed writes of one delivery phase."""
+
+    starts: GroupCommitter[AttemptStart]
+    outcomes: GroupCommitter[AttemptOutcome]
+    channels: GroupCommitter[tuple[int, str | None]]
+
+
+@dataclass(slots=True)
+class _Send:
+    """One nudge being delivered: how to reach the user, and the attempts so far."""
+
+    job: _Job
+    messenger: Messenger
+    key: str  # the tag an earlier send can be found by (Messenger.find)
+    direct: str | None  # where to post without opening a conversation, if the platform can
+    cached: str | None  # the DM channel cached on the user, while it is still trusted
+    channel: str | None  # the DM channel, once known
+    number: int  # the last attempt's number
+    failures: int = 0
+    waits: int = 0  # rate-limit waits (they count separately from failures)
 
 
 class NudgeRunner:
@@ -181,11 +215,11 @@ class NudgeRunner:
             state = existing.get((uid, day))
             if state is None:
                 wanted.append((uid, day))
-            elif state.status in ("sent", "undeliverable"):
+            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
                 summary.already += 1
-            elif state.status == "failed" and state.attempts >= self._attempt_ceiling:
+            elif state.status == NudgeStatus.FAILED and state.attempts >= self._attempt_ceiling:
                 summary.failed += 1
-            elif state.status == "failed" or self._dead(state.worker, workers, wall):
+            elif state.status == NudgeStatus.FAILED or self._dead(state.worker, workers, wall):
                 takeovers.append((recipient, state))
             else:
                 summary.busy += 1
@@ -313,140 +347,204 @@ class NudgeRunner:
 
     async def _deliver_all(self, jobs: list[_Job], summary: RunSummary) -> None:
         limit = asyncio.Semaphore(self.config.concurrency)
-        starts = GroupCommitter(self.store.start_attempts)
-        outcomes = GroupCommitter(self.store.record_outcomes)
-        channels: GroupCommitter[tuple[int, str | None]] = GroupCommitter(
-            lambda items: self.store.set_dm_channels(dict(items))
+        writers = _Writers(
+            starts=GroupCommitter(self.store.start_attempts),
+            outcomes=GroupCommitter(self.store.record_outcomes),
+            channels=GroupCommitter(lambda items: self.store.set_dm_channels(dict(items))),
         )
 
-        async def one(job: _Job) -> str:
+        async def one(job: _Job) -> NudgeStatus:
             async with limit:
                 try:
-                    return await self._deliver(job, starts, outcomes, channels)
+                    return await self._deliver(job, writers)
                 except Exception as exc:  # one user's bug must not stop the others
                     log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
-                    await outcomes.submit(
-                        Outcome(
+                    await writers.outcomes.submit(
+                        AttemptOutcome(
                             job.nudge_id,
                             job.recipient.id,
                             0,
-                            "error",
+                            AttemptResult.ERROR,
                             type(exc).__name__,
-                            status="failed",
+                            status=NudgeStatus.FAILED,
                         )
                     )
-                    return "failed"
+                    return NudgeStatus.FAILED
 
         try:
             results = await asyncio.gather(*(one(job) for job in jobs))
         finally:
-            await starts.close()
-            await outcomes.close()
-            await channels.close()
-        summary.sent += results.count("sent")
-        summary.failed += results.count("failed")
-        summary.undeliverable += results.count("undeliverable")
+            await writers.starts.close()
+            await writers.outcomes.close()
+            await writers.channels.close()
+        summary.sent += results.count(NudgeStatus.SENT)
+        summary.failed += results.count(NudgeStatus.FAILED)
+        summary.undeliverable += results.count(NudgeStatus.UNDELIVERABLE)
 
-    async def _deliver(
-        self,
-        job: _Job,
-        starts: GroupCommitter[AttemptStart],
-        outcomes: GroupCommitter[Outcome],
-        channels: GroupCommitter[tuple[int, str | None]],
-    ) -> str:
+    async def _deliver(self, job: _Job, writers: _Writers) -> NudgeStatus:
+        """Send one nudge: reach the user, settle an earlier send in doubt, then send with
+        retries. Every step records what happened (attempts and outcomes) as it goes."""
         messenger = self.messengers[job.recipient.user.platform]
-        uid = job.recipient.id
-        key = f"reconnect-nudge-{job.nudge_id}"
-        cached = job.recipient.dm_channel
-        # Slack can post to a user id; otherwise, or to look for an earlier send, the DM
-        # conversation has to be opened first.
-        direct = messenger.direct_address(job.recipient.user)
-        channel = cached
-        if channel is None and (direct is None or job.in_doubt):
-            try:
-                channel = await self._open(messenger, job)
-            except DeliveryError as exc:
-                status = "undeliverable" if exc.permanent else "failed"
-                await outcomes.submit(
-                    Outcome(job.nudge_id, uid, 0, exc.kind, exc.code, status=status)
+        send = _Send(
+            job,
+            messenger,
+            key=f"reconnect-nudge-{job.nudge_id}",
+            # Slack can post to a user id; otherwise, or to look for an earlier send, the DM
+            # conversation has to be opened first.
+            direct=messenger.direct_address(job.recipient.user),
+            cached=job.recipient.dm_channel,
+            channel=job.recipient.dm_channel,
+            number=job.attempts,
+        )
+        refused = await self._reach(send, writers)
+        if refused is not None:
+            return refused
+        if job.in_doubt and await self._verify_in_doubt(send, writers):
+            return NudgeStatus.SENT
+        return await self._send_with_retries(send, writers)
+
+    async def _reach(self, send: _Send, writers: _Writers) -> NudgeStatus | None:
+        """Open the DM conversation when it is needed and not cached; the nudge's final status
+        when the user cannot be reached (recorded), else ``None``."""
+        job = send.job
+        if send.channel is not None or (send.direct is not None and not job.in_doubt):
+            return None
+        try:
+            send.channel = await self._open(send.messenger, job)
+        except DeliveryError as exc:
+            status = NudgeStatus.UNDELIVERABLE if exc.permanent else NudgeStatus.FAILED
+            await writers.outcomes.submit(
+                AttemptOutcome(job.nudge_id, job.recipient.id, 0, exc.kind, exc.code, status=status)
+            )
+            return status
+        await writers.channels.submit((job.recipient.id, send.channel))
+        return None
+
+    async def _verify_in_doubt(self, send: _Send, writers: _Writers) -> bool:
+        """Whether an earlier attempt (of a dead worker, or of an earlier pass) arrived after
+        all; if it did, the nudge is recorded as sent."""
+        job = send.job
+        assert send.channel is not None
+        found = await self._find(send.messenger, send.channel, send.key, job.claimed_at)
+        if found is not None:
+            # Close the dead worker's last attempt with what really happened.
+            await writers.outcomes.submit(
+                self._sent(job, job.attempts, AttemptResult.FOUND_EXISTING, send.channel, found)
+            )
+            return True
+        if job.open_attempt:
+            await writers.outcomes.submit(
+                AttemptOutcome(
+                    job.nudge_id,
+                    job.recipient.id,
+                    job.attempts,
+                    AttemptResult.ABANDONED,
+                    "not found; resending",
                 )
-                return status
-            await channels.submit((uid, channel))
-        if job.in_doubt:
-            assert channel is not None
-            found = await self._find(messenger, channel, key, job.claimed_at)
-            if found is not None:
-                # Close the dead worker's last attempt with what really happened.
-                await outcomes.submit(
-                    self._sent(job, job.attempts, "found_existing", channel, found)
-                )
-                return "sent"
-            if job.open_attempt:
-                await outcomes.submit(
-                    Outcome(job.nudge_id, uid, job.attempts, "abandoned", "not found; resending")
-                )
+            )
+        return False
+
+    async def _send_with_retries(self, send: _Send, writers: _Writers) -> NudgeStatus:
+        """Post until it is sent, refused for good, or out of attempts for this pass."""
+        job = send.job
         reply = self._render(job)
         assert reply is not None
-        number = job.attempts
-        failures = waits = 0
-        while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
-            number += 1
-            target = channel if channel is not None else direct
+        while (
+            send.failures < self.config.max_attempts
+            and send.waits < self.config.max_rate_limit_waits
+        ):
+            send.number += 1
+            target = send.channel if send.channel is not None else send.direct
             assert target is not None
-            await starts.submit(
-                AttemptStart(job.nudge_id, number, self.worker, self.wall(), job.content)
+            await writers.starts.submit(
+                AttemptStart(job.nudge_id, send.number, self.worker, self.wall(), job.content)
             )
             try:
-                sent = await messenger.post(target, reply, key)
+                sent = await send.messenger.post(target, reply, send.key)
             except DeliveryError as exc:
-                if exc.permanent and exc.code == "channel_not_found" and channel == cached:
-                    # The cached DM channel went away: reach the user afresh and retry.
-                    await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
-                    cached = channel = None
-                    await channels.submit((uid, None))
-                    if direct is None:
-                        channel = await self._open_or_none(messenger, job)
-                        if channel is None:
-                            break
-                        await channels.submit((uid, channel))
-                    continue
-                if exc.permanent:
-                    await outcomes.submit(
-                        Outcome(
-                            job.nudge_id, uid, number, exc.kind, exc.code, status="undeliverable"
-                        )
-                    )
-                    log.warning("nudges.undeliverable", user=uid, error=exc.code)
-                    return "undeliverable"
-                await outcomes.submit(Outcome(job.nudge_id, uid, number, exc.kind, exc.code))
-                if exc.kind == "ratelimited":
-                    # Honour Retry-After, plus jitter so throttled sends don't all wake together.
-                    waits += 1
-                    wait = exc.retry_after if exc.retry_after is not None else 1.0
-                    await asyncio.sleep(wait + random.uniform(0, min(1.0, wait / 2 + 0.1)))
-                    continue
-                failures += 1
-                await asyncio.sleep(self._backoff(failures))
-                # It may have arrived all the same: look before sending again.
-                if channel is None:
-                    channel = await self._open_or_none(messenger, job)
-                    if channel is not None:
-                        await channels.submit((uid, channel))
-                if channel is not None:
-                    found = await self._find(messenger, channel, key, job.claimed_at)
-                    if found is not None:
-                        await outcomes.submit(self._sent(job, 0, "found_existing", channel, found))
-                        return "sent"
+                final = await self._after_failed_post(send, writers, exc)
+                if final is not None:
+                    return final
                 continue
-            if sent.channel != channel:
-                channel = sent.channel
-                await channels.submit((uid, channel))
-            await outcomes.submit(self._sent(job, number, "sent", channel, sent.message_id))
-            return "sent"
-        await outcomes.submit(
-            Outcome(job.nudge_id, uid, 0, "gave_up", f"{number} attempts", status="failed")
+            if sent.channel != send.channel:
+                send.channel = sent.channel
+                await writers.channels.submit((job.recipient.id, send.channel))
+            await writers.outcomes.submit(
+                self._sent(job, send.number, AttemptResult.SENT, send.channel, sent.message_id)
+            )
+            return NudgeStatus.SENT
+        return await self._give_up(send, writers)
+
+    async def _after_failed_post(
+        self, send: _Send, writers: _Writers, exc: DeliveryError
+    ) -> NudgeStatus | None:
+        """Record a failed post and get ready for the next one; the nudge's final status when
+        there is no next one, else ``None``."""
+        job, uid = send.job, send.job.recipient.id
+        if exc.permanent and exc.code == "channel_not_found" and send.channel == send.cached:
+            # The cached DM channel went away: reach the user afresh and retry.
+            await writers.outcomes.submit(
+                AttemptOutcome(job.nudge_id, uid, send.number, exc.kind, exc.code)
+            )
+            send.cached = send.channel = None
+            await writers.channels.submit((uid, None))
+            if send.direct is None:
+                send.channel = await self._open_or_none(send.messenger, job)
+                if send.channel is None:
+                    return await self._give_up(send, writers)
+                await writers.channels.submit((uid, send.channel))
+            return None
+        if exc.permanent:
+            await writers.outcomes.submit(
+                AttemptOutcome(
+                    job.nudge_id,
+                    uid,
+                    send.number,
+                    exc.kind,
+                    exc.code,
+                    status=NudgeStatus.UNDELIVERABLE,
+                )
+            )
+            log.warning("nudges.undeliverable", user=uid, error=exc.code)
+            return NudgeStatus.UNDELIVERABLE
+        await writers.outcomes.submit(
+            AttemptOutcome(job.nudge_id, uid, send.number, exc.kind, exc.code)
         )
-        return "failed"
+        if exc.kind == "ratelimited":
+            # Honour Retry-After, plus jitter so throttled sends don't all wake together.
+            send.waits += 1
+            wait = exc.retry_after if exc.retry_after is not None else 1.0
+            await asyncio.sleep(wait + random.uniform(0, min(1.0, wait / 2 + 0.1)))
+            return None
+        send.failures += 1
+        await asyncio.sleep(self._backoff(send.failures))
+        # It may have arrived all the same: look before sending again.
+        if send.channel is None:
+            send.channel = await self._open_or_none(send.messenger, job)
+            if send.channel is not None:
+                await writers.channels.submit((uid, send.channel))
+        if send.channel is not None:
+            found = await self._find(send.messenger, send.channel, send.key, job.claimed_at)
+            if found is not None:
+                await writers.outcomes.submit(
+                    self._sent(job, 0, AttemptResult.FOUND_EXISTING, send.channel, found)
+                )
+                return NudgeStatus.SENT
+        return None
+
+    async def _give_up(self, send: _Send, writers: _Writers) -> NudgeStatus:
+        """Out of attempts for this pass: the nudge failed (a later pass may retry it)."""
+        await writers.outcomes.submit(
+            AttemptOutcome(
+                send.job.nudge_id,
+                send.job.recipient.id,
+                0,
+                AttemptResult.GAVE_UP,
+                f"{send.number} attempts",
+                status=NudgeStatus.FAILED,
+            )
+        )
+        return NudgeStatus.FAILED
 
     @property
     def _attempt_ceiling(self) -> int:
@@ -486,14 +584,16 @@ class NudgeRunner:
         log.warning("nudges.unverifiable", channel=channel)
         return None
 
-    def _sent(self, job: _Job, number: int, how: str, channel: str, message_id: str) -> Outcome:
-        return Outcome(
+    def _sent(
+        self, job: _Job, number: int, how: AttemptResult, channel: str, message_id: str
+    ) -> AttemptOutcome:
+        return AttemptOutcome(
             job.nudge_id,
             job.recipient.id,
             number,
             how,
             "",
-            status="sent",
+            status=NudgeStatus.SENT,
             channel=channel,
             message_id=message_id,
             prompt_id=job.prompt_id,
@@ -556,13 +656,37 @@ def worker_id() -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` (on this host) still runs.
+
+    A zombie — killed, but not yet reaped by its parent — still exists for ``kill(pid, 0)``,
+    yet will never finish its claims: it counts as dead, so they are taken over at once rather
+    than when its heartbeat goes stale.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass  # another user's process: it exists
+    return _process_state(pid) != "Z"
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of ``/proc/<pid>/stat`` (``R``, ``S``, ``Z``…), or ``None`` where it
+    cannot be read (no ``/proc``, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return _state_of(stat.read().decode("utf-8", "replace"))
+    except OSError:
+        return None
+
+
+def _state_of(stat: str) -> str | None:
+    """The state field of a ``/proc/<pid>/stat`` line: ``pid (comm) state …``. The command
+    name may itself hold spaces and parentheses, so the state is read after the *last* ``)``."""
+    _, paren, rest = stat.rpartition(")")
+    fields = rest.split()
+    return fields[0] if paren and fields else None
 
 
 def _who(recipient: Recipient) -> str:

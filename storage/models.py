@@ -42,7 +42,7 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A person on one platform and workspace (Slack team id today, Teams tenant tomorrow)."""
+    """A person on one platform and workspace (a Slack team id or a Teams tenant id)."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -151,7 +151,7 @@ class Nudge(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     local_date: Mapped[date] = mapped_column(Date)
-    # claimed → sent | failed | undeliverable
+    # claimed → sent | failed | undeliverable (storage.records.NudgeStatus)
     status: Mapped[str] = mapped_column(String(16))
     worker: Mapped[str] = mapped_column(String(128))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,10 +15,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, text, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,7 +39,7 @@ from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContact
 from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
-from storage.db import READ_ONLY
+from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
 
 
@@ -37,19 +49,16 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._statements = _Statements.for_dialect(engine.dialect.name)
+        self._dialect = dialect_of(engine)
+        self._insert = self._dialect.insert
+        self._statements = _Statements.for_dialect(self._dialect)
         # Reads run statement by statement, without BEGIN and COMMIT round trips. That sees
         # what PostgreSQL's READ COMMITTED transactions see anyway: each statement reads
         # what was committed when it started.
-        self._read_options: dict[str, Any] = (
-            {"isolation_level": "AUTOCOMMIT"}
-            if engine.dialect.name == "postgresql"
-            else {READ_ONLY: True}
-        )
+        self._read_options: dict[str, Any] = self._dialect.read_options
         # SQLite has one writer at a time. Queueing writers here, first come first served,
         # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
-        self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_turn = asyncio.Lock() if self._dialect.single_writer else None
         # A user's row id never changes, so it is looked up (or created) once per process.
         self._owner_ids: dict[UserRef, int] = {}
 
@@ -394,10 +403,10 @@ class SqlContactBook:
 # Built once, on the tables rather than the ORM classes, with the owner and every other value
 # as bound parameters. Each takes :owner, so none can be run without the owner's scope.
 
-_contacts_t = ContactRow.__table__
-_users_t = User.__table__
-_conversations_t = ConversationRow.__table__
-_nudges_t = Nudge.__table__
+_contacts_t = cast(Table, ContactRow.__table__)
+_users_t = cast(Table, User.__table__)
+_conversations_t = cast(Table, ConversationRow.__table__)
+_nudges_t = cast(Table, Nudge.__table__)
 _c = _contacts_t.c
 _OWNED = _c.owner_id == bindparam("owner")
 
@@ -524,10 +533,9 @@ class _Statements:
     add: Any
 
     @classmethod
-    def for_dialect(cls, name: str) -> _Statements:
-        dialect_insert: Any = postgresql.insert if name == "postgresql" else sqlite.insert
+    def for_dialect(cls, dialect: Dialect) -> _Statements:
         add = (
-            dialect_insert(_contacts_t)
+            dialect.insert(_contacts_t)
             .on_conflict_do_nothing(index_elements=[_c.owner_id, _c.name_key])
             .returning(_c.id)
         )
@@ -562,7 +570,7 @@ def _draft_values(draft: ContactDraft | Contact) -> dict[str, Any]:
     }
 
 
-def _contact(row: ContactRow) -> Contact:
+def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
     return Contact(
         id=row.id,
         name=row.name,

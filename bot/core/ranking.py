@@ -29,7 +29,11 @@ class Pick:
 
 
 def eligible(contact: Contact, today: date) -> bool:
-    """Due, not set aside for today, and not waiting for a reply."""
+    """Due, not set aside for today, and not waiting for a reply: who may be suggested.
+
+    The morning pass reads only eligible contacts (``storage.compose_reads``), so
+    :func:`rank` does not check again.
+    """
     return (
         contact.next_due_on <= today
         and contact.skipped_on != today
@@ -85,8 +89,9 @@ def why(contact: Contact, today: date) -> str:
 
 
 def rank(contacts: Sequence[Contact], today: date, *, limit: int) -> list[Pick]:
-    """The best ``limit`` eligible contacts, best first (ties: most overdue, then name)."""
-    scored = [(score(c, today), c) for c in contacts if eligible(c, today)]
+    """The best ``limit`` of ``contacts`` — all :func:`eligible` today — best first (ties:
+    most overdue, then name)."""
+    scored = [(score(c, today), c) for c in contacts]
     scored.sort(key=lambda sc: (-sc[0], sc[1].next_due_on, sc[1].name.casefold()))
     # The one-line reason is only worth writing for the contacts that make the cut.
     return [Pick(c, value, why(c, today)) for value, c in scored[:limit]]

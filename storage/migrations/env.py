@@ -6,6 +6,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import URL
 
 from storage.db import ensure_sqlite_dir, normalise_url, sync_url
 from storage.models import Base
@@ -16,8 +17,8 @@ if config.config_file_name is not None and not config.attributes.get("url"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
-def _url():  # type: ignore[no-untyped-def]
-    url = config.attributes.get("url")
+def _url() -> URL:
+    url: URL | None = config.attributes.get("url")
     if url is not None:
         return url
     from dotenv import find_dotenv, load_dotenv

@@ -23,7 +23,7 @@ from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.model import UserRef
 from bot.core.replies import message
 from storage.models import User
-from storage.nudges import AttemptStart, NudgeStore, Outcome
+from storage.nudges import AttemptOutcome, AttemptStart, NudgeStore
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.jobs.process_helpers import (
     START_TIMEOUT,
@@ -267,7 +267,7 @@ async def test_a_crash_after_a_timed_out_post_does_not_send_it_again(
     channel = await messenger.open_channel(UserRef("slack", "T1", "U0"))
     await messenger.post(channel, message("the nudge"), f"reconnect-nudge-{nudge_id}")
     await messenger.close()
-    await store.record_outcomes([Outcome(nudge_id, uid, 1, "transient", "TimeoutError")])
+    await store.record_outcomes([AttemptOutcome(nudge_id, uid, 1, "transient", "TimeoutError")])
     await store.heartbeat(dead, "elsewhere", 99999, claimed - timedelta(hours=1))
 
     job = run_once(database_url, fake_slack, LATER)

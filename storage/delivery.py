@@ -1,0 +1,143 @@
+"""Delivery writes: attempts before a send, outcomes after, and users' cached DM channels.
+
+Callers group them from many concurrent sends into few transactions (``jobs.batching``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, update
+
+from storage.dialect import DialectStore
+from storage.models import DeliveryAttempt, Nudge, PromptView, User
+from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
+
+
+class DeliveryWrites(DialectStore):
+    """Set-based writes of the delivery phase."""
+
+    async def start_attempts(self, attempts: Sequence[AttemptStart]) -> None:
+        """Record attempts about to be made, with the content being sent. Written before the
+        message goes out, so a crash leaves them open (the send is in doubt) and whoever
+        takes the nudge over re-renders exactly what may have arrived."""
+        if not attempts:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                self.dialect.insert(DeliveryAttempt).on_conflict_do_nothing(
+                    index_elements=["nudge_id", "number"]
+                ),
+                [
+                    {
+                        "nudge_id": a.nudge_id,
+                        "number": a.number,
+                        "worker": a.worker,
+                        "started_at": a.at,
+                    }
+                    for a in attempts
+                ],
+            )
+            await connection.execute(
+                update(Nudge)
+                .where(Nudge.id == bindparam("nid"))
+                .values(attempts=bindparam("number"), content=bindparam("body"))
+                .execution_options(synchronize_session=False),
+                [{"nid": a.nudge_id, "number": a.number, "body": a.content} for a in attempts],
+            )
+
+    async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
+        """Close attempts and update nudges, users and prompt history in one transaction."""
+        if not outcomes:
+            return
+        async with self.engine.begin() as connection:
+            closing = [o for o in outcomes if o.number > 0]
+            if closing:
+                await connection.execute(
+                    update(DeliveryAttempt)
+                    .where(
+                        DeliveryAttempt.nudge_id == bindparam("nid"),
+                        DeliveryAttempt.number == bindparam("num"),
+                    )
+                    .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
+                    .execution_options(synchronize_session=False),
+                    [
+                        {
+                            "nid": o.nudge_id,
+                            "num": o.number,
+                            "outcome": o.outcome,
+                            "detail": o.detail[:200] or None,
+                        }
+                        for o in closing
+                    ],
+                )
+            finished = [o for o in outcomes if o.status is not None]
+            if finished:
+                await connection.execute(
+                    update(Nudge)
+                    .where(Nudge.id == bindparam("nid"))
+                    .values(
+                        status=bindparam("status"),
+                        channel=bindparam("channel"),
+                        message_id=bindparam("mid"),
+                        sent_at=bindparam("sent_at"),
+                        error=bindparam("error"),
+                    )
+                    .execution_options(synchronize_session=False),
+                    [
+                        {
+                            "nid": o.nudge_id,
+                            "status": o.status,
+                            "channel": o.channel,
+                            "mid": o.message_id,
+                            "sent_at": o.at if o.status == NudgeStatus.SENT else None,
+                            "error": None if o.status == NudgeStatus.SENT else o.detail[:200],
+                        }
+                        for o in finished
+                    ],
+                )
+            dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
+            if dead:
+                await connection.execute(
+                    update(User)
+                    .where(User.id == bindparam("uid"))
+                    .values(undeliverable=bindparam("reason"))
+                    .execution_options(synchronize_session=False),
+                    [{"uid": o.user_id, "reason": o.detail[:64]} for o in dead],
+                )
+            shown = [o for o in finished if o.status == NudgeStatus.SENT and o.prompt_id]
+            if shown:
+                statement = self.dialect.insert(PromptView)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["user_id", "prompt_id"],
+                    set_={
+                        "count": PromptView.count + 1,
+                        "last_shown": statement.excluded.last_shown,
+                    },
+                )
+                await connection.execute(
+                    statement,
+                    [
+                        {
+                            "user_id": o.user_id,
+                            "prompt_id": o.prompt_id,
+                            "count": 1,
+                            "last_shown": (o.at or datetime.now()).date(),
+                        }
+                        for o in shown
+                    ],
+                )
+
+    async def set_dm_channels(self, channels: dict[int, str | None]) -> None:
+        """Cache (or forget, with ``None``) users' DM channel ids."""
+        if not channels:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(User)
+                .where(User.id == bindparam("uid"))
+                .values(dm_channel=bindparam("channel"))
+                .execution_options(synchronize_session=False),
+                [{"uid": uid, "channel": ch} for uid, ch in channels.items()],
+            )

@@ -1,0 +1,417 @@
+"""What differs between SQLite and PostgreSQL, in one place: one strategy object per engine.
+
+Everything else in ``storage`` is written once and asks its :class:`Dialect` for:
+
+* ``insert`` — the dialect's INSERT, with ``ON CONFLICT DO NOTHING / DO UPDATE``;
+* ``read_options`` — how a read-only connection reads statement by statement;
+* ``single_writer`` — whether writers should queue in the process (SQLite's one write lock);
+* ``among`` — ``column IN ids``, in the form the database handles best;
+* ``rows`` / ``owned_contacts`` — a hot-path read, always as one typed row shape;
+* ``claim_batch`` — claim morning nudges for many users in one statement;
+* ``top_due`` — each owner's ``limit`` most overdue contacts.
+
+The morning pass's tricks live here: SQLite rows come straight from the driver (dates as ISO
+text, converted while building the typed rows), PostgreSQL gets ``= ANY(array)`` and
+``INSERT … SELECT FROM unnest(…)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any, ClassVar, NamedTuple
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Text,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
+
+from bot.core.cadence import Span, Unit
+from bot.core.model import Contact
+from storage.db import READ_ONLY
+from storage.models import ContactRow, Nudge, User
+from storage.records import MORNING, NudgeStatus
+
+#: A SELECT of any columns.
+type AnySelect = Select[*tuple[Any, ...]]
+#: ``(user id, local date)`` pairs to claim.
+Wanted = Sequence[tuple[int, date]]
+
+
+#: A contact and its owner's user id: what the morning pass reads by the hundred thousand (a
+#: plain pair, which costs a fraction of a NamedTuple's construction).
+type OwnedContact = tuple[int, Contact]
+
+
+class Claimed(NamedTuple):
+    """A nudge this worker claimed."""
+
+    id: int
+    user_id: int
+
+
+class Dialect(ABC):
+    """The SQLite or PostgreSQL way of doing what ``storage`` needs; see :func:`dialect_of`."""
+
+    name: ClassVar[str]
+    #: Execution options for a connection that only reads, statement by statement.
+    read_options: ClassVar[dict[str, Any]]
+    #: Writers queue in the process instead of in the database's lock.
+    single_writer: ClassVar[bool]
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @abstractmethod
+    def insert(self, table: Any) -> Any:
+        """The dialect's ``INSERT`` (which has ``on_conflict_do_nothing/do_update``)."""
+        raise NotImplementedError
+
+    def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
+        """``column IN ids`` (as such on SQLite)."""
+        condition: ColumnElement[bool] = column.in_(ids)
+        return condition
+
+    @abstractmethod
+    async def rows[R: tuple[Any, ...]](
+        self,
+        connection: AsyncConnection,
+        query: AnySelect,
+        shape: Callable[[Sequence[Any]], R],
+        *,
+        dates: Sequence[int] = (),
+    ) -> list[R]:
+        """Every row of a read on the hot path as ``shape`` (a NamedTuple's ``_make``), with
+        the columns at positions ``dates`` as :class:`date` objects."""
+        raise NotImplementedError
+
+    @abstractmethod
+    async def owned_contacts(
+        self, connection: AsyncConnection, query: AnySelect
+    ) -> list[OwnedContact]:
+        """Rows of ``(*CONTACT_COLUMNS, owner_id)`` as :class:`OwnedContact`."""
+        raise NotImplementedError
+
+    @abstractmethod
+    async def claim_batch(
+        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+    ) -> list[Claimed]:
+        """Claim a morning nudge for each ``(user id, local date)`` of ``batch``; returns the
+        claims won (an existing nudge for the same user and day wins over a new one)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def top_due(
+        self,
+        columns: Sequence[Any],
+        owners: list[int],
+        latest: date,
+        limit: int,
+    ) -> AnySelect:
+        """``columns`` of the ``limit`` most overdue contacts due by ``latest`` and not awaiting
+        a reply, of each of ``owners``. Read straight off the (owner_id, next_due_on) index:
+        a window over every due contact would sort a hundred times more rows."""
+        raise NotImplementedError
+
+
+class SqliteDialect(Dialect):
+    """SQLite through aiosqlite: one writer, reads straight from the driver."""
+
+    name = "sqlite"
+    read_options: ClassVar[dict[str, Any]] = {READ_ONLY: True}
+    single_writer = True
+
+    def insert(self, table: Any) -> Any:
+        return sqlite.insert(table)
+
+    async def _fetch(self, connection: AsyncConnection, query: AnySelect) -> Sequence[Any]:
+        """The statement, compiled with its values inline, goes straight to the driver in one
+        hop to its thread: SQLAlchemy's result rows cost as much again as SQLite's own work,
+        and on SQLite all of it runs in this process. Dates come back as ISO text."""
+        sql = str(
+            query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        rows: Sequence[Any] = await driver.execute_fetchall(sql)
+        return rows
+
+    async def rows[R: tuple[Any, ...]](
+        self,
+        connection: AsyncConnection,
+        query: AnySelect,
+        shape: Callable[[Sequence[Any]], R],
+        *,
+        dates: Sequence[int] = (),
+    ) -> list[R]:
+        raw = await self._fetch(connection, query)
+        if not dates:
+            return [shape(row) for row in raw]
+        out: list[R] = []
+        for row in raw:
+            values = list(row)
+            for at in dates:
+                if values[at] is not None:
+                    values[at] = date.fromisoformat(values[at])
+            out.append(shape(values))
+        return out
+
+    async def owned_contacts(
+        self, connection: AsyncConnection, query: AnySelect
+    ) -> list[OwnedContact]:
+        iso = date.fromisoformat
+        out: list[OwnedContact] = []
+        for row in await self._fetch(connection, query):
+            (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
+             reached, follow, owner) = row  # fmt: skip
+            contact = Contact(
+                cid,
+                name,
+                _span(count, unit),
+                role,
+                how,
+                notes,
+                iso(last) if last else None,
+                iso(due),
+                note,
+                iso(created),
+                iso(skipped) if skipped else None,
+                iso(reached) if reached else None,
+                iso(follow) if follow else None,
+            )
+            out.append((owner, contact))
+        return out
+
+    async def claim_batch(
+        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+    ) -> list[Claimed]:
+        # Rows as executemany parameters, not one multi-VALUES statement — SQLAlchemy still
+        # sends them as multi-row INSERT … RETURNING, but compiles the statement once (a
+        # ``.values([...])`` statement cannot be cached and recompiles every time).
+        statement = (
+            sqlite.insert(Nudge)
+            .on_conflict_do_nothing(index_elements=_NUDGE_KEY)
+            .returning(Nudge.id, Nudge.user_id)
+        )
+        params = [
+            {
+                "user_id": uid,
+                "kind": MORNING,
+                "local_date": day,
+                "status": NudgeStatus.CLAIMED,
+                "worker": worker,
+                "claimed_at": now,
+                "attempts": 0,
+                "content": "",
+            }
+            for uid, day in batch
+        ]
+        result = await connection.execute(statement, params)
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+
+    def top_due(
+        self,
+        columns: Sequence[Any],
+        owners: list[int],
+        latest: date,
+        limit: int,
+    ) -> AnySelect:
+        # No LATERAL: a correlated ``IN (… LIMIT n)`` walks the same index.
+        owner = User.__table__.alias("u")
+        other = aliased(ContactRow)
+        ids = (
+            select(other.id)
+            .where(
+                other.owner_id == owner.c.id,
+                other.next_due_on <= latest,
+                other.follow_up_on.is_(None),
+            )
+            .order_by(other.next_due_on, other.id)
+            .limit(limit)
+            .correlate(owner)
+        )
+        return (
+            select(*columns)
+            .select_from(owner.join(ContactRow, ContactRow.id.in_(ids)))
+            .where(self.among(owner.c.id, owners))
+        )
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL through psycopg: array parameters, LATERAL, rows through SQLAlchemy."""
+
+    name = "postgresql"
+    # Each statement reads what was committed when it started, as READ COMMITTED
+    # transactions do, without BEGIN and COMMIT round trips.
+    read_options: ClassVar[dict[str, Any]] = {"isolation_level": "AUTOCOMMIT"}
+    single_writer = False
+
+    def insert(self, table: Any) -> Any:
+        return postgresql.insert(table)
+
+    def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
+        # ``= ANY(array)``: one short statement text for any number of ids, which psycopg and
+        # the server can cache (a long ``IN`` list is re-parsed every time).
+        condition: ColumnElement[bool] = column == any_(
+            bindparam(None, ids, type_=postgresql.ARRAY(BigInteger))
+        )
+        return condition
+
+    async def rows[R: tuple[Any, ...]](
+        self,
+        connection: AsyncConnection,
+        query: AnySelect,
+        shape: Callable[[Sequence[Any]], R],
+        *,
+        dates: Sequence[int] = (),
+    ) -> list[R]:
+        # psycopg already returns dates as dates.
+        return [shape(row) for row in await connection.execute(query)]
+
+    async def owned_contacts(
+        self, connection: AsyncConnection, query: AnySelect
+    ) -> list[OwnedContact]:
+        out: list[OwnedContact] = []
+        for row in await connection.execute(query):
+            (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
+             reached, follow, owner) = row  # fmt: skip
+            contact = Contact(
+                cid, name, _span(count, unit), role, how, notes, last, due, note, created,
+                skipped, reached, follow,
+            )  # fmt: skip
+            out.append((owner, contact))
+        return out
+
+    async def claim_batch(
+        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+    ) -> list[Claimed]:
+        # One INSERT … SELECT FROM unnest(ids, dates): two array parameters instead of eight
+        # per row, so the statement is short, cached and cheap to send.
+        rows = (
+            func.unnest(
+                bindparam(None, [uid for uid, _ in batch], type_=postgresql.ARRAY(BigInteger)),
+                bindparam(None, [day for _, day in batch], type_=postgresql.ARRAY(Date)),
+            )
+            .table_valued("user_id", "local_date")
+            .render_derived()
+        )
+        source = select(
+            rows.c.user_id,
+            literal(MORNING, String),
+            rows.c.local_date,
+            literal(NudgeStatus.CLAIMED.value, String),
+            literal(worker, String),
+            literal(now, DateTime(timezone=True)),
+            literal(0, Integer),
+            literal("", Text),
+        )
+        statement = (
+            postgresql.insert(Nudge)
+            .from_select(
+                [
+                    "user_id",
+                    "kind",
+                    "local_date",
+                    "status",
+                    "worker",
+                    "claimed_at",
+                    "attempts",
+                    "content",
+                ],
+                source,
+            )
+            .on_conflict_do_nothing(index_elements=_NUDGE_KEY)
+            .returning(Nudge.id, Nudge.user_id)
+        )
+        result = await connection.execute(statement)
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+
+    def top_due(
+        self,
+        columns: Sequence[Any],
+        owners: list[int],
+        latest: date,
+        limit: int,
+    ) -> AnySelect:
+        owner = User.__table__.alias("u")
+        top = (
+            select(*columns)
+            .where(
+                ContactRow.owner_id == owner.c.id,
+                ContactRow.next_due_on <= latest,
+                ContactRow.follow_up_on.is_(None),
+            )
+            .order_by(ContactRow.next_due_on, ContactRow.id)
+            .limit(limit)
+            .lateral("top")
+        )
+        return (
+            select(top).select_from(owner.join(top, true())).where(self.among(owner.c.id, owners))
+        )
+
+
+class DialectStore:
+    """Base of the stores: an engine, its :class:`Dialect`, and read-only connections."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = dialect_of(engine)
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads only. On SQLite it begins no transaction (each statement
+        reads on its own), so the pass never holds SQLite's write lock while it reads and
+        button clicks in the web process don't wait behind it."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**self.dialect.read_options)
+            yield connection
+
+
+def dialect_of(engine: AsyncEngine) -> Dialect:
+    """The strategy for ``engine``'s database."""
+    if engine.dialect.name == "postgresql":
+        return PostgresDialect(engine)
+    if engine.dialect.name == "sqlite":
+        return SqliteDialect(engine)
+    raise ValueError(f"unsupported database {engine.dialect.name!r}")
+
+
+def _span(count: int, unit: str) -> Span:
+    """One shared :class:`Span` per cadence (there are only a handful)."""
+    span = _SPANS.get((count, unit))
+    if span is None:
+        span = _SPANS.setdefault((count, unit), Span(count, Unit(unit)))
+    return span
+
+
+_SPANS: dict[tuple[int, str], Span] = {}
+_NUDGE_KEY = ["user_id", "kind", "local_date"]
+
+__all__ = [
+    "AnySelect",
+    "Claimed",
+    "Dialect",
+    "DialectStore",
+    "OwnedContact",
+    "PostgresDialect",
+    "SqliteDialect",
+    "Wanted",
+    "dialect_of",
+]

@@ -1,0 +1,147 @@
+"""Workers and claims: who runs passes, who is due a nudge, and which worker sends it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from bot.core.model import UserRef
+from storage.dialect import DialectStore
+from storage.models import DeliveryAttempt, Nudge, User, Worker
+from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
+from storage.repository import prefs_of
+
+#: Claims per INSERT (and per transaction).
+_CLAIM_CHUNK = 5000
+
+
+class ClaimStore(DialectStore):
+    """Worker heartbeats, the users due a nudge, and claims on their nudges."""
+
+    # --- workers --------------------------------------------------------------------------
+
+    async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
+        """Register or refresh a worker."""
+        statement = self.dialect.insert(Worker).values(
+            id=worker, host=host, pid=pid, heartbeat_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[Worker.id], set_={"heartbeat_at": now}
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+            # Forget workers silent for a day (killed ones never deregister).
+            await connection.execute(
+                delete(Worker).where(Worker.heartbeat_at < now - timedelta(days=1))
+            )
+
+    async def remove_worker(self, worker: str) -> None:
+        """Forget a worker that stopped cleanly."""
+        async with self.engine.begin() as connection:
+            await connection.execute(delete(Worker).where(Worker.id == worker))
+
+    async def workers(self) -> dict[str, tuple[str, int, datetime]]:
+        """``{worker id: (host, pid, last heartbeat)}``."""
+        async with self._reading() as connection:
+            rows = await connection.execute(
+                select(Worker.id, Worker.host, Worker.pid, Worker.heartbeat_at)
+            )
+            return {r.id: (r.host, r.pid, aware(r.heartbeat_at)) for r in rows}
+
+    # --- planning -------------------------------------------------------------------------
+
+    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
+        """Every user on these platforms whom we can still reach."""
+        query = select(User).where(User.undeliverable.is_(None), User.platform.in_(list(platforms)))
+        async with self._reading() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            Recipient(
+                r.id,
+                UserRef(r.platform, r.workspace_id, r.external_id),
+                prefs_of(r),  # type: ignore[arg-type]  # a row with the columns of a User
+                r.dm_channel,
+            )
+            for r in rows
+        ]
+
+    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
+        """Morning nudges already claimed for these local dates, by (user id, date)."""
+        days = sorted(set(days))
+        if not days:
+            return {}
+        open_attempt = (
+            select(DeliveryAttempt.nudge_id)
+            .where(DeliveryAttempt.outcome.is_(None))
+            .where(DeliveryAttempt.nudge_id == Nudge.id)
+            .exists()
+        )
+        query = select(
+            Nudge.id,
+            Nudge.user_id,
+            Nudge.local_date,
+            Nudge.status,
+            Nudge.worker,
+            Nudge.attempts,
+            Nudge.content,
+            Nudge.claimed_at,
+            open_attempt.label("open_attempt"),
+        ).where(Nudge.kind == MORNING, Nudge.local_date.in_(days))
+        async with self._reading() as connection:
+            rows = (await connection.execute(query)).all()
+        return {
+            (r.user_id, r.local_date): NudgeState(
+                r.id,
+                r.user_id,
+                r.local_date,
+                r.status,
+                r.worker,
+                r.attempts,
+                r.content,
+                aware(r.claimed_at),
+                bool(r.open_attempt),
+            )
+            for r in rows
+        }
+
+    async def claim(
+        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+    ) -> dict[int, int]:
+        """Claim a nudge for each ``(user id, local date)``; returns ``{user id: nudge id}``
+        for the claims this worker won (a concurrent worker wins the others)."""
+        won: dict[int, int] = {}
+        for start in range(0, len(wanted), _CLAIM_CHUNK):
+            batch = wanted[start : start + _CLAIM_CHUNK]
+            async with self.engine.begin() as connection:
+                for claimed in await self.dialect.claim_batch(connection, batch, worker, now):
+                    won[claimed.user_id] = claimed.id
+        return won
+
+    async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
+        """Take a nudge from a dead worker (or retry a failed one); ``False`` if someone else
+        got there first."""
+        statement = (
+            update(Nudge)
+            .where(Nudge.id == state.id, Nudge.worker == state.worker, Nudge.status == state.status)
+            .values(worker=worker, claimed_at=now, status=NudgeStatus.CLAIMED)
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement)
+        return bool(result.rowcount)
+
+    async def counts_by_status(self, day: date | None = None) -> dict[str, int]:
+        """``{status: count}`` of morning nudges (for summaries and tests)."""
+        query = (
+            select(Nudge.status, func.count()).where(Nudge.kind == MORNING).group_by(Nudge.status)
+        )
+        if day is not None:
+            query = query.where(Nudge.local_date == day)
+        async with self._reading() as connection:
+            return {status: n for status, n in await connection.execute(query)}
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

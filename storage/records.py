@@ -1,0 +1,118 @@
+"""What the nudge store hands the scheduler and takes back: states, claims, attempts, outcomes.
+
+Plain values, no SQL: ``jobs.runner`` builds and reads them, ``storage.nudges`` stores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from bot.core.model import Contact, UserRef
+from bot.core.nudges import Activity
+from bot.core.schedule import NudgePrefs
+
+#: The kind of nudge the morning pass sends (``nudges.kind``).
+MORNING = "morning"
+
+
+class NudgeStatus(StrEnum):
+    """A nudge's ``status`` column: claimed → sent | failed | undeliverable.
+
+    The values are what the database stores; a status read back is a plain ``str`` that
+    compares equal to its member.
+    """
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
+
+
+class AttemptResult(StrEnum):
+    """How a delivery attempt ended (``delivery_attempts.outcome``), when the runner decides it.
+
+    A failed ``post`` is recorded with its ``DeliveryError.kind`` instead (ratelimited,
+    transient, permanent).
+    """
+
+    SENT = "sent"
+    FOUND_EXISTING = "found_existing"  # an earlier, in-doubt attempt had arrived after all
+    ABANDONED = "abandoned"  # a dead worker's in-doubt attempt that never arrived
+    GAVE_UP = "gave_up"  # out of attempts for this pass
+    ERROR = "error"  # a bug while delivering
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A user who may receive nudges."""
+
+    id: int
+    user: UserRef
+    prefs: NudgePrefs
+    dm_channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeState:
+    """An existing nudge row, as the planner sees it."""
+
+    id: int
+    user_id: int
+    day: date
+    status: str  # a NudgeStatus value
+    worker: str
+    attempts: int
+    content: str
+    claimed_at: datetime
+    open_attempt: bool = False  # an attempt started and never finished: the send is in doubt
+
+
+@dataclass(slots=True)
+class ComposeInputs:
+    """What composing one user's nudge needs."""
+
+    candidates: list[Contact] = field(default_factory=list)
+    followups: list[Contact] = field(default_factory=list)
+    activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
+    prompt_views: dict[str, int] = field(default_factory=dict)
+
+
+class AttemptStart(NamedTuple):
+    """A delivery attempt about to be made, for :meth:`NudgeStore.start_attempts`."""
+
+    nudge_id: int
+    number: int
+    worker: str
+    at: datetime
+    content: str  # the nudge's content as stored (JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """The end of one delivery attempt, for :meth:`NudgeStore.record_outcomes`."""
+
+    nudge_id: int
+    user_id: int
+    number: int  # 0: no attempt to close (the nudge's status changes only)
+    outcome: str  # an AttemptResult, or the DeliveryError.kind of a failed post
+    detail: str = ""
+    status: NudgeStatus | None = None  # the nudge's new status, if it changes
+    channel: str | None = None
+    message_id: str | None = None
+    prompt_id: str = ""
+    at: datetime | None = None
+
+
+__all__ = [
+    "MORNING",
+    "AttemptOutcome",
+    "AttemptResult",
+    "AttemptStart",
+    "ComposeInputs",
+    "NudgeState",
+    "NudgeStatus",
+    "Recipient",
+]

@@ -276,14 +276,6 @@ class SqlContactBook:
         contacts = [_contact(row) for row in rows if row.id is not None]
         return DueSummary(contacts, total_due=int(rows[0].total_due), total=int(rows[0].total))
 
-    async def due(self, today: date, *, limit: int) -> list[Contact]:
-        """Contacts due on or before ``today``, most overdue first (see :meth:`due_summary`)."""
-        return (await self.due_summary(today, limit=limit)).contacts
-
-    async def count_due(self, today: date) -> int:
-        """How many contacts are due on or before ``today``."""
-        return int(await self._scalar(_COUNT_DUE, today=today) or 0)
-
     async def upcoming(self, *, limit: int) -> list[Contact]:
         return await self._contacts(_UPCOMING, limit=limit)
 
@@ -461,11 +453,6 @@ _UPCOMING = (
     .limit(bindparam("limit"))
 )
 _COUNT = select(func.count()).select_from(_contacts_t).where(_OWNED)
-_COUNT_DUE = (
-    select(func.count())
-    .select_from(_contacts_t)
-    .where(_OWNED, _c.next_due_on <= bindparam("today"))
-)
 _COUNT_CONVERSATIONS = (
     select(func.count())
     .select_from(_conversations_t)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import ContactDraft, Conversation, DuplicateContactError, UserRef
+from bot.core.ports import DueSummary
 from storage.repository import SqlStore
 
 ADA = UserRef("slack", "T1", "U1")
@@ -67,8 +68,9 @@ async def test_due_is_most_overdue_first_and_excludes_future(store: SqlStore) ->
     await add(store, ADA, "Ancient", due=date(2025, 1, 1))
     await add(store, BOB, "Bob's", due=date(2020, 1, 1))
     async with store.book(ADA) as book:
-        assert [c.name for c in await book.due(TODAY, limit=10)] == ["Ancient", "Recent"]
-        assert await book.count_due(TODAY) == 2
+        summary = await book.due_summary(TODAY, limit=10)
+        assert [c.name for c in summary.contacts] == ["Ancient", "Recent"]
+        assert (summary.total_due, summary.total) == (2, 3)
         assert [c.name for c in await book.upcoming(limit=10)] == ["Ancient", "Recent", "Later"]
 
 
@@ -135,7 +137,7 @@ async def test_ping(store: SqlStore) -> None:
     assert await store.ping() is True
 
 
-async def test_due_counts_come_with_the_list_and_follow_writes_in_the_same_book(
+async def test_due_summary_reads_the_first_few_and_the_counts_and_follows_writes(
     store: SqlStore,
 ) -> None:
     for n in range(4):
@@ -143,27 +145,28 @@ async def test_due_counts_come_with_the_list_and_follow_writes_in_the_same_book(
     await add(store, ADA, "Later", due=date(2026, 12, 25))
     await add(store, BOB, "Bob's contact", due=date(2026, 11, 1))
     async with store.book(ADA, write=False) as book:
-        due = await book.due(TODAY, limit=2)
-        assert [c.name for c in due] == ["Due 0", "Due 1"]
-        assert (await book.count_due(TODAY), await book.count()) == (4, 5)
-        assert await book.count_due(date(2026, 11, 21)) == 2  # another day: counted afresh
+        summary = await book.due_summary(TODAY, limit=2)
+        assert [c.name for c in summary.contacts] == ["Due 0", "Due 1"]
+        assert (summary.total_due, summary.total) == (4, 5)
+        earlier = await book.due_summary(date(2026, 11, 21), limit=8)  # another day
+        assert ([c.name for c in earlier.contacts], earlier.total_due) == (["Due 0", "Due 1"], 2)
     async with store.book(ADA) as book:
-        assert [c.name for c in await book.due(TODAY, limit=8)][-1] == "Due 3"
+        assert (await book.due_summary(TODAY, limit=8)).contacts[-1].name == "Due 3"
         await book.add(ContactDraft(name="New"), due_on=TODAY, today=TODAY)
-        assert (await book.count_due(TODAY), await book.count()) == (5, 6)
-        await book.due(TODAY, limit=8)
-        await book.delete(due[0].id)
-        assert (await book.count_due(TODAY), await book.count()) == (4, 5)
+        after_add = await book.due_summary(TODAY, limit=8)
+        assert (after_add.total_due, after_add.total) == (5, 6)
+        await book.delete(summary.contacts[0].id)
+        after_delete = await book.due_summary(TODAY, limit=8)
+        assert (after_delete.total_due, after_delete.total) == (4, 5)
+        assert "Due 0" not in [c.name for c in after_delete.contacts]
 
 
 async def test_due_with_nobody_due_still_counts(store: SqlStore) -> None:
     async with store.book(ADA, write=False) as book:
-        assert await book.due(TODAY, limit=8) == []
-        assert (await book.count_due(TODAY), await book.count()) == (0, 0)
+        assert await book.due_summary(TODAY, limit=8) == DueSummary([], total_due=0, total=0)
     await add(store, ADA, "Later", due=date(2026, 12, 25))
     async with store.book(ADA, write=False) as book:
-        assert await book.due(TODAY, limit=8) == []
-        assert (await book.count_due(TODAY), await book.count()) == (0, 1)
+        assert await book.due_summary(TODAY, limit=8) == DueSummary([], total_due=0, total=1)
 
 
 async def test_adding_a_duplicate_leaves_the_transaction_usable(store: SqlStore) -> None:

@@ -238,16 +238,7 @@ class SqlContactBook:
         for _ in range(2):
             new_id = (await self._connection.execute(self._statements.add, values)).scalar()
             if new_id is not None:
-                return Contact(
-                    id=new_id,
-                    name=draft.name,
-                    cadence=draft.cadence,
-                    company_role=draft.company_role,
-                    how_known=draft.how_known,
-                    notes=draft.notes,
-                    next_due_on=due_on,
-                    created_on=today,
-                )
+                return draft.new_contact(new_id, due_on=due_on, today=today)
             existing = await self._first(_BY_KEY, key=key)
             if existing is not None:
                 raise DuplicateContactError(_contact(existing))

@@ -128,6 +128,19 @@ class ContactDraft:
     how_known: str = ""
     notes: str = ""
 
+    def new_contact(self, contact_id: int, *, due_on: date, today: date) -> Contact:
+        """The contact this draft becomes when added as ``contact_id``, first due ``due_on``."""
+        return Contact(
+            id=contact_id,
+            name=self.name,
+            cadence=self.cadence,
+            company_role=self.company_role,
+            how_known=self.how_known,
+            notes=self.notes,
+            next_due_on=due_on,
+            created_on=today,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Conversation:

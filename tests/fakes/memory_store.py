@@ -105,16 +105,7 @@ class MemoryBook:
         existing = self._by_key(fold(draft.name))
         if existing is not None:
             raise DuplicateContactError(copy.copy(existing))
-        contact = Contact(
-            id=self._store.new_id(),
-            name=draft.name,
-            cadence=draft.cadence,
-            company_role=draft.company_role,
-            how_known=draft.how_known,
-            notes=draft.notes,
-            next_due_on=due_on,
-            created_on=today,
-        )
+        contact = draft.new_contact(self._store.new_id(), due_on=due_on, today=today)
         self._owner.contacts[contact.id] = contact
         return copy.copy(contact)
 

@@ -43,7 +43,7 @@ class Fault:
     method: str
     status: int = 500
     error: str | None = None
-    retry_after: int | None = None
+    retry_after: int | None = None  # the Retry-After header (0 included); None: no header
     times: int = 1
     match: dict[str, Any] | None = None  # only calls whose params include these items
 
@@ -222,7 +222,9 @@ class FakeSlack:
         if fault is not None:
             if fault.error is not None:
                 return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            headers = (
+                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
             error = "ratelimited" if fault.status == 429 else "internal_error"
             return web.json_response(
                 {"ok": False, "error": error}, status=fault.status, headers=headers

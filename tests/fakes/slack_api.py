@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -161,6 +162,38 @@ class FakeSlack:
                 return calls
             await asyncio.sleep(0.01)
         raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
+
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        """Block until no client is connected and every request has been answered: after a
+        client process died, whatever it had already sent has then been read and recorded.
+
+        Counts every connection to the fake, so call it when no other client is connected.
+        Raises ``TimeoutError``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = self._connections()
+            if not busy:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"fake Slack still busy after {timeout} s: {busy}")
+            time.sleep(0.005)
+
+    def _connections(self) -> dict[str, int]:
+        """Connections not yet done with, as the server sees them (open, or closed with a
+        request still being handled) and as the kernel does (accepted or not, not closed)."""
+        if self._loop is None or self._runner is None:
+            return {}
+        runner = self._runner
+
+        async def served() -> int:
+            return len(runner.server.connections) if runner.server is not None else 0
+
+        busy = {
+            "served": asyncio.run_coroutine_threadsafe(served(), self._loop).result(5),
+            "sockets": _open_sockets(self.port),
+        }
+        return {k: n for k, n in busy.items() if n}
 
     # --- server ------------------------------------------------------------------------------
 
@@ -326,6 +359,26 @@ class FakeSlack:
         if fault is not None:
             return web.Response(status=fault.status, text="error")
         return web.Response(text="ok")
+
+
+_PROC_TCP = Path("/proc/net/tcp")
+_ESTABLISHED, _CLOSE_WAIT = "01", "08"
+
+
+def _open_sockets(port: int) -> int:
+    """Server-side TCP sockets on 127.0.0.1:``port`` that are connected, including any the
+    server has not accepted yet (Linux; 0 where ``/proc/net/tcp`` does not exist)."""
+    try:
+        lines = _PROC_TCP.read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    local = f"0100007F:{port:04X}"
+    count = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3 and fields[1] == local and fields[3] in (_ESTABLISHED, _CLOSE_WAIT):
+            count += 1
+    return count
 
 
 def iter_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:

@@ -9,7 +9,6 @@ and what the processes left in the database. Helpers: ``tests/jobs/process_helpe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -99,7 +98,8 @@ def kill_after_posts(job: Job, fake: FakeSlack, more: int) -> int:
     )
     assert job.alive(), f"run-once ended before it could be killed:\n{job.process.communicate()}"
     job.kill()
-    time.sleep(0.2)  # let the fake finish reading anything already on the wire
+    # The process is gone; wait until the fake has read (and recorded) whatever it had sent.
+    fake.wait_until_idle()
     seen = posts(fake)
     assert target <= seen < USERS, "the kill did not land mid-pass"
     return seen

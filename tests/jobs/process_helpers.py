@@ -30,6 +30,7 @@ RUN_TIMEOUT = 60.0
 #: Byte-code cache for the processes (this environment sets PYTHONDONTWRITEBYTECODE, and
 #: compiling SQLAlchemy, slack_sdk and Alembic from source costs each process ~3 s of CPU).
 #: Kept outside the checkout and the virtualenv; Python revalidates it against the sources.
+#: (tests/conftest.py sets the same cache up for the whole test run.)
 PYCACHE = Path(tempfile.gettempdir()) / "reconnect-test-pycache"
 
 SUMMARY = re.compile(

@@ -143,7 +143,7 @@ class FakeSlack:
         with self._lock:
             self.faults.append(Fault(method, **kwargs))
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Block until ``count`` calls to ``method`` arrived; raises ``TimeoutError``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -153,7 +153,7 @@ class FakeSlack:
             time.sleep(0.01)
         raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
 
-    async def async_wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def async_wait_for(self, method: str, count: int = 1, within: float = 10.0) -> list[Call]:
         """:meth:`wait_for` without blocking the caller's event loop."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:

@@ -507,7 +507,7 @@ class FakeTeamsConnector:
         self,
         what: CallFilter = None,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 10.0,
         *,
         conversation_id: str | None = None,
     ) -> list[Call]:
@@ -529,7 +529,7 @@ class FakeTeamsConnector:
         self,
         what: CallFilter = None,
         count: int = 1,
-        within: float = 5.0,
+        within: float = 10.0,
         *,
         conversation_id: str | None = None,
     ) -> list[Call]:

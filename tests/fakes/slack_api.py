@@ -1,7 +1,7 @@
 """A fake Slack Web API: a real HTTP server on a free port, in its own thread and event loop.
 
 It answers the methods Reconnect calls, records every call, and can be told to answer with a
-429 (``Retry-After``), a 5xx or a Slack error. Point ``slack_sdk`` at :attr:`FakeSlack.api_url`.
+429 (``Retry-After``), a 5xx or a Slack error, or to hold answers back until released. Point ``slack_sdk`` at :attr:`FakeSlack.api_url`.
 Response URLs handed out in payloads are served too (:meth:`FakeSlack.response_url`).
 
     with FakeSlack() as slack:
@@ -75,6 +75,9 @@ class FakeSlack:
         # Messages "in Slack": posted at the moment a request arrives, as Slack would, even
         # when the client never hears the answer.
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        # Held answers: (method, from which call of it on), and what releases them.
+        self._hold: tuple[str, int] | None = None
+        self._released = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -133,10 +136,25 @@ class FakeSlack:
             return [c.method for c in self.calls]
 
     def reset(self) -> None:
-        """Forget recorded calls and planned faults."""
+        """Forget recorded calls and planned faults (held answers stay held)."""
         with self._lock:
             self.calls.clear()
             self.faults.clear()
+
+    def hold_answers(self, method: str, from_call: int) -> None:
+        """Hold back the answers to ``method``'s ``from_call``-th call (counting every call to it
+        so far, from 1) and every later one until :meth:`release_answers`. Held calls are
+        recorded, and take effect in Slack, on arrival as usual; only their answers wait."""
+        with self._lock:
+            self._hold = (method, from_call)
+            self._released = asyncio.Event()
+
+    def release_answers(self) -> None:
+        """Send every held answer, and hold no more."""
+        with self._lock:
+            released, self._hold = self._released, None
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(released.set)
 
     def fail(self, method: str, **kwargs: Any) -> None:
         """Plan a failure: ``fail("chat.postMessage", status=429, retry_after=1, times=2)``."""
@@ -214,6 +232,8 @@ class FakeSlack:
         self._loop.close()
 
     async def _shutdown(self) -> None:
+        self._hold = None
+        self._released.set()
         if self._socket is not None:
             await self._socket.close()
         if self._runner is not None:
@@ -232,26 +252,36 @@ class FakeSlack:
             params.update(parse_qsl(body.decode()))
         return params
 
-    def _record(self, method: str, params: dict[str, Any], token: str | None) -> Fault | None:
+    def _record(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[Fault | None, asyncio.Event | None]:
+        """Record the call; returns the fault it takes, and what its answer must wait for if
+        it is held."""
         with self._lock:
             self.calls.append(Call(method, params, token))
+            held = None
+            if self._hold is not None and self._hold[0] == method:
+                number = sum(1 for c in self.calls if c.method == method)
+                held = self._released if number >= self._hold[1] else None
             for fault in self.faults:
                 if fault.applies(method, params):
                     fault.times -= 1
-                    return fault
-        return None
+                    return fault, held
+        return None, held
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._read(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
-        fault = self._record(method, params, token)
+        fault, held = self._record(method, params, token)
         answer = None
         if fault is None and token and "revoked" not in token:
             answer = self._answer(method, params)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if held is not None:
+            await held.wait()
         if fault is not None:
             if fault.error is not None:
                 return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
@@ -355,7 +385,7 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._read(request)
         params["_key"] = request.match_info["key"]
-        fault = self._record("response_url", params, None)
+        fault, _ = self._record("response_url", params, None)
         if fault is not None:
             return web.Response(status=fault.status, text="error")
         return web.Response(text="ok")

@@ -65,3 +65,27 @@ async def test_wait_until_idle_counts_a_connected_client(fake_slack: FakeSlack) 
         with pytest.raises(TimeoutError, match="still busy"):
             await asyncio.to_thread(fake_slack.wait_until_idle, 0.05)
     await asyncio.to_thread(fake_slack.wait_until_idle)
+
+
+async def test_held_answers_wait_for_release_but_the_message_is_in_slack_on_arrival(
+    fake_slack: FakeSlack,
+) -> None:
+    auth = {"Authorization": f"Bearer {BOT_TOKEN}"}
+    url = f"{fake_slack.api_url}chat.postMessage"
+    fake_slack.hold_answers("chat.postMessage", from_call=2)
+    async with aiohttp.ClientSession(headers=auth) as http:
+
+        async def post(text: str) -> int:
+            async with http.post(url, json={"channel": "U1", "text": text}) as response:
+                return response.status
+
+        assert await post("first") == 200  # before the hold's call: answered
+        held = [asyncio.create_task(post(text)) for text in ("second", "third")]
+        await fake_slack.async_wait_for("chat.postMessage", 3)
+        assert [m["text"] for m in fake_slack.messages_to("DU1")] == ["first", "second", "third"]
+        async with http.post(f"{fake_slack.api_url}auth.test") as other:
+            assert other.status == 200  # other methods are answered
+        assert not any(task.done() for task in held)
+        fake_slack.release_answers()
+        assert await asyncio.gather(*held) == [200, 200]
+        assert await post("fourth") == 200  # no longer held

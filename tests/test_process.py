@@ -151,7 +151,7 @@ def test_http_mode_serves_slack_and_creates_the_default_sqlite(tmp_path: Path) -
 
 def test_socket_mode_acks_over_the_websocket(tmp_path: Path) -> None:
     with FakeSlack() as fake, bot_process(tmp_path, fake, SLACK_APP_TOKEN="xapp-test") as port:
-        assert fake.socket_connected.wait(15), "the bot never opened a Socket Mode connection"
+        assert fake.socket_connected.wait(30), "the bot never opened a Socket Mode connection"
         envelope_id = str(uuid.uuid4())
         payload = dict(
             item.split("=", 1) for item in sr.slash_command("add Marcus Chen").split("&")

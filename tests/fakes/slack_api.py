@@ -359,7 +359,7 @@ class FakeSlack:
         socket = self._socket
         asyncio.run_coroutine_threadsafe(socket.send_json(envelope), self._loop).result(5)
 
-    def socket_reply(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def socket_reply(self, envelope_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """Wait for the app's acknowledgement of an envelope."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 
 #: Byte-code cache for the test run and every Python process it starts (the bot, ``run-once``,
-#: the console, worker processes): where PYTHONDONTWRITEBYTECODE is set, as in this project's
-#: containers, nothing is cached, and every process compiles SQLAlchemy, slack_sdk, Alembic and
-#: the Agents SDK from source again (~2.5 s of CPU each). Kept outside the checkout and the
-#: virtualenv; Python revalidates it against the sources. Same place as
-#: ``tests/jobs/process_helpers.py`` uses.
+#: the console, xdist workers): where PYTHONDONTWRITEBYTECODE is set (as on the development
+#: machine), nothing is cached, and every process compiles SQLAlchemy, slack_sdk, Alembic and
+#: the Agents SDK from source again (~2 s of CPU each). Kept outside the checkout and the
+#: virtualenv; Python revalidates it against the sources. The place
+#: ``tests/jobs/process_helpers.py`` uses too.
 PYCACHE = Path(tempfile.gettempdir()) / "reconnect-test-pycache"
 if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
     del os.environ["PYTHONDONTWRITEBYTECODE"]

@@ -1,7 +1,8 @@
 """A fake Slack Web API: a real HTTP server on a free port, in its own thread and event loop.
 
 It answers the methods Reconnect calls, records every call, and can be told to answer with a
-429 (``Retry-After``), a 5xx or a Slack error, or to hold answers back until released. Point ``slack_sdk`` at :attr:`FakeSlack.api_url`.
+429 (``Retry-After``), a 5xx or a Slack error, or to hold answers back until released. Point
+``slack_sdk`` at :attr:`FakeSlack.api_url`.
 Response URLs handed out in payloads are served too (:meth:`FakeSlack.response_url`).
 
     with FakeSlack() as slack:
@@ -232,8 +233,9 @@ class FakeSlack:
         self._loop.close()
 
     async def _shutdown(self) -> None:
-        self._hold = None
-        self._released.set()
+        with self._lock:
+            released, self._hold = self._released, None
+        released.set()  # answers still held would keep the server from shutting down
         if self._socket is not None:
             await self._socket.close()
         if self._runner is not None:

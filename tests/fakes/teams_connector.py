@@ -574,7 +574,9 @@ class FakeTeamsConnector:
         asyncio.set_event_loop(loop)
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Answers still waiting (e.g. for a ManualClock nobody advances) hold up the shutdown
+        # for at most this long.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())

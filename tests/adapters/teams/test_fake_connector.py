@@ -280,7 +280,7 @@ async def test_latency_delays_the_answer_but_the_message_is_in_teams_on_arrival(
     fake_time: ManualClock,
 ) -> None:
     async with (
-        FakeTeamsConnector(latency=0.4, clock=fake_time) as teams,
+        FakeTeamsConnector(latency=0.5, clock=fake_time) as teams,
         aiohttp.ClientSession() as http,
     ):
         url = f"{teams.service_url}v3/conversations/{PERSONAL}/activities"
@@ -290,9 +290,9 @@ async def test_latency_delays_the_answer_but_the_message_is_in_teams_on_arrival(
         assert call.ok and teams.messages_in(PERSONAL)[0]["text"] == "slow"
         await until(lambda: fake_time.sleeping == 1)
         assert not request.done()
-        fake_time.advance(0.39)
+        fake_time.advance(0.375)
         assert fake_time.sleeping == 1 and not request.done()  # the latency is not up yet
-        fake_time.advance(0.01)
+        fake_time.advance(0.125)  # (binary fractions: exactly 0.5 s in all)
         response = await asyncio.wait_for(request, 5)
         assert response.status == 201 and fake_time.sleeping == 0
         response.release()

@@ -1,6 +1,25 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL."""
 
+# ruff: noqa: E402 (the byte-code cache is set up before the heavy imports below)
 from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+#: Byte-code cache for the test run and every Python process it starts (the bot, ``run-once``,
+#: the console, xdist workers): where PYTHONDONTWRITEBYTECODE is set (as on the development
+#: machine), nothing is cached, and every process compiles SQLAlchemy, slack_sdk, Alembic and
+#: the Agents SDK from source again (~2 s of CPU each). Kept outside the checkout and the
+#: virtualenv; Python revalidates it against the sources. The place
+#: ``tests/jobs/process_helpers.py`` uses too.
+PYCACHE = Path(tempfile.gettempdir()) / "reconnect-test-pycache"
+if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(PYCACHE)
 
 from collections.abc import AsyncIterator, Iterator
 

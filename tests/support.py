@@ -61,9 +61,11 @@ def require_postgres() -> bool:
 
 @contextmanager
 def postgres_schema() -> Iterator[URL]:
-    """A fresh schema on the test server, migrated to head; dropped afterwards."""
+    """A fresh schema on the test server, migrated to head; dropped afterwards. Its name is
+    unique, and says which xdist worker made it (``rc_test_gw0_…``)."""
     base = db.normalise_url(postgres_url())
-    schema = f"rc_test_{uuid.uuid4().hex[:10]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"rc_test_{worker}_{uuid.uuid4().hex[:10]}"
     admin = create_sync_engine(db.sync_url(base), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

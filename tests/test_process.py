@@ -20,10 +20,50 @@ from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Starting ``python -m bot`` (imports, migrations, the credentials check) on a busy machine.
+START_TIMEOUT = 60.0
+
+
 def free_port() -> int:
+    """A port free right now (the kernel's pick: another test worker may take it before the
+    bot binds it; :func:`run_bot` notices and starts again on another)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def listens(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the listening socket on ``port`` (so a health check there
+    reaches it, not some other process); None where ``/proc`` cannot tell (not Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            return None
+        for line in lines:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 @dataclass
@@ -34,35 +74,46 @@ class BotProcess:
     output: str = ""
 
 
+def start_bot(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    """Start ``python -m bot`` on a free port and wait until it answers /healthz there; on
+    another port if that one was taken meanwhile."""
+    for _ in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=cwd,
+            env={**env, "PORT": str(port)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while process.poll() is None:
+            if listens(process.pid, port) is not False and healthy(port):
+                return process, port
+            if time.monotonic() > deadline:
+                process.kill()
+                output, _ = process.communicate(timeout=15)
+                pytest.fail(f"bot not healthy within {START_TIMEOUT} s:\n{output}")
+            time.sleep(0.05)
+        output, _ = process.communicate(timeout=15)
+        if "address already in use" not in output.lower():
+            pytest.fail(f"bot exited with {process.returncode}:\n{output}")
+    pytest.fail(f"bot found no free port:\n{output}")
+
+
 @contextmanager
 def run_bot(tmp_path: Path, env_extra: dict[str, str]) -> Iterator[BotProcess]:
     """Start ``python -m bot`` with no platform settings but ``env_extra``; wait for /healthz."""
-    bot = BotProcess(free_port())
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "DATABASE_", "CONNECTIONS__"))
     }
-    env.update(PYTHONPATH=str(ROOT), PORT=str(bot.port), **env_extra)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env.update(PYTHONPATH=str(ROOT), **env_extra)
+    process, port = start_bot(tmp_path, env)
+    bot = BotProcess(port)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"bot exited: {process.stdout.read() if process.stdout else ''}")
-            try:
-                with urlopen(f"http://127.0.0.1:{bot.port}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
         yield bot
     finally:
         process.terminate()
@@ -100,7 +151,7 @@ def test_http_mode_serves_slack_and_creates_the_default_sqlite(tmp_path: Path) -
 
 def test_socket_mode_acks_over_the_websocket(tmp_path: Path) -> None:
     with FakeSlack() as fake, bot_process(tmp_path, fake, SLACK_APP_TOKEN="xapp-test") as port:
-        assert fake.socket_connected.wait(15), "the bot never opened a Socket Mode connection"
+        assert fake.socket_connected.wait(30), "the bot never opened a Socket Mode connection"
         envelope_id = str(uuid.uuid4())
         payload = dict(
             item.split("=", 1) for item in sr.slash_command("add Marcus Chen").split("&")

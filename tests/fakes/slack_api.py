@@ -1,7 +1,8 @@
 """A fake Slack Web API: a real HTTP server on a free port, in its own thread and event loop.
 
 It answers the methods Reconnect calls, records every call, and can be told to answer with a
-429 (``Retry-After``), a 5xx or a Slack error. Point ``slack_sdk`` at :attr:`FakeSlack.api_url`.
+429 (``Retry-After``), a 5xx or a Slack error, or to hold answers back until released. Point
+``slack_sdk`` at :attr:`FakeSlack.api_url`.
 Response URLs handed out in payloads are served too (:meth:`FakeSlack.response_url`).
 
     with FakeSlack() as slack:
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,7 +45,7 @@ class Fault:
     method: str
     status: int = 500
     error: str | None = None
-    retry_after: int | None = None
+    retry_after: int | None = None  # the Retry-After header (0 included); None: no header
     times: int = 1
     match: dict[str, Any] | None = None  # only calls whose params include these items
 
@@ -74,6 +76,9 @@ class FakeSlack:
         # Messages "in Slack": posted at the moment a request arrives, as Slack would, even
         # when the client never hears the answer.
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        # Held answers: (method, from which call of it on), and what releases them.
+        self._hold: tuple[str, int] | None = None
+        self._released = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -132,17 +137,32 @@ class FakeSlack:
             return [c.method for c in self.calls]
 
     def reset(self) -> None:
-        """Forget recorded calls and planned faults."""
+        """Forget recorded calls and planned faults (held answers stay held)."""
         with self._lock:
             self.calls.clear()
             self.faults.clear()
+
+    def hold_answers(self, method: str, from_call: int) -> None:
+        """Hold back the answers to ``method``'s ``from_call``-th call (counting every call to it
+        so far, from 1) and every later one until :meth:`release_answers`. Held calls are
+        recorded, and take effect in Slack, on arrival as usual; only their answers wait."""
+        with self._lock:
+            self._hold = (method, from_call)
+            self._released = asyncio.Event()
+
+    def release_answers(self) -> None:
+        """Send every held answer, and hold no more."""
+        with self._lock:
+            released, self._hold = self._released, None
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(released.set)
 
     def fail(self, method: str, **kwargs: Any) -> None:
         """Plan a failure: ``fail("chat.postMessage", status=429, retry_after=1, times=2)``."""
         with self._lock:
             self.faults.append(Fault(method, **kwargs))
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Block until ``count`` calls to ``method`` arrived; raises ``TimeoutError``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -152,7 +172,7 @@ class FakeSlack:
             time.sleep(0.01)
         raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
 
-    async def async_wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def async_wait_for(self, method: str, count: int = 1, within: float = 10.0) -> list[Call]:
         """:meth:`wait_for` without blocking the caller's event loop."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -161,6 +181,38 @@ class FakeSlack:
                 return calls
             await asyncio.sleep(0.01)
         raise TimeoutError(f"{method}: {len(self.calls_to(method))} of {count} calls arrived")
+
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        """Block until no client is connected and every request has been answered: after a
+        client process died, whatever it had already sent has then been read and recorded.
+
+        Counts every connection to the fake, so call it when no other client is connected.
+        Raises ``TimeoutError``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = self._connections()
+            if not busy:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"fake Slack still busy after {timeout} s: {busy}")
+            time.sleep(0.005)
+
+    def _connections(self) -> dict[str, int]:
+        """Connections not yet done with, as the server sees them (open, or closed with a
+        request still being handled) and as the kernel does (accepted or not, not closed)."""
+        if self._loop is None or self._runner is None:
+            return {}
+        runner = self._runner
+
+        async def served() -> int:
+            return len(runner.server.connections) if runner.server is not None else 0
+
+        busy = {
+            "served": asyncio.run_coroutine_threadsafe(served(), self._loop).result(5),
+            "sockets": _open_sockets(self.port),
+        }
+        return {k: n for k, n in busy.items() if n}
 
     # --- server ------------------------------------------------------------------------------
 
@@ -181,6 +233,9 @@ class FakeSlack:
         self._loop.close()
 
     async def _shutdown(self) -> None:
+        with self._lock:
+            released, self._hold = self._released, None
+        released.set()  # answers still held would keep the server from shutting down
         if self._socket is not None:
             await self._socket.close()
         if self._runner is not None:
@@ -199,30 +254,42 @@ class FakeSlack:
             params.update(parse_qsl(body.decode()))
         return params
 
-    def _record(self, method: str, params: dict[str, Any], token: str | None) -> Fault | None:
+    def _record(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[Fault | None, asyncio.Event | None]:
+        """Record the call; returns the fault it takes, and what its answer must wait for if
+        it is held."""
         with self._lock:
             self.calls.append(Call(method, params, token))
+            held = None
+            if self._hold is not None and self._hold[0] == method:
+                number = sum(1 for c in self.calls if c.method == method)
+                held = self._released if number >= self._hold[1] else None
             for fault in self.faults:
                 if fault.applies(method, params):
                     fault.times -= 1
-                    return fault
-        return None
+                    return fault, held
+        return None, held
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._read(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
-        fault = self._record(method, params, token)
+        fault, held = self._record(method, params, token)
         answer = None
         if fault is None and token and "revoked" not in token:
             answer = self._answer(method, params)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if held is not None:
+            await held.wait()
         if fault is not None:
             if fault.error is not None:
                 return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            headers = (
+                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
             error = "ratelimited" if fault.status == 429 else "internal_error"
             return web.json_response(
                 {"ok": False, "error": error}, status=fault.status, headers=headers
@@ -294,7 +361,7 @@ class FakeSlack:
         socket = self._socket
         asyncio.run_coroutine_threadsafe(socket.send_json(envelope), self._loop).result(5)
 
-    def socket_reply(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def socket_reply(self, envelope_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """Wait for the app's acknowledgement of an envelope."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -320,10 +387,30 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._read(request)
         params["_key"] = request.match_info["key"]
-        fault = self._record("response_url", params, None)
+        fault, _ = self._record("response_url", params, None)
         if fault is not None:
             return web.Response(status=fault.status, text="error")
         return web.Response(text="ok")
+
+
+_PROC_TCP = Path("/proc/net/tcp")
+_ESTABLISHED, _CLOSE_WAIT = "01", "08"
+
+
+def _open_sockets(port: int) -> int:
+    """Server-side TCP sockets on 127.0.0.1:``port`` that are connected, including any the
+    server has not accepted yet (Linux; 0 where ``/proc/net/tcp`` does not exist)."""
+    try:
+        lines = _PROC_TCP.read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    local = f"0100007F:{port:04X}"
+    count = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3 and fields[1] == local and fields[3] in (_ESTABLISHED, _CLOSE_WAIT):
+            count += 1
+    return count
 
 
 def iter_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:

@@ -16,6 +16,10 @@ catch-all route parses the path itself. Every call is recorded; faults (429 with
 ``latency`` delays every answer. Point the inbound activity's ``serviceUrl`` at
 :attr:`FakeTeamsConnector.service_url`.
 
+The rate limiter and the latency run on a clock: the real one by default, or a
+:class:`ManualClock` that only moves when the test calls :meth:`ManualClock.advance`, so a test
+controls time instead of sleeping (``FakeTeamsConnector(clock=ManualClock())``).
+
     with FakeTeamsConnector() as teams:
         ...  # the app under test replies through teams.service_url
         teams.wait_for("reply")
@@ -34,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -53,6 +57,80 @@ _ERROR_CODES = {
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
 }
+
+
+class FakeClock(Protocol):
+    """The time the fake's rate limiter and latency run on (seconds, monotonic)."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep_until(self, deadline: float) -> None:
+        """Return once :meth:`monotonic` reaches ``deadline`` (awaited in the fake's loop)."""
+
+
+class RealClock:
+    """``time.monotonic`` and ``asyncio.sleep``: the default."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = deadline - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class ManualClock:
+    """A clock that stands still until the test moves it with :meth:`advance` (from any thread).
+
+    Sleepers (the fake's latency) wake when the clock reaches their deadline, not before.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self._sleepers: list[tuple[float, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose deadline has come."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        with self._lock:
+            self._now += seconds
+            due = [s for s in self._sleepers if s[0] <= self._now]
+            self._sleepers = [s for s in self._sleepers if s[0] > self._now]
+        for _, loop, future in due:
+            loop.call_soon_threadsafe(_wake, future)
+
+    @property
+    def sleeping(self) -> int:
+        """How many sleepers wait for the clock to move."""
+        with self._lock:
+            return len(self._sleepers)
+
+    async def sleep_until(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (deadline, loop, future)
+        with self._lock:
+            if self._now >= deadline:
+                return
+            self._sleepers.append(entry)
+        try:
+            await future
+        finally:
+            with self._lock:
+                if entry in self._sleepers:
+                    self._sleepers.remove(entry)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass
@@ -155,9 +233,9 @@ class Fault:
 class _Bucket:
     """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
+        self.tokens, self.stamp = burst, now
 
     def _refill(self, now: float) -> None:
         if now > self.stamp:
@@ -181,6 +259,7 @@ class _RateLimit:
     per_conversation_burst: float
     retry_after: float | None  # None: the exact (fractional) wait
     kinds: frozenset[str] | None
+    clock: FakeClock
     tenants: dict[str, _Bucket] = field(default_factory=dict)
     conversations: dict[str, _Bucket] = field(default_factory=dict)
 
@@ -188,13 +267,13 @@ class _RateLimit:
         """Take a token for the call, or return the ``Retry-After`` seconds to answer with."""
         if self.kinds is not None and call.kind not in self.kinds:
             return None
-        now = time.monotonic()
-        buckets = [self.tenants.setdefault(tenant, _Bucket(self.per_second, self.burst))]
+        now = self.clock.monotonic()
+        buckets = [self.tenants.setdefault(tenant, _Bucket(self.per_second, self.burst, now))]
         if self.per_conversation and call.conversation_id:
             buckets.append(
                 self.conversations.setdefault(
                     call.conversation_id,
-                    _Bucket(self.per_conversation, self.per_conversation_burst),
+                    _Bucket(self.per_conversation, self.per_conversation_burst, now),
                 )
             )
         wait = max(bucket.wait(now) for bucket in buckets)
@@ -213,11 +292,16 @@ class FakeTeamsConnector:
 
     ``strict=True`` answers 404 to updates and deletes of activities it never handed out
     (Teams does); by default they succeed, so a test may update a card sent by an earlier fake.
+    ``clock`` drives the rate limiter and ``latency`` (the real clock by default; see
+    :class:`ManualClock`).
     """
 
-    def __init__(self, *, latency: float = 0.0, strict: bool = False) -> None:
+    def __init__(
+        self, *, latency: float = 0.0, strict: bool = False, clock: FakeClock | None = None
+    ) -> None:
         self.latency = latency
         self.strict = strict
+        self.clock: FakeClock = clock if clock is not None else RealClock()
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.throttled = 0  # 429s issued by the rate limiter since the last reset
@@ -339,6 +423,7 @@ class FakeTeamsConnector:
                 ),
                 retry_after=retry_after,
                 kinds=None if kinds is None else frozenset(kinds),
+                clock=self.clock,
             )
 
     def reset(self) -> None:
@@ -422,7 +507,7 @@ class FakeTeamsConnector:
         self,
         what: CallFilter = None,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 10.0,
         *,
         conversation_id: str | None = None,
     ) -> list[Call]:
@@ -444,7 +529,7 @@ class FakeTeamsConnector:
         self,
         what: CallFilter = None,
         count: int = 1,
-        within: float = 5.0,
+        within: float = 10.0,
         *,
         conversation_id: str | None = None,
     ) -> list[Call]:
@@ -489,7 +574,9 @@ class FakeTeamsConnector:
         asyncio.set_event_loop(loop)
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Answers still waiting (e.g. for a ManualClock nobody advances) hold up the shutdown
+        # for at most this long.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())
@@ -523,9 +610,10 @@ class FakeTeamsConnector:
             body=body,
             query=dict(request.query),
         )
+        arrived = self.clock.monotonic()
         response = self._decide(call)  # status and "in Teams" state are settled on arrival
         if self.latency > 0:
-            await asyncio.sleep(self.latency)
+            await self.clock.sleep_until(arrived + self.latency)
         return response
 
     def _decide(self, call: Call) -> web.Response:

@@ -9,7 +9,6 @@ and what the processes left in the database. Helpers: ``tests/jobs/process_helpe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -89,17 +88,26 @@ async def each_got_exactly_one(engine: AsyncEngine, fake: FakeSlack, users: list
 
 
 def kill_after_posts(job: Job, fake: FakeSlack, more: int) -> int:
-    """SIGKILL ``job`` as soon as the fake has received ``more`` posts beyond those it has now
-    (so the last of them is still waiting for its answer); returns the posts seen by then."""
+    """SIGKILL ``job`` as soon as the fake has received ``more`` posts beyond those it has now;
+    the fake holds back the answer to the last of them (and to any later one), so they are
+    still waiting for it when the process dies, however slow the machine. Returns the posts
+    seen by then."""
     target = posts(fake) + more
-    wait_until(
-        lambda: posts(fake) >= target or not job.alive(),
-        START_TIMEOUT,
-        f"{target} posts",
-    )
-    assert job.alive(), f"run-once ended before it could be killed:\n{job.process.communicate()}"
-    job.kill()
-    time.sleep(0.2)  # let the fake finish reading anything already on the wire
+    fake.hold_answers("chat.postMessage", from_call=target)
+    try:
+        wait_until(
+            lambda: posts(fake) >= target or not job.alive(),
+            START_TIMEOUT,
+            f"{target} posts",
+        )
+        assert job.alive(), (
+            f"run-once ended before it could be killed:\n{job.process.communicate()}"
+        )
+        job.kill()
+    finally:
+        fake.release_answers()
+    # The process is gone; wait until the fake has read (and recorded) whatever it had sent.
+    fake.wait_until_idle()
     seen = posts(fake)
     assert target <= seen < USERS, "the kill did not land mid-pass"
     return seen

@@ -7,6 +7,7 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack.app import ACK_BUDGET_SECONDS
 from bot.core.model import UserRef
 from bot.core.service import GONE
 from storage.repository import SqlStore
@@ -280,12 +281,17 @@ async def test_time_zone_comes_from_slack_once(
     await slack.command("due")
     await slack.command("due")
     await fake_slack.async_wait_for("users.info")
-    for _ in range(100):
+
+    async def timezone() -> str:
         async with SqlStore(engine).book(ADA) as book:
-            if book.timezone == "Europe/London":
-                break
+            return book.timezone
+
+    # The refresh runs in the background after the answer: poll for it (at least 10 s).
+    for _ in range(500):
+        if await timezone() == "Europe/London":
+            break
         await asyncio.sleep(0.02)
-    assert book.timezone == "Europe/London"
+    assert await timezone() == "Europe/London"
     assert [c.params["user"] for c in fake_slack.calls_to("users.info")] == ["U1"]
 
 
@@ -303,17 +309,18 @@ async def test_unknown_time_zone_from_slack_is_ignored(
 async def test_a_slow_database_still_gets_an_ack_in_time_and_the_answer_later(
     slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
 ) -> None:
-    """Another transaction holds the lock the command needs for longer than Slack waits."""
+    """Another transaction holds the lock the command needs until Slack has had its ack (the
+    app acks after ``ACK_BUDGET_SECONDS``, inside Slack's 3 s, when the work is not done)."""
+    assert ACK_BUDGET_SECONDS < 3.0
     async with engine.connect() as blocker:
         if engine.dialect.name == "postgresql":
             await blocker.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
         else:
             await blocker.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: holds the write lock
-        started = time.monotonic()
         response = await slack.command("add Patient Person")
-        elapsed = time.monotonic() - started
+        # Acknowledged while the database is still locked: the ack did not wait for it ...
         assert response.status == 200 and "One moment" in response.texts()
-        assert elapsed < 3.0
+        assert fake_slack.calls_to("response_url") == []  # ... and the answer is still to come
         await blocker.rollback()
     posted = (await fake_slack.async_wait_for("response_url", within=10))[0]
     assert "Patient Person" in " ".join(iter_texts(posted.params["blocks"]))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.fakes.teams_connector import Call, FakeTeamsConnector
+from tests.fakes.teams_connector import Call, FakeTeamsConnector, ManualClock, RealClock
 
 PERSONAL = "a:1XyZpersonalConversationId0123456789"
 CHANNEL = "19:abcdef0123456789@thread.tacv2;messageid=1736935200000"
@@ -33,8 +32,14 @@ def message(
 
 
 @pytest.fixture
-def teams() -> Iterator[FakeTeamsConnector]:
-    with FakeTeamsConnector() as fake:
+def fake_time() -> ManualClock:
+    """The fake's clock: it stands still until the test advances it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def teams(fake_time: ManualClock) -> Iterator[FakeTeamsConnector]:
+    with FakeTeamsConnector(clock=fake_time) as fake:
         yield fake
 
 
@@ -50,6 +55,14 @@ async def post(
 ) -> tuple[int, dict[str, Any], aiohttp.ClientResponse]:
     async with http.post(path, json=body) as response:
         return response.status, await response.json(), response
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait for ``condition`` about the fake, whose loop runs in another thread: polled, and
+    fails after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (no event to await across the threads)
+            await asyncio.sleep(0.005)
 
 
 async def test_send_records_the_call_and_answers_201_with_a_new_id(
@@ -207,23 +220,25 @@ async def test_faults_can_target_a_kind_a_conversation_and_repeat(
 
 
 async def test_rate_limit_answers_429_with_retry_after_beyond_the_burst(
-    teams: FakeTeamsConnector, http: aiohttp.ClientSession
+    teams: FakeTeamsConnector, http: aiohttp.ClientSession, fake_time: ManualClock
 ) -> None:
     teams.rate_limit(per_second=2.0, burst=3)
     path = f"v3/conversations/{PERSONAL}/activities"
     results = await asyncio.gather(*(post(http, path, message(str(i))) for i in range(12)))
 
     statuses = [status for status, _, _ in results]
-    ok = statuses.count(201)
-    assert 3 <= ok <= 4  # the burst, maybe one refilled token on a slow machine
-    assert statuses.count(429) == 12 - ok == teams.throttled
+    assert statuses.count(201) == 3  # the burst (the clock stands still: nothing refills)
+    assert statuses.count(429) == 9 == teams.throttled
     assert {r.headers["Retry-After"] for s, _, r in results if s == 429} == {"1"}
     assert all(c.throttled for c in teams.rejected(429))
-    assert len(teams.sent()) == ok
+    assert len(teams.sent()) == 3
 
-    await asyncio.sleep(0.55)  # one token back
-    status, _, _ = await post(http, path, message("later"))
-    assert status == 201
+    fake_time.advance(0.25)  # half a token back: still throttled
+    assert (await post(http, path, message("too soon")))[0] == 429
+    fake_time.advance(0.25)  # one token back
+    assert (await post(http, path, message("later")))[0] == 201
+    assert (await post(http, path, message("one too many")))[0] == 429  # and only one
+    assert teams.throttled == 11
 
 
 async def test_rate_limit_per_conversation_and_fractional_retry_after(
@@ -234,9 +249,10 @@ async def test_rate_limit_per_conversation_and_fractional_retry_after(
         await post(http, f"v3/conversations/{PERSONAL}/activities", message(str(i)))
         for i in range(9)
     ]
-    assert [s for s, _, _ in busy].count(201) == 7
+    assert [s for s, _, _ in busy] == [201] * 7 + [429] * 2
     retry_after = float(busy[-1][2].headers["Retry-After"])
     assert 0 < retry_after < 1
+    assert busy[-1][2].headers["Retry-After"] == "0.143"  # a whole token at 7 a second: 1/7 s
 
     status, _, _ = await post(http, f"v3/conversations/{CHANNEL}/activities", message())
     assert status == 201  # another conversation has its own bucket
@@ -260,17 +276,35 @@ async def test_rate_limit_is_per_tenant(
     assert [(await post(http, path, message()))[0] for _ in range(2)] == [201, 429]
 
 
-async def test_latency_delays_the_answer_but_the_message_is_in_teams_on_arrival() -> None:
-    async with FakeTeamsConnector(latency=0.4) as teams, aiohttp.ClientSession() as http:
+async def test_latency_delays_the_answer_but_the_message_is_in_teams_on_arrival(
+    fake_time: ManualClock,
+) -> None:
+    async with (
+        FakeTeamsConnector(latency=0.5, clock=fake_time) as teams,
+        aiohttp.ClientSession() as http,
+    ):
         url = f"{teams.service_url}v3/conversations/{PERSONAL}/activities"
-        started = time.monotonic()
         request = asyncio.create_task(http.post(url, json=message("slow")))
-        [call] = await teams.async_wait_for(None, 1, within=2)
-        assert time.monotonic() - started < 0.35
+        [call] = await teams.async_wait_for(None, 1, within=5)
+        # In Teams on arrival, while the answer is held back (no time has passed).
         assert call.ok and teams.messages_in(PERSONAL)[0]["text"] == "slow"
-        response = await request
-        assert time.monotonic() - started >= 0.4 and response.status == 201
+        await until(lambda: fake_time.sleeping == 1)
+        assert not request.done()
+        fake_time.advance(0.375)
+        assert fake_time.sleeping == 1 and not request.done()  # the latency is not up yet
+        fake_time.advance(0.125)  # (binary fractions: exactly 0.5 s in all)
+        response = await asyncio.wait_for(request, 5)
+        assert response.status == 201 and fake_time.sleeping == 0
         response.release()
+
+
+async def test_latency_on_the_real_clock_answers_after_recording() -> None:
+    async with FakeTeamsConnector(latency=0.05) as teams, aiohttp.ClientSession() as http:
+        assert isinstance(teams.clock, RealClock)
+        url = f"{teams.service_url}v3/conversations/{PERSONAL}/activities"
+        async with http.post(url, json=message("real")) as response:
+            assert response.status == 201
+            assert teams.texts(PERSONAL) == ["real"]  # recorded before the answer left
 
 
 def test_sync_use_waits_and_reports_what_arrived(teams: FakeTeamsConnector) -> None:

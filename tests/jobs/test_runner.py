@@ -327,9 +327,10 @@ async def test_the_pass_reads_without_holding_up_writers(
     nudge_store: NudgeStore, user, engine
 ) -> None:
     """A button click must not wait for the morning pass's reads (on SQLite they used to take
-    the write lock; the timeout there is 30 s)."""
+    the write lock; the timeout there is 30 s, so a writer held up by the reads would wait at
+    least that long: the bound below is far from it, and generous for a busy machine)."""
     await user("U1", "Dana")
     async with nudge_store._reading() as reading:
         await reading.execute(select(User.id))
-        await asyncio.wait_for(user("U2", "Bo"), timeout=3)
+        await asyncio.wait_for(user("U2", "Bo"), timeout=20)
     assert len(await rows(engine, User)) == 2

@@ -135,7 +135,8 @@ class SqlWorld(World):
 
     async def undeliverable(self, user_id: int) -> str | None:
         row = await self._one(select(User.undeliverable).where(User.id == user_id))
-        return row.undeliverable
+        reason: str | None = row.undeliverable
+        return reason
 
     async def last_shown(self, user_id: int, prompt_id: str) -> date | None:
         row = await self._one(

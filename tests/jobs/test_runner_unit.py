@@ -9,6 +9,7 @@ attempts and outcomes are recorded, how many posts are made, what is waited for.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -429,3 +430,16 @@ async def test_dry_run_previews_at_most_twenty(env: Env) -> None:
         await env.user(f"U{i:02}", "Dana")
     summary = await env.runner().run_once(AT, dry_run=True)
     assert summary.due == 23 and len(summary.previews) == 20
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+
+async def test_a_pass_registers_its_worker_and_a_clean_stop_deregisters_it(env: Env) -> None:
+    runner = env.runner(worker="me")
+    await runner.run_once(AT)
+    host, pid, beat = (await env.store.workers())["me"]
+    assert (host, pid, beat) == (socket.gethostname(), os.getpid(), AT)
+    await runner.stop()
+    await runner.close()
+    assert await env.store.workers() == {} and env.slack.closed == 1

@@ -43,15 +43,18 @@ def main(argv: list[str] | None = None) -> int:
 async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> int:
     from bot.app import prepare_database
     from jobs.app import build_runner
+    from storage import db
 
     await prepare_database(settings)
-    runner = build_runner(settings)
+    # Ours to dispose: the runner sees its store only through jobs.ports.NudgeStorePort.
+    engine = db.create_engine(settings.database_url)
+    runner = build_runner(settings, engine=engine)
     try:
         summary = await runner.run_once(at, dry_run=dry_run)
         await runner.stop()
     finally:
         await runner.close()
-        await runner.store.engine.dispose()
+        await engine.dispose()
     print(("dry run: " if dry_run else "") + summary.line())
     for preview in summary.previews:
         print(f"  would send {preview}")
@@ -61,9 +64,11 @@ async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> i
 async def _run_forever(settings: Settings) -> None:
     from bot.app import prepare_database, until_stopped
     from jobs.app import build_runner, build_scheduler
+    from storage import db
 
     await prepare_database(settings)
-    runner = build_runner(settings)
+    engine = db.create_engine(settings.database_url)
+    runner = build_runner(settings, engine=engine)
     scheduler = build_scheduler(runner)
     scheduler.start()
     try:
@@ -72,7 +77,7 @@ async def _run_forever(settings: Settings) -> None:
         scheduler.shutdown(wait=False)
         await runner.stop()
         await runner.close()
-        await runner.store.engine.dispose()
+        await engine.dispose()
 
 
 def _instant(text: str) -> datetime:

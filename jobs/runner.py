@@ -34,14 +34,14 @@ from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, measured
-from storage.nudges import (
+from jobs.ports import NudgeStorePort
+from storage.records import (
     AttemptOutcome,
     AttemptResult,
     AttemptStart,
     ComposeInputs,
     NudgeState,
     NudgeStatus,
-    NudgeStore,
     Recipient,
 )
 
@@ -146,7 +146,7 @@ class NudgeRunner:
 
     def __init__(
         self,
-        store: NudgeStore,
+        store: NudgeStorePort,
         messengers: Mapping[str, Messenger],
         *,
         config: NudgeConfig | None = None,
@@ -154,7 +154,7 @@ class NudgeRunner:
         wall_clock: Clock | None = None,
         worker: str | None = None,
     ) -> None:
-        self.store = store
+        self.store: NudgeStorePort = store
         self.messengers = dict(messengers)
         self.config = config or NudgeConfig()
         self.wall = wall_clock or (lambda: datetime.now(UTC))

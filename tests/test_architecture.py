@@ -50,3 +50,19 @@ def test_the_check_would_catch_an_offender(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from slack_sdk.web import WebClient\nimport aiohttp.web\n")
     assert {"slack_sdk.web", "aiohttp.web"} <= imported_modules(bad)
+
+
+def test_the_nudge_runner_reaches_storage_only_through_its_port() -> None:
+    """jobs.runner needs jobs.ports.NudgeStorePort and storage.records' plain values, nothing
+    of SQL: so its unit tests run on the in-memory fake (tests/fakes/memory_nudges.py)."""
+    code = (
+        "import sys, jobs.runner\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or "
+        "(m.startswith('storage.') and m != 'storage.records')]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=CORE.parent.parent,
+    )  # fmt: skip
+    assert result.stdout.strip() == ""

@@ -1,0 +1,89 @@
+"""What the nudge runner needs from storage, as a protocol.
+
+``storage.nudges.NudgeStore`` implements it on SQLite and PostgreSQL (``jobs.app`` wires it in,
+so mypy checks it fits); ``tests/fakes/memory_nudges.py`` implements it in memory for the fast
+runner tests, and ``tests/jobs/test_nudge_store_contract.py`` holds both to the same behaviour.
+The values passed in and out are the plain ones of ``storage.records`` (no SQL there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.core.model import Contact
+from storage.records import AttemptOutcome, AttemptStart, ComposeInputs, NudgeState, Recipient
+
+
+class NudgeStorePort(Protocol):
+    """Workers, claims, compose reads and delivery writes of the morning pass: exactly the
+    methods :class:`jobs.runner.NudgeRunner` calls."""
+
+    # --- workers ------------------------------------------------------------------------------
+
+    async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
+        """Register or refresh a worker (a new one with its host and pid; a known one's
+        heartbeat only); forget workers silent for a day."""
+        ...
+
+    async def remove_worker(self, worker: str) -> None:
+        """Forget a worker that stopped cleanly."""
+        ...
+
+    async def workers(self) -> dict[str, tuple[str, int, datetime]]:
+        """``{worker id: (host, pid, last heartbeat)}``."""
+        ...
+
+    # --- planning -----------------------------------------------------------------------------
+
+    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
+        """Every user on these platforms not marked undeliverable."""
+        ...
+
+    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
+        """Morning nudges already claimed for these local dates, by ``(user id, date)``; a nudge
+        with an attempt that never finished has ``open_attempt`` set."""
+        ...
+
+    async def claim(
+        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+    ) -> dict[int, int]:
+        """Claim a morning nudge per ``(user id, local date)`` — one per user, kind and date —
+        and return ``{user id: nudge id}`` of the claims won (an existing nudge wins)."""
+        ...
+
+    async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
+        """Compare-and-set: make ``worker`` the claimant (status claimed, ``claimed_at=now``)
+        if the nudge still has ``state``'s worker and status; ``False`` otherwise."""
+        ...
+
+    # --- composing ----------------------------------------------------------------------------
+
+    async def compose_inputs(
+        self, users: dict[int, date], *, candidates_per_user: int
+    ) -> dict[int, ComposeInputs]:
+        """What composing each user's nudge for their local date needs (one batch)."""
+        ...
+
+    async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
+        """A user's contacts among ``contact_ids``, by id (others' are absent)."""
+        ...
+
+    # --- delivering ---------------------------------------------------------------------------
+
+    async def start_attempts(self, attempts: Sequence[AttemptStart]) -> None:
+        """Open attempts (an existing number is kept) and store the nudges' attempt count and
+        content, before anything is sent."""
+        ...
+
+    async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
+        """Close attempts and update nudges, undeliverable users and prompt views, together."""
+        ...
+
+    async def set_dm_channels(self, channels: dict[int, str | None]) -> None:
+        """Cache (or forget, with ``None``) users' DM channel ids."""
+        ...
+
+
+__all__ = ["NudgeStorePort"]

@@ -27,7 +27,7 @@ import structlog
 
 from bot.core.model import Contact
 from bot.core.nudges import NudgeContent, compose, render
-from bot.core.ports import DeliveryError, Messenger
+from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.prompts import stable_seed
 from bot.core.ranking import rank
 from bot.core.replies import Reply
@@ -510,7 +510,7 @@ class NudgeRunner:
         await writers.outcomes.submit(
             AttemptOutcome(job.nudge_id, uid, send.number, exc.kind, exc.code)
         )
-        if exc.kind == "ratelimited":
+        if exc.ratelimited:
             # Honour Retry-After, plus jitter so throttled sends don't all wake together.
             send.waits += 1
             wait = exc.retry_after if exc.retry_after is not None else 1.0
@@ -558,9 +558,9 @@ class NudgeRunner:
             except DeliveryError as exc:
                 if exc.permanent or attempt == self.config.max_attempts:
                     raise
-                wait = exc.retry_after if exc.kind == "ratelimited" else self._backoff(attempt)
+                wait = exc.retry_after if exc.ratelimited else self._backoff(attempt)
                 await asyncio.sleep(wait if wait is not None else 1.0)
-        raise DeliveryError("transient", "unreachable")
+        raise DeliveryError(DeliveryKind.TRANSIENT, "unreachable")
 
     async def _open_or_none(self, messenger: Messenger, job: _Job) -> str | None:
         """:meth:`_open`, or ``None`` when the conversation cannot be opened right now."""
@@ -579,7 +579,7 @@ class NudgeRunner:
             except DeliveryError as exc:
                 if exc.permanent:
                     break
-                wait = exc.retry_after if exc.kind == "ratelimited" else self._backoff(attempt)
+                wait = exc.retry_after if exc.ratelimited else self._backoff(attempt)
                 await asyncio.sleep(wait if wait is not None else 1.0)
         log.warning("nudges.unverifiable", channel=channel)
         return None

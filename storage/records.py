@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
+from bot.core.ports import DeliveryKind
 from bot.core.schedule import NudgePrefs
 
 #: The kind of nudge the morning pass sends (``nudges.kind``).
@@ -97,7 +98,7 @@ class AttemptOutcome:
     nudge_id: int
     user_id: int
     number: int  # 0: no attempt to close (the nudge's status changes only)
-    outcome: str  # an AttemptResult, or the DeliveryError.kind of a failed post
+    outcome: AttemptResult | DeliveryKind  # how it ended; a failed post: the error's kind
     detail: str = ""
     status: NudgeStatus | None = None  # the nudge's new status, if it changes
     channel: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
 
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
@@ -131,15 +132,19 @@ class Store(Protocol):
         ...
 
 
+class DeliveryKind(StrEnum):
+    """What a failed delivery means for the next try (recorded as the attempt's outcome)."""
+
+    RATELIMITED = "ratelimited"  # wait ``retry_after`` seconds; nothing was sent
+    TRANSIENT = "transient"  # 5xx or a lost connection: it may or may not have been sent
+    PERMANENT = "permanent"  # the user cannot be reached: stop trying
+
+
 class DeliveryError(Exception):
-    """A platform refused or failed to deliver a message.
+    """A platform refused or failed to deliver a message: ``kind`` says what to do next,
+    ``code`` is the platform's word."""
 
-    ``kind`` is ``"ratelimited"`` (wait ``retry_after`` seconds, nothing was sent),
-    ``"transient"`` (5xx or a lost connection: it may or may not have been sent),
-    or ``"permanent"`` (the user cannot be reached: stop trying). ``code`` is the platform's word.
-    """
-
-    def __init__(self, kind: str, code: str, retry_after: float | None = None) -> None:
+    def __init__(self, kind: DeliveryKind, code: str, retry_after: float | None = None) -> None:
         super().__init__(f"{kind}: {code}")
         self.kind = kind
         self.code = code
@@ -148,7 +153,12 @@ class DeliveryError(Exception):
     @property
     def permanent(self) -> bool:
         """Whether retrying is pointless."""
-        return self.kind == "permanent"
+        return self.kind == DeliveryKind.PERMANENT
+
+    @property
+    def ratelimited(self) -> bool:
+        """Whether this is a wait (429), not a failure."""
+        return self.kind == DeliveryKind.RATELIMITED
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.model import UserRef
-from bot.core.ports import DeliveryError, Sent
+from bot.core.ports import DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
 
 
@@ -140,7 +140,7 @@ class MemoryMessenger:
             return channel
         if self.direct and not channel.startswith("D"):
             return self._channel_of(channel)
-        raise DeliveryError("permanent", "channel_not_found")
+        raise DeliveryError(DeliveryKind.PERMANENT, "channel_not_found")
 
     def _deliver(self, channel: str, key: str, reply: Reply) -> Posted:
         sent = Posted(channel, key, f"{len(self.posted) + 1}.0001", reply)

@@ -20,7 +20,7 @@ import pytest
 
 import jobs.runner
 from bot.core.model import ContactDraft, UserRef
-from bot.core.ports import DeliveryError
+from bot.core.ports import DeliveryError, DeliveryKind
 from bot.core.schedule import NudgePrefs
 from jobs.runner import NudgeConfig, NudgeRunner
 from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
@@ -37,11 +37,11 @@ DEAD = "elsewhere:99999:dead"
 
 
 def transient(code: str = "internal_error") -> DeliveryError:
-    return DeliveryError("transient", code)
+    return DeliveryError(DeliveryKind.TRANSIENT, code)
 
 
 def ratelimited(retry_after: float | None) -> DeliveryError:
-    return DeliveryError("ratelimited", "ratelimited", retry_after)
+    return DeliveryError(DeliveryKind.RATELIMITED, "ratelimited", retry_after)
 
 
 @pytest.fixture(autouse=True)
@@ -148,7 +148,7 @@ async def test_a_nudge_is_posted_once_and_recorded(env: Env) -> None:
 
 async def test_a_permanent_error_is_undeliverable_after_one_post(env: Env) -> None:
     uid = await env.user("U1", "Dana")
-    env.slack.fail("post", DeliveryError("permanent", "account_inactive"))
+    env.slack.fail("post", DeliveryError(DeliveryKind.PERMANENT, "account_inactive"))
     summary = await env.runner().run_once(AT)
     assert (summary.sent, summary.undeliverable, summary.failed) == (0, 1, 0)
     assert env.slack.count("post") == 1
@@ -259,7 +259,7 @@ async def test_a_gone_cached_channel_with_a_direct_address_posts_there(env: Env)
 async def test_channel_not_found_on_a_fresh_channel_is_undeliverable(env: Env) -> None:
     env.slack.direct = False
     await env.user("U1", "Dana")
-    env.slack.fail("post", DeliveryError("permanent", "channel_not_found"))
+    env.slack.fail("post", DeliveryError(DeliveryKind.PERMANENT, "channel_not_found"))
     summary = await env.runner().run_once(AT)
     assert summary.undeliverable == 1
     assert env.slack.calls == [("open_channel", "U1"), ("post", "DU1")]
@@ -283,7 +283,7 @@ async def test_a_user_whose_conversation_cannot_be_opened(env: Env) -> None:
     env.slack.direct = False
     await env.user("U1", "Dana")
     await env.user("U2", "Bo")
-    env.slack.fail("open_channel", DeliveryError("permanent", "user_not_found"))
+    env.slack.fail("open_channel", DeliveryError(DeliveryKind.PERMANENT, "user_not_found"))
     summary = await env.runner().run_once(AT)
     assert (summary.undeliverable, summary.sent) == (1, 1)
     marks = sorted(str(row.undeliverable) for row in env.store.users().values())

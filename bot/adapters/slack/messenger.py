@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import render
 from bot.core.model import UserRef
-from bot.core.ports import DeliveryError, Sent
+from bot.core.ports import DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
 
 EVENT_TYPE = "reconnect_nudge"
@@ -76,7 +76,7 @@ class SlackMessenger:
         response = await self._call(self.client.conversations_open, users=user.user_id)
         channel = (response.get("channel") or {}).get("id")
         if not isinstance(channel, str) or not channel:
-            raise DeliveryError("transient", "no_channel_in_response")
+            raise DeliveryError(DeliveryKind.TRANSIENT, "no_channel_in_response")
         return channel
 
     def direct_address(self, user: UserRef) -> str:
@@ -96,7 +96,7 @@ class SlackMessenger:
         )
         ts = response.get("ts")
         if not isinstance(ts, str):
-            raise DeliveryError("transient", "no_ts_in_response")
+            raise DeliveryError(DeliveryKind.TRANSIENT, "no_ts_in_response")
         landed = response.get("channel")
         return Sent(landed if isinstance(landed, str) and landed else channel, ts)
 
@@ -130,7 +130,7 @@ class SlackMessenger:
         except SlackApiError as exc:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise DeliveryError("transient", type(exc).__name__) from None
+            raise DeliveryError(DeliveryKind.TRANSIENT, type(exc).__name__) from None
 
 
 def _classify(exc: SlackApiError) -> DeliveryError:
@@ -145,14 +145,14 @@ def _classify(exc: SlackApiError) -> DeliveryError:
             wait = float(header) if header is not None else 1.0
         except ValueError:
             wait = 1.0
-        return DeliveryError("ratelimited", "ratelimited", retry_after=wait)
+        return DeliveryError(DeliveryKind.RATELIMITED, "ratelimited", retry_after=wait)
     if status >= 500 or error in (
         "internal_error",
         "fatal_error",
         "service_unavailable",
         "request_timeout",
     ):
-        return DeliveryError("transient", error)
+        return DeliveryError(DeliveryKind.TRANSIENT, error)
     if error in PERMANENT:
-        return DeliveryError("permanent", error)
-    return DeliveryError("transient", error)
+        return DeliveryError(DeliveryKind.PERMANENT, error)
+    return DeliveryError(DeliveryKind.TRANSIENT, error)

@@ -21,7 +21,7 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.model import UserRef
-from bot.core.ports import ConversationReferences, DeliveryError, Sent
+from bot.core.ports import ConversationReferences, DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
 
 #: Teams' documented limits: ~30 requests per second per app per tenant, 7 per second per chat.
@@ -56,7 +56,7 @@ class TeamsMessenger:
         """The user's personal chat, captured when they installed the app or last wrote."""
         found = await self.store.reference_for_user(user)
         if found is None:
-            raise DeliveryError("permanent", "no_conversation_reference")
+            raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
         return found[0]
 
     def direct_address(self, user: UserRef) -> None:
@@ -67,7 +67,7 @@ class TeamsMessenger:
         """Send ``reply`` as an Adaptive Card into the conversation ``channel``."""
         raw = await self.store.reference_for_conversation(channel)
         if raw is None:
-            raise DeliveryError("permanent", "no_conversation_reference")
+            raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
         reference = ConversationReference.model_validate(json.loads(raw))
         tenant = getattr(reference.conversation, "tenant_id", None) or "unknown"
         async with (
@@ -136,12 +136,12 @@ def _classify(error: BaseException) -> DeliveryError:
                 wait = float(header) if header is not None else 1.0
             except ValueError:
                 wait = 1.0
-            return DeliveryError("ratelimited", "http_429", retry_after=wait)
+            return DeliveryError(DeliveryKind.RATELIMITED, "http_429", retry_after=wait)
         if status in TRANSIENT:
-            return DeliveryError("transient", f"http_{status}")
+            return DeliveryError(DeliveryKind.TRANSIENT, f"http_{status}")
         if status in PERMANENT:
-            return DeliveryError("permanent", PERMANENT[status])
-        return DeliveryError("transient", f"http_{status}")
+            return DeliveryError(DeliveryKind.PERMANENT, PERMANENT[status])
+        return DeliveryError(DeliveryKind.TRANSIENT, f"http_{status}")
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-        return DeliveryError("transient", type(error).__name__)
-    return DeliveryError("transient", type(error).__name__)
+        return DeliveryError(DeliveryKind.TRANSIENT, type(error).__name__)
+    return DeliveryError(DeliveryKind.TRANSIENT, type(error).__name__)

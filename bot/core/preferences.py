@@ -86,10 +86,11 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
     for part in (values.get(DAYS) or "").split(","):
         if part.strip() in {str(i) for i in range(7)}:
             mask |= 1 << int(part)
-    timezone = (values.get(TIMEZONE) or "").strip()
-    locked = bool(timezone)
-    if timezone and dates.zone(timezone).key != timezone:
-        errors[TIMEZONE] = "I don't know that time zone. Use a name like Europe/London."
+    typed = (values.get(TIMEZONE) or "").strip()
+    locked = bool(typed)
+    timezone = dates.canonical_zone(typed) if typed else None
+    if typed and timezone is None:
+        errors[TIMEZONE] = dates.unknown_zone_message(typed)
     paused: date | None = None
     raw_pause = (values.get(PAUSED) or "").strip()
     if raw_pause:
@@ -116,7 +117,7 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
         current,
         time=at,
         days=mask,
-        timezone=timezone if locked else current.timezone,
+        timezone=timezone or current.timezone,
         timezone_locked=locked,
         paused_until=paused,
         cards=cards,

@@ -165,10 +165,12 @@ class Reconnect:
             )
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
-        """Remember the caller's IANA time zone; ``False`` (and no change) for an unknown zone."""
-        if dates.zone(timezone).key != timezone:
+        """Remember the caller's IANA time zone (from their platform profile); ``False`` (and
+        no change: the current setting stays) for anything that is not a known zone."""
+        known = dates.canonical_zone(timezone)
+        if known is None:
             return False
-        await self.store.set_timezone(caller.user, timezone)
+        await self.store.set_timezone(caller.user, known)
         return True
 
     async def healthy(self) -> bool:

@@ -551,3 +551,49 @@ async def test_card_buttons_for_another_users_nudge_are_refused(
         assert "no longer active" in text(await service.action(BOB, act, f"{nudge_id}:{dana.id}"))
     assert "no longer active" in text(await service.action(ADA, Act.CARD_SKIP, f"{nudge_id}:999"))
     assert await contact_named(store, ADA, "Dana") == dana
+
+
+# --- hardening: time zones -----------------------------------------------------------------
+
+
+def settings_values(timezone: str) -> dict[str, str | None]:
+    return {"nudge_time": "08:30", "nudge_days": "0,1,2,3,4", "timezone": timezone, "cards": "3"}
+
+
+@pytest.mark.parametrize("typed", ["America", "Europe", "x" * 300, "Mars/Olympus"])
+async def test_settings_refuse_a_time_zone_that_is_not_one_kindly(
+    service: Reconnect, store: MemoryStore, typed: str
+) -> None:
+    result = await service.submit(ADA, FormKind.SETTINGS, "", settings_values(typed))
+    assert isinstance(result, FormErrors)
+    assert "try a city" in result.errors["timezone"] or "add a city" in result.errors["timezone"]
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "UTC"
+
+
+async def test_settings_read_a_time_zone_typed_loosely(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    result = await service.submit(ADA, FormKind.SETTINGS, "", settings_values("europe/paris"))
+    assert not isinstance(result, FormErrors)
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize("profile_zone", ["America", "Europe", "x" * 300, "localtime"])
+async def test_an_unknown_platform_time_zone_keeps_the_current_one(
+    service: Reconnect, store: MemoryStore, profile_zone: str
+) -> None:
+    assert await service.set_timezone(ADA, "Asia/Tokyo") is True
+    assert await service.set_timezone(ADA, profile_zone) is False
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "Asia/Tokyo"
+    assert "Added Dana" in text(await service.command(ADA, "add Dana"))
+
+
+async def test_a_stored_zone_that_is_not_one_still_answers(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await store.set_timezone(ADA.user, "America")  # e.g. saved before zones were checked
+    assert "Added Dana" in text(await service.command(ADA, "add Dana"))
+    assert "Nudges come" in text(await service.home(ADA))

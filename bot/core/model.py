@@ -14,6 +14,10 @@ from bot.core.cadence import DEFAULT_CADENCE, Span
 
 #: Limits on what users type, chosen to fit every platform's display limits with room to spare.
 NAME_MAX = 80
+#: Longest search key of a name (storage: ``contacts.name_key`` is VARCHAR(240)). The key is the
+#: name folded for matching (:func:`bot.core.text.fold`), which can be longer than the name:
+#: NFKD spells some single characters out (U+FDFA, ﷺ, becomes 18 letters).
+NAME_KEY_MAX = 240
 SHORT_FIELD_MAX = 200
 NOTES_MAX = 1500
 COMMAND_MAX = 3000

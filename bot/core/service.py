@@ -43,7 +43,7 @@ from bot.core.replies import (
     Reply,
     message,
 )
-from bot.core.text import parse_count
+from bot.core.text import clean, parse_count
 from bot.core.views import GONE
 
 __all__ = ["GONE", "Caller", "Reconnect"]
@@ -194,6 +194,8 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
         case c.Add(name=str(name), cadence=cadence, notes=notes):
             if len(name) > NAME_MAX:
                 return views.name_too_long_reply()
+            if problem := forms.name_problem(name):
+                return message(problem)
             if len(notes) > NOTES_MAX:
                 return views.notes_too_long_reply(len(notes), request.cmd)
             draft = ContactDraft(name=name, notes=notes)
@@ -469,7 +471,7 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
         return message(GONE)
     match op:
         case "log":
-            note = str(data.get("note", ""))[:NOTES_MAX]
+            note = clean(str(data.get("note", "")))[:NOTES_MAX]
             return await _log(request, contact, request.today, note, "")
         case "snooze":
             try:

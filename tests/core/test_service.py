@@ -597,3 +597,63 @@ async def test_a_stored_zone_that_is_not_one_still_answers(
     await store.set_timezone(ADA.user, "America")  # e.g. saved before zones were checked
     assert "Added Dana" in text(await service.command(ADA, "add Dana"))
     assert "Nudges come" in text(await service.home(ADA))
+
+
+# --- hardening: text that storage refuses, and names nobody could find again ---------------
+
+
+async def test_nul_and_lone_surrogates_are_removed_everywhere(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    reply = await service.command(ADA, "add Da\x00na Whit\ud800field -- sails\x00 \udc00a lot")
+    assert "Added Dana Whitfield" in text(reply)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.notes == "sails a lot"
+    await service.command(ADA, "log dana -- coffee\x00\ud83d")
+    values = {forms.CONTACT: str(dana.id), forms.NOTE: "lunch\x00", forms.LEARNED: "\udfffboat"}
+    assert not isinstance(
+        await service.submit(ADA, FormKind.LOG_CONVERSATION, "", values), FormErrors
+    )
+    await service.command(ADA, "add Dana Scully")
+    pick = json.dumps({"op": "log", "id": dana.id, "note": "tea\x00 \ud800time"})
+    assert "Logged" in text(await service.action(ADA, Act.PICK, pick))
+    async with store.book(ADA.user, write=False) as book:
+        logged = [(c.note, c.learned) for c in book.conversations]
+    assert logged == [("coffee", ""), ("lunch", "boat"), ("tea time", "")]
+
+
+@pytest.mark.parametrize("name", ["\ufdfa" * 14, "\ufdfa " * 14])
+async def test_a_name_whose_search_key_is_too_long_is_refused_clearly(
+    service: Reconnect, store: MemoryStore, name: str
+) -> None:
+    reply = text(await service.command(ADA, f"add {name}"))
+    assert "too long for me to search by" in reply
+    result = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: name})
+    assert isinstance(result, FormErrors) and "shorten" in result.errors[forms.NAME]
+    assert await count(store) == 0
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u3164", "\u115f", "\u1160", "\uffa0"])
+async def test_names_lose_bidi_controls_and_hangul_fillers(
+    service: Reconnect, store: MemoryStore, control: str
+) -> None:
+    await service.command(ADA, f"add {control}Dana{control} Whitfield{control}")
+    assert await contact_named(store, ADA, "Dana Whitfield") is not None
+    only = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: control * 3})
+    assert isinstance(only, FormErrors) and only.errors[forms.NAME] == "Please enter their name."
+    assert await count(store) == 1
+
+
+@pytest.mark.parametrize("name", ["\u0301\u0301\u0301", "\u200d", "\u034f\u200c", "\ufe0f"])
+async def test_a_name_with_nothing_to_see_or_type_is_refused(
+    service: Reconnect, store: MemoryStore, name: str
+) -> None:
+    assert "no letters or numbers" in text(await service.command(ADA, f"add {name}"))
+    result = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: name})
+    assert isinstance(result, FormErrors) and "Please type their name" in result.errors[forms.NAME]
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    edit = {forms.NAME: name, forms.CADENCE: "6 weeks"}
+    result = await service.submit(ADA, FormKind.EDIT_CONTACT, str(dana.id), edit)
+    assert isinstance(result, FormErrors) and forms.NAME in result.errors
+    assert await count(store) == 1

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from dateutil import parser as dateparser
 
 from bot.core import dates
-from bot.core.cadence import CadenceError, parse_span
+from bot.core.cadence import CadenceError, Span, Unit, horizon, later, parse_span
 from bot.core.forms import FieldErrors
 from bot.core.replies import (
     Choice,
@@ -168,7 +168,7 @@ def parse_pause(text: str, today: date) -> date:
 
 def _resume_date(text: str, today: date) -> date:
     if text == "tomorrow":
-        return today + timedelta(days=1)
+        return later(today, timedelta(days=1))
     try:
         found = date.fromisoformat(text)
     except ValueError:
@@ -186,11 +186,14 @@ def _resume_date(text: str, today: date) -> date:
             ) from None
         if found <= today:
             weekday_only = text.strip()[:3] in {d.lower() for d in DAY_NAMES}
-            found = (
-                found + timedelta(days=7) if weekday_only else found.replace(year=found.year + 1)
-            )
+            found = later(found, timedelta(days=7)) if weekday_only else _next_year(found)
     if found <= today:
         raise PauseError("That date has already passed — pick a day in the future.")
-    if found > today + timedelta(days=730):
+    if found > horizon(today):
         raise PauseError("That's more than two years away. Use `pause` to pause until you resume.")
     return found
+
+
+def _next_year(day: date) -> date:
+    """The same day a year later (28 Feb for 29 Feb), or ``day`` itself in year 9999."""
+    return Span(12, Unit.MONTHS).after(day) if day.year < date.max.year else day

@@ -290,9 +290,9 @@ async def _log_submitted(
 
 
 async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
-    contact.snooze(span, request.today)
+    capped = contact.snooze(span, request.today)
     await request.book.save(contact)
-    return views.snoozed_reply(contact, span, request.today)
+    return views.snoozed_reply(contact, span, request.today, capped=capped)
 
 
 async def _remove(request: _Request, contact: Contact) -> Reply:

@@ -361,11 +361,17 @@ def logged_reply(contact: Contact, on: date, learned: str, today: date, cmd: str
     return Reply(summary=f"Logged a conversation with {contact.name}", blocks=tuple(blocks))
 
 
-def snoozed_reply(contact: Contact, span: Span, today: date) -> Reply:
-    """A contact was snoozed."""
+def snoozed_reply(contact: Contact, span: Span, today: date, *, capped: bool = False) -> Reply:
+    """A contact was snoozed (``capped``: only as far as the two-year horizon)."""
+    again = dates.show(contact.next_due_on, today)
+    if capped:
+        return message(
+            f"Snoozed {contact.name} until {again}: that's two years from today, the furthest "
+            f"ahead I schedule anyone, so {span.duration()} on top of their later due date "
+            "stops there."
+        )
     return message(
-        f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
-        f"{dates.show(contact.next_due_on, today)}."
+        f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again {again}."
     )
 
 

@@ -657,3 +657,27 @@ async def test_a_name_with_nothing_to_see_or_type_is_refused(
     result = await service.submit(ADA, FormKind.EDIT_CONTACT, str(dana.id), edit)
     assert isinstance(result, FormErrors) and forms.NAME in result.errors
     assert await count(store) == 1
+
+
+# --- hardening: dates at the edge ----------------------------------------------------------
+
+
+async def test_snoozes_do_not_stack_past_two_years(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    first = text(await service.command(ADA, "snooze dana 2 years"))
+    assert "for 24 months" in first and "25 Nov 2028" in first
+    for _ in range(9):
+        reply = text(await service.command(ADA, "snooze dana 2 years"))
+    assert "until 25 Nov 2028" in reply and "two years from today" in reply
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.next_due_on == date(2028, 11, 25)
+
+
+async def test_dates_near_the_end_of_the_calendar_do_not_fail(store: MemoryStore) -> None:
+    service = Reconnect(store, clock=Clock(datetime(9999, 12, 1, 12, 0, tzinfo=UTC)))
+    await service.command(ADA, "add Dana Whitfield every 2 months")
+    assert "Snoozed Dana Whitfield" in text(await service.command(ADA, "snooze dana 2 months"))
+    assert "Logged" in text(await service.command(ADA, "log dana"))
+    assert "Nudges are paused" in text(await service.command(ADA, "pause for 2 weeks"))
+    reply = text(await service.command(ADA, "pause until 1 Jan"))
+    assert "couldn't read" in reply or "already passed" in reply or "paused" in reply

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_span
+from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_cadence
 from bot.core.model import (
     NAME_KEY_MAX,
     NAME_MAX,
@@ -159,7 +159,7 @@ def read_contact(values: Values) -> ContactDraft:
     raw = values.get(CADENCE)
     if raw:
         try:
-            cadence = parse_span(raw, what="cadence")
+            cadence = parse_cadence(raw)  # the form's values ("2 months") or "every 3 weeks"
         except CadenceError as exc:
             errors[CADENCE] = str(exc)
     if errors:

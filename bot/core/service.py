@@ -301,9 +301,13 @@ async def _remove(request: _Request, contact: Contact) -> Reply:
 
 
 async def _resume(request: _Request) -> Reply:
-    prefs = replace(await request.book.prefs(), paused_until=None)
-    await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-    return views.resumed_reply(prefs, request.today)
+    current = await request.book.prefs()
+    # A pause date that has come means nudges already resumed that morning.
+    was_paused = current.paused_until is not None and current.paused_until > request.today
+    prefs = replace(current, paused_until=None)
+    if current.paused_until is not None:
+        await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+    return views.resumed_reply(prefs, request.today, was_paused=was_paused)
 
 
 async def _due(request: _Request) -> Reply:

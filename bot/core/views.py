@@ -443,8 +443,12 @@ def paused_reply(prefs: NudgePrefs, today: date) -> Reply:
     )
 
 
-def resumed_reply(prefs: NudgePrefs, today: date) -> Reply:
-    """Nudges were resumed."""
+def resumed_reply(prefs: NudgePrefs, today: date, *, was_paused: bool = True) -> Reply:
+    """Nudges were resumed (or, ``was_paused`` false, were never paused)."""
+    if not was_paused:
+        return message(
+            "Your nudges are already on — nothing was paused. " + preferences.describe(prefs, today)
+        )
     return message("Welcome back. " + preferences.describe(prefs, today))
 
 

@@ -681,3 +681,37 @@ async def test_dates_near_the_end_of_the_calendar_do_not_fail(store: MemoryStore
     assert "Nudges are paused" in text(await service.command(ADA, "pause for 2 weeks"))
     reply = text(await service.command(ADA, "pause until 1 Jan"))
     assert "couldn't read" in reply or "already passed" in reply or "paused" in reply
+
+
+# --- hardening: the first hour -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "every"),
+    [("every 3 weeks", "3 weeks"), ("Every 10 days", "10 days"), ("2 months", "2 months")],
+)
+async def test_the_contact_form_takes_the_cadences_its_message_suggests(
+    service: Reconnect, store: MemoryStore, typed: str, every: str
+) -> None:
+    bad = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "banana"}
+    )
+    assert isinstance(bad, FormErrors) and "every 3 weeks" in bad.errors[forms.CADENCE]
+    ok = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: typed}
+    )
+    assert not isinstance(ok, FormErrors), ok
+    assert (await contact_named(store, ADA, "Dana")).cadence.describe() == every
+
+
+async def test_resume_when_not_paused_says_nudges_are_already_on(
+    service: Reconnect, clock: Clock
+) -> None:
+    reply = text(await service.command(ADA, "resume"))
+    assert "already on" in reply and "Welcome back" not in reply
+    await service.command(ADA, "pause for 1 week")
+    assert "Welcome back" in text(await service.command(ADA, "resume"))
+    assert "already on" in text(await service.command(ADA, "resume"))
+    await service.command(ADA, "pause until tomorrow")
+    clock.advance(days=2)  # the pause has ended by itself
+    assert "already on" in text(await service.command(ADA, "resume"))

@@ -23,6 +23,7 @@ from bot.core.replies import (
     TimeField,
 )
 from bot.core.schedule import DAY_NAMES, INDEFINITELY, NudgePrefs, describe_days, parse_time
+from bot.core.text import one_line
 
 TIME, DAYS, TIMEZONE, PAUSED, CARDS = (
     "nudge_time",
@@ -86,7 +87,7 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
     for part in (values.get(DAYS) or "").split(","):
         if part.strip() in {str(i) for i in range(7)}:
             mask |= 1 << int(part)
-    typed = (values.get(TIMEZONE) or "").strip()
+    typed = one_line(values.get(TIMEZONE) or "")  # quoted back in the error: no lone surrogates
     locked = bool(typed)
     timezone = dates.canonical_zone(typed) if typed else None
     if typed and timezone is None:
@@ -101,6 +102,11 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
         else:
             if paused <= today:
                 paused = None  # a date in the past means "not paused"
+            elif paused > horizon(today) and paused != INDEFINITELY:
+                errors[PAUSED] = (
+                    "That's more than two years away, further than I plan ahead. Pick an "
+                    "earlier date, or type `pause` to pause until you resume."
+                )
     cards = current.cards
     raw_cards = (values.get(CARDS) or "").strip()
     if raw_cards:

@@ -441,7 +441,7 @@ async def _snooze_button(request: _Request, contact: Contact, arg: str) -> Outco
     span = DEFAULT_SNOOZE
     if arg:
         try:
-            span = parse_span(arg)
+            span = parse_span(clean(arg))  # the value is untrusted and quoted back on error
         except CadenceError as exc:
             return message(str(exc))
     return await _snooze(request, contact, span)

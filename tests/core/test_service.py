@@ -715,3 +715,27 @@ async def test_resume_when_not_paused_says_nudges_are_already_on(
     await service.command(ADA, "pause until tomorrow")
     clock.advance(days=2)  # the pause has ended by itself
     assert "already on" in text(await service.command(ADA, "resume"))
+
+
+async def test_untrusted_text_quoted_back_in_a_reply_is_cleaned(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    values = settings_values("Amer\ud800ica\x00")
+    result = await service.submit(ADA, FormKind.SETTINGS, "", values)
+    assert isinstance(result, FormErrors)
+    assert "“America” is a region" in result.errors["timezone"]
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    reply = text(await service.action(ADA, Act.SNOOZE, f"{dana.id}:ba\ud800nana"))
+    assert "“banana”" in reply
+    reply.encode("utf-8")
+
+
+async def test_the_settings_form_pauses_at_most_two_years_ahead(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    values = {**settings_values(""), "paused_until": "2030-01-01"}
+    result = await service.submit(ADA, FormKind.SETTINGS, "", values)
+    assert isinstance(result, FormErrors) and "two years" in result.errors["paused_until"]
+    values["paused_until"] = "2028-11-25"
+    assert not isinstance(await service.submit(ADA, FormKind.SETTINGS, "", values), FormErrors)

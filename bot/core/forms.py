@@ -156,7 +156,7 @@ def read_contact(values: Values) -> ContactDraft:
         if len(text) > limit:
             errors[key] = f"Please keep this under {limit} characters."
     cadence = DEFAULT_CADENCE
-    raw = values.get(CADENCE)
+    raw = one_line(values.get(CADENCE) or "")  # quoted back in the error: cleaned first
     if raw:
         try:
             cadence = parse_cadence(raw)  # the form's values ("2 months") or "every 3 weeks"

@@ -697,6 +697,10 @@ async def test_the_contact_form_takes_the_cadences_its_message_suggests(
         ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "banana"}
     )
     assert isinstance(bad, FormErrors) and "every 3 weeks" in bad.errors[forms.CADENCE]
+    odd = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "ba\ud800na\x00na"}
+    )
+    assert isinstance(odd, FormErrors) and "“banana”" in odd.errors[forms.CADENCE]
     ok = await service.submit(
         ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: typed}
     )

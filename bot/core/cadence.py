@@ -76,12 +76,18 @@ class Span:
     unit: Unit
 
     def after(self, day: date) -> date:
-        """The date ``self`` after ``day`` (month arithmetic clamps to the month's last day)."""
-        if self.unit is Unit.DAYS:
-            return day + timedelta(days=self.count)
-        if self.unit is Unit.WEEKS:
-            return day + timedelta(weeks=self.count)
-        return day + relativedelta(months=self.count)
+        """The date ``self`` after ``day`` (month arithmetic clamps to the month's last day).
+
+        Never raises: past the last representable date it is :data:`datetime.date.max`.
+        """
+        try:
+            if self.unit is Unit.DAYS:
+                return day + timedelta(days=self.count)
+            if self.unit is Unit.WEEKS:
+                return day + timedelta(weeks=self.count)
+            return day + relativedelta(months=self.count)
+        except (OverflowError, ValueError):  # year 10000
+            return date.max
 
     def describe(self) -> str:
         """``"2 months"``, ``"week"`` — the words after "every" or "for"."""
@@ -100,6 +106,25 @@ class Span:
     def encode(self) -> str:
         """A compact, parseable form used in form option values: ``"2 months"``."""
         return f"{self.count} {self.unit.value}"
+
+
+def later(day: date, delta: timedelta) -> date:
+    """``day + delta``, or :data:`datetime.date.max` rather than an ``OverflowError``."""
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max
+
+
+#: The furthest ahead anything is scheduled — a due date, a snooze, a follow-up, a pause: two
+#: years from today. Snoozes count from the due date when that is later, so without a cap they
+#: stack (ten two-year snoozes put someone out of sight for twenty years).
+MAX_AHEAD = Span(24, Unit.MONTHS)
+
+
+def horizon(today: date) -> date:
+    """The last day anything may be scheduled for, seen from ``today``."""
+    return MAX_AHEAD.after(today)
 
 
 DEFAULT_CADENCE = Span(6, Unit.WEEKS)

@@ -232,9 +232,22 @@ def parse(text: str) -> Command:
 
 
 def suggest(word: str) -> str | None:
-    """The command closest to ``word``, if any is close."""
-    close = difflib.get_close_matches(word.lower(), COMMANDS + tuple(_ALIASES), n=1, cutoff=0.6)
-    return _ALIASES.get(close[0], close[0]) if close else None
+    """The command closest to ``word``, if any is close.
+
+    Among equally close words a command beats an alias, then a word with the same first letter:
+    "dew" is as close to "due" as to the alias "new", and means "due".
+    """
+    typed = word.lower()[:40]
+    best: tuple[float, bool, bool] | None = None
+    found = None
+    for candidate in COMMANDS + tuple(_ALIASES):
+        score = difflib.SequenceMatcher(None, typed, candidate).ratio()
+        if score < 0.6:
+            continue
+        rank = (round(score, 6), candidate in COMMANDS, candidate[:1] == typed[:1])
+        if best is None or rank > best:
+            best, found = rank, candidate
+    return _ALIASES.get(found, found) if found is not None else None
 
 
 def _name(text: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 Clock = Callable[[], datetime]
 
@@ -14,12 +15,64 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+#: Names the zone database may list that are not zones a person lives in: the server's own
+#: zone under another name, a POSIX default, and tzdata's "no zone set" placeholder.
+_NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def known_zones() -> frozenset[str]:
+    """Every IANA zone name we accept (read once: listing the zone database is slow)."""
+    return frozenset(available_timezones()) - _NOT_PLACES
+
+
+@functools.cache
+def _by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in known_zones()}
+
+
+def canonical_zone(text: str) -> str | None:
+    """The IANA zone ``text`` names, or ``None``: ``"europe/paris"`` and ``"America/New York"``
+    are read as ``Europe/Paris`` and ``America/New_York``; ``"America"`` is not a zone."""
+    name = "_".join(text.strip().split())
+    if name in known_zones():
+        return name
+    return _by_folded_name().get(name.casefold())
+
+
+def unknown_zone_message(text: str) -> str:
+    """What to say when ``text`` is not a time zone: a region gets an example from it."""
+    region = "_".join(text.strip().split()).strip("/").casefold()
+    examples = sorted(n for n in known_zones() if n.casefold().startswith(region + "/"))
+    if region and examples:
+        example = next((n for n in _EXAMPLES if n in examples), examples[0])
+        return f"“{text.strip()[:40]}” is a region, not a time zone — add a city, like {example}."
+    return "That time zone isn't one I know — try a city, like Europe/Paris or America/New_York."
+
+
+#: Well-known zones, offered as examples when someone types only a region ("America").
+_EXAMPLES = (
+    "Africa/Lagos",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Europe/Paris",
+    "Pacific/Auckland",
+)
+
+
 def zone(name: str | None) -> ZoneInfo:
-    """The named IANA zone, falling back to UTC for unknown or missing names."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The named IANA zone, falling back to UTC for unknown or missing names.
+
+    Only names in :func:`known_zones` reach :class:`ZoneInfo`: other text ("America", a path,
+    300 characters) would make it read the file system and raise ``OSError``.
+    """
+    if name and name in known_zones():
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    return ZoneInfo("UTC")
 
 
 def local_today(now: datetime, tz: str | None) -> date:

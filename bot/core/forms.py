@@ -6,10 +6,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_span
-from bot.core.model import NAME_MAX, NOTES_MAX, SHORT_FIELD_MAX, Contact, ContactDraft
+from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_cadence
+from bot.core.model import (
+    NAME_KEY_MAX,
+    NAME_MAX,
+    NOTES_MAX,
+    SHORT_FIELD_MAX,
+    Contact,
+    ContactDraft,
+)
 from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
-from bot.core.text import clean, one_line, parse_count
+from bot.core.text import clean, fold, one_line, parse_count, visible
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
@@ -136,6 +143,8 @@ def read_contact(values: Values) -> ContactDraft:
         errors[NAME] = "Please enter their name."
     elif len(name) > NAME_MAX:
         errors[NAME] = f"Names can be at most {NAME_MAX} characters."
+    elif problem := name_problem(name):
+        errors[NAME] = problem
     role = one_line(values.get(ROLE) or "")
     how = clean(values.get(HOW) or "")
     notes = clean(values.get(NOTES) or "")
@@ -147,15 +156,34 @@ def read_contact(values: Values) -> ContactDraft:
         if len(text) > limit:
             errors[key] = f"Please keep this under {limit} characters."
     cadence = DEFAULT_CADENCE
-    raw = values.get(CADENCE)
+    raw = one_line(values.get(CADENCE) or "")  # quoted back in the error: cleaned first
     if raw:
         try:
-            cadence = parse_span(raw, what="cadence")
+            cadence = parse_cadence(raw)  # the form's values ("2 months") or "every 3 weeks"
         except CadenceError as exc:
             errors[CADENCE] = str(exc)
     if errors:
         raise FieldErrors(errors)
     return ContactDraft(name=name, cadence=cadence, company_role=role, how_known=how, notes=notes)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a cleaned, non-empty name of at most ``NAME_MAX`` characters can't be kept, or ``None``.
+
+    A name must have something to see and to type back (not only accents or invisible
+    characters: nobody could find that contact again), and its search key must fit storage.
+    """
+    if not visible(name):
+        return (
+            "That name has no letters or numbers I can show — only accents or invisible "
+            "characters. Please type their name."
+        )
+    if len(fold(name)) > NAME_KEY_MAX:
+        return (
+            "That name uses characters that each stand for a whole phrase (like ﷺ), and "
+            "it's too long for me to search by. Please shorten it."
+        )
+    return None
 
 
 def read_log(values: Values, today: date) -> LogEntry:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.cadence import DEFAULT_CADENCE, Span
+from bot.core.cadence import DEFAULT_CADENCE, Span, horizon, later
 
 #: Limits on what users type, chosen to fit every platform's display limits with room to spare.
 NAME_MAX = 80
+#: Longest search key of a name (storage: ``contacts.name_key`` is VARCHAR(240)). The key is the
+#: name folded for matching (:func:`bot.core.text.fold`), which can be longer than the name:
+#: NFKD spells some single characters out (U+FDFA, ﷺ, becomes 18 letters).
+NAME_KEY_MAX = 240
 SHORT_FIELD_MAX = 200
 NOTES_MAX = 1500
 COMMAND_MAX = 3000
@@ -78,12 +82,16 @@ class Contact:
         record."""
         self._restart_cadence(today)
         self.reached_out_on = today
-        self.follow_up_on = today + follow_up_after
+        self.follow_up_on = later(today, follow_up_after)
         return Conversation(self.id, today, kind="outreach")
 
-    def snooze(self, span: Span, today: date) -> None:
-        """Not now: due ``span`` after today, or after the due date if that is later."""
-        self.next_due_on = span.after(max(today, self.next_due_on))
+    def snooze(self, span: Span, today: date) -> bool:
+        """Not now: due ``span`` after today, or after the due date if that is later — but never
+        past the :func:`~bot.core.cadence.horizon` (two years from today). Returns whether the
+        horizon cut the snooze short."""
+        wanted = span.after(max(today, self.next_due_on))
+        self.next_due_on = min(wanted, horizon(today))
+        return wanted > self.next_due_on
 
     def skip(self, today: date) -> None:
         """ "Not this one" on today's nudge: left out of today's nudges, due date unchanged."""
@@ -91,7 +99,7 @@ class Contact:
 
     def ask_again_later(self, today: date, after: timedelta) -> date:
         """Ask whether they replied again ``after`` from today; returns that day."""
-        self.follow_up_on = ask_on = today + after
+        self.follow_up_on = ask_on = min(later(today, after), horizon(today))
         return ask_on
 
     def drop_follow_up(self) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from dateutil import parser as dateparser
 
 from bot.core import dates
-from bot.core.cadence import CadenceError, parse_span
+from bot.core.cadence import CadenceError, Span, Unit, horizon, later, parse_span
 from bot.core.forms import FieldErrors
 from bot.core.replies import (
     Choice,
@@ -23,6 +23,7 @@ from bot.core.replies import (
     TimeField,
 )
 from bot.core.schedule import DAY_NAMES, INDEFINITELY, NudgePrefs, describe_days, parse_time
+from bot.core.text import one_line
 
 TIME, DAYS, TIMEZONE, PAUSED, CARDS = (
     "nudge_time",
@@ -86,10 +87,11 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
     for part in (values.get(DAYS) or "").split(","):
         if part.strip() in {str(i) for i in range(7)}:
             mask |= 1 << int(part)
-    timezone = (values.get(TIMEZONE) or "").strip()
-    locked = bool(timezone)
-    if timezone and dates.zone(timezone).key != timezone:
-        errors[TIMEZONE] = "I don't know that time zone. Use a name like Europe/London."
+    typed = one_line(values.get(TIMEZONE) or "")  # quoted back in the error: no lone surrogates
+    locked = bool(typed)
+    timezone = dates.canonical_zone(typed) if typed else None
+    if typed and timezone is None:
+        errors[TIMEZONE] = dates.unknown_zone_message(typed)
     paused: date | None = None
     raw_pause = (values.get(PAUSED) or "").strip()
     if raw_pause:
@@ -100,6 +102,11 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
         else:
             if paused <= today:
                 paused = None  # a date in the past means "not paused"
+            elif paused > horizon(today) and paused != INDEFINITELY:
+                errors[PAUSED] = (
+                    "That's more than two years away, further than I plan ahead. Pick an "
+                    "earlier date, or type `pause` to pause until you resume."
+                )
     cards = current.cards
     raw_cards = (values.get(CARDS) or "").strip()
     if raw_cards:
@@ -116,7 +123,7 @@ def read_settings(values: Mapping[str, str | None], current: NudgePrefs, today: 
         current,
         time=at,
         days=mask,
-        timezone=timezone if locked else current.timezone,
+        timezone=timezone or current.timezone,
         timezone_locked=locked,
         paused_until=paused,
         cards=cards,
@@ -167,7 +174,7 @@ def parse_pause(text: str, today: date) -> date:
 
 def _resume_date(text: str, today: date) -> date:
     if text == "tomorrow":
-        return today + timedelta(days=1)
+        return later(today, timedelta(days=1))
     try:
         found = date.fromisoformat(text)
     except ValueError:
@@ -185,11 +192,14 @@ def _resume_date(text: str, today: date) -> date:
             ) from None
         if found <= today:
             weekday_only = text.strip()[:3] in {d.lower() for d in DAY_NAMES}
-            found = (
-                found + timedelta(days=7) if weekday_only else found.replace(year=found.year + 1)
-            )
+            found = later(found, timedelta(days=7)) if weekday_only else _next_year(found)
     if found <= today:
         raise PauseError("That date has already passed — pick a day in the future.")
-    if found > today + timedelta(days=730):
+    if found > horizon(today):
         raise PauseError("That's more than two years away. Use `pause` to pause until you resume.")
     return found
+
+
+def _next_year(day: date) -> date:
+    """The same day a year later (28 Feb for 29 Feb), or ``day`` itself in year 9999."""
+    return Span(12, Unit.MONTHS).after(day) if day.year < date.max.year else day

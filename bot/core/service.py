@@ -43,7 +43,7 @@ from bot.core.replies import (
     Reply,
     message,
 )
-from bot.core.text import parse_count
+from bot.core.text import clean, parse_count
 from bot.core.views import GONE
 
 __all__ = ["GONE", "Caller", "Reconnect"]
@@ -165,10 +165,12 @@ class Reconnect:
             )
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
-        """Remember the caller's IANA time zone; ``False`` (and no change) for an unknown zone."""
-        if dates.zone(timezone).key != timezone:
+        """Remember the caller's IANA time zone (from their platform profile); ``False`` (and
+        no change: the current setting stays) for anything that is not a known zone."""
+        known = dates.canonical_zone(timezone)
+        if known is None:
             return False
-        await self.store.set_timezone(caller.user, timezone)
+        await self.store.set_timezone(caller.user, known)
         return True
 
     async def healthy(self) -> bool:
@@ -192,6 +194,8 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
         case c.Add(name=str(name), cadence=cadence, notes=notes):
             if len(name) > NAME_MAX:
                 return views.name_too_long_reply()
+            if problem := forms.name_problem(name):
+                return message(problem)
             if len(notes) > NOTES_MAX:
                 return views.notes_too_long_reply(len(notes), request.cmd)
             draft = ContactDraft(name=name, notes=notes)
@@ -286,9 +290,9 @@ async def _log_submitted(
 
 
 async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
-    contact.snooze(span, request.today)
+    capped = contact.snooze(span, request.today)
     await request.book.save(contact)
-    return views.snoozed_reply(contact, span, request.today)
+    return views.snoozed_reply(contact, span, request.today, capped=capped)
 
 
 async def _remove(request: _Request, contact: Contact) -> Reply:
@@ -297,9 +301,13 @@ async def _remove(request: _Request, contact: Contact) -> Reply:
 
 
 async def _resume(request: _Request) -> Reply:
-    prefs = replace(await request.book.prefs(), paused_until=None)
-    await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-    return views.resumed_reply(prefs, request.today)
+    current = await request.book.prefs()
+    # A pause date that has come means nudges already resumed that morning.
+    was_paused = current.paused_until is not None and current.paused_until > request.today
+    prefs = replace(current, paused_until=None)
+    if current.paused_until is not None:
+        await request.book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+    return views.resumed_reply(prefs, request.today, was_paused=was_paused)
 
 
 async def _due(request: _Request) -> Reply:
@@ -433,7 +441,7 @@ async def _snooze_button(request: _Request, contact: Contact, arg: str) -> Outco
     span = DEFAULT_SNOOZE
     if arg:
         try:
-            span = parse_span(arg)
+            span = parse_span(clean(arg))  # the value is untrusted and quoted back on error
         except CadenceError as exc:
             return message(str(exc))
     return await _snooze(request, contact, span)
@@ -467,7 +475,7 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
         return message(GONE)
     match op:
         case "log":
-            note = str(data.get("note", ""))[:NOTES_MAX]
+            note = clean(str(data.get("note", "")))[:NOTES_MAX]
             return await _log(request, contact, request.today, note, "")
         case "snooze":
             try:

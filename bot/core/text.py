@@ -5,9 +5,21 @@ from __future__ import annotations
 import re
 import unicodedata
 
+#: Removed from everything users type: control characters (NUL among them: PostgreSQL refuses it
+#: in text), zero-width and direction marks, bidi embeddings, overrides and isolates (they can
+#: make a name display as something else), Hangul fillers (blank "letters"), invisible operators,
+#: the soft hyphen, and lone surrogates (they cannot be encoded, so cannot be stored or sent).
 _CONTROL = re.compile(
-    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028\u2029\ufeff]"
+    "["
+    "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+    "\u00ad\u115f\u1160\u180e\u200b\u200e\u200f\u2028\u2029"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0"
+    "\ud800-\udfff"
+    "]"
 )
+#: Kinds of character (Unicode general category, first letter) that make a name something a
+#: person can see and type: letters, digits, symbols (emoji) and punctuation.
+_VISIBLE = frozenset("LNSP")
 _SPACES = re.compile(r"[^\S\n]+")
 
 
@@ -16,8 +28,10 @@ def clean(text: str) -> str:
 
     Newlines survive (notes may have several lines); runs of other whitespace become one space.
     """
+    text = _CONTROL.sub(
+        "", text
+    )  # first, so what is left is in NFC (a removed mark can't split it)
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(lines).strip()
@@ -37,6 +51,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", one_line(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", stripped).casefold()
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` has a character one can see and type (not only marks or spaces)."""
+    return any(unicodedata.category(ch)[0] in _VISIBLE for ch in fold(text))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -361,11 +361,17 @@ def logged_reply(contact: Contact, on: date, learned: str, today: date, cmd: str
     return Reply(summary=f"Logged a conversation with {contact.name}", blocks=tuple(blocks))
 
 
-def snoozed_reply(contact: Contact, span: Span, today: date) -> Reply:
-    """A contact was snoozed."""
+def snoozed_reply(contact: Contact, span: Span, today: date, *, capped: bool = False) -> Reply:
+    """A contact was snoozed (``capped``: only as far as the two-year horizon)."""
+    again = dates.show(contact.next_due_on, today)
+    if capped:
+        return message(
+            f"Snoozed {contact.name} until {again}: that's two years from today, the furthest "
+            f"ahead I schedule anyone, so {span.duration()} on top of their later due date "
+            "stops there."
+        )
     return message(
-        f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again "
-        f"{dates.show(contact.next_due_on, today)}."
+        f"Snoozed {contact.name} for {span.duration()} — I'll bring them up again {again}."
     )
 
 
@@ -437,8 +443,12 @@ def paused_reply(prefs: NudgePrefs, today: date) -> Reply:
     )
 
 
-def resumed_reply(prefs: NudgePrefs, today: date) -> Reply:
-    """Nudges were resumed."""
+def resumed_reply(prefs: NudgePrefs, today: date, *, was_paused: bool = True) -> Reply:
+    """Nudges were resumed (or, ``was_paused`` false, were never paused)."""
+    if not was_paused:
+        return message(
+            "Your nudges are already on — nothing was paused. " + preferences.describe(prefs, today)
+        )
     return message("Welcome back. " + preferences.describe(prefs, today))
 
 

@@ -1,10 +1,18 @@
 """Cadences and spans."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from bot.core.cadence import CadenceError, Span, Unit, parse_cadence, parse_span
+from bot.core.cadence import (
+    CadenceError,
+    Span,
+    Unit,
+    horizon,
+    later,
+    parse_cadence,
+    parse_span,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +49,15 @@ def test_describe_round_trips() -> None:
     for span in (Span(1, Unit.WEEKS), Span(6, Unit.WEEKS), Span(2, Unit.MONTHS)):
         assert parse_span(span.encode()) == span
         assert parse_cadence(span.every()) == span
+
+
+def test_span_arithmetic_stops_at_the_last_date_instead_of_overflowing() -> None:
+    for unit in Unit:
+        assert Span(2, unit).after(date(9999, 12, 30)) == date.max
+
+
+def test_the_horizon_is_two_calendar_years() -> None:
+    assert horizon(date(2026, 11, 25)) == date(2028, 11, 25)
+    assert horizon(date(2028, 2, 29)) == date(2030, 2, 28)
+    assert horizon(date(9999, 1, 1)) == date.max
+    assert later(date.max, timedelta(days=1)) == date.max

@@ -81,7 +81,16 @@ def test_bad_input_is_explained(text: str, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("word", "suggestion"), [("ad", "add"), ("lgo", "log"), ("snoze", "snooze")]
+    ("word", "suggestion"),
+    [
+        ("ad", "add"),
+        ("lgo", "log"),
+        ("snoze", "snooze"),
+        ("dew", "due"),  # as close to the alias "new" (add), but a command wins the tie
+        ("delte", "remove"),  # an alias still counts when it is the closest
+        ("puase", "pause"),
+        ("resme", "resume"),
+    ],
 )
 def test_unknown_command_suggests_closest(word: str, suggestion: str) -> None:
     with pytest.raises(UnknownCommand) as raised:

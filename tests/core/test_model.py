@@ -127,3 +127,26 @@ def test_a_new_cadence_without_any_conversation_keeps_the_due_date() -> None:
     contact = dana()
     contact.apply(ContactDraft(name="Dana", cadence=Span(1, Unit.WEEKS)))
     assert (contact.cadence, contact.next_due_on) == (Span(1, Unit.WEEKS), TODAY)
+
+
+def test_snoozes_stop_at_two_years_from_today() -> None:
+    contact = dana()
+    assert contact.snooze(Span(24, Unit.MONTHS), TODAY) is False  # exactly two years: fine
+    assert contact.next_due_on == date(2028, 11, 25)
+    for _ in range(10):
+        assert contact.snooze(Span(24, Unit.MONTHS), TODAY) is True
+    assert contact.next_due_on == date(2028, 11, 25)
+    assert contact.ask_again_later(TODAY, timedelta(days=10_000)) == date(2028, 11, 25)
+
+
+def test_no_rule_overflows_at_the_end_of_the_calendar() -> None:
+    end = date(9999, 12, 1)
+    contact = dana(next_due_on=end, cadence=Span(24, Unit.MONTHS))
+    contact.snooze(Span(2, Unit.MONTHS), end)
+    assert contact.next_due_on == date.max
+    contact.reach_out(end, follow_up_after=timedelta(days=60))
+    assert contact.follow_up_on == date.max and contact.next_due_on == date.max
+    assert contact.ask_again_later(end, timedelta(days=60)) == date.max
+    contact.log_conversation(date(9999, 12, 31))
+    contact.apply(ContactDraft(name="Dana", cadence=Span(104, Unit.WEEKS)))
+    assert contact.next_due_on == date.max

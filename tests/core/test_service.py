@@ -551,3 +551,195 @@ async def test_card_buttons_for_another_users_nudge_are_refused(
         assert "no longer active" in text(await service.action(BOB, act, f"{nudge_id}:{dana.id}"))
     assert "no longer active" in text(await service.action(ADA, Act.CARD_SKIP, f"{nudge_id}:999"))
     assert await contact_named(store, ADA, "Dana") == dana
+
+
+# --- hardening: time zones -----------------------------------------------------------------
+
+
+def settings_values(timezone: str) -> dict[str, str | None]:
+    return {"nudge_time": "08:30", "nudge_days": "0,1,2,3,4", "timezone": timezone, "cards": "3"}
+
+
+@pytest.mark.parametrize("typed", ["America", "Europe", "x" * 300, "Mars/Olympus"])
+async def test_settings_refuse_a_time_zone_that_is_not_one_kindly(
+    service: Reconnect, store: MemoryStore, typed: str
+) -> None:
+    result = await service.submit(ADA, FormKind.SETTINGS, "", settings_values(typed))
+    assert isinstance(result, FormErrors)
+    assert "try a city" in result.errors["timezone"] or "add a city" in result.errors["timezone"]
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "UTC"
+
+
+async def test_settings_read_a_time_zone_typed_loosely(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    result = await service.submit(ADA, FormKind.SETTINGS, "", settings_values("europe/paris"))
+    assert not isinstance(result, FormErrors)
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize("profile_zone", ["America", "Europe", "x" * 300, "localtime"])
+async def test_an_unknown_platform_time_zone_keeps_the_current_one(
+    service: Reconnect, store: MemoryStore, profile_zone: str
+) -> None:
+    assert await service.set_timezone(ADA, "Asia/Tokyo") is True
+    assert await service.set_timezone(ADA, profile_zone) is False
+    async with store.book(ADA.user, write=False) as book:
+        assert book.timezone == "Asia/Tokyo"
+    assert "Added Dana" in text(await service.command(ADA, "add Dana"))
+
+
+async def test_a_stored_zone_that_is_not_one_still_answers(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await store.set_timezone(ADA.user, "America")  # e.g. saved before zones were checked
+    assert "Added Dana" in text(await service.command(ADA, "add Dana"))
+    assert "Nudges come" in text(await service.home(ADA))
+
+
+# --- hardening: text that storage refuses, and names nobody could find again ---------------
+
+
+async def test_nul_and_lone_surrogates_are_removed_everywhere(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    reply = await service.command(ADA, "add Da\x00na Whit\ud800field -- sails\x00 \udc00a lot")
+    assert "Added Dana Whitfield" in text(reply)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.notes == "sails a lot"
+    await service.command(ADA, "log dana -- coffee\x00\ud83d")
+    values = {forms.CONTACT: str(dana.id), forms.NOTE: "lunch\x00", forms.LEARNED: "\udfffboat"}
+    assert not isinstance(
+        await service.submit(ADA, FormKind.LOG_CONVERSATION, "", values), FormErrors
+    )
+    await service.command(ADA, "add Dana Scully")
+    pick = json.dumps({"op": "log", "id": dana.id, "note": "tea\x00 \ud800time"})
+    assert "Logged" in text(await service.action(ADA, Act.PICK, pick))
+    async with store.book(ADA.user, write=False) as book:
+        logged = [(c.note, c.learned) for c in book.conversations]
+    assert logged == [("coffee", ""), ("lunch", "boat"), ("tea time", "")]
+
+
+@pytest.mark.parametrize("name", ["\ufdfa" * 14, "\ufdfa " * 14])
+async def test_a_name_whose_search_key_is_too_long_is_refused_clearly(
+    service: Reconnect, store: MemoryStore, name: str
+) -> None:
+    reply = text(await service.command(ADA, f"add {name}"))
+    assert "too long for me to search by" in reply
+    result = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: name})
+    assert isinstance(result, FormErrors) and "shorten" in result.errors[forms.NAME]
+    assert await count(store) == 0
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u3164", "\u115f", "\u1160", "\uffa0"])
+async def test_names_lose_bidi_controls_and_hangul_fillers(
+    service: Reconnect, store: MemoryStore, control: str
+) -> None:
+    await service.command(ADA, f"add {control}Dana{control} Whitfield{control}")
+    assert await contact_named(store, ADA, "Dana Whitfield") is not None
+    only = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: control * 3})
+    assert isinstance(only, FormErrors) and only.errors[forms.NAME] == "Please enter their name."
+    assert await count(store) == 1
+
+
+@pytest.mark.parametrize("name", ["\u0301\u0301\u0301", "\u200d", "\u034f\u200c", "\ufe0f"])
+async def test_a_name_with_nothing_to_see_or_type_is_refused(
+    service: Reconnect, store: MemoryStore, name: str
+) -> None:
+    assert "no letters or numbers" in text(await service.command(ADA, f"add {name}"))
+    result = await service.submit(ADA, FormKind.ADD_CONTACT, "", {forms.NAME: name})
+    assert isinstance(result, FormErrors) and "Please type their name" in result.errors[forms.NAME]
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    edit = {forms.NAME: name, forms.CADENCE: "6 weeks"}
+    result = await service.submit(ADA, FormKind.EDIT_CONTACT, str(dana.id), edit)
+    assert isinstance(result, FormErrors) and forms.NAME in result.errors
+    assert await count(store) == 1
+
+
+# --- hardening: dates at the edge ----------------------------------------------------------
+
+
+async def test_snoozes_do_not_stack_past_two_years(service: Reconnect, store: MemoryStore) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    first = text(await service.command(ADA, "snooze dana 2 years"))
+    assert "for 24 months" in first and "25 Nov 2028" in first
+    for _ in range(9):
+        reply = text(await service.command(ADA, "snooze dana 2 years"))
+    assert "until 25 Nov 2028" in reply and "two years from today" in reply
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.next_due_on == date(2028, 11, 25)
+
+
+async def test_dates_near_the_end_of_the_calendar_do_not_fail(store: MemoryStore) -> None:
+    service = Reconnect(store, clock=Clock(datetime(9999, 12, 1, 12, 0, tzinfo=UTC)))
+    await service.command(ADA, "add Dana Whitfield every 2 months")
+    assert "Snoozed Dana Whitfield" in text(await service.command(ADA, "snooze dana 2 months"))
+    assert "Logged" in text(await service.command(ADA, "log dana"))
+    assert "Nudges are paused" in text(await service.command(ADA, "pause for 2 weeks"))
+    reply = text(await service.command(ADA, "pause until 1 Jan"))
+    assert "couldn't read" in reply or "already passed" in reply or "paused" in reply
+
+
+# --- hardening: the first hour -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "every"),
+    [("every 3 weeks", "3 weeks"), ("Every 10 days", "10 days"), ("2 months", "2 months")],
+)
+async def test_the_contact_form_takes_the_cadences_its_message_suggests(
+    service: Reconnect, store: MemoryStore, typed: str, every: str
+) -> None:
+    bad = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "banana"}
+    )
+    assert isinstance(bad, FormErrors) and "every 3 weeks" in bad.errors[forms.CADENCE]
+    odd = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: "ba\ud800na\x00na"}
+    )
+    assert isinstance(odd, FormErrors) and "“banana”" in odd.errors[forms.CADENCE]
+    ok = await service.submit(
+        ADA, FormKind.ADD_CONTACT, "", {forms.NAME: "Dana", forms.CADENCE: typed}
+    )
+    assert not isinstance(ok, FormErrors), ok
+    assert (await contact_named(store, ADA, "Dana")).cadence.describe() == every
+
+
+async def test_resume_when_not_paused_says_nudges_are_already_on(
+    service: Reconnect, clock: Clock
+) -> None:
+    reply = text(await service.command(ADA, "resume"))
+    assert "already on" in reply and "Welcome back" not in reply
+    await service.command(ADA, "pause for 1 week")
+    assert "Welcome back" in text(await service.command(ADA, "resume"))
+    assert "already on" in text(await service.command(ADA, "resume"))
+    await service.command(ADA, "pause until tomorrow")
+    clock.advance(days=2)  # the pause has ended by itself
+    assert "already on" in text(await service.command(ADA, "resume"))
+
+
+async def test_untrusted_text_quoted_back_in_a_reply_is_cleaned(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    values = settings_values("Amer\ud800ica\x00")
+    result = await service.submit(ADA, FormKind.SETTINGS, "", values)
+    assert isinstance(result, FormErrors)
+    assert "“America” is a region" in result.errors["timezone"]
+    await service.command(ADA, "add Dana")
+    dana = await contact_named(store, ADA, "Dana")
+    reply = text(await service.action(ADA, Act.SNOOZE, f"{dana.id}:ba\ud800nana"))
+    assert "“banana”" in reply
+    reply.encode("utf-8")
+
+
+async def test_the_settings_form_pauses_at_most_two_years_ahead(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    values = {**settings_values(""), "paused_until": "2030-01-01"}
+    result = await service.submit(ADA, FormKind.SETTINGS, "", values)
+    assert isinstance(result, FormErrors) and "two years" in result.errors["paused_until"]
+    values["paused_until"] = "2028-11-25"
+    assert not isinstance(await service.submit(ADA, FormKind.SETTINGS, "", values), FormErrors)

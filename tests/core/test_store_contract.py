@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, insert, select
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.actions import Act
@@ -25,7 +26,7 @@ from bot.core.service import Caller, Reconnect
 from storage import db
 from storage.models import Nudge, User
 from storage.repository import SqlStore
-from tests.fakes.memory_store import MemoryStore
+from tests.fakes.memory_store import MemoryStore, Unstorable
 from tests.support import Clock, empty_tables, postgres_schema
 
 ADA = UserRef("slack", "T1", "U1")
@@ -321,6 +322,41 @@ async def test_reached_out_on_a_card(any_store: Store) -> None:
         assert record is not None
         card = NudgeContent.from_json(record.content).card(dana)
         assert card is not None and card.state is CardState.REACHED
+
+
+async def test_text_postgresql_refuses_is_cleaned_or_refused_before_any_store(
+    any_store: Store,
+) -> None:
+    service = Reconnect(any_store, clock=Clock())
+    ada = Caller(ADA)
+    refused = texts(await service.command(ada, "add " + "\ufdfa" * 14))  # its key is 252 long
+    assert "too long for me to search by" in refused
+    added = await service.command(ada, "add Da\x00na \u202eWhit\ud800field -- sails\x00 a lot")
+    assert "Added Dana Whitfield" in texts(added)
+    await service.command(ada, "log dana -- coffee\x00 \udc00today")
+    async with any_store.book(ADA, write=False) as book:
+        [(dana_id, name)] = await book.names()
+        dana = await book.get(dana_id)
+        assert name == "Dana Whitfield" and dana is not None and dana.notes == "sails a lot"
+        assert dana.last_note == "coffee today"
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        ContactDraft(name="Da\x00na"),
+        ContactDraft(name="Dana", notes="a\ud800b"),
+        ContactDraft(name="\ufdfa" * 14),
+    ],
+    ids=["nul", "lone-surrogate", "long-name-key"],
+)
+async def test_the_memory_store_refuses_what_postgresql_refuses(
+    any_store: Store, draft: ContactDraft
+) -> None:
+    if isinstance(any_store, SqlStore) and any_store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite stores all of these")
+    with pytest.raises((Unstorable, DBAPIError, UnicodeEncodeError)):
+        await add(any_store, ADA, draft.name, notes=draft.notes)
 
 
 # --- round trips on the ack path ---------------------------------------------------------------

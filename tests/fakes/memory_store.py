@@ -11,6 +11,8 @@ against the real store by ``tests/core/test_store_contract.py``):
 
 It is stricter than the real store in one way: a book opened with ``write=False`` refuses
 every write, so a command or button that declares itself read-only but writes fails the test.
+And it refuses what PostgreSQL refuses (``Unstorable``): NUL and lone surrogates in text, and a
+name or name key longer than its column — SQLite would take them, PostgreSQL fails the request.
 """
 
 from __future__ import annotations
@@ -29,6 +31,38 @@ from bot.core.text import fold
 
 class ReadOnlyViolation(AssertionError):
     """A book opened with ``write=False`` was asked to write."""
+
+
+class Unstorable(AssertionError):
+    """Text PostgreSQL would refuse reached the store: the core should have cleaned or refused it."""
+
+
+#: Column sizes of ``storage.models.Contact`` (VARCHAR counts characters).
+_COLUMN_MAX = {"name": 120, "name_key": 240, "company_role": 240}
+
+
+def _storable(**columns: str) -> None:
+    for column, value in columns.items():
+        if "\x00" in value:
+            raise Unstorable(f"{column}: PostgreSQL refuses NUL in text")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Unstorable(f"{column}: a lone surrogate cannot be encoded") from None
+        limit = _COLUMN_MAX.get(column)
+        if limit is not None and len(value) > limit:
+            raise Unstorable(f"{column}: longer than VARCHAR({limit})")
+
+
+def _storable_contact(c: Contact | ContactDraft) -> None:
+    _storable(
+        name=c.name,
+        name_key=fold(c.name),
+        company_role=c.company_role,
+        how_known=c.how_known,
+        notes=c.notes,
+        last_note=getattr(c, "last_note", ""),
+    )
 
 
 @dataclass
@@ -102,6 +136,7 @@ class MemoryBook:
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         self._writing()
+        _storable_contact(draft)
         existing = self._by_key(fold(draft.name))
         if existing is not None:
             raise DuplicateContactError(copy.copy(existing))
@@ -140,6 +175,7 @@ class MemoryBook:
         self._writing()
         if contact.id not in self._owner.contacts:
             return  # not this owner's (or removed meanwhile): nothing to save
+        _storable_contact(contact)
         existing = self._by_key(fold(contact.name))
         if existing is not None and existing.id != contact.id:
             raise DuplicateContactError(copy.copy(existing))
@@ -156,6 +192,7 @@ class MemoryBook:
         self._writing()
         if conversation.contact_id not in self._owner.contacts:
             raise LookupError("no such contact for this owner")
+        _storable(note=conversation.note, learned=conversation.learned)
         self._owner.conversations.append(conversation)
 
     async def count_conversations(self) -> int:

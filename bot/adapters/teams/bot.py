@@ -7,13 +7,11 @@ with the buttons and forms on the cards.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
-from bot.adapters.teams import cards
+from bot.adapters.teams import cards, inbound
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
@@ -27,6 +25,10 @@ PLATFORM = "teams"
 PRIVATE = message(
     "Your list is private, so let's talk one to one: open a chat with Reconnect (Apps → "
     "Reconnect → Chat) and type `help` there."
+)
+
+UNREADABLE = message(
+    "Sorry, I couldn't read that form. Please try again, or type `help` to see what I can do."
 )
 
 
@@ -85,14 +87,20 @@ class TeamsHandlers:
         await self._remember(context, caller)
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
-        text = command_text(activity.text)
+        text = command_text(inbound.clean_text(activity.text) if activity.text else None)
         if not may_answer(text, shared=not _personal(activity), submitted=submitted):
             # A team or group chat is shared: a contact list must never be shown there.
             await _send(context, cards.card(PRIVATE), PRIVATE.summary)
             return
         if submitted:
             assert isinstance(value, dict)
-            await self._submission(context, caller, value)
+            fields = inbound.clean_submission(value)
+            if fields is None:
+                # Our cards submit text only; anything else was not sent by one of them.
+                log.warning("teams.refused", reason="submission_not_text")
+                await _send(context, cards.card(UNREADABLE), UNREADABLE.summary)
+                return
+            await self._submission(context, caller, fields)
             return
         outcome = await self.service.command(caller, text)
         await self._show(context, outcome)
@@ -132,7 +140,7 @@ class TeamsHandlers:
             self._known_zones[caller.user] = zone
 
     async def _submission(
-        self, context: TurnContext, caller: Caller, value: dict[str, Any]
+        self, context: TurnContext, caller: Caller, value: dict[str, str | None]
     ) -> None:
         """A click on one of our buttons, or a submitted form."""
         card_id = context.activity.reply_to_id

@@ -94,7 +94,8 @@ def teams_settings(database_url: URL) -> Settings:
 async def teams(
     engine: AsyncEngine, database_url: URL, connector: FakeTeamsConnector, clock: Clock
 ) -> AsyncIterator[TeamsClient]:
-    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=ANONYMOUS)
+    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
+    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=env)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -114,6 +114,21 @@ def refuse(
     return None
 
 
+def unstorable(body: Any, *, cleaned: frozenset[str] = frozenset({"text", "value"})) -> bool:
+    """A NUL byte or lone surrogate in any string of the activity, outside the fields the
+    handlers clean (``text``, ``value``): no column or JSON encoder can take it."""
+    if isinstance(body, str):
+        return _UNSTORABLE.search(body) is not None
+    if isinstance(body, Mapping):
+        return any(
+            unstorable(key, cleaned=frozenset()) or (key not in cleaned and unstorable(item))
+            for key, item in body.items()
+        )
+    if isinstance(body, list):
+        return any(unstorable(item) for item in body)
+    return False
+
+
 def clean_text(text: str) -> str:
     """``text`` without NUL bytes and lone surrogates (which no database column can store)."""
     return _UNSTORABLE.sub("", text)

@@ -65,10 +65,13 @@ def _token_shape(handler: Handler) -> Handler:
 async def messages(request: web.Request) -> web.StreamResponse:
     """Bot Framework activities from Teams (or the Emulator, in anonymous mode)."""
     try:
-        activity = Activity.model_validate(await request.json())
+        body = await request.json()
+        activity = Activity.model_validate(body)
     except (ValueError, ValidationError):
         # The SDK answers some malformed bodies with a 500; say what it is: a bad request.
         return _refused(400, "not_an_activity")
+    if inbound.unstorable(body):
+        return _refused(400, "nul_or_lone_surrogate")
     hosting = request.app[HOSTING]
     refusal = inbound.refuse(activity, hosting.allowed_service_urls, anonymous=hosting.anonymous)
     if refusal is not None:

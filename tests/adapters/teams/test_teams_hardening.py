@@ -214,3 +214,19 @@ def test_the_allowed_service_urls_setting_is_validated() -> None:
     for bad in ("localhost:3978", "ftp://x", "https://x/path", "http://x:port"):
         with pytest.raises(ConfigError, match="TEAMS_ALLOWED_SERVICE_URLS"):
             Settings.from_env({**base, "TEAMS_ALLOWED_SERVICE_URLS": bad})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"from": {"id": "29:ada", "aadObjectId": "aad-ada", "name": "Ada\ud800"}},
+        {"conversation": {"conversationType": "personal", "id": "a:personal-ada\x00"}},
+        {"from": {"id": "29:ada", "aadObjectId": "aad-\x00ada"}},
+    ],
+)
+async def test_nul_or_lone_surrogates_in_ids_and_names_are_400(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine, change: dict[str, Any]
+) -> None:
+    assert await teams.post(teams.activity(text="add Dana", **change)) == 400
+    assert await count(engine, User) == 0
+    assert connector.calls == []

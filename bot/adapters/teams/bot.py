@@ -8,7 +8,7 @@ with the buttons and forms on the cards.
 from __future__ import annotations
 
 import structlog
-from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
 from bot.adapters.teams import cards, inbound
@@ -84,7 +84,8 @@ class TeamsHandlers:
         """Typed commands, and Action.Submit payloads from our cards."""
         activity = context.activity
         caller = caller_from(activity)
-        await self._remember(context, caller)
+        if not await self._remember(context, caller):
+            return
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(inbound.clean_text(activity.text) if activity.text else None)
@@ -113,7 +114,8 @@ class TeamsHandlers:
         added = [m for m in activity.members_added or [] if getattr(m, "id", None) == bot_id]
         if added:
             caller = caller_from(activity)
-            await self._remember(context, caller)
+            if not await self._remember(context, caller):
+                return
             await self._show(context, await self.service.command(caller, "help"))
 
     async def on_installation_update(self, context: TurnContext, _state: TurnState) -> None:
@@ -126,9 +128,19 @@ class TeamsHandlers:
             return
         await self._remember(context, caller)
 
-    async def _remember(self, context: TurnContext, caller: Caller) -> None:
-        """Store the conversation reference (personal chats) and the time zone, when changed."""
+    async def _remember(self, context: TurnContext, caller: Caller) -> bool:
+        """Store the conversation reference (personal chats) and the time zone, when changed.
+
+        ``False`` (and nothing stored or answered) when the personal conversation named is
+        another user's: a personal chat belongs to one user, and in anonymous mode anyone can
+        name any conversation id.
+        """
         activity = context.activity
+        if await self._foreign(activity, caller):
+            log.warning(
+                "teams.refused", reason="conversation_of_another_user", user=caller.user.user_id
+            )
+            return False
         if _personal(activity):
             reference = activity.get_conversation_reference()
             reference.activity_id = None
@@ -138,6 +150,23 @@ class TeamsHandlers:
         known = self._known_zones.get(caller.user) == zone
         if zone and not known and await self.service.set_timezone(caller, zone):
             self._known_zones[caller.user] = zone
+        return True
+
+    async def _foreign(self, activity: Activity, caller: Caller) -> bool:
+        """The personal conversation named is stored as another user's."""
+        if not _personal(activity):
+            return False
+        raw = await self.store.reference_for_conversation(activity.conversation.id)
+        if raw is None:
+            return False
+        try:
+            stored = ConversationReference.model_validate_json(raw)
+        except ValueError:
+            return False
+        user = stored.user
+        owner = getattr(user, "aad_object_id", None) or getattr(user, "id", None)
+        tenant = getattr(stored.conversation, "tenant_id", None)
+        return owner != caller.user.user_id or bool(tenant and tenant != caller.user.workspace_id)
 
     async def _submission(
         self, context: TurnContext, caller: Caller, value: dict[str, str | None]

@@ -20,6 +20,7 @@ from microsoft_agents.hosting.core import TurnContext
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
+from bot.adapters.teams.inbound import service_url_allowed
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences, DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
@@ -69,6 +70,13 @@ class TeamsMessenger:
         if raw is None:
             raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
         reference = ConversationReference.model_validate(json.loads(raw))
+        if not service_url_allowed(
+            reference.service_url or "",
+            self.hosting.allowed_service_urls,
+            anonymous=self.hosting.anonymous,
+        ):
+            # Stored before serviceUrls were checked, or the setting changed: never send there.
+            raise DeliveryError(DeliveryKind.PERMANENT, "service_url_not_allowed")
         tenant = getattr(reference.conversation, "tenant_id", None) or "unknown"
         async with (
             self._limiter(self._tenants, tenant, self._per_tenant),

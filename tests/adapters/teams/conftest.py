@@ -107,7 +107,8 @@ async def teams(
 
 
 @pytest.fixture
-def runner(engine: AsyncEngine) -> NudgeRunner:
-    messenger = TeamsMessenger(build_hosting(ANONYMOUS), SqlStore(engine))
+def runner(engine: AsyncEngine, connector: FakeTeamsConnector) -> NudgeRunner:
+    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
+    messenger = TeamsMessenger(build_hosting(env), SqlStore(engine))
     config = NudgeConfig(backoff_base=0.01, backoff_max=0.05, concurrency=20)
     return NudgeRunner(NudgeStore(engine), {"teams": messenger}, config=config)

@@ -121,14 +121,22 @@ def _elements(block: Block) -> list[JsonDict]:
 def _markdown(parts: tuple[Inline, ...]) -> str:
     out = []
     for part in parts:
-        if isinstance(part, Strong):
-            out.append(f"**{_escape(part.text.strip())}**" if part.text.strip() else part.text)
-        elif isinstance(part, Em):
-            out.append(f"_{_escape(part.text.strip())}_" if part.text.strip() else part.text)
+        if isinstance(part, Strong | Em):
+            out.append(_emphasis(part.text, "**" if isinstance(part, Strong) else "_"))
         else:
             out.append(_escape(part))
     # Adaptive Card markdown needs a blank line for a line break inside a paragraph.
     return "".join(out).replace("\n", "\n\n")
+
+
+def _emphasis(text: str, marker: str) -> str:
+    """``marker``-wrapped ``text``; its leading and trailing spaces go outside the markers
+    (markdown ignores ``**bold **``), so ``Strong("Label: ")`` + ``"value"`` keeps its space."""
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{lead}{marker}{_escape(core)}{marker}{trail}"
 
 
 def _escape(text: str) -> str:

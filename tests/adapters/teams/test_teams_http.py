@@ -105,3 +105,19 @@ async def test_buttons_cannot_touch_another_users_contacts(
     assert "isn't in your list" in card_text(update.card)
     async with engine.connect() as connection:
         assert len((await connection.execute(select(ContactRow))).all()) == 1
+
+
+async def test_eight_matches_are_offered_in_action_sets_of_at_most_six(
+    teams: TeamsClient, connector: FakeTeamsConnector
+) -> None:
+    surnames = ("Abbot", "Baker", "Cole", "Drake", "Evans", "Frost", "Grant", "Hale")
+    for surname in surnames:
+        await teams.say(f"add Dana {surname}")
+    await connector.async_wait_for("reply", len(surnames))
+    await teams.say("snooze Dana 2 weeks")
+    replies = await connector.async_wait_for("reply", len(surnames) + 1)
+    card = replies[-1].card
+    assert card is not None and "Which one did you mean?" in card_text(card)
+    sets = [e["actions"] for e in card["body"] if e["type"] == "ActionSet"]
+    assert [len(s) for s in sets] == [6, 2]
+    assert sorted(a["title"] for s in sets for a in s) == [f"Dana {s}" for s in surnames]

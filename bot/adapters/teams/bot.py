@@ -7,6 +7,9 @@ with the buttons and forms on the cards.
 
 from __future__ import annotations
 
+from typing import Any
+
+import aiohttp
 import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
@@ -27,6 +30,10 @@ PRIVATE = message(
     "Reconnect → Chat) and type `help` there."
 )
 
+TOO_LARGE = message(
+    "That answer was too long for Teams to show. Try something narrower — `due`, or one "
+    "contact's name — or type `help`."
+)
 UNREADABLE = message(
     "Sorry, I couldn't read that form. Please try again, or type `help` to see what I can do."
 )
@@ -218,21 +225,33 @@ def _personal(activity: Activity) -> bool:
 
 
 async def _send(context: TurnContext, card: cards.JsonDict, summary: str) -> None:
-    await context.send_activity(
-        Activity(
-            type=ActivityTypes.message,
-            summary=summary[:200],
-            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
-        )
-    )
+    try:
+        await context.send_activity(_message(card, summary))
+    except aiohttp.ClientResponseError as exc:
+        if exc.status != 413:
+            raise
+        # Over Teams' message size limit after all: the user still gets an answer.
+        log.warning("teams.too_large", bytes=cards.size(card))
+        await context.send_activity(_message(cards.card(TOO_LARGE), TOO_LARGE.summary))
 
 
 async def _replace(context: TurnContext, activity_id: str, card: cards.JsonDict) -> None:
     """Update a card the bot sent earlier (PUT …/activities/{id})."""
-    await context.update_activity(
-        Activity(
-            type=ActivityTypes.message,
-            id=activity_id,
-            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
-        )
+    try:
+        await context.update_activity(_message(card, None, activity_id))
+    except aiohttp.ClientResponseError as exc:
+        if exc.status != 413:
+            raise
+        log.warning("teams.too_large", bytes=cards.size(card))
+        await context.update_activity(_message(cards.card(TOO_LARGE), None, activity_id))
+
+
+def _message(card: cards.JsonDict, summary: str | None, activity_id: str | None = None) -> Activity:
+    fields: dict[str, Any] = {"summary": summary[:200]} if summary is not None else {}
+    if activity_id is not None:
+        fields["id"] = activity_id
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
+        **fields,
     )

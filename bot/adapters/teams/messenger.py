@@ -29,7 +29,13 @@ from bot.core.replies import Reply
 TENANT_PER_SECOND = 30.0
 CONVERSATION_PER_SECOND = 7.0
 TRANSIENT = frozenset({412, 500, 502, 503, 504})
-PERMANENT = {401: "unauthorized", 403: "forbidden", 404: "conversation_not_found"}
+#: 413: the message is over Teams' size limit; sending the same message again cannot help.
+PERMANENT = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "conversation_not_found",
+    413: "message_too_large",
+}
 
 
 class TeamsMessenger:

@@ -113,3 +113,16 @@ async def test_a_personal_conversation_is_never_rebound_to_another_user(
     # Nothing was answered into Ada's chat for Bob: the one reply is Ada's "Added Dana".
     [reply] = connector.calls_of("reply")
     assert "Added **Dana Whitfield**" in card_text(reply.card)
+
+
+async def test_a_nudge_teams_refuses_as_too_large_is_not_retried(
+    teams: TeamsClient,
+    connector: FakeTeamsConnector,
+    runner: NudgeRunner,
+) -> None:
+    await teams.say("add Dana")
+    await connector.async_wait_for("reply")
+    connector.fail(413, kind="send", times=None)
+    summary = await runner.run_once(at(2026, 12, 1, 7, 30))
+    assert (summary.sent, summary.undeliverable) == (0, 1)
+    assert [c.status for c in connector.calls_of("send")] == [413]

@@ -71,8 +71,8 @@ def service_url_allowed(url: str, allowed_origins: Iterable[str], *, anonymous: 
     if found in {origin(o) for o in allowed_origins}:
         return True
     host = (urlsplit(url.strip()).hostname or "").lower()
-    scheme = urlsplit(url.strip()).scheme
-    if scheme == "https" and (host in MICROSOFT_HOSTS or host.endswith(MICROSOFT_SUFFIXES)):
+    microsoft = host in MICROSOFT_HOSTS or host.endswith(MICROSOFT_SUFFIXES)
+    if microsoft and found == f"https://{host}":  # https on its default port only
         return True
     return anonymous and _loopback(host)
 

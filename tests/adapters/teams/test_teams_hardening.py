@@ -201,6 +201,8 @@ def test_microsoft_hosts_the_setting_and_anonymous_loopback_are_allowed() -> Non
         "https://evil.example/smba.trafficmanager.net",
         "https://user@attacker.example/",
         "https://botframework.com.evil.example/",
+        "https://smba.trafficmanager.net:8443/teams/",
+        "https://botframework.com/",
     ):
         assert not service_url_allowed(url, allowed, anonymous=True), url
 

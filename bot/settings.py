@@ -33,6 +33,9 @@ class TeamsSettings:
 
     client_id: str | None
     anonymous: bool
+    #: Origins besides Microsoft's service hosts that an activity's ``serviceUrl`` may name
+    #: (``TEAMS_ALLOWED_SERVICE_URLS``: the Emulator, a test connector).
+    allowed_service_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +152,36 @@ def _database_url(raw: str | None) -> URL:
         ) from None
 
 
+def service_url_origins(raw: str | None) -> tuple[str, ...]:
+    """``TEAMS_ALLOWED_SERVICE_URLS``: comma-separated http(s) origins, as ``scheme://host[:port]``."""
+    origins: list[str] = []
+    for item in (raw or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            parts = urlsplit(item)
+            port = parts.port
+        except ValueError:
+            port, parts = None, urlsplit("")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+        ):
+            raise ConfigError(
+                f"TEAMS_ALLOWED_SERVICE_URLS: {item!r} is not an origin: use e.g. "
+                "http://localhost:3978 (scheme, host and port only; comma-separated)."
+            )
+        host = parts.hostname.lower()
+        host = f"[{host}]" if ":" in host else host
+        origins.append(f"{parts.scheme}://{host}" + (f":{port}" if port is not None else ""))
+    return tuple(origins)
+
+
 def _teams(get: Callable[[str], str | None]) -> TeamsSettings | None:
     client_id = get(TEAMS_PREFIX + "CLIENTID")
+    allowed = service_url_origins(get("TEAMS_ALLOWED_SERVICE_URLS"))
     raw_anonymous = get(TEAMS_PREFIX + "ANONYMOUS_ALLOWED")
     anonymous = False
     if raw_anonymous is not None:
@@ -167,7 +198,7 @@ def _teams(get: Callable[[str], str | None]) -> TeamsSettings | None:
                     f"{TEAMS_PREFIX}CLIENTID is not set but {name} is: set the Azure Bot's "
                     "Microsoft App ID (the Entra app's client id)."
                 )
-        return TeamsSettings(None, True) if anonymous else None
+        return TeamsSettings(None, True, allowed) if anonymous else None
     if anonymous:
         raise ConfigError(
             f"{TEAMS_PREFIX}ANONYMOUS_ALLOWED=true together with CLIENTID would accept unsigned "
@@ -181,7 +212,7 @@ def _teams(get: Callable[[str], str | None]) -> TeamsSettings | None:
                 f"{TEAMS_PREFIX}{name} is not set: copy it from the Entra app registration of "
                 "your Azure Bot (see the README, Microsoft Teams)."
             )
-    return TeamsSettings(client_id, False)
+    return TeamsSettings(client_id, False, allowed)
 
 
 def _flag(name: str, raw: str | None, *, default: bool) -> bool:

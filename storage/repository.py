@@ -132,10 +132,24 @@ class SqlStore:
             )
 
     async def save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
-        """Store (or refresh) where to reach ``user`` proactively; they are reachable again."""
+        """Store (or refresh) where to reach ``user`` proactively; they are reachable again.
+
+        A personal conversation belongs to one user: if another user's reference names
+        ``conversation_id`` already, nothing changes (it is never rebound to ``user``).
+        """
         now = datetime.now(UTC)
         async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
+            taken = await session.scalar(
+                select(ConversationRef.user_id)
+                .where(
+                    ConversationRef.conversation_id == conversation_id,
+                    ConversationRef.user_id != owner.id,
+                )
+                .limit(1)
+            )
+            if taken is not None:
+                return
             row = await session.get(ConversationRef, owner.id)
             if row is None:
                 session.add(

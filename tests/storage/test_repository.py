@@ -179,3 +179,17 @@ async def test_adding_a_duplicate_leaves_the_transaction_usable(store: SqlStore)
         assert (await book.get(added.id)) == added
     async with store.book(ADA) as book:
         assert sorted(n for _, n in await book.names()) == ["Dana Whitfield", "Marcus Chen"]
+
+
+async def test_a_conversation_reference_is_never_rebound_to_another_user(store: SqlStore) -> None:
+    ada, bob = UserRef("teams", "t", "aad-ada"), UserRef("teams", "t", "aad-bob")
+    await store.save_reference(ada, "a:personal-ada", '{"who": "ada"}')
+    await store.save_reference(bob, "a:personal-ada", '{"who": "bob"}')
+    assert await store.reference_for_user(ada) == ("a:personal-ada", '{"who": "ada"}')
+    assert await store.reference_for_user(bob) is None
+    assert await store.reference_for_conversation("a:personal-ada") == '{"who": "ada"}'
+    await store.save_reference(bob, "a:personal-bob", '{"who": "bob"}')
+    await store.save_reference(bob, "a:personal-ada", '{"who": "bob2"}')
+    assert await store.reference_for_user(bob) == ("a:personal-bob", '{"who": "bob"}')
+    await store.save_reference(ada, "a:personal-ada-new", '{"who": "ada2"}')  # her own moves
+    assert await store.reference_for_user(ada) == ("a:personal-ada-new", '{"who": "ada2"}')

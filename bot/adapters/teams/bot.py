@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import structlog
-from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
-from bot.adapters.teams import cards
+from bot.adapters.teams import cards, inbound
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
@@ -27,6 +28,14 @@ PLATFORM = "teams"
 PRIVATE = message(
     "Your list is private, so let's talk one to one: open a chat with Reconnect (Apps → "
     "Reconnect → Chat) and type `help` there."
+)
+
+TOO_LARGE = message(
+    "That answer was too long for Teams to show. Try something narrower — `due`, or one "
+    "contact's name — or type `help`."
+)
+UNREADABLE = message(
+    "Sorry, I couldn't read that form. Please try again, or type `help` to see what I can do."
 )
 
 
@@ -82,17 +91,24 @@ class TeamsHandlers:
         """Typed commands, and Action.Submit payloads from our cards."""
         activity = context.activity
         caller = caller_from(activity)
-        await self._remember(context, caller)
+        if not await self._remember(context, caller):
+            return
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
-        text = command_text(activity.text)
+        text = command_text(inbound.clean_text(activity.text) if activity.text else None)
         if not may_answer(text, shared=not _personal(activity), submitted=submitted):
             # A team or group chat is shared: a contact list must never be shown there.
             await _send(context, cards.card(PRIVATE), PRIVATE.summary)
             return
         if submitted:
             assert isinstance(value, dict)
-            await self._submission(context, caller, value)
+            fields = inbound.clean_submission(value)
+            if fields is None:
+                # Our cards submit text only; anything else was not sent by one of them.
+                log.warning("teams.refused", reason="submission_not_text")
+                await _send(context, cards.card(UNREADABLE), UNREADABLE.summary)
+                return
+            await self._submission(context, caller, fields)
             return
         outcome = await self.service.command(caller, text)
         await self._show(context, outcome)
@@ -105,7 +121,8 @@ class TeamsHandlers:
         added = [m for m in activity.members_added or [] if getattr(m, "id", None) == bot_id]
         if added:
             caller = caller_from(activity)
-            await self._remember(context, caller)
+            if not await self._remember(context, caller):
+                return
             await self._show(context, await self.service.command(caller, "help"))
 
     async def on_installation_update(self, context: TurnContext, _state: TurnState) -> None:
@@ -118,9 +135,19 @@ class TeamsHandlers:
             return
         await self._remember(context, caller)
 
-    async def _remember(self, context: TurnContext, caller: Caller) -> None:
-        """Store the conversation reference (personal chats) and the time zone, when changed."""
+    async def _remember(self, context: TurnContext, caller: Caller) -> bool:
+        """Store the conversation reference (personal chats) and the time zone, when changed.
+
+        ``False`` (and nothing stored or answered) when the personal conversation named is
+        another user's: a personal chat belongs to one user, and in anonymous mode anyone can
+        name any conversation id.
+        """
         activity = context.activity
+        if await self._foreign(activity, caller):
+            log.warning(
+                "teams.refused", reason="conversation_of_another_user", user=caller.user.user_id
+            )
+            return False
         if _personal(activity):
             reference = activity.get_conversation_reference()
             reference.activity_id = None
@@ -130,9 +157,26 @@ class TeamsHandlers:
         known = self._known_zones.get(caller.user) == zone
         if zone and not known and await self.service.set_timezone(caller, zone):
             self._known_zones[caller.user] = zone
+        return True
+
+    async def _foreign(self, activity: Activity, caller: Caller) -> bool:
+        """The personal conversation named is stored as another user's."""
+        if not _personal(activity):
+            return False
+        raw = await self.store.reference_for_conversation(activity.conversation.id)
+        if raw is None:
+            return False
+        try:
+            stored = ConversationReference.model_validate_json(raw)
+        except ValueError:
+            return False
+        user = stored.user
+        owner = getattr(user, "aad_object_id", None) or getattr(user, "id", None)
+        tenant = getattr(stored.conversation, "tenant_id", None)
+        return owner != caller.user.user_id or bool(tenant and tenant != caller.user.workspace_id)
 
     async def _submission(
-        self, context: TurnContext, caller: Caller, value: dict[str, Any]
+        self, context: TurnContext, caller: Caller, value: dict[str, str | None]
     ) -> None:
         """A click on one of our buttons, or a submitted form."""
         card_id = context.activity.reply_to_id
@@ -181,21 +225,33 @@ def _personal(activity: Activity) -> bool:
 
 
 async def _send(context: TurnContext, card: cards.JsonDict, summary: str) -> None:
-    await context.send_activity(
-        Activity(
-            type=ActivityTypes.message,
-            summary=summary[:200],
-            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
-        )
-    )
+    try:
+        await context.send_activity(_message(card, summary))
+    except aiohttp.ClientResponseError as exc:
+        if exc.status != 413:
+            raise
+        # Over Teams' message size limit after all: the user still gets an answer.
+        log.warning("teams.too_large", bytes=cards.size(card))
+        await context.send_activity(_message(cards.card(TOO_LARGE), TOO_LARGE.summary))
 
 
 async def _replace(context: TurnContext, activity_id: str, card: cards.JsonDict) -> None:
     """Update a card the bot sent earlier (PUT …/activities/{id})."""
-    await context.update_activity(
-        Activity(
-            type=ActivityTypes.message,
-            id=activity_id,
-            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
-        )
+    try:
+        await context.update_activity(_message(card, None, activity_id))
+    except aiohttp.ClientResponseError as exc:
+        if exc.status != 413:
+            raise
+        log.warning("teams.too_large", bytes=cards.size(card))
+        await context.update_activity(_message(cards.card(TOO_LARGE), None, activity_id))
+
+
+def _message(card: cards.JsonDict, summary: str | None, activity_id: str | None = None) -> Activity:
+    fields: dict[str, Any] = {"summary": summary[:200]} if summary is not None else {}
+    if activity_id is not None:
+        fields["id"] = activity_id
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
+        **fields,
     )

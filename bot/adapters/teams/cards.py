@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,14 @@ VERSION = "1.5"
 #: Keys our Action.Submit data carries; everything else in a submission is an input value.
 RESERVED = frozenset({"rc", "action", "value", "form", "ctx"})
 
+#: Teams renders at most this many actions in one ActionSet (or a card's ``actions``).
+MAX_ACTIONS = 6
+#: Teams refuses messages over about 28 KB (413), measured as sent: JSON with non-ASCII escaped
+#: as ``\uXXXX``. A card gets this much of it; the rest is the activity around it.
+CARD_BUDGET = 24 * 1024
+TEXT_MAX = 2000  # characters of one TextBlock in a card that is too big
+TITLE_MAX = 60  # characters of one choice's title in a card that is too big
+
 JsonDict = dict[str, Any]
 _MARKDOWN = re.compile(r"([\\*_`\[\]<>#~|])")
 
@@ -50,7 +59,7 @@ def card(reply: Reply) -> JsonDict:
                 element["spacing"] = "Medium"
                 separate = False
             body.append(element)
-    return _card(body or [_text(reply.summary)])
+    return _fit(_card(body or [_text(reply.summary)]))
 
 
 def form_card(
@@ -73,7 +82,7 @@ def form_card(
         "style": "positive",
         "data": {"rc": "form", "form": form.kind.value, "ctx": form.context},
     }
-    return _card(body, actions=[submit])
+    return _fit(_card(body, actions=[submit]))
 
 
 def read_submission(value: Mapping[str, Any]) -> dict[str, str | None]:
@@ -114,21 +123,33 @@ def _elements(block: Block) -> list[JsonDict]:
         case Context(parts=parts):
             return [_text(_markdown(parts), subtle=True, size="Small", markdown=False)]
         case Actions(buttons=buttons):
-            return [_action_set(buttons)]
+            # More buttons than Teams shows in one set: several sets, each within the limit.
+            return [
+                _action_set(buttons[i : i + MAX_ACTIONS])
+                for i in range(0, len(buttons), MAX_ACTIONS)
+            ]
     return []
 
 
 def _markdown(parts: tuple[Inline, ...]) -> str:
     out = []
     for part in parts:
-        if isinstance(part, Strong):
-            out.append(f"**{_escape(part.text.strip())}**" if part.text.strip() else part.text)
-        elif isinstance(part, Em):
-            out.append(f"_{_escape(part.text.strip())}_" if part.text.strip() else part.text)
+        if isinstance(part, Strong | Em):
+            out.append(_emphasis(part.text, "**" if isinstance(part, Strong) else "_"))
         else:
             out.append(_escape(part))
     # Adaptive Card markdown needs a blank line for a line break inside a paragraph.
     return "".join(out).replace("\n", "\n\n")
+
+
+def _emphasis(text: str, marker: str) -> str:
+    """``marker``-wrapped ``text``; its leading and trailing spaces go outside the markers
+    (markdown ignores ``**bold **``), so ``Strong("Label: ")`` + ``"value"`` keeps its space."""
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{lead}{marker}{_escape(core)}{marker}{trail}"
 
 
 def _escape(text: str) -> str:
@@ -233,4 +254,61 @@ def _input(
     element["id"] = field.id
     element["label"] = field.label
     element["isRequired"] = not field.optional
+    if not field.optional:
+        element["errorMessage"] = f"{field.label.rstrip(' :')} is required."
     return element
+
+
+def size(content: JsonDict) -> int:
+    """The bytes ``content`` takes in a request body, as the SDK sends it (ASCII-escaped)."""
+    return len(json.dumps(content, ensure_ascii=True))
+
+
+def _fit(content: JsonDict) -> JsonDict:
+    """``content`` within :data:`CARD_BUDGET`: long texts and choice titles shortened, then long
+    choice lists and trailing blocks dropped, each with an "…and N more" line."""
+    if size(content) <= CARD_BUDGET:
+        return content
+    body: list[JsonDict] = content["body"]
+    for element in body:
+        if element.get("type") == "TextBlock":
+            element["text"] = _cut(element["text"], TEXT_MAX)
+        elif element.get("type") == "Input.ChoiceSet":
+            for choice in element["choices"]:
+                choice["title"] = _cut(choice["title"], TITLE_MAX)
+    for index, element in reversed(list(enumerate(body))):
+        choices = element.get("choices") if element.get("type") == "Input.ChoiceSet" else None
+        if not choices or size(content) <= CARD_BUDGET:
+            continue
+        note = _text("", subtle=True, size="Small")
+        body.insert(index + 1, note)
+        total = len(choices)
+        while size(content) > CARD_BUDGET and len(choices) > 1:
+            dropped = choices.pop()
+            if element.get("value") == dropped["value"]:
+                del element["value"]
+            note["text"] = f"…and {total - len(choices)} more (type the full name instead)"
+        if len(choices) == total:
+            body.remove(note)
+    dropped_blocks = 0
+    note = _text("", subtle=True, size="Small")
+    while size(content) > CARD_BUDGET and len(body) > 1:
+        removable = [
+            i
+            for i, e in enumerate(body)
+            if i > 0 and e is not note and not e["type"].startswith("Input.")
+        ]
+        if not removable:
+            break
+        body.pop(removable[-1])
+        if dropped_blocks == 0:
+            body.append(note)
+        dropped_blocks += 1
+        note["text"] = f"…and {dropped_blocks} more"
+    return content
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip().rstrip("\\") + "…"

@@ -15,6 +15,8 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
+from bot.settings import service_url_origins
+
 log = structlog.get_logger(__name__)
 
 
@@ -25,6 +27,8 @@ class TeamsHosting:
     connections: MsalConnectionManager
     adapter: CloudAdapter
     client_id: str | None
+    #: ``TEAMS_ALLOWED_SERVICE_URLS``: origins besides Microsoft's an activity's serviceUrl may name.
+    allowed_service_urls: tuple[str, ...] = ()
 
     @property
     def anonymous(self) -> bool:
@@ -52,7 +56,8 @@ class TeamsHosting:
 
 def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
     """Connection manager and adapter from the ``CONNECTIONS__…`` variables."""
-    config = load_configuration_from_env(dict(env if env is not None else os.environ))
+    env = env if env is not None else os.environ
+    config = load_configuration_from_env(dict(env))
     connections = MsalConnectionManager(**config)
     adapter = CloudAdapter(connection_manager=connections)
     adapter.on_turn_error = _on_turn_error
@@ -61,7 +66,9 @@ def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
     logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
         logging.ERROR
     )
-    return TeamsHosting(connections, adapter, getattr(settings, "CLIENT_ID", None) or None)
+    client_id = getattr(settings, "CLIENT_ID", None) or None
+    allowed = service_url_origins(env.get("TEAMS_ALLOWED_SERVICE_URLS"))
+    return TeamsHosting(connections, adapter, client_id, allowed)
 
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -20,6 +20,7 @@ from microsoft_agents.hosting.core import TurnContext
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import TeamsHosting
+from bot.adapters.teams.inbound import service_url_allowed
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences, DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
@@ -28,7 +29,13 @@ from bot.core.replies import Reply
 TENANT_PER_SECOND = 30.0
 CONVERSATION_PER_SECOND = 7.0
 TRANSIENT = frozenset({412, 500, 502, 503, 504})
-PERMANENT = {401: "unauthorized", 403: "forbidden", 404: "conversation_not_found"}
+#: 413: the message is over Teams' size limit; sending the same message again cannot help.
+PERMANENT = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "conversation_not_found",
+    413: "message_too_large",
+}
 
 
 class TeamsMessenger:
@@ -69,6 +76,13 @@ class TeamsMessenger:
         if raw is None:
             raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
         reference = ConversationReference.model_validate(json.loads(raw))
+        if not service_url_allowed(
+            reference.service_url or "",
+            self.hosting.allowed_service_urls,
+            anonymous=self.hosting.anonymous,
+        ):
+            # Stored before serviceUrls were checked, or the setting changed: never send there.
+            raise DeliveryError(DeliveryKind.PERMANENT, "service_url_not_allowed")
         tenant = getattr(reference.conversation, "tenant_id", None) or "unknown"
         async with (
             self._limiter(self._tenants, tenant, self._per_tenant),

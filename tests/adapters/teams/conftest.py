@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import build_hosting
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.app import build_app
@@ -32,8 +33,33 @@ _ids = itertools.count(1000)
 
 @pytest.fixture
 def connector() -> Iterator[FakeTeamsConnector]:
+    """The fake connector; every card the app sent through it is checked against Teams' limits."""
     with FakeTeamsConnector() as fake:
         yield fake
+    for call in fake.calls:
+        for card in call.cards:
+            all_cards_within_teams_limits(card)
+
+
+def all_cards_within_teams_limits(card: dict[str, Any]) -> None:
+    """At most 6 actions in any actions list, an errorMessage on every required input, and
+    under the size budget as sent (ASCII-escaped)."""
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            actions = node.get("actions")
+            if isinstance(actions, list):
+                assert len(actions) <= cards.MAX_ACTIONS, node
+            if str(node.get("type", "")).startswith("Input.") and node.get("isRequired"):
+                assert node.get("errorMessage"), node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    assert cards.size(card) <= cards.CARD_BUDGET
 
 
 @dataclass
@@ -94,7 +120,8 @@ def teams_settings(database_url: URL) -> Settings:
 async def teams(
     engine: AsyncEngine, database_url: URL, connector: FakeTeamsConnector, clock: Clock
 ) -> AsyncIterator[TeamsClient]:
-    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=ANONYMOUS)
+    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
+    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=env)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -106,7 +133,8 @@ async def teams(
 
 
 @pytest.fixture
-def runner(engine: AsyncEngine) -> NudgeRunner:
-    messenger = TeamsMessenger(build_hosting(ANONYMOUS), SqlStore(engine))
+def runner(engine: AsyncEngine, connector: FakeTeamsConnector) -> NudgeRunner:
+    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
+    messenger = TeamsMessenger(build_hosting(env), SqlStore(engine))
     config = NudgeConfig(backoff_base=0.01, backoff_max=0.05, concurrency=20)
     return NudgeRunner(NudgeStore(engine), {"teams": messenger}, config=config)

@@ -105,3 +105,36 @@ async def test_buttons_cannot_touch_another_users_contacts(
     assert "isn't in your list" in card_text(update.card)
     async with engine.connect() as connection:
         assert len((await connection.execute(select(ContactRow))).all()) == 1
+
+
+async def test_eight_matches_are_offered_in_action_sets_of_at_most_six(
+    teams: TeamsClient, connector: FakeTeamsConnector
+) -> None:
+    surnames = ("Abbot", "Baker", "Cole", "Drake", "Evans", "Frost", "Grant", "Hale")
+    for surname in surnames:
+        await teams.say(f"add Dana {surname}")
+    await connector.async_wait_for("reply", len(surnames))
+    await teams.say("snooze Dana 2 weeks")
+    replies = await connector.async_wait_for("reply", len(surnames) + 1)
+    card = replies[-1].card
+    assert card is not None and "Which one did you mean?" in card_text(card)
+    sets = [e["actions"] for e in card["body"] if e["type"] == "ActionSet"]
+    assert [len(s) for s in sets] == [6, 2]
+    assert sorted(a["title"] for s in sets for a in s) == [f"Dana {s}" for s in surnames]
+
+
+async def test_a_reply_teams_refuses_as_too_large_still_gets_an_answer(
+    teams: TeamsClient, connector: FakeTeamsConnector
+) -> None:
+    connector.fail(413, kind="reply", code="MessageSizeTooBig", message="Message too large")
+    assert await teams.say("help") in (200, 202)
+    replies = await connector.async_wait_for("reply", 2)
+    assert [r.status for r in replies] == [413, 201]
+    assert "too long for Teams" in card_text(replies[1].card)
+    await teams.say("add Dana")
+    await connector.async_wait_for("reply", 3)
+    connector.fail(413, kind="update", code="MessageSizeTooBig", message="Message too large")
+    await teams.submit({"rc": "action", "action": "nonsense", "value": ""}, reply_to="card-1")
+    updates = await connector.async_wait_for("update", 2)
+    assert [u.status for u in updates] == [413, 200]
+    assert "too long for Teams" in card_text(updates[1].card)

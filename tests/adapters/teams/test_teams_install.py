@@ -90,3 +90,39 @@ async def test_412_502_504_and_429_are_retried(
     assert summary.sent == 1
     sends = [c for c in connector.calls_of("send")]
     assert [c.status for c in sends] == [412, 502, 504, 429, 201]
+
+
+async def test_a_personal_conversation_is_never_rebound_to_another_user(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    await teams.say("add Dana Whitfield -- her private notes", user="ada")
+    await connector.async_wait_for("reply")
+    async with engine.connect() as connection:
+        before = (await connection.execute(select(ConversationRef.reference))).scalar_one()
+    for kind in ("message", "conversationUpdate", "installationUpdate"):
+        # Bob (anonymous mode lets anyone post anything) names Ada's personal conversation.
+        fields: dict[str, object] = {"type": kind, "text": "due", "membersAdded": [BOT]}
+        if kind == "installationUpdate":
+            fields["action"] = "add"
+        hijack = teams.activity("bob", **fields)
+        hijack["conversation"] = {**hijack["conversation"], "id": "a:personal-ada"}
+        assert await teams.post(hijack) in (200, 202)
+    assert await references(engine) == [("aad-ada", "a:personal-ada")]
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(ConversationRef.reference))).scalar_one() == before
+    # Nothing was answered into Ada's chat for Bob: the one reply is Ada's "Added Dana".
+    [reply] = connector.calls_of("reply")
+    assert "Added **Dana Whitfield**" in card_text(reply.card)
+
+
+async def test_a_nudge_teams_refuses_as_too_large_is_not_retried(
+    teams: TeamsClient,
+    connector: FakeTeamsConnector,
+    runner: NudgeRunner,
+) -> None:
+    await teams.say("add Dana")
+    await connector.async_wait_for("reply")
+    connector.fail(413, kind="send", times=None)
+    summary = await runner.run_once(at(2026, 12, 1, 7, 30))
+    assert (summary.sent, summary.undeliverable) == (0, 1)
+    assert [c.status for c in connector.calls_of("send")] == [413]

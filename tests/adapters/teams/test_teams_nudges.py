@@ -36,6 +36,7 @@ def test_proactive_nudge_from_a_fresh_process(
     }
     env.update(
         ANONYMOUS,
+        TEAMS_ALLOWED_SERVICE_URLS=connector.base_url,
         PYTHONPATH=str(ROOT),
         LOG_LEVEL="WARNING",
         DATABASE_URL=database_url.render_as_string(hide_password=False),
@@ -140,3 +141,23 @@ def _button(card: dict | None, title: str) -> dict:
 def _sent_id(connector: FakeTeamsConnector) -> str:
     [call] = [c for c in connector.sent("a:personal-ada") if c.kind == "send"]
     return str(call.response_id)
+
+
+async def test_a_stored_reference_outside_the_allowed_service_urls_is_never_sent_to(
+    runner: NudgeRunner, engine: AsyncEngine, connector: FakeTeamsConnector
+) -> None:
+    """A reference stored before serviceUrls were checked: the nudge is permanently refused."""
+    store = SqlStore(engine)
+    user = UserRef("teams", TENANT, "aad-old")
+    await Reconnect(store).command(Caller(user), "add Dana")
+    reference = (
+        '{"bot": {"id": "28:bot"}, "channelId": "msteams", "conversation": {"id": "a:old", '
+        f'"tenantId": "{TENANT}", "conversationType": "personal"}}, '
+        '"serviceUrl": "https://attacker.example/", "user": {"id": "29:old"}}'
+    )
+    await store.save_reference(user, "a:old", reference)
+    summary = await runner.run_once(at(2026, 12, 1, 8, 30))
+    assert (summary.sent, summary.undeliverable) == (0, 1)
+    async with engine.connect() as connection:
+        [row] = (await connection.execute(select(User))).all()
+    assert row.undeliverable == "service_url_not_allowed"

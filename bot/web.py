@@ -10,7 +10,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.adapters.slack.inbound import Rejected, parse, verify
+from bot.adapters.slack.inbound import Rejected, parse, unusable, verify
 from bot.core.service import Reconnect
 
 SERVICE = web.AppKey("service", Reconnect)
@@ -57,9 +57,13 @@ async def slack_events(request: web.Request) -> web.Response:
     raw = await request.read()
     try:
         verify(raw, request.headers, request.app[SIGNING_SECRET])
-        body, _ = parse(raw, request.headers.get("Content-Type", ""))
+        body, payload = parse(raw, request.headers.get("Content-Type", ""))
     except Rejected as rejected:
         return _reject(rejected.status, rejected.reason, len(raw))
+    problem = unusable(payload)
+    if problem is not None:
+        log.info("slack.request_ignored", reason=problem, type=str(payload.get("type"))[:40])
+        return web.Response(status=200)
     try:
         bolt_request = AsyncBoltRequest(
             body=body, query=request.query_string, headers=dict(request.headers)

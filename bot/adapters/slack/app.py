@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack.inbound import clean_text, clean_value
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
@@ -121,7 +122,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             return profile.get("real_name") or (info.get("user") or {}).get("real_name")
 
         async def work() -> Any:
-            text = await read_command_text(body.get("text") or "", name_of)
+            text = await read_command_text(clean_text(str(body.get("text") or "")), name_of)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -157,7 +158,8 @@ def _on_action(service: Reconnect) -> Any:
         await ack()
         caller = caller_from(body)
         name = render.parse_action_id(str(action.get("action_id", "")))
-        outcome = await service.action(caller, name or "", str(action.get("value") or ""))
+        value = clean_value(str(action.get("value") or ""))
+        outcome = await service.action(caller, name or "", value)
         container = body.get("container") or {}
         if isinstance(outcome, Form):
             await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))

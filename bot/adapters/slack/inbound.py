@@ -104,6 +104,47 @@ def parse(raw: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
     return body, payload
 
 
+def unusable(payload: Mapping[str, Any]) -> str | None:
+    """Why a signed payload (parsed by :func:`parse`) cannot be acted on, or None.
+
+    Such a request is acknowledged and ignored: Slack sent it (or someone with our secret did),
+    so an error status would only make Slack retry it.
+    """
+    kind = payload.get("type")
+    if "command" in payload:
+        return None if _nonempty(payload.get("user_id")) else "no_user"
+    if kind == "event_callback":
+        event = payload.get("event") or {}
+        return None if _nonempty(event.get("user")) else "no_user"
+    if kind not in ("block_actions", "view_submission", "view_closed"):
+        return None
+    user = payload.get("user")
+    if not isinstance(user, dict) or not _nonempty(user.get("id")):
+        return "no_user"
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "no_actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "bad_actions"
+        return None
+    view = payload.get("view")
+    if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+        return "bad_view"
+    state = view.get("state")
+    if state is not None and not (
+        isinstance(state, dict) and isinstance(state.get("values", {}), dict)
+    ):
+        return "bad_view_state"
+    if not isinstance(view.get("private_metadata") or "", str):
+        return "bad_private_metadata"
+    return None
+
+
+def _nonempty(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _parse_like_bolt(body: str, content_type: str) -> Any:
     """``slack_bolt.request.internals.parse_body``, without trusting the result's type."""
     if not body:
@@ -120,6 +161,20 @@ def _parse_like_bolt(body: str, content_type: str) -> Any:
 def clean_text(value: str) -> str:
     """``value`` without NUL characters and lone surrogates (which no database stores)."""
     return _UNSAFE.sub("", value) if _UNSAFE.search(value) else value
+
+
+def clean_value(value: str) -> str:
+    """A button value, cleaned; a value holding JSON (a pick's ``{"op": …, "note": …}``) is
+    cleaned inside too, where an escaped ``\\ud800`` or ``\\u0000`` hides from
+    :func:`clean_text`."""
+    value = clean_text(value)
+    if not value.startswith("{") or "\\u" not in value:
+        return value
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return value
+    return json.dumps(clean(data), ensure_ascii=False)
 
 
 def clean(value: Any) -> Any:

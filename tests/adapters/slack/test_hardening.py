@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.model import UserRef
+from storage.repository import SqlStore
 from tests.fakes import slack_requests as sr
+from tests.fakes.slack_api import FakeSlack
 from tests.support import SlackClient
 
+ADA = UserRef("slack", sr.TEAM, "U1")
 FORM = "application/x-www-form-urlencoded"
 
 #: (name, body bytes, content type, extra headers) — bodies that break parsing.
@@ -74,3 +82,102 @@ async def test_malformed_requests_get_a_4xx_and_no_traceback(
     if status >= 400:
         assert (out.out + out.err).count("slack.request_rejected") == 1  # one line, no body
         assert "reconnect" not in out.out + out.err
+
+
+# --- signed, parseable, but broken payloads ----------------------------------------------------
+
+
+def _payload(body: str) -> dict[str, Any]:
+    return json.loads(dict(parse_qsl(body))["payload"])
+
+
+def _form(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def _submission(**changes: Any) -> dict[str, Any]:
+    payload = _payload(sr.view_submission("rc_form:add_contact", {"name": "Dana Whitfield"}))
+    for key, value in changes.items():
+        if key == "user" and value is None:
+            del payload["user"]
+        elif key in ("state", "private_metadata"):
+            payload["view"][key] = value
+        else:
+            payload[key] = value
+    return payload
+
+
+def _click(**changes: Any) -> dict[str, Any]:
+    payload = _payload(sr.block_action("rc:add.form:0.0", ""))
+    for key, value in changes.items():
+        if value is None:
+            payload.pop(key, None)
+        else:
+            payload[key] = value
+    return payload
+
+
+BROKEN: list[tuple[str, dict[str, Any]]] = [
+    ("view.state a string", _submission(state="x")),
+    ("view.state.values a list", _submission(state={"values": []})),
+    ("private_metadata an object", _submission(private_metadata={"url": "https://x"})),
+    ("submission without user", _submission(user=None)),
+    ("submission with user {}", _submission(user={})),
+    ("actions empty", _click(actions=[])),
+    ("actions not a list", _click(actions={"action_id": "rc:add.form:0.0"})),
+    ("action not an object", _click(actions=["rc:add.form:0.0"])),
+    ("click without user", _click(user=None)),
+    ("view a string", {**_submission(), "view": "x"}),
+]
+
+
+@pytest.mark.parametrize(("name", "payload"), BROKEN, ids=[b[0] for b in BROKEN])
+async def test_signed_broken_payloads_are_acked_and_change_nothing(
+    slack: SlackClient,
+    engine: AsyncEngine,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    payload: dict[str, Any],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = await slack.post(_form(payload))
+    assert response.status < 500, (name, response.status, response.body[:300])
+    no_tracebacks(caplog)
+    fake_slack.wait_until_idle()
+    async with engine.connect() as connection:
+        users = (await connection.execute(text("SELECT count(*) FROM users"))).scalar_one()
+        contacts = (await connection.execute(text("SELECT count(*) FROM contacts"))).scalar_one()
+    assert (users, contacts) == (0, 0)
+
+
+async def test_nul_and_lone_surrogates_are_stripped_from_form_values(
+    slack: SlackClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = await slack.submit(
+        "rc_form:add_contact",
+        {"name": "Da\x00na\ud800", "company_role": "VP\udfff Ops\x00", "notes": "\x00"},
+    )
+    assert response.status == 200, response.body[:300]
+    no_tracebacks(caplog)
+    async with SqlStore(engine).book(ADA) as book:
+        (contact,) = [await book.get(cid) for cid, _ in await book.names()]
+    assert contact is not None
+    assert (contact.name, contact.company_role) == ("Dana", "VP Ops")
+
+
+async def test_nul_and_lone_surrogates_are_stripped_from_a_pick_note(
+    slack: SlackClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    value = json.dumps({"op": "log", "id": dana, "note": "co\x00ffee\ud800"})
+    response = await slack.click("rc:pick:0.0", value)
+    assert response.status == 200
+    no_tracebacks(caplog)
+    async with engine.connect() as connection:
+        notes = (await connection.execute(text("SELECT note FROM conversations"))).scalars()
+        assert list(notes) == ["coffee"]

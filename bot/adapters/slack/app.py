@@ -158,22 +158,54 @@ def _on_action(service: Reconnect) -> Any:
         await ack()
         caller = caller_from(body)
         name = render.parse_action_id(str(action.get("action_id", "")))
-        value = clean_value(str(action.get("value") or ""))
-        outcome = await service.action(caller, name or "", value)
-        container = body.get("container") or {}
-        if isinstance(outcome, Form):
-            await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
-        elif isinstance(outcome, MessageUpdate):
-            await _update_message(client, outcome)
-        elif container.get("type") == "view":
-            await _publish_home(service, client, caller, notice=outcome)
-        else:
-            await respond(
-                replace_original=True, response_type="ephemeral", **render.message(outcome)
-            )
-        log.info("slack.action", action=name, user=caller.user.user_id)
+        try:
+            await _act(service, body, action, client, respond, caller, name)
+        except Exception as exc:
+            # Acked already: Slack shows nothing, so say so in plain words.
+            log.warning("slack.action_failed", action=name, error=type(exc).__name__)
+            await _say_sorry(client, respond, body, caller)
 
     return on_action
+
+
+#: What a person reads when their button press failed after it was acknowledged.
+SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
+
+
+async def _act(
+    service: Reconnect,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Any,
+    caller: Caller,
+    name: str | None,
+) -> None:
+    value = clean_value(str(action.get("value") or ""))
+    outcome = await service.action(caller, name or "", value)
+    container = body.get("container") or {}
+    if isinstance(outcome, Form):
+        await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+    elif isinstance(outcome, MessageUpdate):
+        await _update_message(client, outcome)
+    elif container.get("type") == "view":
+        await _publish_home(service, client, caller, notice=outcome)
+    else:
+        await respond(replace_original=True, response_type="ephemeral", **render.message(outcome))
+    log.info("slack.action", action=name, user=caller.user.user_id)
+
+
+async def _say_sorry(
+    client: AsyncWebClient, respond: Any, body: dict[str, Any], caller: Caller
+) -> None:
+    """Tell the user their action failed: in place (response_url) or, from the Home tab, by DM."""
+    try:
+        if body.get("response_url"):
+            await respond(replace_original=False, response_type="ephemeral", text=SORRY)
+        else:
+            await client.chat_postMessage(channel=caller.user.user_id, text=SORRY)
+    except Exception as exc:
+        log.warning("slack.sorry_failed", error=type(exc).__name__)
 
 
 def _on_submit(service: Reconnect) -> Any:

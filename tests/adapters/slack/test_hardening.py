@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -181,3 +183,52 @@ async def test_nul_and_lone_surrogates_are_stripped_from_a_pick_note(
     async with engine.connect() as connection:
         notes = (await connection.execute(text("SELECT note FROM conversations"))).scalars()
         assert list(notes) == ["coffee"]
+
+
+# --- a button whose handler fails after the ack ------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def contacts_table_gone(engine: AsyncEngine) -> AsyncIterator[None]:
+    """The database breaks under the app: its contacts table is renamed away, then back."""
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE contacts RENAME TO contacts_away"))
+    try:
+        yield
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE contacts_away RENAME TO contacts"))
+
+
+async def test_a_failing_button_tells_the_user_and_logs_one_line(
+    slack: SlackClient,
+    engine: AsyncEngine,
+    fake_slack: FakeSlack,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        response = await slack.click("rc:snooze:3.1", str(dana))
+        assert response.status == 200
+        posted = (await fake_slack.async_wait_for("response_url"))[0]
+    assert "something went wrong" in posted.params["text"].lower()
+    assert posted.params.get("replace_original") in (False, "false", None)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "action_failed" in line]
+    assert len(lines) == 1 and "error=" in lines[0], lines
+
+
+async def test_a_failing_button_on_the_home_tab_sends_a_direct_message(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    async with contacts_table_gone(engine):
+        body = sr.block_action("rc:snooze:3.1", str(dana), container="view")
+        assert (await slack.post(body)).status == 200
+        posted = (await fake_slack.async_wait_for("chat.postMessage"))[0]
+    assert posted.params["channel"] == "U1"
+    assert "something went wrong" in posted.params["text"].lower()

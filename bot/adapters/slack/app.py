@@ -24,7 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
-from bot.adapters.slack.inbound import clean_text, clean_value
+from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
@@ -78,16 +78,17 @@ def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, T
         # Socket Mode traffic is authenticated by the app-level token, not signed.
         request_verification_enabled=not settings.socket_mode,
     )
-    return app, register(app, service)
+    return app, register(app, service, api_url=settings.slack_api_url)
 
 
-def register(app: AsyncApp, service: Reconnect) -> TimezoneRefresher:
+def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -> TimezoneRefresher:
     """Register the command, action, view and event listeners; returns the background
-    time zone refresher they share."""
+    time zone refresher they share. Response URLs read back from a modal's metadata are
+    posted to only on Slack's hooks hosts or ``api_url``'s origin."""
     timezones = TimezoneRefresher(service)
     app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
-    app.view(re.compile(r"^rc_form:"))(_on_submit(service))
+    app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
     app.event("app_home_opened")(_on_home_opened(service, timezones))
     return timezones
 
@@ -208,7 +209,7 @@ async def _say_sorry(
         log.warning("slack.sorry_failed", error=type(exc).__name__)
 
 
-def _on_submit(service: Reconnect) -> Any:
+def _on_submit(service: Reconnect, api_url: str | None) -> Any:
     async def on_submit(
         ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -227,6 +228,9 @@ def _on_submit(service: Reconnect) -> Any:
         if isinstance(result, MessageUpdate):
             await _update_message(client, result)
             return
+        if response_url is not None and not response_url_allowed(response_url, api_url=api_url):
+            log.warning("slack.response_url_refused", form=kind)
+            response_url = None
         if response_url is not None:
             try:
                 webhook = AsyncWebhookClient(response_url, timeout=10)

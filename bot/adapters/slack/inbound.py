@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 #: Slack's window for a request's timestamp (and so for a replayed signature), in seconds.
 SIGNATURE_WINDOW_SECONDS = 5 * 60
@@ -27,6 +27,9 @@ _OBJECTS = ("team", "enterprise", "channel", "container", "view", "event", "mess
 #: ... of which these may also be plain ids (``user`` in a slash command is ``user_id``, but
 #: some payloads carry ``"user": "U…"``).
 _OBJECT_OR_STRING = frozenset({"user", "channel", "team", "enterprise"})
+
+#: The hosts of Slack's own response URLs (commercial and GovSlack).
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
 
@@ -186,3 +189,27 @@ def clean(value: Any) -> Any:
     if isinstance(value, list):
         return [clean(v) for v in value]
     return value
+
+
+def response_url_allowed(url: str, *, api_url: str | None) -> bool:
+    """Whether the bot may POST to ``url``, a response URL read back from a payload: only
+    Slack's hooks hosts over https, or the origin of the configured Slack API (a test fake)."""
+    origin = _origin(url)
+    if origin is None:
+        return False
+    if origin[0] == "https" and origin[1] in SLACK_HOOK_HOSTS and origin[2] == 443:
+        return True
+    return api_url is not None and origin == _origin(api_url)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)

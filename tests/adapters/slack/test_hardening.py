@@ -11,9 +11,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack.inbound import response_url_allowed
 from bot.core.model import UserRef
 from storage.repository import SqlStore
 from tests.fakes import slack_requests as sr
@@ -170,7 +172,10 @@ async def test_nul_and_lone_surrogates_are_stripped_from_form_values(
 
 
 async def test_nul_and_lone_surrogates_are_stripped_from_a_pick_note(
-    slack: SlackClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    slack: SlackClient,
+    engine: AsyncEngine,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await slack.command("add Dana Whitfield")
@@ -179,6 +184,7 @@ async def test_nul_and_lone_surrogates_are_stripped_from_a_pick_note(
     value = json.dumps({"op": "log", "id": dana, "note": "co\x00ffee\ud800"})
     response = await slack.click("rc:pick:0.0", value)
     assert response.status == 200
+    await fake_slack.async_wait_for("response_url")  # handled after the ack
     no_tracebacks(caplog)
     async with engine.connect() as connection:
         notes = (await connection.execute(text("SELECT note FROM conversations"))).scalars()
@@ -232,3 +238,65 @@ async def test_a_failing_button_on_the_home_tab_sends_a_direct_message(
         posted = (await fake_slack.async_wait_for("chat.postMessage"))[0]
     assert posted.params["channel"] == "U1"
     assert "something went wrong" in posted.params["text"].lower()
+
+
+# --- response_url from private_metadata --------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def attacker() -> AsyncIterator[tuple[str, list[str]]]:
+    """A tiny web server that records every request it gets: ``(its url, paths hit)``."""
+    hits: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/steal", hits
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_foreign_response_url_in_private_metadata_gets_nothing(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    async with attacker() as (url, hits):
+        metadata = json.dumps({"ctx": "", "url": url})
+        response = await slack.submit("rc_form:add_contact", {"name": "Dana"}, metadata=metadata)
+        assert response.status == 200
+        # The reply goes to the Home tab instead, once the submission is handled.
+        await fake_slack.async_wait_for("views.publish")
+        fake_slack.wait_until_idle()
+        assert hits == []
+    assert fake_slack.calls_to("response_url") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://hooks.slack.com/actions/T1/1/x", True),
+        ("https://hooks.slack-gov.com/commands/T1/1/x", True),
+        ("http://hooks.slack.com/actions/T1/1/x", False),
+        ("https://hooks.slack.com.evil.example/x", False),
+        ("https://hooks.slack.com@evil.example/x", False),
+        ("https://evil.example/?https://hooks.slack.com/", False),
+        ("https://hooks.slack.com:8443/x", False),
+        ("https://slack.com/api/chat.postMessage", False),
+        ("http://127.0.0.1:9/response/1", True),  # the configured SLACK_API_URL's origin
+        ("http://127.0.0.1:10/response/1", False),
+        ("https://127.0.0.1:9/response/1", False),
+        ("http://127.0.0.1:bad/x", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_response_urls_are_trusted_only_on_slack_hooks_or_the_api_origin(
+    url: str, allowed: bool
+) -> None:
+    assert response_url_allowed(url, api_url="http://127.0.0.1:9/api/") is allowed

@@ -12,25 +12,39 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack.inbound import Rejected, parse, unusable, verify
 from bot.core.service import Reconnect
+from storage.replays import SeenRequests
+from storage.repository import SqlStore
 
 SERVICE = web.AppKey("service", Reconnect)
 SLACK = web.AppKey("slack", AsyncApp)
 SIGNING_SECRET = web.AppKey("signing_secret", str)
+REPLAYS = web.AppKey("replays", SeenRequests)
 HEALTH_TIMEOUT_SECONDS = 3.0
 
 log = structlog.get_logger(__name__)
 
 
 def build_web_app(
-    service: Reconnect, slack: AsyncApp | None, signing_secret: str = ""
+    service: Reconnect,
+    slack: AsyncApp | None,
+    signing_secret: str = "",
+    replays: SeenRequests | None = None,
 ) -> web.Application:
-    """Routes: ``GET /healthz`` always; ``POST /slack/events`` when Slack runs over HTTP."""
+    """Routes: ``GET /healthz`` always; ``POST /slack/events`` when Slack runs over HTTP.
+
+    ``replays`` remembers signed requests already taken in (default: in the SQL store's
+    database, shared by every web process), so a replay or a retry has no second effect.
+    """
     app = web.Application(client_max_size=1024**2)
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)
     if slack is not None:
         app[SLACK] = slack
         app[SIGNING_SECRET] = signing_secret
+        if replays is None and isinstance(service.store, SqlStore):
+            replays = SeenRequests(service.store.engine)
+        if replays is not None:
+            app[REPLAYS] = replays
         app.router.add_post("/slack/events", slack_events)
     return app
 
@@ -56,13 +70,15 @@ async def slack_events(request: web.Request) -> web.Response:
     slack = request.app[SLACK]
     raw = await request.read()
     try:
-        verify(raw, request.headers, request.app[SIGNING_SECRET])
+        timestamp, signature = verify(raw, request.headers, request.app[SIGNING_SECRET])
         body, payload = parse(raw, request.headers.get("Content-Type", ""))
     except Rejected as rejected:
         return _reject(rejected.status, rejected.reason, len(raw))
     problem = unusable(payload)
     if problem is not None:
         log.info("slack.request_ignored", reason=problem, type=str(payload.get("type"))[:40])
+        return web.Response(status=200)
+    if not await _first_time(request, timestamp, signature):
         return web.Response(status=200)
     try:
         bolt_request = AsyncBoltRequest(
@@ -73,6 +89,23 @@ async def slack_events(request: web.Request) -> web.Response:
         # A shape Bolt trips over that parse() does not know yet: still no 500.
         return _reject(400, f"bolt_{type(exc).__name__}", len(raw))
     return await to_aiohttp_response(response)
+
+
+async def _first_time(request: web.Request, timestamp: int, signature: str) -> bool:
+    """False for a request taken in before: a replay, or Slack retrying one we handled."""
+    replays = request.app.get(REPLAYS)
+    if replays is None:
+        return True
+    try:
+        first = await replays.first_time(timestamp, signature)
+    except Exception as exc:
+        # The database is down: the request will most likely fail anyway; do not add to it.
+        log.warning("slack.replay_check_failed", error=type(exc).__name__)
+        return True
+    if not first:
+        retry = request.headers.get("X-Slack-Retry-Num", "")
+        log.info("slack.replay_ignored", retry=retry[:8], timestamp=timestamp)
+    return first
 
 
 def _reject(status: int, reason: str, length: int) -> web.Response:

@@ -13,14 +13,18 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack.inbound import response_url_allowed
+from bot.app import build_app
 from bot.core.model import UserRef
+from storage.replays import KEEP_SECONDS, PRUNE_EVERY_SECONDS, SeenRequests
 from storage.repository import SqlStore
+from tests.conftest import slack_settings
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack_api import FakeSlack
-from tests.support import SlackClient
+from tests.support import Clock, SlackClient
 
 ADA = UserRef("slack", sr.TEAM, "U1")
 FORM = "application/x-www-form-urlencoded"
@@ -139,8 +143,8 @@ BROKEN: list[tuple[str, dict[str, Any]]] = [
 async def test_signed_broken_payloads_are_acked_and_change_nothing(
     slack: SlackClient,
     engine: AsyncEngine,
-    fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
     name: str,
     payload: dict[str, Any],
 ) -> None:
@@ -148,7 +152,9 @@ async def test_signed_broken_payloads_are_acked_and_change_nothing(
     response = await slack.post(_form(payload))
     assert response.status < 500, (name, response.status, response.body[:300])
     no_tracebacks(caplog)
-    fake_slack.wait_until_idle()
+    # Refused before Bolt ran anything, so nothing can still be on its way to the database.
+    out = capsys.readouterr().out
+    assert "slack.request_ignored" in out or "slack.request_rejected" in out
     async with engine.connect() as connection:
         users = (await connection.execute(text("SELECT count(*) FROM users"))).scalar_one()
         contacts = (await connection.execute(text("SELECT count(*) FROM contacts"))).scalar_one()
@@ -272,8 +278,8 @@ async def test_a_foreign_response_url_in_private_metadata_gets_nothing(
         response = await slack.submit("rc_form:add_contact", {"name": "Dana"}, metadata=metadata)
         assert response.status == 200
         # The reply goes to the Home tab instead, once the submission is handled.
+        # (views.publish is the handler's last step: any post to the attacker came before.)
         await fake_slack.async_wait_for("views.publish")
-        fake_slack.wait_until_idle()
         assert hits == []
     assert fake_slack.calls_to("response_url") == []
 
@@ -300,3 +306,92 @@ def test_response_urls_are_trusted_only_on_slack_hooks_or_the_api_origin(
     url: str, allowed: bool
 ) -> None:
     assert response_url_allowed(url, api_url="http://127.0.0.1:9/api/") is allowed
+
+
+# --- replays and Slack's retries ---------------------------------------------------------------
+
+
+async def conversations(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(
+            (await connection.execute(text("SELECT count(*) FROM conversations"))).scalar_one()
+        )
+
+
+async def post_as_is(slack: SlackClient, url: str, body: str, headers: dict[str, str]) -> int:
+    async with slack.http.post(url, data=body.encode(), headers=headers) as response:
+        await response.read()
+        return response.status
+
+
+async def log_form_body(slack: SlackClient, engine: AsyncEngine) -> str:
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    values = {"contact": sr.select(str(dana)), "occurred_on": sr.date_picked("2026-11-24"),
+              "note": "coffee"}  # fmt: skip
+    return sr.view_submission("rc_form:log_conversation", values)
+
+
+async def test_a_replayed_request_has_no_second_effect(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    body = await log_form_body(slack, engine)
+    headers = sr.signed_headers(body, content_type=FORM)
+    assert await post_as_is(slack, slack.url, body, headers) == 200
+    await fake_slack.async_wait_for("views.publish")
+    assert await post_as_is(slack, slack.url, body, headers) == 200
+    # A submission is written before its ack, so a second one would be counted by now.
+    assert await conversations(engine) == 1
+    assert len(fake_slack.calls_to("views.publish")) == 1
+
+
+async def test_slacks_retry_of_a_handled_request_has_no_second_effect(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    body = await log_form_body(slack, engine)
+    headers = sr.signed_headers(body, content_type=FORM)
+    assert await post_as_is(slack, slack.url, body, headers) == 200
+    retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert await post_as_is(slack, slack.url, body, retry) == 200
+    await fake_slack.async_wait_for("views.publish")
+    assert await conversations(engine) == 1
+
+
+async def test_a_replay_to_another_web_process_has_no_second_effect(
+    slack: SlackClient,
+    engine: AsyncEngine,
+    database_url: URL,
+    fake_slack: FakeSlack,
+    clock: Clock,
+) -> None:
+    """Two apps, each with its own engine (as two processes would be), on one database."""
+    other = build_app(slack_settings(database_url, fake_slack.api_url), clock=clock)
+    runner = web.AppRunner(other.web, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        other_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+        body = await log_form_body(slack, engine)
+        headers = sr.signed_headers(body, content_type=FORM)
+        assert await post_as_is(slack, slack.url, body, headers) == 200
+        assert await post_as_is(slack, other_url, body, headers) == 200
+        await fake_slack.async_wait_for("views.publish")
+        assert await conversations(engine) == 1
+    finally:
+        await runner.cleanup()
+        await other.close()
+
+
+async def test_seen_requests_are_pruned_after_the_signature_window(engine: AsyncEngine) -> None:
+    now = [1_800_000_000.0]
+    seen = SeenRequests(engine, now=lambda: now[0])
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM slack_seen_requests"))
+    assert await seen.first_time(1_800_000_000, "v0=a")
+    assert not await seen.first_time(1_800_000_000, "v0=a")
+    assert await seen.first_time(1_800_000_000, "v0=b")
+    now[0] += KEEP_SECONDS + PRUNE_EVERY_SECONDS + 1
+    assert await seen.first_time(int(now[0]), "v0=c")
+    assert await seen.count() == 1

@@ -1,0 +1,67 @@
+"""Replay protection for signed Slack requests, shared by every web process through the database.
+
+A request is known by its ``(X-Slack-Request-Timestamp, X-Slack-Signature)``. The first time it
+is seen, :meth:`SeenRequests.first_time` inserts that key (insert-or-ignore on the primary key:
+one statement) and says True; a replay — or Slack's retry of it, which carries the same
+signature with ``X-Slack-Retry-Num`` — finds the key and gets False. Keys older than the
+signature window (Slack's five minutes, plus a minute's clock skew) can never be replayed, as
+the signature check refuses them, and are pruned at most once a minute per process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.dialect import dialect_of
+from storage.models import SeenSlackRequest
+
+#: How long a key must be kept: the signature window (300 s) and a minute of clock skew.
+KEEP_SECONDS = 6 * 60
+#: Prune at most this often (per process).
+PRUNE_EVERY_SECONDS = 60
+
+
+class SeenRequests:
+    """The signed Slack requests taken in during the last few minutes."""
+
+    def __init__(self, engine: AsyncEngine, *, now: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._now = now
+        dialect = dialect_of(engine)
+        # Statement by statement (autocommit): the insert is its own transaction, one round
+        # trip with no BEGIN/COMMIT; SQLite takes its write lock for that statement only.
+        self._options = dialect.read_options
+        insert = dialect.insert(SeenSlackRequest)
+        # RETURNING says whether the row went in (rowcount is not reliable on every driver).
+        self._insert = insert.on_conflict_do_nothing(
+            index_elements=[SeenSlackRequest.timestamp, SeenSlackRequest.signature]
+        ).returning(SeenSlackRequest.timestamp)
+        self._pruned_at = 0.0
+
+    async def first_time(self, timestamp: int, signature: str) -> bool:
+        """Record the request; False when it was recorded before (a replay or a retry)."""
+        now = self._now()
+        async with self._engine.connect() as connection:
+            connection = await connection.execution_options(**self._options)
+            result = await connection.execute(
+                self._insert, {"timestamp": timestamp, "signature": signature}
+            )
+            inserted = result.first() is not None
+            if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                self._pruned_at = now
+                await connection.execute(
+                    delete(SeenSlackRequest).where(
+                        SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS
+                    )
+                )
+        return inserted
+
+    async def count(self) -> int:
+        """How many keys are kept (for tests and diagnostics)."""
+        async with self._engine.connect() as connection:
+            query = select(func.count()).select_from(SeenSlackRequest)
+            return int((await connection.execute(query)).scalar_one())

@@ -42,7 +42,9 @@ def build_web_app(
         app[SLACK] = slack
         app[SIGNING_SECRET] = signing_secret
         if replays is None and isinstance(service.store, SqlStore):
-            replays = SeenRequests(service.store.engine)
+            # The store's queue of SQLite writers (private; see the report to its owner).
+            turn = getattr(service.store, "_write_turn", None)
+            replays = SeenRequests(service.store.engine, write_turn=turn)
         if replays is not None:
             app[REPLAYS] = replays
         app.router.add_post("/slack/events", slack_events)

@@ -10,6 +10,7 @@ the signature check refuses them, and are pruned at most once a minute per proce
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -28,8 +29,18 @@ PRUNE_EVERY_SECONDS = 60
 class SeenRequests:
     """The signed Slack requests taken in during the last few minutes."""
 
-    def __init__(self, engine: AsyncEngine, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write_turn: asyncio.Lock | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """``write_turn``: the lock the process's other SQLite writers queue on (the SQL
+        store's), so this insert waits its turn in the queue instead of in SQLite's busy
+        handler, which polls with sleeps of up to 100 ms."""
         self._engine = engine
+        self._write_turn = write_turn if dialect_of(engine).single_writer else None
         self._now = now
         dialect = dialect_of(engine)
         # Statement by statement (autocommit): the insert is its own transaction, one round
@@ -44,6 +55,12 @@ class SeenRequests:
 
     async def first_time(self, timestamp: int, signature: str) -> bool:
         """Record the request; False when it was recorded before (a replay or a retry)."""
+        if self._write_turn is None:
+            return await self._first_time(timestamp, signature)
+        async with self._write_turn:
+            return await self._first_time(timestamp, signature)
+
+    async def _first_time(self, timestamp: int, signature: str) -> bool:
         now = self._now()
         async with self._engine.connect() as connection:
             connection = await connection.execution_options(**self._options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -395,3 +396,12 @@ async def test_seen_requests_are_pruned_after_the_signature_window(engine: Async
     now[0] += KEEP_SECONDS + PRUNE_EVERY_SECONDS + 1
     assert await seen.first_time(int(now[0]), "v0=c")
     assert await seen.count() == 1
+
+
+async def test_seen_requests_taken_in_together_are_told_apart(engine: AsyncEngine) -> None:
+    seen = SeenRequests(engine)
+    stamp = int(time.time())
+    same = [seen.first_time(stamp, "v0=same") for _ in range(5)]
+    results = await asyncio.gather(*same, seen.first_time(stamp, "v0=other"))
+    assert results == [True, False, False, False, False, True]
+    assert await asyncio.gather(seen.first_time(stamp, "v0=same")) == [False]

@@ -215,3 +215,16 @@ class ConversationRef(Base):
     conversation_id: Mapped[str] = mapped_column(String(255), index=True)
     reference: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenSlackRequest(Base):
+    """A signed Slack request already taken in, by ``(X-Slack-Request-Timestamp,
+    X-Slack-Signature)``: a replay of it (or Slack's retry of it) has no second effect. Rows
+    older than the signature window are pruned (storage/replays.py)."""
+
+    __tablename__ = "slack_seen_requests"
+    __table_args__ = (PrimaryKeyConstraint("timestamp", "signature"),)
+
+    #: Seconds since the epoch, as Slack sent it; first in the key, so pruning is a range scan.
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(100))

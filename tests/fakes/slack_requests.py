@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -12,6 +14,14 @@ from slack_sdk.signature import SignatureVerifier
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T1"
+
+_triggers = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """A trigger id no other request carries, as Slack's are: two requests sent in the same
+    second are then never byte-identical, so never taken for a replay of each other."""
+    return f"T.{os.getpid()}.{next(_triggers)}"
 
 
 def signed_headers(
@@ -33,7 +43,7 @@ def slash_command(
     user: str = "U1",
     team: str = TEAM,
     response_url: str = "",
-    trigger_id: str = "T.1",
+    trigger_id: str | None = None,
 ) -> str:
     """The form-encoded body of ``/reconnect <text>``."""
     return urlencode(
@@ -50,7 +60,7 @@ def slash_command(
             "api_app_id": "A1",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 
@@ -65,7 +75,7 @@ def block_action(
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "api_app_id": "A1",
         "token": "legacy-verification-token",
-        "trigger_id": "T.2",
+        "trigger_id": new_trigger_id(),
         "team": {"id": team, "domain": "test"},
         "response_url": response_url,
         "actions": [
@@ -113,7 +123,7 @@ def view_submission(
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "api_app_id": "A1",
         "token": "legacy-verification-token",
-        "trigger_id": "T.3",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": "V9",
             "team_id": team,

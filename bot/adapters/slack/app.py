@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
@@ -77,16 +78,17 @@ def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, T
         # Socket Mode traffic is authenticated by the app-level token, not signed.
         request_verification_enabled=not settings.socket_mode,
     )
-    return app, register(app, service)
+    return app, register(app, service, api_url=settings.slack_api_url)
 
 
-def register(app: AsyncApp, service: Reconnect) -> TimezoneRefresher:
+def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -> TimezoneRefresher:
     """Register the command, action, view and event listeners; returns the background
-    time zone refresher they share."""
+    time zone refresher they share. Response URLs read back from a modal's metadata are
+    posted to only on Slack's hooks hosts or ``api_url``'s origin."""
     timezones = TimezoneRefresher(service)
     app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
-    app.view(re.compile(r"^rc_form:"))(_on_submit(service))
+    app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
     app.event("app_home_opened")(_on_home_opened(service, timezones))
     return timezones
 
@@ -121,7 +123,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             return profile.get("real_name") or (info.get("user") or {}).get("real_name")
 
         async def work() -> Any:
-            text = await read_command_text(body.get("text") or "", name_of)
+            text = await read_command_text(clean_text(str(body.get("text") or "")), name_of)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -157,24 +159,57 @@ def _on_action(service: Reconnect) -> Any:
         await ack()
         caller = caller_from(body)
         name = render.parse_action_id(str(action.get("action_id", "")))
-        outcome = await service.action(caller, name or "", str(action.get("value") or ""))
-        container = body.get("container") or {}
-        if isinstance(outcome, Form):
-            await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
-        elif isinstance(outcome, MessageUpdate):
-            await _update_message(client, outcome)
-        elif container.get("type") == "view":
-            await _publish_home(service, client, caller, notice=outcome)
-        else:
-            await respond(
-                replace_original=True, response_type="ephemeral", **render.message(outcome)
-            )
-        log.info("slack.action", action=name, user=caller.user.user_id)
+        try:
+            await _act(service, body, action, client, respond, caller, name)
+        except Exception as exc:
+            # Acked already: Slack shows nothing, so say so in plain words.
+            log.warning("slack.action_failed", action=name, error=type(exc).__name__)
+            await _say_sorry(client, respond, body, caller)
 
     return on_action
 
 
-def _on_submit(service: Reconnect) -> Any:
+#: What a person reads when their button press failed after it was acknowledged.
+SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
+
+
+async def _act(
+    service: Reconnect,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Any,
+    caller: Caller,
+    name: str | None,
+) -> None:
+    value = clean_value(str(action.get("value") or ""))
+    outcome = await service.action(caller, name or "", value)
+    container = body.get("container") or {}
+    if isinstance(outcome, Form):
+        await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+    elif isinstance(outcome, MessageUpdate):
+        await _update_message(client, outcome)
+    elif container.get("type") == "view":
+        await _publish_home(service, client, caller, notice=outcome)
+    else:
+        await respond(replace_original=True, response_type="ephemeral", **render.message(outcome))
+    log.info("slack.action", action=name, user=caller.user.user_id)
+
+
+async def _say_sorry(
+    client: AsyncWebClient, respond: Any, body: dict[str, Any], caller: Caller
+) -> None:
+    """Tell the user their action failed: in place (response_url) or, from the Home tab, by DM."""
+    try:
+        if body.get("response_url"):
+            await respond(replace_original=False, response_type="ephemeral", text=SORRY)
+        else:
+            await client.chat_postMessage(channel=caller.user.user_id, text=SORRY)
+    except Exception as exc:
+        log.warning("slack.sorry_failed", error=type(exc).__name__)
+
+
+def _on_submit(service: Reconnect, api_url: str | None) -> Any:
     async def on_submit(
         ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -193,6 +228,9 @@ def _on_submit(service: Reconnect) -> Any:
         if isinstance(result, MessageUpdate):
             await _update_message(client, result)
             return
+        if response_url is not None and not response_url_allowed(response_url, api_url=api_url):
+            log.warning("slack.response_url_refused", form=kind)
+            response_url = None
         if response_url is not None:
             try:
                 webhook = AsyncWebhookClient(response_url, timeout=10)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters.slack.escaping import mrkdwn_escape
+from bot.adapters.slack.inbound import clean_text
 from bot.core.replies import (
     Actions,
     Block,
@@ -81,8 +82,10 @@ def modal(form: Form, *, response_url: str | None = None) -> JsonDict:
     }
 
 
-def read_metadata(raw: str | None) -> tuple[str, str | None]:
+def read_metadata(raw: object) -> tuple[str, str | None]:
     """``(form context, response_url)`` from a modal's private_metadata, tolerating garbage."""
+    if not isinstance(raw, str | None):
+        return "", None
     try:
         data = json.loads(raw or "{}")
     except ValueError:
@@ -100,7 +103,8 @@ def read_metadata(raw: str | None) -> tuple[str, str | None]:
 def read_values(state: Mapping[str, Any]) -> dict[str, str | None]:
     """``{field id: value}`` from ``view.state.values`` (missing or odd entries become None)."""
     values: dict[str, str | None] = {}
-    for block_id, actions in (state.get("values") or {}).items():
+    blocks = state.get("values") if isinstance(state, Mapping) else None
+    for block_id, actions in (blocks if isinstance(blocks, Mapping) else {}).items():
         element = actions.get("value") if isinstance(actions, Mapping) else None
         if not isinstance(element, Mapping):
             continue
@@ -121,7 +125,7 @@ def read_values(state: Mapping[str, Any]) -> dict[str, str | None]:
             )
         else:
             value = element.get("value")
-        values[str(block_id)] = value if isinstance(value, str) else None
+        values[str(block_id)] = clean_text(value) if isinstance(value, str) else None
     return values
 
 

@@ -61,7 +61,7 @@ async def test_add_without_text_opens_the_modal(slack: SlackClient, fake_slack: 
         if isinstance(call.params["view"], str)
         else call.params["view"]
     )
-    assert call.params["trigger_id"] == "T.1"
+    assert call.params["trigger_id"].startswith("T.")
     assert view["callback_id"] == "rc_form:add_contact"
     assert [b["block_id"] for b in view["blocks"]] == [
         "name", "company_role", "how_known", "notes", "cadence",

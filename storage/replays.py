@@ -1,0 +1,115 @@
+"""Replay protection for signed Slack requests, shared by every web process through the database.
+
+A request is known by its ``(X-Slack-Request-Timestamp, X-Slack-Signature)``. The first time it
+is seen, :meth:`SeenRequests.first_time` inserts that key (insert-or-ignore on the primary key:
+one statement) and says True; a replay — or Slack's retry of it, which carries the same
+signature with ``X-Slack-Retry-Num`` — finds the key and gets False. Keys older than the
+signature window (Slack's five minutes, plus a minute's clock skew) can never be replayed, as
+the signature check refuses them, and are pruned at most once a minute per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.dialect import dialect_of
+from storage.models import SeenSlackRequest
+
+#: How long a key must be kept: the signature window (300 s) and a minute of clock skew.
+KEEP_SECONDS = 6 * 60
+#: Prune at most this often (per process).
+PRUNE_EVERY_SECONDS = 60
+
+
+class SeenRequests:
+    """The signed Slack requests taken in during the last few minutes."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write_turn: asyncio.Lock | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """``write_turn``: the lock the process's other SQLite writers queue on (the SQL
+        store's), so this insert waits its turn in the queue instead of in SQLite's busy
+        handler, which polls with sleeps of up to 100 ms."""
+        self._engine = engine
+        self._write_turn = write_turn if dialect_of(engine).single_writer else None
+        self._now = now
+        dialect = dialect_of(engine)
+        # Statement by statement (autocommit): the insert is its own transaction, one round
+        # trip with no BEGIN/COMMIT; SQLite takes its write lock for that statement only.
+        self._options = dialect.read_options
+        insert: Any = dialect.insert(SeenSlackRequest)
+        # RETURNING says whether the row went in (rowcount is not reliable on every driver).
+        self._insert = insert.on_conflict_do_nothing(
+            index_elements=[SeenSlackRequest.timestamp, SeenSlackRequest.signature]
+        ).returning(SeenSlackRequest.timestamp, SeenSlackRequest.signature)
+        self._pruned_at = 0.0
+        self._pending: dict[tuple[int, str], asyncio.Future[bool]] = {}
+        self._flusher: asyncio.Future[None] | None = None
+
+    async def first_time(self, timestamp: int, signature: str) -> bool:
+        """Record the request; False when it was recorded before (a replay or a retry).
+
+        Keys that arrive while an insert is under way go in together with the next one (one
+        multi-row statement), so under load the cost per request shrinks.
+        """
+        key = (timestamp, signature)
+        waiting = self._pending.get(key)
+        if waiting is not None:  # the same request twice in one batch: the first one wins
+            await waiting
+            return False
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending[key] = answer
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await answer
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, {}
+                try:
+                    if self._write_turn is None:
+                        inserted = await self._insert_keys(list(batch))
+                    else:
+                        async with self._write_turn:
+                            inserted = await self._insert_keys(list(batch))
+                except Exception as exc:
+                    for answer in batch.values():
+                        answer.set_exception(exc)
+                    continue
+                for key, answer in batch.items():
+                    answer.set_result(key in inserted)
+        finally:
+            self._flusher = None
+
+    async def _insert_keys(self, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
+        now = self._now()
+        rows = [{"timestamp": t, "signature": s} for t, s in keys]
+        async with self._engine.connect() as connection:
+            connection = await connection.execution_options(**self._options)
+            result = await connection.execute(self._insert.values(rows))
+            inserted = {(t, s) for t, s in result.all()}
+            if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                self._pruned_at = now
+                await connection.execute(
+                    delete(SeenSlackRequest).where(
+                        SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS
+                    )
+                )
+        return inserted
+
+    async def count(self) -> int:
+        """How many keys are kept (for tests and diagnostics)."""
+        async with self._engine.connect() as connection:
+            query = select(func.count()).select_from(SeenSlackRequest)
+            return int((await connection.execute(query)).scalar_one())

@@ -158,8 +158,9 @@ class Nudge(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # JSON: the prompt and cards chosen, and each card's state (buttons change it).
     content: Mapped[str] = mapped_column(Text, default="")
-    channel: Mapped[str | None] = mapped_column(String(64))
-    message_id: Mapped[str | None] = mapped_column(String(64))
+    # As long as the platforms' ids: a Teams conversation id is often over 100 characters.
+    channel: Mapped[str | None] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(String(200))
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -115,6 +115,29 @@ async def test_rate_limited_connector_still_gets_every_nudge_once(
     assert summary.sent == 40
     for i in range(40):
         assert len([c for c in connector.sent(f"a:chat-{i}") if c.kind == "send"]) == 1
+
+
+async def test_a_nudge_to_a_real_length_teams_conversation_id_is_recorded(
+    runner: NudgeRunner, engine: AsyncEngine, connector: FakeTeamsConnector
+) -> None:
+    # Real personal conversation ids run past 100 characters; the nudge's channel column was
+    # 64 wide, so PostgreSQL refused to record the send (sent 0, failed 1).
+    store = SqlStore(engine)
+    user = UserRef("teams", TENANT, "aad-long")
+    await Reconnect(store).command(Caller(user), "add Dana")
+    conversation = "a:1" + "Xk3_9vQ-" * 17 + "Z"  # 140 characters
+    reference = (
+        '{"bot": {"id": "28:bot"}, "channelId": "msteams", "conversation": {"id": '
+        f'"{conversation}", "tenantId": "{TENANT}", "conversationType": "personal"}}, '
+        f'"serviceUrl": "{connector.service_url}", "user": {{"id": "29:long"}}}}'
+    )
+    await store.save_reference(user, conversation, reference)
+    summary = await runner.run_once(at(2026, 12, 1, 8, 30))
+    assert (summary.sent, summary.failed) == (1, 0)
+    assert len([c for c in connector.sent(conversation) if c.kind == "send"]) == 1
+    async with engine.connect() as connection:
+        [channel] = (await connection.execute(text("SELECT channel FROM nudges"))).scalars()
+    assert channel == conversation
 
 
 def _button(card: dict | None, title: str) -> dict:

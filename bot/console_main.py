@@ -8,10 +8,12 @@ import sys
 import tzlocal
 
 from bot.adapters.console.repl import Console, console_caller, stdin_reader
+from bot.adapters.console.today import TodayNudge
 from bot.app import prepare_database
 from bot.core.service import Reconnect
 from bot.settings import Settings
 from storage import db
+from storage.nudges import NudgeStore
 from storage.repository import SqlStore
 
 
@@ -24,8 +26,10 @@ async def run_console(settings: Settings) -> None:
         caller = console_caller()
         with contextlib.suppress(Exception):  # an unknown local zone just means UTC
             await store.set_timezone(caller.user, tzlocal.get_localzone_name())
+        service = Reconnect(store)
+        today = TodayNudge(store, NudgeStore(engine), service.clock)
         console = Console(
-            Reconnect(store), caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty()
+            service, caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty(), today=today
         )
         await console.run()
     finally:

@@ -30,11 +30,17 @@ from bot.core.text import parse_count
 PROMPT = "reconnect> "
 GREETING = (
     "Reconnect console — the same bot as in Slack, in your terminal.\n"
-    "Type `/reconnect help` (or just `help`), `home` for the overview, a number to press a "
-    "button, and `quit` to leave."
+    "Type `/reconnect help` (or just `help`), `home` for the overview, `today` for this "
+    "morning's nudge, a number to press a button, and `quit` to leave."
+)
+TODAY_INTRO = (
+    "Your nudge for today — in Slack or Teams it arrives as a direct message at your nudge "
+    "time (`settings`); here, type `today` to see it again."
 )
 
 ReadLine = Callable[[str], Awaitable[str | None]]
+#: Today's morning nudge for the caller (see :class:`bot.adapters.console.today.TodayNudge`).
+TodayReply = Callable[[Caller], Awaitable[Reply]]
 
 
 def console_caller(user: str | None = None) -> Caller:
@@ -46,18 +52,30 @@ class Console:
     """The read–eval–print loop. Input and output are injectable for tests."""
 
     def __init__(
-        self, service: Reconnect, caller: Caller, read: ReadLine, out: TextIO, *, bold: bool
+        self,
+        service: Reconnect,
+        caller: Caller,
+        read: ReadLine,
+        out: TextIO,
+        *,
+        bold: bool,
+        today: TodayReply | None = None,
     ) -> None:
         self.service = service
         self.caller = caller
         self.read = read
         self.out = out
         self.bold = bold
+        self.today = today
         self.buttons: list[Button] = []
 
     async def run(self) -> None:
         """Loop until ``quit`` or end of input."""
         self.say(GREETING)
+        if self.today is not None:
+            self.say("")
+            self.say(TODAY_INTRO)
+            await self.show(await self.today(self.caller))
         while True:
             line = await self.read(PROMPT)
             if line is None:
@@ -84,7 +102,11 @@ class Console:
         if line.lower() == "home":
             await self.show(await self.service.home(self.caller))
             return
-        await self.show(await self.service.command(self.caller, command_text(line)))
+        text = command_text(line)
+        if text.lower() == "today" and self.today is not None:
+            await self.show(await self.today(self.caller))
+            return
+        await self.show(await self.service.command(self.caller, text))
 
     async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""

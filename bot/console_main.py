@@ -7,10 +7,16 @@ import sys
 
 import tzlocal
 
-from bot.adapters.console.repl import Console, console_caller, stdin_reader
+from bot.adapters.console.repl import (
+    Console,
+    console_caller,
+    enable_line_editing,
+    keep_interrupts_on_this_thread,
+    stdin_reader,
+)
 from bot.adapters.console.today import TodayNudge
-from bot.app import prepare_database
 from bot.core.service import Reconnect
+from bot.database import prepare_database
 from bot.settings import Settings
 from storage import db
 from storage.nudges import NudgeStore
@@ -19,6 +25,7 @@ from storage.repository import SqlStore
 
 async def run_console(settings: Settings) -> None:
     """Chat with Reconnect in the terminal, on the configured database."""
+    keep_interrupts_on_this_thread()  # before the database starts its threads
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     try:
@@ -31,6 +38,7 @@ async def run_console(settings: Settings) -> None:
         console = Console(
             service, caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty(), today=today
         )
+        enable_line_editing()
         await console.run()
     finally:
         await engine.dispose()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import getpass
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -70,22 +71,25 @@ class Console:
         self.buttons: list[Button] = []
 
     async def run(self) -> None:
-        """Loop until ``quit`` or end of input."""
+        """Loop until ``quit``, end of input (Ctrl-D) or Ctrl-C while reading."""
         self.say(GREETING)
-        if self.today is not None:
+        try:
+            if self.today is not None:
+                self.say("")
+                self.say(TODAY_INTRO)
+                await self.show(await self.today(self.caller))
+            while True:
+                line = await self.read(PROMPT)
+                if line is None:
+                    break
+                line = line.strip()
+                if line.lower() in ("quit", "exit", "/quit", "q"):
+                    break
+                if not line:
+                    continue
+                await self.handle(line)
+        except KeyboardInterrupt:  # raised only while waiting for a line (stdin_reader)
             self.say("")
-            self.say(TODAY_INTRO)
-            await self.show(await self.today(self.caller))
-        while True:
-            line = await self.read(PROMPT)
-            if line is None:
-                break
-            line = line.strip()
-            if line.lower() in ("quit", "exit", "/quit", "q"):
-                break
-            if not line:
-                continue
-            await self.handle(line)
         self.say("Bye — and good luck with today's conversations.")
 
     async def handle(self, line: str) -> None:
@@ -211,9 +215,55 @@ class _Cancel(enum.Enum):
 _CANCEL = _Cancel.CANCEL
 
 
-async def stdin_reader(prompt: str) -> str | None:
-    """Read a line without blocking the event loop; ``None`` at end of input."""
+def enable_line_editing() -> bool:
+    """Arrow keys, history and Ctrl-A/E on the prompt when stdin is a terminal (stdlib
+    ``readline``; importing it makes :func:`input` use it). ``False`` when not enabled."""
+    if not sys.stdin.isatty():
+        return False
     try:
-        return await asyncio.to_thread(input, prompt)
+        import readline  # noqa: F401
+    except ImportError:  # Python built without it (e.g. Windows)
+        return False
+    return True
+
+
+def keep_interrupts_on_this_thread() -> None:
+    """Block SIGINT on this (the main) thread, so every thread started from here on inherits
+    the block; :func:`stdin_reader` unblocks it while it waits for a line.
+
+    Call it first, before anything starts a thread. Otherwise the kernel may hand Ctrl-C's
+    SIGINT to a database or executor thread, and the main thread, blocked reading the
+    terminal, never wakes up to raise ``KeyboardInterrupt``. A Ctrl-C while a command runs
+    takes effect at the next prompt.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+async def stdin_reader(prompt: str) -> str | None:
+    """Read a line; ``None`` at end of input (Ctrl-D). Ctrl-C raises ``KeyboardInterrupt`` at
+    once.
+
+    The line is read on the event loop's own thread, blocking it: the console has nothing else
+    to do meanwhile. (Read in a worker thread, Ctrl-C would only cancel the loop's wait, and
+    the process would hang at exit until the thread's ``input()`` got its Enter.) asyncio's
+    SIGINT handler merely cancels the main task, which ``input()`` ignores, so Python's own
+    handler is put back while reading; and SIGINT, blocked elsewhere (see
+    :func:`keep_interrupts_on_this_thread`), is let through to this thread only.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    swapped = previous is not signal.default_int_handler
+    if swapped:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    masked = hasattr(signal, "pthread_sigmask") and signal.SIGINT in signal.pthread_sigmask(
+        signal.SIG_UNBLOCK, {signal.SIGINT}
+    )
+    try:
+        return input(prompt)  # noqa: ASYNC250 (on purpose: see above)
     except EOFError:
         return None
+    finally:
+        if masked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        if swapped:
+            signal.signal(signal.SIGINT, previous)

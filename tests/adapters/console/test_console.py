@@ -112,3 +112,18 @@ async def test_today_shows_the_morning_nudge_and_its_buttons_work(
     async with store.book(console_caller("ada").user) as book:
         (dana,) = await book.page(offset=0, limit=5)
         assert dana.follow_up_on is not None  # the button recorded the outreach
+
+
+def test_the_console_loads_no_chat_platform() -> None:
+    """Start-up time: the console path imports neither Slack, Teams nor the web server."""
+    code = (
+        "import sys, bot.__main__, bot.console_main\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('slack_bolt', 'slack_sdk', 'microsoft_agents', 'aiohttp') "
+        "or m.startswith(('bot.adapters.slack', 'bot.adapters.teams', 'bot.app', 'bot.web'))]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == ""

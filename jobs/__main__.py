@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(find_dotenv(usecwd=True))
     dry = args.command == "run-once" and args.dry_run
     try:
-        settings = Settings.from_env(need_platform=not dry)
+        settings = Settings.from_env(need_platform=not dry, serves_slack=False)
         configure_logging(settings.log_level)
         if args.command == "run-once":
             return asyncio.run(_run_once(settings, args.at, dry))

@@ -129,15 +129,27 @@ async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
 
 
 async def _run_forever(settings: Settings) -> None:
+    import structlog
+
     from bot.app import prepare_database, until_stopped
-    from jobs.app import build_runner, build_scheduler
+    from jobs.app import build_runner, build_scheduler, describe_schedule
     from storage import db
 
+    log = structlog.get_logger("jobs")
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
     scheduler = build_scheduler(runner)
     scheduler.start()
+    log.info(
+        "clock.started",
+        worker=runner.worker,
+        platforms=",".join(sorted(runner.messengers)),
+        schedule=describe_schedule(scheduler),
+        grace_hours=settings.nudge_grace_hours,
+        concurrency=settings.nudge_concurrency,
+        database=settings.database_url.get_backend_name(),
+    )
     try:
         await until_stopped()
     finally:
@@ -145,6 +157,7 @@ async def _run_forever(settings: Settings) -> None:
         await runner.stop()
         await runner.close()
         await engine.dispose()
+        log.info("clock.stopped", worker=runner.worker)
 
 
 def _instant(text: str) -> datetime:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import time
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import time as clock_time
+from pathlib import Path
 
 from jobs.__main__ import report
 from jobs.runner import NudgeRunner
 from tests.jobs.conftest import at
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_dry_run_prints_the_full_text_of_each_nudge(runner: NudgeRunner, user) -> None:
@@ -31,7 +39,7 @@ async def test_nobody_due_says_there_are_no_users(runner: NudgeRunner) -> None:
 
 
 async def test_nobody_due_says_when_the_next_nudge_is(runner: NudgeRunner, user) -> None:
-    await user("U1", "Dana Whitfield", tz="Europe/Berlin", nudge_at=time(9, 0))
+    await user("U1", "Dana Whitfield", tz="Europe/Berlin", nudge_at=clock_time(9, 0))
     now = at(2026, 12, 1, 4, 0)  # Tuesday 05:00 in Berlin; the nudge is at 09:00 (08:00 UTC)
     summary = await runner.run_once(now, dry_run=True)
     text = "\n".join(await report(runner, summary, now, dry_run=True))
@@ -45,3 +53,37 @@ async def test_nobody_due_says_no_platform_is_configured(runner: NudgeRunner) ->
     summary = await bare.run_once(now, dry_run=True)
     text = "\n".join(await report(bare, summary, now, dry_run=True))
     assert "nobody is due: no chat platform is configured" in text
+
+
+def test_the_clock_logs_one_line_at_start_and_at_stop(tmp_path: Path) -> None:
+    """`python -m jobs` with only the bot token: it starts, says so (no secrets), and says
+    so again when stopped."""
+    token = "xoxb-secret-token-123"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update(
+        PYTHONPATH=str(ROOT), SLACK_BOT_TOKEN=token, LOG_LEVEL="INFO",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'clock.sqlite3'}",
+    )  # fmt: skip
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jobs"], cwd=tmp_path, env=env, stderr=log_file,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while "clock.started" not in log_path.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    lines = log_path.read_text().splitlines()
+    (started,) = [line for line in lines if "event='clock.started'" in line]
+    assert "worker=" in started and "platforms='slack'" in started
+    assert "schedule=\"cron[second='0'] UTC\"" in started
+    assert [line for line in lines if "event='clock.stopped'" in line]
+    assert token not in log_path.read_text()

@@ -7,16 +7,25 @@ import sys
 
 import tzlocal
 
-from bot.adapters.console.repl import Console, console_caller, stdin_reader
-from bot.app import prepare_database
+from bot.adapters.console.repl import (
+    Console,
+    console_caller,
+    enable_line_editing,
+    keep_interrupts_on_this_thread,
+    stdin_reader,
+)
+from bot.adapters.console.today import TodayNudge
 from bot.core.service import Reconnect
+from bot.database import prepare_database
 from bot.settings import Settings
 from storage import db
+from storage.nudges import NudgeStore
 from storage.repository import SqlStore
 
 
 async def run_console(settings: Settings) -> None:
     """Chat with Reconnect in the terminal, on the configured database."""
+    keep_interrupts_on_this_thread()  # before the database starts its threads
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     try:
@@ -24,9 +33,12 @@ async def run_console(settings: Settings) -> None:
         caller = console_caller()
         with contextlib.suppress(Exception):  # an unknown local zone just means UTC
             await store.set_timezone(caller.user, tzlocal.get_localzone_name())
+        service = Reconnect(store)
+        today = TodayNudge(store, NudgeStore(engine), service.clock)
         console = Console(
-            Reconnect(store), caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty()
+            service, caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty(), today=today
         )
+        enable_line_editing()
         await console.run()
     finally:
         await engine.dispose()

@@ -66,12 +66,19 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, need_platform: bool = True
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        need_platform: bool = True,
+        serves_slack: bool = True,
     ) -> Settings:
         """Read and validate settings; raises :class:`ConfigError`.
 
         ``need_platform``: at least one of Slack and Teams must be configured (the bot and the
         scheduler need one; the console and migrations don't).
+        ``serves_slack``: this process receives Slack's requests, so Slack needs the signing
+        secret (HTTP) or the app token (Socket Mode). The scheduler only sends: the bot token
+        is all it needs.
         """
         env = os.environ if env is None else env
 
@@ -113,7 +120,7 @@ class Settings:
                     "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic "
                     "Information → App-Level Tokens, scope connections:write), or unset for HTTP."
                 )
-            if app_token is None and secret is None:
+            if serves_slack and app_token is None and secret is None:
                 raise ConfigError(
                     "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack "
                     "app's Basic Information page into .env, or set SLACK_APP_TOKEN for Socket Mode."

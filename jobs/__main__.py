@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import ConfigError, Settings, configure_logging
+
+if TYPE_CHECKING:
+    from jobs.runner import NudgeRunner, RunSummary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(find_dotenv(usecwd=True))
     dry = args.command == "run-once" and args.dry_run
     try:
-        settings = Settings.from_env(need_platform=not dry)
+        settings = Settings.from_env(need_platform=not dry, serves_slack=False)
         configure_logging(settings.log_level)
         if args.command == "run-once":
             return asyncio.run(_run_once(settings, args.at, dry))
@@ -50,27 +54,102 @@ async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> i
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
     try:
-        summary = await runner.run_once(at, dry_run=dry_run)
+        now = at or runner.clock()
+        summary = await runner.run_once(now, dry_run=dry_run)
         await runner.stop()
+        lines = await report(runner, summary, now, dry_run=dry_run)
     finally:
         await runner.close()
         await engine.dispose()
-    print(("dry run: " if dry_run else "") + summary.line())
-    for preview in summary.previews:
-        print(f"  would send {preview}")
+    print("\n".join(lines))
     return 0
 
 
+async def report(
+    runner: NudgeRunner, summary: RunSummary, now: datetime, *, dry_run: bool
+) -> list[str]:
+    """What ``run-once`` prints: the summary line; for a dry run, the full text of every
+    previewed nudge; and when nobody is due, why."""
+    from bot.adapters.console.render import render
+
+    lines = [("dry run: " if dry_run else "") + summary.line()]
+    if summary.due == 0:
+        lines.append(f"  nobody is due: {await nobody_due_because(runner, now)}")
+    for who, reply in summary.messages:
+        lines.append(f"--- would send to {who} ---")
+        lines.append(render(reply)[0])
+    unshown = summary.due - summary.skipped - summary.failed - len(summary.messages)
+    if dry_run and summary.messages and unshown > 0:
+        lines.append(f"  … and {unshown} more not shown")
+    return lines
+
+
+async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
+    """Why a pass at ``now`` found nobody due: no platform, no users, or nobody's time."""
+    from bot.core.schedule import nudge_instant
+
+    platforms = sorted(runner.messengers)
+    if not platforms:
+        return (
+            "no chat platform is configured (SLACK_BOT_TOKEN, or the Teams CLIENTID, "
+            "CLIENTSECRET and TENANTID), so there is nobody to send to."
+        )
+    recipients = await runner.store.recipients(platforms)
+    where = " and ".join(platforms)
+    if not recipients:
+        return (
+            f"there are no users on {where} yet (someone appears once they use the bot; "
+            "users marked undeliverable are left out)."
+        )
+    grace = runner.config.grace
+    upcoming = []
+    for recipient in recipients:
+        prefs = recipient.prefs
+        local = now.astimezone(UTC).date()
+        for offset in range(-1, 9):
+            day = local + timedelta(days=offset)
+            instant = nudge_instant(prefs, day)
+            if prefs.sends_on(day) and instant > now:
+                upcoming.append(instant)
+                break
+    window = (
+        f"{(now - grace):%Y-%m-%d %H:%M} and {now:%H:%M} UTC"
+        if (now - grace).date() == now.date()
+        else f"{(now - grace):%Y-%m-%d %H:%M} and {now:%Y-%m-%d %H:%M} UTC"
+    )
+    told = (
+        f"{len(recipients)} user{'s' if len(recipients) != 1 else ''} on {where}, but nobody's "
+        f"local nudge time on a nudge day falls between {window} (the last "
+        f"{grace.total_seconds() / 3600:g} h, NUDGE_GRACE_HOURS)"
+    )
+    if not upcoming:
+        return told + "; none has a nudge in the next week (paused, or no days chosen)."
+    first = min(upcoming).astimezone(UTC)
+    return f"{told}; the next is at {first:%Y-%m-%d %H:%M} UTC — try --at {first.isoformat()}."
+
+
 async def _run_forever(settings: Settings) -> None:
+    import structlog
+
     from bot.app import prepare_database, until_stopped
-    from jobs.app import build_runner, build_scheduler
+    from jobs.app import build_runner, build_scheduler, describe_schedule
     from storage import db
 
+    log = structlog.get_logger("jobs")
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
     scheduler = build_scheduler(runner)
     scheduler.start()
+    log.info(
+        "clock.started",
+        worker=runner.worker,
+        platforms=",".join(sorted(runner.messengers)),
+        schedule=describe_schedule(scheduler),
+        grace_hours=settings.nudge_grace_hours,
+        concurrency=settings.nudge_concurrency,
+        database=settings.database_url.get_backend_name(),
+    )
     try:
         await until_stopped()
     finally:
@@ -78,6 +157,7 @@ async def _run_forever(settings: Settings) -> None:
         await runner.stop()
         await runner.close()
         await engine.dispose()
+        log.info("clock.stopped", worker=runner.worker)
 
 
 def _instant(text: str) -> datetime:

@@ -20,6 +20,9 @@ from storage.nudges import NudgeStore
 
 log = structlog.get_logger(__name__)
 
+#: The scheduler's one job.
+JOB_ID = "morning-nudges"
+
 
 def build_messengers(
     settings: Settings, engine: AsyncEngine, env: Mapping[str, str] | None = None
@@ -79,9 +82,15 @@ def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
     scheduler.add_job(
         tick,
         CronTrigger(second=0),
-        id="morning-nudges",
+        id=JOB_ID,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=50,
     )
     return scheduler
+
+
+def describe_schedule(scheduler: AsyncIOScheduler) -> str:
+    """When the scheduler runs passes, for the start-up log line (``cron[second='0']``)."""
+    job = scheduler.get_job(JOB_ID)
+    return f"{job.trigger} UTC" if job is not None else "none"

@@ -85,6 +85,8 @@ class RunSummary:
     failed: int = 0
     undeliverable: int = 0
     previews: list[str] = field(default_factory=list)
+    #: A dry run's previewed messages, with whom each is for (as in ``previews``).
+    messages: list[tuple[str, Reply]] = field(default_factory=list)
     #: Timings of "plan", "compose" and "deliver", in the order they ran (absent when skipped).
     phases: dict[str, Phase] = field(default_factory=dict)
 
@@ -279,6 +281,7 @@ class NudgeRunner:
             reply = self._render(job)
             if reply is not None:
                 summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
+                summary.messages.append((_who(job.recipient), reply))
 
     async def _compose(self, jobs: list[_Job]) -> None:
         fresh = [job for job in jobs if not (job.content and await self._restore(job))]

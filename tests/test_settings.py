@@ -101,6 +101,36 @@ def test_teams_alone_is_enough() -> None:
     assert both.teams is not None and both.slack_bot_token == "xoxb-1"
 
 
+def test_the_scheduler_needs_only_the_bot_token() -> None:
+    """The clock sends and serves nothing: no signing secret, no app token."""
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, serves_slack=False)
+    assert settings.slack_bot_token == "xoxb-1" and settings.slack_signing_secret is None
+    with pytest.raises(ConfigError, match=r"^No chat platform"):
+        Settings.from_env({}, serves_slack=False)
+    with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN must be a bot token"):
+        Settings.from_env({"SLACK_BOT_TOKEN": "xoxp-user"}, serves_slack=False)
+
+
+def run_jobs(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args], cwd=cwd,
+        env={**clean, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_python_m_jobs_starts_without_a_signing_secret(tmp_path: Path) -> None:
+    """`run-once` (no dry run: it needs a platform) with only the bot token gets past the
+    settings; nobody is due on an empty database, so nothing is sent."""
+    result = run_jobs(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": f"sqlite:///{tmp_path / 'j.sqlite3'}"},
+        "run-once",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "due 0 · sent 0" in result.stdout
+
+
 def test_console_needs_no_slack_settings() -> None:
     assert Settings.from_env({}, need_platform=False).slack_bot_token is None
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import getpass
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -30,11 +31,17 @@ from bot.core.text import parse_count
 PROMPT = "reconnect> "
 GREETING = (
     "Reconnect console — the same bot as in Slack, in your terminal.\n"
-    "Type `/reconnect help` (or just `help`), `home` for the overview, a number to press a "
-    "button, and `quit` to leave."
+    "Type `/reconnect help` (or just `help`), `home` for the overview, `today` for this "
+    "morning's nudge, a number to press a button, and `quit` to leave."
+)
+TODAY_INTRO = (
+    "Your nudge for today — in Slack or Teams it arrives as a direct message at your nudge "
+    "time (`settings`); here, type `today` to see it again."
 )
 
 ReadLine = Callable[[str], Awaitable[str | None]]
+#: Today's morning nudge for the caller (see :class:`bot.adapters.console.today.TodayNudge`).
+TodayReply = Callable[[Caller], Awaitable[Reply]]
 
 
 def console_caller(user: str | None = None) -> Caller:
@@ -46,28 +53,43 @@ class Console:
     """The read–eval–print loop. Input and output are injectable for tests."""
 
     def __init__(
-        self, service: Reconnect, caller: Caller, read: ReadLine, out: TextIO, *, bold: bool
+        self,
+        service: Reconnect,
+        caller: Caller,
+        read: ReadLine,
+        out: TextIO,
+        *,
+        bold: bool,
+        today: TodayReply | None = None,
     ) -> None:
         self.service = service
         self.caller = caller
         self.read = read
         self.out = out
         self.bold = bold
+        self.today = today
         self.buttons: list[Button] = []
 
     async def run(self) -> None:
-        """Loop until ``quit`` or end of input."""
+        """Loop until ``quit``, end of input (Ctrl-D) or Ctrl-C while reading."""
         self.say(GREETING)
-        while True:
-            line = await self.read(PROMPT)
-            if line is None:
-                break
-            line = line.strip()
-            if line.lower() in ("quit", "exit", "/quit", "q"):
-                break
-            if not line:
-                continue
-            await self.handle(line)
+        try:
+            if self.today is not None:
+                self.say("")
+                self.say(TODAY_INTRO)
+                await self.show(await self.today(self.caller))
+            while True:
+                line = await self.read(PROMPT)
+                if line is None:
+                    break
+                line = line.strip()
+                if line.lower() in ("quit", "exit", "/quit", "q"):
+                    break
+                if not line:
+                    continue
+                await self.handle(line)
+        except KeyboardInterrupt:  # raised only while waiting for a line (stdin_reader)
+            self.say("")
         self.say("Bye — and good luck with today's conversations.")
 
     async def handle(self, line: str) -> None:
@@ -84,7 +106,11 @@ class Console:
         if line.lower() == "home":
             await self.show(await self.service.home(self.caller))
             return
-        await self.show(await self.service.command(self.caller, command_text(line)))
+        text = command_text(line)
+        if text.lower() == "today" and self.today is not None:
+            await self.show(await self.today(self.caller))
+            return
+        await self.show(await self.service.command(self.caller, text))
 
     async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""
@@ -189,9 +215,55 @@ class _Cancel(enum.Enum):
 _CANCEL = _Cancel.CANCEL
 
 
-async def stdin_reader(prompt: str) -> str | None:
-    """Read a line without blocking the event loop; ``None`` at end of input."""
+def enable_line_editing() -> bool:
+    """Arrow keys, history and Ctrl-A/E on the prompt when stdin is a terminal (stdlib
+    ``readline``; importing it makes :func:`input` use it). ``False`` when not enabled."""
+    if not sys.stdin.isatty():
+        return False
     try:
-        return await asyncio.to_thread(input, prompt)
+        import readline  # noqa: F401
+    except ImportError:  # Python built without it (e.g. Windows)
+        return False
+    return True
+
+
+def keep_interrupts_on_this_thread() -> None:
+    """Block SIGINT on this (the main) thread, so every thread started from here on inherits
+    the block; :func:`stdin_reader` unblocks it while it waits for a line.
+
+    Call it first, before anything starts a thread. Otherwise the kernel may hand Ctrl-C's
+    SIGINT to a database or executor thread, and the main thread, blocked reading the
+    terminal, never wakes up to raise ``KeyboardInterrupt``. A Ctrl-C while a command runs
+    takes effect at the next prompt.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+async def stdin_reader(prompt: str) -> str | None:
+    """Read a line; ``None`` at end of input (Ctrl-D). Ctrl-C raises ``KeyboardInterrupt`` at
+    once.
+
+    The line is read on the event loop's own thread, blocking it: the console has nothing else
+    to do meanwhile. (Read in a worker thread, Ctrl-C would only cancel the loop's wait, and
+    the process would hang at exit until the thread's ``input()`` got its Enter.) asyncio's
+    SIGINT handler merely cancels the main task, which ``input()`` ignores, so Python's own
+    handler is put back while reading; and SIGINT, blocked elsewhere (see
+    :func:`keep_interrupts_on_this_thread`), is let through to this thread only.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    swapped = previous is not signal.default_int_handler
+    if swapped:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    masked = hasattr(signal, "pthread_sigmask") and signal.SIGINT in signal.pthread_sigmask(
+        signal.SIG_UNBLOCK, {signal.SIGINT}
+    )
+    try:
+        return input(prompt)  # noqa: ASYNC250 (on purpose: see above)
     except EOFError:
         return None
+    finally:
+        if masked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        if swapped:
+            signal.signal(signal.SIGINT, previous)

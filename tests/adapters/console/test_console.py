@@ -6,9 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.adapters.console.repl import Console, console_caller
+from bot.adapters.console.today import TodayNudge
 from bot.core.service import Reconnect
+from storage.nudges import NudgeStore
 from storage.repository import SqlStore
+from tests.support import Clock
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,7 +73,7 @@ def test_console_process_end_to_end(tmp_path: Path) -> None:
     """`python -m bot console` with no Slack settings, on a fresh SQLite file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}")
-    script = "add Dana Whitfield every 2 months -- former CFO\ndue\nhelp\n"
+    script = "add Dana Whitfield every 2 months -- former CFO\ndue\nhelp\ntoday\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console"], input=script, cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=60,
@@ -77,3 +82,48 @@ def test_console_process_end_to_end(tmp_path: Path) -> None:
     assert "Added Dana Whitfield" in result.stdout
     assert "1 person is due" in result.stdout
     assert "/reconnect snooze" in result.stdout
+    assert "Reconnect works best with three people" in result.stdout  # the nudge at start
+    assert "[1] Reached out" in result.stdout  # `today`, with Dana's card
+
+
+async def test_today_shows_the_morning_nudge_and_its_buttons_work(
+    service: Reconnect, store: SqlStore, engine: AsyncEngine, clock: Clock
+) -> None:
+    """At start and with `today`: the nudge the scheduler would send, with working buttons."""
+    today = TodayNudge(store, NudgeStore(engine), clock)
+    out = io.StringIO()
+    lines = [
+        "add Dana Whitfield every 2 months -- former CFO at Brightline, loves sailing",
+        "/reconnect today",
+        "1",  # Reached out (the first button of Dana's card)
+        "today",  # the same nudge, showing what was done
+        "quit",
+    ]
+    await Console(
+        service, console_caller("ada"), scripted(lines), out, bold=False, today=today
+    ).run()
+    output = out.getvalue()
+    start, first, after = output.split("Good morning")[1:4]
+    assert "Reconnect works best with three people to start" in start  # no contacts yet
+    assert "Dana Whitfield" in first and "[1] Reached out" in first
+    assert "Unknown command" not in output and "Did you mean" not in output
+    assert "You reached out to Dana Whitfield" in output
+    assert "✓ You reached out to Dana Whitfield" in after
+    async with store.book(console_caller("ada").user) as book:
+        (dana,) = await book.page(offset=0, limit=5)
+        assert dana.follow_up_on is not None  # the button recorded the outreach
+
+
+def test_the_console_loads_no_chat_platform() -> None:
+    """Start-up time: the console path imports neither Slack, Teams nor the web server."""
+    code = (
+        "import sys, bot.__main__, bot.console_main\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('slack_bolt', 'slack_sdk', 'microsoft_agents', 'aiohttp') "
+        "or m.startswith(('bot.adapters.slack', 'bot.adapters.teams', 'bot.app', 'bot.web'))]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == ""

@@ -1,0 +1,28 @@
+"""manifest.yml: its comments say no more and no less than what it asks Slack for."""
+
+import re
+from pathlib import Path
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+
+
+def bot_scopes(text: str) -> set[str]:
+    """The bot scopes requested (the ``- scope`` items under ``oauth_config.scopes.bot``)."""
+    block = text.split("\n    bot:\n", 1)[1]
+    scopes = set()
+    for line in block.splitlines():
+        if line.strip() and not line.startswith("      "):
+            break
+        item = re.fullmatch(r"\s*- ([a-z.:_]+)", line)
+        if item:
+            scopes.add(item.group(1))
+    return scopes
+
+
+def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
+    text = MANIFEST.read_text()
+    requested = bot_scopes(text)
+    assert {"commands", "chat:write", "users:read", "im:write", "im:history"} == requested
+    comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
+    denied = set(re.findall(r"\bno ([a-z]+:[a-z]+)(?: scope)?\b", comments))
+    assert not denied & requested, f"comments deny requested scopes: {denied & requested}"

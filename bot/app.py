@@ -19,7 +19,8 @@ from bot.adapters.slack.app import build_slack_app, build_web_client
 from bot.adapters.slack.preflight import check_credentials
 from bot.core.dates import Clock, system_clock
 from bot.core.service import Reconnect
-from bot.settings import ConfigError, Settings
+from bot.database import prepare_database as prepare_database
+from bot.settings import Settings
 from bot.web import build_web_app
 from storage import db
 from storage.repository import SqlStore
@@ -87,29 +88,6 @@ def build_app(
         slack=slack,
         teams=hosting,
     )
-
-
-async def prepare_database(settings: Settings) -> None:
-    """Migrate the embedded SQLite database; check that PostgreSQL is migrated.
-
-    Raises :class:`ConfigError` when a server database is behind (run the release step).
-    """
-    if settings.embedded_database:
-        await asyncio.to_thread(db.upgrade, settings.database_url)
-        return
-    try:
-        current = await asyncio.to_thread(db.current_revision, settings.database_url)
-    except Exception as exc:
-        raise ConfigError(
-            f"DATABASE_URL: cannot connect to the database ({type(exc).__name__}). "
-            "Check the host, credentials and that the server is running."
-        ) from None
-    head = db.head_revision()
-    if current != head:
-        raise ConfigError(
-            f"DATABASE_URL: the database schema is at {current or 'nothing'}, not {head}. "
-            "Run `uv run python -m storage upgrade` (the Procfile's release step) first."
-        )
 
 
 async def until_stopped() -> None:

@@ -1,8 +1,7 @@
 """Getting the database ready before a process uses it, without loading any chat platform.
 
 The console needs this and nothing else of :mod:`bot.app` (which loads Slack, Teams and the web
-server), so it lives here; ``bot.app.prepare_database`` does the same for the web and clock
-processes.
+server), so it lives here; :mod:`bot.app` re-exports it for the web and clock processes.
 """
 
 from __future__ import annotations

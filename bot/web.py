@@ -42,9 +42,7 @@ def build_web_app(
         app[SLACK] = slack
         app[SIGNING_SECRET] = signing_secret
         if replays is None and isinstance(service.store, SqlStore):
-            # The store's queue of SQLite writers (private; see the report to its owner).
-            turn = getattr(service.store, "_write_turn", None)
-            replays = SeenRequests(service.store.engine, write_turn=turn)
+            replays = SeenRequests(service.store.engine, write_turn=service.store.write_turn)
         if replays is not None:
             app[REPLAYS] = replays
         app.router.add_post("/slack/events", slack_events)

@@ -62,6 +62,12 @@ class SqlStore:
         # A user's row id never changes, so it is looked up (or created) once per process.
         self._owner_ids: dict[UserRef, int] = {}
 
+    @property
+    def write_turn(self) -> asyncio.Lock | None:
+        """The lock this process's SQLite writers queue on (``None`` on PostgreSQL). Other
+        writers to the same database in this process (e.g. replay protection) queue on it too."""
+        return self._write_turn
+
     @asynccontextmanager
     async def book(self, user: UserRef, *, write: bool = True) -> AsyncIterator[SqlContactBook]:
         """A transaction over ``user``'s contacts; the user row is created on first use.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,11 +105,7 @@ async def test_rate_limited_connector_still_gets_every_nudge_once(
     for i in range(40):
         user = UserRef("teams", TENANT, f"aad-{i}")
         await service.command(Caller(user), "add Dana")
-        reference = (
-            '{"bot": {"id": "28:bot"}, "channelId": "msteams", "conversation": {"id": '
-            f'"a:chat-{i}", "tenantId": "{TENANT}", "conversationType": "personal"}}, '
-            f'"serviceUrl": "{connector.service_url}", "user": {{"id": "29:{i}"}}}}'
-        )
+        reference = personal_reference(f"a:chat-{i}", connector.service_url, f"29:{i}")
         await store.save_reference(user, f"a:chat-{i}", reference)
     connector.rate_limit(per_second=20.0, burst=5)
     summary = await runner.run_once(at(2026, 12, 1, 8, 30))
@@ -126,11 +123,7 @@ async def test_a_nudge_to_a_real_length_teams_conversation_id_is_recorded(
     user = UserRef("teams", TENANT, "aad-long")
     await Reconnect(store).command(Caller(user), "add Dana")
     conversation = "a:1" + "Xk3_9vQ-" * 17 + "Z"  # 140 characters
-    reference = (
-        '{"bot": {"id": "28:bot"}, "channelId": "msteams", "conversation": {"id": '
-        f'"{conversation}", "tenantId": "{TENANT}", "conversationType": "personal"}}, '
-        f'"serviceUrl": "{connector.service_url}", "user": {{"id": "29:long"}}}}'
-    )
+    reference = personal_reference(conversation, connector.service_url, "29:long")
     await store.save_reference(user, conversation, reference)
     summary = await runner.run_once(at(2026, 12, 1, 8, 30))
     assert (summary.sent, summary.failed) == (1, 0)
@@ -138,6 +131,23 @@ async def test_a_nudge_to_a_real_length_teams_conversation_id_is_recorded(
     async with engine.connect() as connection:
         [channel] = (await connection.execute(text("SELECT channel FROM nudges"))).scalars()
     assert channel == conversation
+
+
+def personal_reference(conversation: str, service_url: str, user_id: str) -> str:
+    """A stored conversation reference (JSON) for a personal chat in the test tenant."""
+    return json.dumps(
+        {
+            "bot": {"id": "28:bot"},
+            "channelId": "msteams",
+            "conversation": {
+                "id": conversation,
+                "tenantId": TENANT,
+                "conversationType": "personal",
+            },
+            "serviceUrl": service_url,
+            "user": {"id": user_id},
+        }
+    )
 
 
 def _button(card: dict | None, title: str) -> dict:
@@ -173,11 +183,7 @@ async def test_a_stored_reference_outside_the_allowed_service_urls_is_never_sent
     store = SqlStore(engine)
     user = UserRef("teams", TENANT, "aad-old")
     await Reconnect(store).command(Caller(user), "add Dana")
-    reference = (
-        '{"bot": {"id": "28:bot"}, "channelId": "msteams", "conversation": {"id": "a:old", '
-        f'"tenantId": "{TENANT}", "conversationType": "personal"}}, '
-        '"serviceUrl": "https://attacker.example/", "user": {"id": "29:old"}}'
-    )
+    reference = personal_reference("a:old", "https://attacker.example/", "29:old")
     await store.save_reference(user, "a:old", reference)
     summary = await runner.run_once(at(2026, 12, 1, 8, 30))
     assert (summary.sent, summary.undeliverable) == (0, 1)

@@ -5,22 +5,27 @@ and leave the database consistent."""
 import asyncio
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.actions import Act
-from bot.core.model import ContactDraft, UserRef
+from bot.core.model import ContactDraft, ContactGone, Conversation, UserRef
 from bot.core.replies import Outcome, Reply
 from bot.core.service import Caller, Reconnect
 from storage.models import ContactRow, ConversationRow
-from storage.repository import SqlStore
+from storage.repository import SqlContactBook, SqlStore
+from tests.fakes.memory_store import MemoryBook, MemoryStore
+from tests.support import Clock
 
 ADA = Caller(UserRef("slack", "T1", "U1"))
 TODAY = date(2026, 11, 25)
 #: Names no fuzzy match confuses with each other.
 NAMES = (
-    "Dana Abbott Bailey Carter Dixon Ellis Foster Gray Hayes Irwin Jones Klein Lopez Moore "
-    "Nash Owens Perry Quinn Reyes Stone"
-).split()
+    *("Dana", "Abbott", "Bailey", "Carter", "Dixon", "Ellis", "Foster", "Gray", "Hayes"),
+    *("Irwin", "Jones", "Klein", "Lopez", "Moore", "Nash", "Owens", "Perry", "Quinn"),
+    *("Reyes", "Stone"),
+)
 
 
 def _text(outcome: Outcome) -> str:
@@ -52,7 +57,9 @@ async def test_log_snooze_and_remove_of_one_contact_race_cleanly(
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     texts = [_text(r) for r in results if not isinstance(r, BaseException)]
-    for name, replies in zip(NAMES, (texts[i : i + 5] for i in range(0, len(texts), 5))):
+    for name, replies in zip(
+        NAMES, (texts[i : i + 5] for i in range(0, len(texts), 5)), strict=True
+    ):
         log, remove, snooze, log_again, snooze_again = replies
         assert remove.startswith(f"Removed {name}."), remove
         for reply in (log, log_again, snooze, snooze_again):
@@ -70,3 +77,68 @@ async def test_log_snooze_and_remove_of_one_contact_race_cleanly(
         ).scalar()
     assert contacts == 0
     assert orphans == 0
+
+
+async def test_a_contact_removed_under_a_log_gets_a_clear_reply(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the loser of the race hears where writers do not take turns: storage finds the
+    contact gone when it records the conversation, and nothing is kept."""
+    store = MemoryStore()
+    service = Reconnect(store, clock=clock)
+    await service.command(ADA, "add Dana")
+
+    async def vanished(self: MemoryBook, conversation: Conversation) -> None:
+        raise ContactGone(conversation.contact_id)
+
+    monkeypatch.setattr(MemoryBook, "log", vanished)
+    reply = await service.command(ADA, "log dana -- caught up")
+    assert _text(reply) == "Dana was just removed from your list, so nothing was changed."
+    async with store.book(ADA.user, write=False) as book:
+        (dana,) = await book.page(offset=0, limit=10)
+    assert dana.last_contacted_on is None
+
+
+class _Aborted(Exception):
+    """A driver error as the database reports a transaction it aborted."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
+async def test_a_serialization_failure_or_deadlock_is_retried_once(
+    store: SqlStore, sqlstate: str
+) -> None:
+    runs = []
+
+    async def work(book: SqlContactBook) -> int:
+        runs.append(await book.count())
+        if len(runs) == 1:
+            raise DBAPIError("UPDATE", {}, _Aborted(sqlstate))
+        return len(runs)
+
+    assert await store.in_book(ADA.user, work) == 2
+
+    runs.clear()
+
+    async def always(book: SqlContactBook) -> int:
+        runs.append(0)
+        raise DBAPIError("UPDATE", {}, _Aborted(sqlstate))
+
+    with pytest.raises(DBAPIError):
+        await store.in_book(ADA.user, always)
+    assert len(runs) == 2
+
+
+async def test_other_database_errors_are_not_retried(store: SqlStore) -> None:
+    runs = []
+
+    async def work(book: SqlContactBook) -> None:
+        runs.append(0)
+        raise DBAPIError("INSERT", {}, _Aborted("23505"))
+
+    with pytest.raises(DBAPIError):
+        await store.in_book(ADA.user, work)
+    assert len(runs) == 1

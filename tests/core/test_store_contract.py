@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.actions import Act
 from bot.core.cadence import Span, Unit
-from bot.core.model import ContactDraft, Conversation, DuplicateContactError, UserRef
+from bot.core.model import ContactDraft, ContactGone, Conversation, DuplicateContactError, UserRef
 from bot.core.nudges import Card, CardState, NudgeContent
 from bot.core.ports import Store
 from bot.core.replies import Context, Header, MessageUpdate, Reply, Section, plain
@@ -127,7 +127,7 @@ async def test_everything_is_scoped_to_the_owner(any_store: Store) -> None:
         assert await book.get(dana) is None
         assert await book.get_many([dana]) == {}
         assert await book.delete(dana) is False
-        with pytest.raises(LookupError):
+        with pytest.raises(ContactGone):
             await book.log(Conversation(dana, TODAY))
     async with any_store.book(ADA) as book:
         stolen = await book.get(dana)

@@ -11,10 +11,12 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.core.actions import Act
 from bot.core.model import ContactDraft, ContactGone, Conversation, UserRef
-from bot.core.replies import Outcome, Reply
+from bot.core.nudges import Card, NudgeContent
+from bot.core.replies import MessageUpdate, Outcome, Reply
 from bot.core.service import Caller, Reconnect
 from storage.models import ContactRow, ConversationRow
 from storage.repository import SqlContactBook, SqlStore
+from tests.core.test_store_contract import seed_nudge
 from tests.fakes.memory_store import MemoryBook, MemoryStore
 from tests.support import Clock
 
@@ -42,28 +44,34 @@ async def test_log_snooze_and_remove_of_one_contact_race_cleanly(
             contact = await book.add(ContactDraft(name=name), due_on=TODAY, today=TODAY)
             ids[name] = contact.id
 
+    # This morning's nudge, with a card for everyone: every card click locks this one row.
+    cards = [Card(ids[name], "Due") for name in NAMES]
+    nudge = await seed_nudge(store, ADA.user, NudgeContent(day=TODAY.isoformat(), cards=cards))
+
     calls = []
     for name in NAMES:
         contact_id = str(ids[name])
+        card = f"{nudge}:{contact_id}"
         calls += [
             service.command(ADA, f"log {name} -- caught up"),
             service.action(ADA, Act.REMOVE_CONFIRM, contact_id),
             service.action(ADA, Act.SNOOZE, contact_id),
             service.command(ADA, f"log {name} -- and again"),
             service.command(ADA, f"snooze {name} 2 weeks"),
+            service.action(ADA, Act.CARD_REACHED, card),
+            service.action(ADA, Act.CARD_SNOOZE_WEEK, card),
         ]
     results = await asyncio.gather(*calls, return_exceptions=True)
 
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
-    texts = [_text(r) for r in results if not isinstance(r, BaseException)]
-    for name, replies in zip(
-        NAMES, (texts[i : i + 5] for i in range(0, len(texts), 5)), strict=True
-    ):
-        log, remove, snooze, log_again, snooze_again = replies
-        assert remove.startswith(f"Removed {name}."), remove
+    for i, name in enumerate(NAMES):
+        log, remove, snooze, log_again, snooze_again, *clicks = results[i * 7 : i * 7 + 7]
+        assert _text(remove).startswith(f"Removed {name}."), remove
         for reply in (log, log_again, snooze, snooze_again):
-            assert name in reply or "removed" in reply, reply
+            assert name in _text(reply) or "removed" in _text(reply), reply
+        for click in clicks:  # the nudge shown again, or a message saying why not
+            assert isinstance(click, MessageUpdate | Reply), click
 
     async with store.engine.connect() as connection:
         contacts = (await connection.execute(select(func.count()).select_from(ContactRow))).scalar()

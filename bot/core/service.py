@@ -326,7 +326,8 @@ async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
 
 
 async def _remove(request: _Request, contact: Contact) -> Reply:
-    await request.book.delete(contact.id)
+    if not await request.book.delete(contact.id):  # a concurrent request removed them first
+        return views.just_removed_reply(contact.name)
     return views.removed_reply(contact)
 
 

@@ -107,6 +107,23 @@ async def test_a_contact_removed_under_a_log_gets_a_clear_reply(
     assert dana.last_contacted_on is None
 
 
+async def test_a_contact_removed_twice_at_once_says_so_to_the_second(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MemoryStore()
+    service = Reconnect(store, clock=clock)
+    await service.command(ADA, "add Dana")
+    async with store.book(ADA.user, write=False) as book:
+        ((dana, _),) = await book.names()
+
+    async def none_left(self: MemoryBook, contact_id: int) -> bool:
+        return False  # what storage answers when another request removed them first
+
+    monkeypatch.setattr(MemoryBook, "delete", none_left)
+    reply = await service.action(ADA, Act.REMOVE_CONFIRM, str(dana))
+    assert _text(reply) == "Dana was just removed from your list, so nothing was changed."
+
+
 class _Aborted(Exception):
     """A driver error as the database reports a transaction it aborted."""
 

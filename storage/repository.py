@@ -11,7 +11,7 @@ possible; the ORM session is kept for the rarely used user-level operations belo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -31,11 +31,18 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.cadence import Span, Unit
-from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContactError, UserRef
+from bot.core.model import (
+    Contact,
+    ContactDraft,
+    ContactGone,
+    Conversation,
+    DuplicateContactError,
+    UserRef,
+)
 from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
@@ -59,6 +66,13 @@ class SqlStore:
         # SQLite has one writer at a time. Queueing writers here, first come first served,
         # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_turn = asyncio.Lock() if self._dialect.single_writer else None
+        # The lock order on PostgreSQL: a writing transaction first locks its owner's user row
+        # (the read every book starts with anyway, so no extra round trip), and only then
+        # reads or writes contacts, conversations and nudges. One owner's writers take turns,
+        # so none of them sees a contact vanish halfway, and they cannot deadlock each other.
+        # FOR NO KEY UPDATE: inserts that merely reference the user (foreign-key checks take
+        # FOR KEY SHARE) are not held up. SQLite's writers already take turns (above).
+        self._owner_for_write = _OWNER if self._dialect.single_writer else _OWNER_LOCKED
         # A user's row id never changes, so it is looked up (or created) once per process.
         self._owner_ids: dict[UserRef, int] = {}
 
@@ -92,11 +106,31 @@ class SqlStore:
             if not write:
                 await connection.execution_options(**self._read_options)
             async with connection.begin():
-                owner = (await connection.execute(_OWNER, {"owner": owner_id})).first()
+                statement = self._owner_for_write if write else _OWNER
+                owner = (await connection.execute(statement, {"owner": owner_id})).first()
                 if owner is None:  # deleted meanwhile (not something the bot does)
                     self._owner_ids.pop(user, None)
                     raise LookupError("user row vanished")
                 yield SqlContactBook(connection, owner, self._statements)
+
+    async def in_book[T](
+        self,
+        user: UserRef,
+        work: Callable[[SqlContactBook], Awaitable[T]],
+        *,
+        write: bool = True,
+    ) -> T:
+        """Run ``work`` in :meth:`book`, once more (in a new transaction) if the database
+        aborted the first run as a serialization failure or a deadlock (SQLSTATE 40001,
+        40P01; SQLite's "database is locked", e.g. another process writing)."""
+        try:
+            async with self.book(user, write=write) as book:
+                return await work(book)
+        except DBAPIError as exc:
+            if not _retryable(exc):
+                raise
+        async with self.book(user, write=write) as book:
+            return await work(book)
 
     @asynccontextmanager
     async def _turn(self, write: bool) -> AsyncIterator[None]:
@@ -334,18 +368,23 @@ class SqlContactBook:
 
     async def log(self, conversation: Conversation) -> None:
         if await self._first(_EXISTS, id=conversation.contact_id) is None:
-            raise LookupError("no such contact for this owner")
-        await self._connection.execute(
-            _LOG,
-            {
-                "owner_id": self._owner_id,
-                "contact_id": conversation.contact_id,
-                "occurred_on": conversation.occurred_on,
-                "note": conversation.note,
-                "learned": conversation.learned,
-                "kind": conversation.kind,
-            },
-        )
+            raise ContactGone(conversation.contact_id)
+        values = {
+            "owner_id": self._owner_id,
+            "contact_id": conversation.contact_id,
+            "occurred_on": conversation.occurred_on,
+            "note": conversation.note,
+            "learned": conversation.learned,
+            "kind": conversation.kind,
+        }
+        try:
+            await self._connection.execute(_LOG, values)
+        except IntegrityError as exc:
+            # Removed by a transaction that committed after the check above (only possible
+            # where writers do not take turns, i.e. without the owner lock).
+            if _foreign_key_violation(exc):
+                raise ContactGone(conversation.contact_id) from exc
+            raise
 
     async def count_conversations(self) -> int:
         return int(await self._scalar(_COUNT_CONVERSATIONS) or 0)
@@ -441,6 +480,8 @@ _OWNER = select(
     _users_t.c.paused_until,
     _users_t.c.cards_per_nudge,
 ).where(_users_t.c.id == bindparam("owner"))
+
+_OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 
 _GET = select(*CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
 _GET_MANY = select(*CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
@@ -538,6 +579,27 @@ class _Statements:
             .returning(_c.id)
         )
         return cls(add=add)
+
+
+#: Serialization failure and deadlock: the transaction was aborted and may simply run again.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: SQLITE_BUSY and SQLITE_LOCKED (primary result codes).
+_RETRYABLE_SQLITE_CODES = frozenset({5, 6})
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """Whether the database aborted a transaction only because of a concurrent one."""
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _RETRYABLE_SQLITE_CODES
+
+
+def _foreign_key_violation(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is a foreign-key violation (SQLSTATE 23503, or SQLite's message)."""
+    original = exc.orig
+    return getattr(original, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(original)
 
 
 def prefs_of(user: User) -> NudgePrefs:

@@ -167,3 +167,15 @@ class DuplicateContactError(Exception):
     def __init__(self, existing: Contact) -> None:
         super().__init__(existing.name)
         self.existing = existing
+
+
+class ContactGone(LookupError):
+    """Raised by storage when a contact vanished under a request (removed by a concurrent one).
+
+    The core adds the contact's ``name`` when it knows it, to say who was just removed.
+    """
+
+    def __init__(self, contact_id: int, name: str | None = None) -> None:
+        super().__init__(f"no such contact for this owner: {contact_id}")
+        self.contact_id = contact_id
+        self.name = name

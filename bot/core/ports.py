@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -82,7 +83,8 @@ class ContactBook(Protocol):
         ...
 
     async def log(self, conversation: Conversation) -> None:
-        """Record a conversation."""
+        """Record a conversation; raises :class:`~bot.core.model.ContactGone` when the contact
+        is not (or no longer) there."""
         ...
 
     async def count_conversations(self) -> int:
@@ -121,6 +123,13 @@ class Store(Protocol):
         ``write=False`` promises the transaction only reads (the store may run it alongside
         others); the user's row may still be created on first use.
         """
+        ...
+
+    async def in_book[T](
+        self, user: UserRef, work: Callable[[ContactBook], Awaitable[T]], *, write: bool = True
+    ) -> T:
+        """Run ``work`` in :meth:`book`; a write that lost to a concurrent one (a serialization
+        failure or deadlock the database resolved by aborting it) is run once more, afresh."""
         ...
 
     async def ping(self) -> bool:

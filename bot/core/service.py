@@ -29,6 +29,7 @@ from bot.core.model import (
     NOTES_MAX,
     Contact,
     ContactDraft,
+    ContactGone,
     DuplicateContactError,
     UserRef,
 )
@@ -93,8 +94,14 @@ class Reconnect:
             return message(exc.message)
         if isinstance(command, c.Help):
             return views.help_reply(caller.command)
-        async with self.store.book(caller.user, write=command.writes) as book:
+
+        async def work(book: ContactBook) -> Outcome:
             return await _run(self._request(caller, book), command)
+
+        try:
+            return await self.store.in_book(caller.user, work, write=command.writes)
+        except ContactGone as exc:
+            return views.just_removed_reply(exc.name)
 
     async def action(self, caller: Caller, action: str, value: str) -> Outcome:
         """Handle a button press. ``value`` is untrusted: ids are looked up for this user only."""
@@ -102,33 +109,53 @@ class Reconnect:
             spec = _ACTIONS[Act(action)]
         except (ValueError, KeyError):
             return message(views.OLD_BUTTON)
-        async with self.store.book(caller.user, write=spec.writes) as book:
+
+        async def work(book: ContactBook) -> Outcome:
             return await spec.run(self._request(caller, book), value)
+
+        try:
+            return await self.store.in_book(caller.user, work, write=spec.writes)
+        except ContactGone as exc:
+            return views.just_removed_reply(exc.name)
 
     async def submit(
         self, caller: Caller, kind: str, context_value: str, values: Mapping[str, str | None]
     ) -> Reply | FormErrors | MessageUpdate:
         """Handle a submitted form. Returns field errors (nothing changed) or the reply."""
-        async with self.store.book(caller.user) as book:
-            request = self._request(caller, book)
-            try:
-                match kind:
-                    case FormKind.ADD_CONTACT:
-                        return await _add(request, forms.read_contact(values))
-                    case FormKind.EDIT_CONTACT:
-                        draft = forms.read_contact(values)
-                        return await _edit(request, context_value, draft)
-                    case FormKind.LOG_CONVERSATION:
-                        entry = forms.read_log(values, request.today)
-                        return await _log_submitted(request, context_value, entry)
-                    case FormKind.SETTINGS:
-                        current = await book.prefs()
-                        prefs = preferences.read_settings(values, current, request.today)
-                        await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
-                        # The time zone may just have changed, and with it today.
-                        return views.settings_saved_reply(prefs, self._today(book))
-            except forms.FieldErrors as exc:
-                return FormErrors(exc.errors)
+        try:
+            return await self.store.in_book(
+                caller.user, lambda book: self._submit(book, caller, kind, context_value, values)
+            )
+        except ContactGone as exc:
+            return views.just_removed_reply(exc.name)
+
+    async def _submit(
+        self,
+        book: ContactBook,
+        caller: Caller,
+        kind: str,
+        context_value: str,
+        values: Mapping[str, str | None],
+    ) -> Reply | FormErrors | MessageUpdate:
+        request = self._request(caller, book)
+        try:
+            match kind:
+                case FormKind.ADD_CONTACT:
+                    return await _add(request, forms.read_contact(values))
+                case FormKind.EDIT_CONTACT:
+                    draft = forms.read_contact(values)
+                    return await _edit(request, context_value, draft)
+                case FormKind.LOG_CONVERSATION:
+                    entry = forms.read_log(values, request.today)
+                    return await _log_submitted(request, context_value, entry)
+                case FormKind.SETTINGS:
+                    current = await book.prefs()
+                    prefs = preferences.read_settings(values, current, request.today)
+                    await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+                    # The time zone may just have changed, and with it today.
+                    return views.settings_saved_reply(prefs, self._today(book))
+        except forms.FieldErrors as exc:
+            return FormErrors(exc.errors)
         return message(views.EXPIRED_FORM)
 
     async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
@@ -269,7 +296,10 @@ async def _edit(request: _Request, context_value: str, draft: ContactDraft) -> R
 
 
 async def _log(request: _Request, contact: Contact, on: date, note: str, learned: str) -> Reply:
-    await request.book.log(contact.log_conversation(on, note, learned))
+    try:
+        await request.book.log(contact.log_conversation(on, note, learned))
+    except ContactGone as exc:
+        raise ContactGone(exc.contact_id, contact.name) from exc
     await request.book.save(contact)
     return views.logged_reply(contact, on, learned, request.today, request.cmd)
 
@@ -296,7 +326,8 @@ async def _snooze(request: _Request, contact: Contact, span: Span) -> Reply:
 
 
 async def _remove(request: _Request, contact: Contact) -> Reply:
-    await request.book.delete(contact.id)
+    if not await request.book.delete(contact.id):  # a concurrent request removed them first
+        return views.just_removed_reply(contact.name)
     return views.removed_reply(contact)
 
 

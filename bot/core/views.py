@@ -401,6 +401,13 @@ def removed_reply(contact: Contact) -> Reply:
     return message(f"Removed {contact.name}. Their notes and conversations are gone.")
 
 
+def just_removed_reply(name: str | None) -> Reply:
+    """The contact a request was about was removed meanwhile (by another request)."""
+    if name is None:
+        return message(GONE)
+    return message(f"{name} was just removed from your list, so nothing was changed.")
+
+
 def kept_reply(contact: Contact) -> Reply:
     """Removal was cancelled."""
     return message(f"Kept {contact.name}.")

@@ -18,12 +18,19 @@ name or name key longer than its column — SQLite would take them, PostgreSQL f
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from bot.core.model import Contact, ContactDraft, Conversation, DuplicateContactError, UserRef
+from bot.core.model import (
+    Contact,
+    ContactDraft,
+    ContactGone,
+    Conversation,
+    DuplicateContactError,
+    UserRef,
+)
 from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
@@ -92,6 +99,14 @@ class MemoryStore:
         working = copy.deepcopy(owner)
         yield MemoryBook(self, working, write=write)
         self.owners[user] = working
+
+    async def in_book[T](
+        self, user: UserRef, work: Callable[[MemoryBook], Awaitable[T]], *, write: bool = True
+    ) -> T:
+        """Run ``work`` in :meth:`book` (nothing here is ever aborted by a concurrent write, so
+        there is nothing to retry)."""
+        async with self.book(user, write=write) as book:
+            return await work(book)
 
     async def ping(self) -> bool:
         """Always answers."""
@@ -191,7 +206,7 @@ class MemoryBook:
     async def log(self, conversation: Conversation) -> None:
         self._writing()
         if conversation.contact_id not in self._owner.contacts:
-            raise LookupError("no such contact for this owner")
+            raise ContactGone(conversation.contact_id)
         _storable(note=conversation.note, learned=conversation.learned)
         self._owner.conversations.append(conversation)
 

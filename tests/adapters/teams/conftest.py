@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -36,9 +39,15 @@ def connector() -> Iterator[FakeTeamsConnector]:
     """The fake connector; every card the app sent through it is checked against Teams' limits."""
     with FakeTeamsConnector() as fake:
         yield fake
-    for call in fake.calls:
-        for card in call.cards:
+    dump = os.environ.get("RECONNECT_CARD_DUMP")  # for teams/check_cards.mjs (the real renderer)
+    for n, call in enumerate(fake.calls):
+        for k, card in enumerate(call.cards):
             all_cards_within_teams_limits(card)
+            if dump:
+                sent = int(call.headers.get("Content-Length") or 0)
+                record = {"card": card, "message_bytes": sent}
+                name = f"{uuid.uuid4().hex[:12]}-{n}-{k}.json"
+                (Path(dump) / name).write_text(json.dumps(record), encoding="utf-8")
 
 
 def all_cards_within_teams_limits(card: dict[str, Any]) -> None:

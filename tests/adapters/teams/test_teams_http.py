@@ -138,3 +138,24 @@ async def test_a_reply_teams_refuses_as_too_large_still_gets_an_answer(
     updates = await connector.async_wait_for("update", 2)
     assert [u.status for u in updates] == [413, 200]
     assert "too long for Teams" in card_text(updates[1].card)
+
+
+async def test_a_due_list_of_long_non_english_contacts_fits_in_one_teams_message(
+    teams: TeamsClient, connector: FakeTeamsConnector
+) -> None:
+    # The SDK escapes non-ASCII as \uXXXX: ten Cyrillic contacts at the field limits came to
+    # 77 KB as sent, far over Teams' ~28 KB per message.
+    from bot.core.forms import NAME_MAX, NOTES_MAX
+
+    for i in range(10):
+        name = ("Дмитрий Александрович Соколовский " * 10)[: NAME_MAX - 3].strip() + f" {i}"
+        notes = ("бывший финансовый директор, любит парусный спорт; " * 60)[:NOTES_MAX]
+        await teams.say(f"add {name} -- {notes}")
+    await connector.async_wait_for("reply", 10)
+    for command in ("due", "list"):
+        await teams.say(command)
+    replies = await connector.async_wait_for("reply", 12)
+    for reply in replies[10:]:
+        assert reply.status == 201
+        assert reply.card is not None and "Дмитрий" in card_text(reply.card)
+        assert int(reply.headers["Content-Length"]) <= 28 * 1024

@@ -78,7 +78,7 @@ def build_app(
         from bot.adapters.teams.hosting import build_hosting
         from bot.adapters.teams.web import add_teams_route
 
-        hosting = build_hosting(env)
+        hosting = build_hosting(env, allowed_service_urls=settings.teams.allowed_service_urls)
         add_teams_route(web_app, hosting, build_agent(hosting, service, store))
     return ReconnectApp(
         settings=settings,

@@ -34,7 +34,10 @@ def build_messengers(
         from bot.adapters.teams.messenger import TeamsMessenger
         from storage.repository import SqlStore
 
-        messengers["teams"] = TeamsMessenger(build_hosting(env), SqlStore(engine))
+        messengers["teams"] = TeamsMessenger(
+            build_hosting(env, allowed_service_urls=settings.teams.allowed_service_urls),
+            SqlStore(engine),
+        )
     if settings.slack_bot_token:
         # No retry handlers: the runner retries, waits and records every attempt itself.
         client = AsyncWebClient(

@@ -15,8 +15,6 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
-from bot.settings import service_url_origins
-
 log = structlog.get_logger(__name__)
 
 
@@ -54,8 +52,11 @@ class TeamsHosting:
         return self.connections.get_default_connection_configuration()
 
 
-def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
-    """Connection manager and adapter from the ``CONNECTIONS__…`` variables."""
+def build_hosting(
+    env: Mapping[str, str] | None = None, *, allowed_service_urls: tuple[str, ...] = ()
+) -> TeamsHosting:
+    """Connection manager and adapter from the ``CONNECTIONS__…`` variables;
+    ``allowed_service_urls`` is :attr:`bot.settings.TeamsSettings.allowed_service_urls`."""
     env = env if env is not None else os.environ
     config = load_configuration_from_env(dict(env))
     connections = MsalConnectionManager(**config)
@@ -67,8 +68,7 @@ def build_hosting(env: Mapping[str, str] | None = None) -> TeamsHosting:
         logging.ERROR
     )
     client_id = getattr(settings, "CLIENT_ID", None) or None
-    allowed = service_url_origins(env.get("TEAMS_ALLOWED_SERVICE_URLS"))
-    return TeamsHosting(connections, adapter, client_id, allowed)
+    return TeamsHosting(connections, adapter, client_id, allowed_service_urls)
 
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -21,7 +21,7 @@ from bot.adapters.teams import cards
 from bot.adapters.teams.hosting import build_hosting
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.app import build_app
-from bot.settings import Settings, TeamsSettings
+from bot.settings import Settings, TeamsSettings, service_url_origins
 from jobs.runner import NudgeConfig, NudgeRunner
 from storage.nudges import NudgeStore
 from storage.repository import SqlStore
@@ -121,16 +121,17 @@ class TeamsClient:
         return await self.post(self.activity(user, **fields))
 
 
-def teams_settings(database_url: URL) -> Settings:
-    return Settings(database_url=database_url, teams=TeamsSettings(client_id=None, anonymous=True))
+def teams_settings(database_url: URL, allowed_service_urls: tuple[str, ...] = ()) -> Settings:
+    teams = TeamsSettings(client_id=None, anonymous=True, allowed_service_urls=allowed_service_urls)
+    return Settings(database_url=database_url, teams=teams)
 
 
 @pytest.fixture
 async def teams(
     engine: AsyncEngine, database_url: URL, connector: FakeTeamsConnector, clock: Clock
 ) -> AsyncIterator[TeamsClient]:
-    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
-    app = build_app(teams_settings(database_url), clock=clock, engine=engine, env=env)
+    settings = teams_settings(database_url, service_url_origins(connector.base_url))
+    app = build_app(settings, clock=clock, engine=engine, env=ANONYMOUS)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -143,7 +144,9 @@ async def teams(
 
 @pytest.fixture
 def runner(engine: AsyncEngine, connector: FakeTeamsConnector) -> NudgeRunner:
-    env = {**ANONYMOUS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
-    messenger = TeamsMessenger(build_hosting(env), SqlStore(engine))
+    allowed = service_url_origins(connector.base_url)
+    messenger = TeamsMessenger(
+        build_hosting(ANONYMOUS, allowed_service_urls=allowed), SqlStore(engine)
+    )
     config = NudgeConfig(backoff_base=0.01, backoff_max=0.05, concurrency=20)
     return NudgeRunner(NudgeStore(engine), {"teams": messenger}, config=config)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.teams.inbound import service_url_allowed
 from bot.app import build_app
-from bot.settings import ConfigError, Settings, TeamsSettings
+from bot.settings import ConfigError, Settings, TeamsSettings, service_url_origins
 from storage.models import ContactRow, ConversationRef, User
 from tests.adapters.teams.conftest import TeamsClient
 from tests.adapters.teams.test_teams_auth import CREDENTIALS
@@ -41,11 +41,10 @@ async def signed(
     engine: AsyncEngine, database_url: URL, connector: FakeTeamsConnector
 ) -> AsyncIterator[TeamsClient]:
     """The app with an Entra app configured: every request needs a valid token."""
-    settings = Settings(
-        database_url=database_url, teams=TeamsSettings(client_id=CLIENT_ID, anonymous=False)
-    )
-    env = {**CREDENTIALS, "TEAMS_ALLOWED_SERVICE_URLS": connector.base_url}
-    app = build_app(settings, engine=engine, env=env)
+    allowed = service_url_origins(connector.base_url)
+    teams = TeamsSettings(client_id=CLIENT_ID, anonymous=False, allowed_service_urls=allowed)
+    settings = Settings(database_url=database_url, teams=teams)
+    app = build_app(settings, engine=engine, env=CREDENTIALS)
     runner = web.AppRunner(app.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -21,6 +21,9 @@ _CONTROL = re.compile(
 #: person can see and type: letters, digits, symbols (emoji) and punctuation.
 _VISIBLE = frozenset("LNSP")
 _SPACES = re.compile(r"[^\S\n]+")
+#: What no database column or UTF-8 encoder takes: NUL (PostgreSQL refuses it in text) and lone
+#: surrogates. Adapters strip these from whatever they pass on, even text :func:`clean` never sees.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
@@ -28,9 +31,8 @@ def clean(text: str) -> str:
 
     Newlines survive (notes may have several lines); runs of other whitespace become one space.
     """
-    text = _CONTROL.sub(
-        "", text
-    )  # first, so what is left is in NFC (a removed mark can't split it)
+    # Controls go first, so what is left is in NFC (a removed mark cannot split it).
+    text = _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
@@ -51,6 +53,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", one_line(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", stripped).casefold()
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters and lone surrogates (see :data:`UNSTORABLE`)."""
+    return UNSTORABLE.sub("", text) if UNSTORABLE.search(text) else text
 
 
 def visible(text: str) -> bool:

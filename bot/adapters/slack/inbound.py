@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.core.text import storable
 
 #: Slack's window for a request's timestamp (and so for a replayed signature), in seconds.
 SIGNATURE_WINDOW_SECONDS = 5 * 60
@@ -30,8 +31,6 @@ _OBJECT_OR_STRING = frozenset({"user", "channel", "team", "enterprise"})
 
 #: The hosts of Slack's own response URLs (commercial and GovSlack).
 SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
-
-_UNSAFE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Rejected(Exception):
@@ -161,9 +160,8 @@ def _parse_like_bolt(body: str, content_type: str) -> Any:
     return params
 
 
-def clean_text(value: str) -> str:
-    """``value`` without NUL characters and lone surrogates (which no database stores)."""
-    return _UNSAFE.sub("", value) if _UNSAFE.search(value) else value
+#: ``value`` without NUL characters and lone surrogates (which no database stores).
+clean_text = storable
 
 
 def clean_value(value: str) -> str:

@@ -9,13 +9,14 @@ instead of becoming a 500 or a database error further in.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from microsoft_agents.activity import Activity
+
+from bot.core.text import UNSTORABLE, storable
 
 #: Column widths in storage.models (users.external_id / workspace_id, conversation_refs).
 MAX_USER_ID = 64
@@ -35,8 +36,6 @@ MICROSOFT_HOSTS = frozenset(
 )
 MICROSOFT_SUFFIXES = (".botframework.com",)
 _LOOPBACK_NAMES = frozenset({"localhost"})
-#: NUL and lone UTF-16 surrogates: PostgreSQL refuses the first, every UTF-8 codec the second.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +117,7 @@ def unstorable(body: Any, *, cleaned: frozenset[str] = frozenset({"text", "value
     """A NUL byte or lone surrogate in any string of the activity, outside the fields the
     handlers clean (``text``, ``value``): no column or JSON encoder can take it."""
     if isinstance(body, str):
-        return _UNSTORABLE.search(body) is not None
+        return UNSTORABLE.search(body) is not None
     if isinstance(body, Mapping):
         return any(
             unstorable(key, cleaned=frozenset()) or (key not in cleaned and unstorable(item))
@@ -129,9 +128,8 @@ def unstorable(body: Any, *, cleaned: frozenset[str] = frozenset({"text", "value
     return False
 
 
-def clean_text(text: str) -> str:
-    """``text`` without NUL bytes and lone surrogates (which no database column can store)."""
-    return _UNSTORABLE.sub("", text)
+#: ``text`` without NUL bytes and lone surrogates (which no database column can store).
+clean_text = storable
 
 
 def clean_submission(value: Mapping[str, Any]) -> dict[str, str | None] | None:

@@ -26,10 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 
 from bot.core.model import Contact
-from bot.core.nudges import NudgeContent, compose, render
+from bot.core.nudges import NudgeContent, compose_for, render
 from bot.core.ports import DeliveryError, DeliveryKind, Messenger
-from bot.core.prompts import stable_seed
-from bot.core.ranking import rank
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
@@ -618,20 +616,15 @@ class NudgeRunner:
 
 
 def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[int, Contact]]:
-    prefs = job.recipient.prefs
-    picks = rank(inputs.candidates, job.day, limit=prefs.cards)
-    user = job.recipient.user
-    seed = stable_seed(user.platform, user.workspace_id, user.user_id, job.day.isoformat())
-    content = compose(
-        activity=inputs.activity,
-        picks=picks,
+    return compose_for(
+        job.recipient.user,
+        job.day,
+        cards=job.recipient.prefs.cards,
+        candidates=inputs.candidates,
         followups=inputs.followups,
+        activity=inputs.activity,
         prompt_views=inputs.prompt_views,
-        today=job.day,
-        seed=seed,
     )
-    contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in inputs.followups}
-    return content, contacts
 
 
 @contextmanager

@@ -14,10 +14,10 @@ from enum import StrEnum
 
 from bot.core import dates, prompts
 from bot.core.actions import Act
-from bot.core.model import Contact
+from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
 from bot.core.prompts import Hurdle
-from bot.core.ranking import Pick
+from bot.core.ranking import Pick, rank
 from bot.core.replies import (
     Actions,
     Block,
@@ -209,6 +209,32 @@ def compose(
         cards=[Card(p.contact.id, p.why) for p in picks],
         followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in followups[:3]],
     )
+
+
+def compose_for(
+    user: UserRef,
+    day: date,
+    *,
+    cards: int,
+    candidates: Sequence[Contact],
+    followups: Sequence[Contact],
+    activity: Activity,
+    prompt_views: Mapping[str, int],
+) -> tuple[NudgeContent, dict[int, Contact]]:
+    """``user``'s nudge for ``day``: the candidates ranked down to ``cards``, then
+    :func:`compose` with a seed stable for the user and day; with the contacts it names."""
+    picks = rank(candidates, day, limit=cards)
+    seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
+    content = compose(
+        activity=activity,
+        picks=picks,
+        followups=followups,
+        prompt_views=prompt_views,
+        today=day,
+        seed=seed,
+    )
+    contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in followups}
+    return content, contacts
 
 
 def render(

@@ -14,10 +14,8 @@ from datetime import date
 
 from bot.core import dates
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import NudgeContent, compose, render
+from bot.core.nudges import NudgeContent, compose_for, render
 from bot.core.ports import Store
-from bot.core.prompts import stable_seed
-from bot.core.ranking import rank
 from bot.core.replies import Reply
 from bot.core.service import Caller
 from jobs.ports import NudgeStorePort
@@ -99,16 +97,13 @@ class TodayNudge:
 def _compose(
     user: UserRef, day: date, cards: int, inputs: ComposeInputs
 ) -> tuple[NudgeContent, dict[int, Contact]]:
-    """As the morning pass composes (``jobs.runner``): rank, then choose the prompt."""
-    picks = rank(inputs.candidates, day, limit=cards)
-    seed = stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
-    content = compose(
-        activity=inputs.activity,
-        picks=picks,
+    """As the morning pass composes (``jobs.runner``)."""
+    return compose_for(
+        user,
+        day,
+        cards=cards,
+        candidates=inputs.candidates,
         followups=inputs.followups,
+        activity=inputs.activity,
         prompt_views=inputs.prompt_views,
-        today=day,
-        seed=seed,
     )
-    contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in inputs.followups}
-    return content, contacts

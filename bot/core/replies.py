@@ -78,11 +78,31 @@ Block = Header | Section | Context | Actions | Divider
 
 
 @dataclass(frozen=True, slots=True)
+class FileOut:
+    """A file that goes with a reply: an export, or a chart.
+
+    Adapters deliver it as their platform allows (Slack: an upload to the DM; Teams: an inline image
+    for ``image/*``, a file-consent card otherwise; console: a file written to disk, path printed).
+    ``alt_text`` says in words what an image shows; the reply's text must say the same anyway.
+    """
+
+    filename: str
+    media_type: str
+    content: bytes
+    title: str = ""
+    alt_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """A message for one user. ``summary`` is the plain-text fallback for notifications."""
+    """A message for one user. ``summary`` is the plain-text fallback for notifications.
+
+    ``files`` go with the message (see :class:`FileOut`); most replies have none.
+    """
 
     summary: str
     blocks: tuple[Block, ...] = ()
+    files: tuple[FileOut, ...] = ()
 
 
 def section(*parts: Inline, button: Button | None = None) -> Section:

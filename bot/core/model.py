@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.core.cadence import DEFAULT_CADENCE, Span, horizon, later
+from bot.core.names import address
 
 #: Limits on what users type, chosen to fit every platform's display limits with room to spare.
 NAME_MAX = 80
@@ -55,11 +56,14 @@ class Contact:
     skipped_on: date | None = None
     reached_out_on: date | None = None
     follow_up_on: date | None = None
+    #: What they like to be called ("" = worked out from the name: see :mod:`bot.core.names`).
+    preferred_name: str = ""
 
     @property
     def first_name(self) -> str:
-        """The first word of the name, for friendly replies."""
-        return self.name.split(" ", 1)[0]
+        """What to call them in friendly replies: their preferred name, else the first given
+        name ("Dana"), "Dr. Okafor" for a titled name, "Li" for "WANG Li"."""
+        return address(self.name, self.preferred_name) or self.name.split(" ", 1)[0]
 
     def days_overdue(self, today: date) -> int:
         """Days since the contact fell due (0 when due today, negative when not yet due)."""
@@ -113,6 +117,7 @@ class Contact:
         self.company_role = draft.company_role
         self.how_known = draft.how_known
         self.notes = draft.notes
+        self.preferred_name = draft.preferred_name
         self.cadence = draft.cadence
         if cadence_changed and self.last_contacted_on is not None:
             self.next_due_on = draft.cadence.after(self.last_contacted_on)
@@ -135,6 +140,7 @@ class ContactDraft:
     company_role: str = ""
     how_known: str = ""
     notes: str = ""
+    preferred_name: str = ""
 
     def new_contact(self, contact_id: int, *, due_on: date, today: date) -> Contact:
         """The contact this draft becomes when added as ``contact_id``, first due ``due_on``."""
@@ -145,6 +151,7 @@ class ContactDraft:
             company_role=self.company_role,
             how_known=self.how_known,
             notes=self.notes,
+            preferred_name=self.preferred_name,
             next_due_on=due_on,
             created_on=today,
         )

@@ -6,7 +6,18 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.model import Contact
-from bot.core.openers import FRAGMENT_MAX, OPENER_MAX, first_interest, interest_fragments, openers
+from bot.core.openers import (
+    FRAGMENT_MAX,
+    OPENER_MAX,
+    copy_text,
+    first_interest,
+    interest_fragments,
+    mailto,
+    openers,
+    questions,
+    seed_for,
+    talking_point,
+)
 
 TODAY = date(2025, 6, 2)
 PITCH = re.compile(
@@ -103,33 +114,37 @@ def test_no_fragments_from_nothing() -> None:
 
 
 def test_rich_contact_gets_openers_about_them() -> None:
-    drafts = openers(rich(), today=TODAY)
+    drafts = openers(rich(), today=TODAY, seed=0)
     assert_well_formed(drafts)
     assert len(drafts) == 3
     assert all(d.startswith("Hi Dana,") for d in drafts)
-    joined = " ".join(drafts)
-    assert "COO" in joined  # the promotion, their latest win
-    assert "Lisbon expansion" in joined  # the last conversation
-    assert "Brightline" in joined  # their company
-    assert "over a year" in joined  # last logged 15 months ago
+    assert "becoming COO" in drafts[0]  # the promotion, their latest win, comes first
+    assert "over a year" in drafts[0]  # last logged 15 months ago
+    assert "Lisbon expansion" not in " ".join(drafts)  # never quoted
 
 
-def test_each_known_interest_can_be_drafted() -> None:
+def test_every_topic_can_be_drafted_on_some_day() -> None:
     contact = rich()
-    mentioned = {
-        fragment
-        for seed in range(12)
-        for draft in openers(contact, today=TODAY, seed=seed)
-        for fragment in ("COO", "sails every summer", "two kids in college")
-        if fragment.casefold() in draft.casefold()
-    }
-    assert mentioned == {"COO", "sails every summer", "two kids in college"}
+    joined = " ".join(
+        draft for seed in range(20) for draft in openers(contact, today=TODAY, seed=seed)
+    )
+    for phrase in ("becoming COO", "sailing", "the kids", "Brightline", "last conversation"):
+        assert phrase in joined, phrase
 
 
-def test_openers_are_deterministic() -> None:
+def test_openers_are_deterministic_and_vary_with_the_seed() -> None:
     for seed in (0, 1, 7):
         assert openers(rich(), today=TODAY, seed=seed) == openers(rich(), today=TODAY, seed=seed)
-    assert openers(rich(), today=TODAY, seed=0) != openers(rich(), today=TODAY, seed=1)
+    assert len({tuple(openers(rich(), today=TODAY, seed=s)) for s in range(8)}) > 1
+
+
+def test_the_default_seed_is_the_contact_and_the_day() -> None:
+    contact = rich()
+    assert openers(contact, today=TODAY) == openers(
+        contact, today=TODAY, seed=seed_for(contact.id, TODAY)
+    )
+    assert seed_for(1, TODAY) != seed_for(2, TODAY)
+    assert seed_for(1, TODAY) != seed_for(1, TODAY + timedelta(days=1))
 
 
 def test_empty_contact_gets_two_generic_openers() -> None:
@@ -141,18 +156,35 @@ def test_empty_contact_gets_two_generic_openers() -> None:
 
 
 def test_a_contact_without_a_usable_name_gets_a_plain_greeting() -> None:
-    for name in ("", "🙂", "X" * 60):
+    for name in ("", "🙂", "X" * 60, "Dr."):
         drafts = openers(Contact(id=1, name=name), today=TODAY)
         assert_well_formed(drafts)
         assert all(d.startswith("Hi, ") for d in drafts), drafts
 
 
+@pytest.mark.parametrize(
+    ("name", "preferred", "greeting"),
+    [
+        ("Dr. Amara Okafor", "", "Hi Dr. Okafor,"),
+        ("Dr. Amara Okafor", "Amara", "Hi Amara,"),
+        ("WANG Li", "", "Hi Li,"),
+        ("Prof. WANG Li", "", "Hi Prof. Wang,"),
+        ("李小龍", "", "Hi 李小龍,"),
+        ('Robert "Bob" Smith', "", "Hi Bob,"),
+        ("DANA WHITFIELD", "", "Hi Dana,"),
+        ("Dana Whitfield", "Dee", "Hi Dee,"),
+    ],
+)
+def test_people_are_addressed_properly(name: str, preferred: str, greeting: str) -> None:
+    contact = Contact(id=1, name=name, preferred_name=preferred)
+    assert all(d.startswith(greeting + " ") for d in openers(contact, today=TODAY))
+
+
 def test_the_shared_past_comes_from_how_they_met() -> None:
     contact = Contact(id=1, name="Dana", how_known="She was my boss at Brightline 2016–2020")
-    drafts = openers(contact, today=TODAY)
-    assert_well_formed(drafts)
-    shared = [d for d in drafts if "at Brightline" in d]
-    assert len(shared) == 1 and "2016" not in shared[0] and "boss" not in shared[0]
+    joined = " ".join(d for s in range(6) for d in openers(contact, today=TODAY, seed=s))
+    assert "at Brightline" in joined
+    assert "2016" not in joined and "boss" not in joined
 
 
 def test_no_place_is_invented_from_a_lowercase_phrase() -> None:
@@ -162,20 +194,28 @@ def test_no_place_is_invented_from_a_lowercase_phrase() -> None:
     assert not any("conference" in d or "my code" in d for d in drafts)
 
 
-def test_the_first_capitalised_place_after_at_is_used() -> None:
-    contact = Contact(
-        id=1, name="Dana", how_known="looked at my code when we were both at Acme Corp"
-    )
-    drafts = openers(contact, today=TODAY)
-    assert_well_formed(drafts)
-    assert any("at Acme Corp" in d for d in drafts)
-    assert not any("my code" in d for d in drafts)
+def test_former_roles_are_not_asked_about_as_current() -> None:
+    for role in ("former CFO at Brightline", "ex-Brightline", "CFO at Brightline 2016–2020"):
+        contact = Contact(id=1, name="Dana", company_role=role)
+        joined = " ".join(d for s in range(6) for d in openers(contact, today=TODAY, seed=s))
+        assert "since Brightline" in joined or "years at Brightline" in joined, joined
+        assert "things at Brightline" not in joined and "busiest at" not in joined
 
 
-def test_a_role_without_a_company_is_still_used() -> None:
-    drafts = openers(Contact(id=1, name="Sam Lee", company_role="Head of Design"), today=TODAY)
-    assert_well_formed(drafts)
-    assert any("(Head of Design)" in d for d in drafts)
+def test_sensitive_notes_never_appear_and_soften_the_questions() -> None:
+    contact = Contact(id=1, name="Raj", notes="his wife passed away last year; loves jazz")
+    joined = " ".join(d for s in range(8) for d in openers(contact, today=TODAY, seed=s))
+    assert "wife" not in joined and "passed" not in joined
+    assert "highlight of your year" not in joined
+    assert "jazz" in joined  # the rest of the notes still count
+
+
+def test_a_url_is_never_shown() -> None:
+    contact = Contact(id=1, name="Tom", notes="https://linkedin.com/in/tom; sails")
+    for seed in range(6):
+        assert not any(
+            "http" in d or "linkedin" in d for d in openers(contact, today=TODAY, seed=seed)
+        )
 
 
 @pytest.mark.parametrize(
@@ -199,6 +239,34 @@ def test_unknown_or_future_last_talk_claims_nothing(last: date | None) -> None:
     drafts = openers(Contact(id=1, name="Dana", last_contacted_on=last), today=TODAY)
     assert_well_formed(drafts)
     assert not any("since we talked" in d or "catch up" in d for d in drafts)
+
+
+def test_questions_for_prep_are_about_them_then_open() -> None:
+    asked = questions(rich(), today=TODAY)
+    assert len(asked) == 3 and all(q.endswith("?") and q[0].isupper() for q in asked)
+    assert any("new role" in q for q in asked)
+    assert len(questions(Contact(id=1, name="Dana"), today=TODAY)) == 3
+
+
+def test_copy_text_and_mailto() -> None:
+    drafts = openers(rich(), today=TODAY)
+    assert copy_text(drafts) == "\n\n".join(drafts)
+    link = mailto("dana@brightline.com", drafts[0])
+    assert link is not None and link.startswith("mailto:dana@brightline.com?subject=")
+    assert " " not in link and "%20" in link
+    for bad in (None, "", "not an email", "a@b", "x@y.com\nBcc: z@z.com", "<a@b.com>"):
+        assert mailto(bad, "hi") is None, bad
+
+
+def test_talking_points_are_safe_phrases() -> None:
+    assert talking_point("sails every summer") == "sailing"
+    assert talking_point("just promoted to COO") == "the promotion"
+    assert talking_point("his wife passed away; https://x.com") is None
+    assert talking_point("") is None
+
+
+def test_first_interest_skips_sensitive_fragments_and_links() -> None:
+    assert first_interest("his wife passed away; https://x.com; loves jazz") == "loves jazz"
 
 
 ODD_CONTACTS = [
@@ -229,13 +297,6 @@ def test_odd_input_still_gives_clean_openers(contact: Contact) -> None:
         assert_well_formed(openers(contact, today=TODAY, seed=seed))
 
 
-def test_long_notes_are_quoted_in_short_pieces() -> None:
-    drafts = openers(ODD_CONTACTS[4], today=TODAY)
-    assert_well_formed(drafts)
-    assert "sails every summer" in drafts[0]
-    assert drafts[0].count("sails every summer") == 1
-
-
 def test_openers_never_pitch_and_use_no_pronouns() -> None:
     contacts = [
         rich(),
@@ -249,21 +310,6 @@ def test_openers_never_pitch_and_use_no_pronouns() -> None:
             for text in openers(contact, today=TODAY, seed=seed):
                 assert not PITCH.search(text), text
                 assert not PRONOUNS.search(text), text
-
-
-def test_the_checks_catch_bad_drafts() -> None:
-    """The well-formedness checks above would catch the mistakes they are meant to catch."""
-    bad = [
-        "Hi Dana, any job openings at Brightline?",
-        "Hi Dana, last I heard: None. How's that going?",
-        "Hi Dana, last I heard: {fragment}. How's that going?",
-        "Hi Dana, I was thinking about your work (). What's new?",
-        "Hi Dana,  what's new?",
-        "Hi Dana, last I heard: . How's that going?",
-    ]
-    for text in bad:
-        with pytest.raises(AssertionError):
-            assert_well_formed([text, "Hi Dana, how are things these days?"])
 
 
 def test_first_interest_is_the_first_fragment() -> None:

@@ -180,7 +180,7 @@ class SqliteDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await self._fetch(connection, query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, owner) = row  # fmt: skip
+             reached, follow, preferred, owner) = row  # fmt: skip
             contact = Contact(
                 cid,
                 name,
@@ -195,6 +195,7 @@ class SqliteDialect(Dialect):
                 iso(skipped) if skipped else None,
                 iso(reached) if reached else None,
                 iso(follow) if follow else None,
+                preferred,
             )
             out.append((owner, contact))
         return out
@@ -291,10 +292,10 @@ class PostgresDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await connection.execute(query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, owner) = row  # fmt: skip
+             reached, follow, preferred, owner) = row  # fmt: skip
             contact = Contact(
                 cid, name, _span(count, unit), role, how, notes, last, due, note, created,
-                skipped, reached, follow,
+                skipped, reached, follow, preferred,
             )  # fmt: skip
             out.append((owner, contact))
         return out

@@ -95,6 +95,8 @@ class ContactRow(Base):
     company_role: Mapped[str] = mapped_column(String(240), default="")
     how_known: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # What they like to be called; "" means worked out from the name (bot.core.names).
+    preferred_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     cadence_count: Mapped[int] = mapped_column(Integer)
     cadence_unit: Mapped[str] = mapped_column(String(8))
     last_contacted_on: Mapped[date | None] = mapped_column(Date)

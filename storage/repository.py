@@ -389,6 +389,24 @@ class SqlContactBook:
     async def count_conversations(self) -> int:
         return int(await self._scalar(_COUNT_CONVERSATIONS) or 0)
 
+    async def history(self, contact_id: int, *, limit: int) -> list[Conversation]:
+        rows = await self._connection.execute(
+            _CONVERSATIONS, {"owner": self._owner_id, "id": contact_id, "limit": limit}
+        )
+        return [
+            Conversation(contact_id, row.occurred_on, row.note, row.learned, row.kind)
+            for row in rows
+        ]
+
+    async def add_learned(self, contact_id: int, on: date, learned: str) -> bool:
+        found = await self._first(_LEARN_TARGET, id=contact_id, on=on)
+        if found is None:
+            return False
+        await self._connection.execute(
+            _LEARN, {"b_owner": self._owner_id, "b_id": found.id, "b_learned": learned}
+        )
+        return True
+
     async def get_many(self, contact_ids: list[int]) -> dict[int, Contact]:
         if not contact_ids:
             return {}
@@ -468,6 +486,7 @@ CONTACT_COLUMNS = (
     _c.skipped_on,
     _c.reached_out_on,
     _c.follow_up_on,
+    _c.preferred_name,  # last: storage.dialect reads these by position
 )
 
 #: What a book needs of its owner's row: the id and the nudge settings.
@@ -544,6 +563,32 @@ _DELETE_CONVERSATIONS = delete(_conversations_t).where(
     _conversations_t.c.contact_id == bindparam("id"),
 )
 _LOG = insert(_conversations_t)
+_v = _conversations_t.c
+#: A contact's latest conversations, newest first (for ``prep``).
+_CONVERSATIONS = (
+    select(_v.occurred_on, _v.note, _v.learned, _v.kind)
+    .where(_v.owner_id == bindparam("owner"), _v.contact_id == bindparam("id"))
+    .order_by(_v.occurred_on.desc(), _v.id.desc())
+    .limit(bindparam("limit"))
+)
+#: The conversation a later "learned:" belongs to: that day's latest, with nothing learned yet.
+_LEARN_TARGET = (
+    select(_v.id)
+    .where(
+        _v.owner_id == bindparam("owner"),
+        _v.contact_id == bindparam("id"),
+        _v.occurred_on == bindparam("on"),
+        _v.kind == "conversation",
+        _v.learned == "",
+    )
+    .order_by(_v.id.desc())
+    .limit(1)
+)
+_LEARN = (
+    update(_conversations_t)
+    .where(_v.owner_id == bindparam("b_owner"), _v.id == bindparam("b_id"))
+    .values(learned=bindparam("b_learned"))
+)
 _SAVE_PREFS = update(_users_t).where(_users_t.c.id == bindparam("b_owner"))
 _NUDGE = (
     select(
@@ -625,6 +670,7 @@ def _draft_values(draft: ContactDraft | Contact) -> dict[str, Any]:
         "company_role": draft.company_role,
         "how_known": draft.how_known,
         "notes": draft.notes,
+        "preferred_name": draft.preferred_name,
         "cadence_count": draft.cadence.count,
         "cadence_unit": draft.cadence.unit.value,
     }
@@ -645,4 +691,5 @@ def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
         skipped_on=row.skipped_on,
         reached_out_on=row.reached_out_on,
         follow_up_on=row.follow_up_on,
+        preferred_name=row.preferred_name,
     )

@@ -21,6 +21,9 @@ class Act(StrEnum):
     PICK = "pick"  # value: JSON {"op": "log"|"snooze"|"edit"|"remove", "id": 12, ...}
     SETTINGS_FORM = "settings.form"
     RESUME = "resume"
+    OPENERS = "openers"  # openers for a contact
+    PREP = "prep"  # prepare for a conversation with a contact
+    OPEN_LINK = "link"  # a button that opens its url; the click itself does nothing
     # Morning nudge cards and follow-ups. value: "<nudge id>:<contact id>"
     CARD_REACHED = "card.reached"
     CARD_LOG = "card.log"

@@ -3,8 +3,10 @@
 The grammar (also shown by ``/reconnect help``)::
 
     help
-    add <full name> [every <N> days|weeks|months] [-- <notes>]
-    log <name> [-- <what you talked about>]
+    add <full name> [called <preferred name>] [every <N> days|weeks|months] [-- <notes>]
+    log <name> [-- <what you talked about>] [learned: <what you learned about them>]
+    opener <name>
+    prep <name>
     due
     list [<page>]
     snooze <name> [<N> days|weeks|months]
@@ -27,6 +29,8 @@ from typing import ClassVar
 
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
 from bot.core.model import COMMAND_MAX
+from bot.core.names import split_preferred
+from bot.core.reflection import split_learned
 from bot.core.text import clean, one_line, parse_count
 
 
@@ -44,6 +48,7 @@ class Add:
     name: str | None = None
     cadence: Span | None = None
     notes: str = ""
+    preferred: str = ""
 
     @property
     def writes(self) -> bool:
@@ -57,6 +62,7 @@ class Log:
 
     name: str | None = None
     note: str = ""
+    learned: str = ""
 
     @property
     def writes(self) -> bool:
@@ -131,9 +137,41 @@ class Resume:
     writes: ClassVar[bool] = True
 
 
+@dataclass(frozen=True, slots=True)
+class Opener:
+    """Draft a few openers for a contact."""
+
+    writes: ClassVar[bool] = False
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prep:
+    """Prepare for a conversation with a contact."""
+
+    writes: ClassVar[bool] = False
+
+    name: str
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
-Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+Command = (
+    Help
+    | Add
+    | Log
+    | Due
+    | ListAll
+    | Snooze
+    | Edit
+    | Remove
+    | Settings
+    | Pause
+    | Resume
+    | Opener
+    | Prep
+)
 
 
 class CommandError(ValueError):
@@ -156,6 +194,7 @@ class UnknownCommand(CommandError):
 
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
+    "opener", "prep",
 )  # fmt: skip
 _ALIASES = {
     "?": "help",
@@ -173,6 +212,9 @@ _ALIASES = {
     "preferences": "settings",
     "vacation": "pause",
     "unpause": "resume",
+    "openers": "opener",
+    "draft": "opener",
+    "prepare": "prep",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -228,6 +270,10 @@ def parse(text: str) -> Command:
             return Pause(one_line(rest))
         case "resume":
             return Resume()
+        case "opener":
+            return Opener(_required_name(rest, "opener"))
+        case "prep":
+            return Prep(_required_name(rest, "prep"))
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -275,22 +321,24 @@ def _parse_add(rest: str) -> Add:
         except CadenceError as exc:
             raise CommandError(str(exc)) from None
         head = head[: tail.start()].strip()
+    head, preferred = split_preferred(head)
     head = _name(head)
     if not head:
         raise CommandError(
             "Who would you like to add? Try `add Dana Whitfield every 2 months -- former CFO`."
         )
-    return Add(name=head, cadence=cadence, notes=notes)
+    return Add(name=head, cadence=cadence, notes=notes, preferred=preferred)
 
 
 def _parse_log(rest: str) -> Log:
     if not rest:
         return Log()
     head, note = split_notes(rest)
+    note, learned = split_learned(note)
     head = _name(head)
     if not head:
         raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
-    return Log(name=head, note=note)
+    return Log(name=head, note=note, learned=learned)
 
 
 def _parse_list(rest: str) -> ListAll:

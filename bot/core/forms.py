@@ -15,12 +15,14 @@ from bot.core.model import (
     Contact,
     ContactDraft,
 )
+from bot.core.names import PREFERRED_MAX, clean_preferred, default_preferred
 from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
 from bot.core.text import clean, fold, one_line, parse_count, visible
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
 CONTACT, DATE, NOTE, LEARNED = "contact", "occurred_on", "note", "learned"
+PREFERRED = "preferred_name"
 
 Values = Mapping[str, str | None]
 
@@ -46,6 +48,14 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
             contact.name if contact else name,
             placeholder="Dana Whitfield",
             max_length=NAME_MAX,
+        ),
+        TextField(
+            PREFERRED,
+            "What they like to be called",
+            contact.preferred_name if contact else "",
+            placeholder=_preferred_hint(contact),
+            optional=True,
+            max_length=PREFERRED_MAX,
         ),
         TextField(
             ROLE,
@@ -145,6 +155,9 @@ def read_contact(values: Values) -> ContactDraft:
         errors[NAME] = f"Names can be at most {NAME_MAX} characters."
     elif problem := name_problem(name):
         errors[NAME] = problem
+    preferred = clean_preferred(values.get(PREFERRED) or "")
+    if len(preferred) > PREFERRED_MAX:
+        errors[PREFERRED] = f"Please keep this under {PREFERRED_MAX} characters."
     role = one_line(values.get(ROLE) or "")
     how = clean(values.get(HOW) or "")
     notes = clean(values.get(NOTES) or "")
@@ -164,7 +177,14 @@ def read_contact(values: Values) -> ContactDraft:
             errors[CADENCE] = str(exc)
     if errors:
         raise FieldErrors(errors)
-    return ContactDraft(name=name, cadence=cadence, company_role=role, how_known=how, notes=notes)
+    return ContactDraft(
+        name=name,
+        cadence=cadence,
+        company_role=role,
+        how_known=how,
+        notes=notes,
+        preferred_name=preferred,
+    )
 
 
 def name_problem(name: str) -> str | None:
@@ -214,6 +234,12 @@ def read_log(values: Values, today: date) -> LogEntry:
         raise FieldErrors(errors)
     assert contact_id is not None
     return LogEntry(contact_id, occurred, note, learned)
+
+
+def _preferred_hint(contact: Contact | None) -> str:
+    """The form's hint: what we'd call them without a preferred name ("Dr. Okafor")."""
+    default = default_preferred(contact.name) if contact else ""
+    return f"Leave empty for “{default}”" if default else "Dana, or a nickname — empty: first name"
 
 
 def _cadence_label(span: Span) -> str:

@@ -334,6 +334,8 @@ def _card(card: Card, contact: Contact, day: date, nudge_id: int) -> list[Block]
                 Button("Snooze a week", Act.CARD_SNOOZE_WEEK, value),
                 Button("Snooze a month", Act.CARD_SNOOZE_MONTH, value),
                 Button("Not this one", Act.CARD_SKIP, value),
+                # Before a call, not at 08:30: a separate reply, the card stays as it is.
+                Button("Prepare", Act.PREP, str(contact.id)),
             )
         )
     )

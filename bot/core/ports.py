@@ -87,6 +87,15 @@ class ContactBook(Protocol):
         is not (or no longer) there."""
         ...
 
+    async def history(self, contact_id: int, *, limit: int) -> list[Conversation]:
+        """The contact's latest ``limit`` conversations and outreaches (newest first)."""
+        ...
+
+    async def add_learned(self, contact_id: int, on: date, learned: str) -> bool:
+        """Record ``learned`` on the contact's latest conversation of day ``on`` that has nothing
+        learned yet; ``False`` (and no change) when there is none."""
+        ...
+
     async def count_conversations(self) -> int:
         """How many conversations the owner has logged."""
         ...

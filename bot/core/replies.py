@@ -32,12 +32,17 @@ Inline = str | Strong | Em
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button. ``action`` names what the core should do; ``value`` carries its argument."""
+    """A button. ``action`` names what the core should do; ``value`` carries its argument.
+
+    A button with a ``url`` opens it instead (a ``mailto:`` draft): adapters render it as a link
+    button, and its click, where the platform still reports one, does nothing.
+    """
 
     label: str
     action: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

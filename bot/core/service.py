@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import dates, forms, nudge_actions, preferences, views
+from bot.core import dates, forms, nudge_actions, opener_views, preferences, views
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
@@ -218,14 +218,14 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
     match command:
         case c.Add(name=None):
             return forms.contact_form()
-        case c.Add(name=str(name), cadence=cadence, notes=notes):
+        case c.Add(name=str(name), cadence=cadence, notes=notes, preferred=preferred):
             if len(name) > NAME_MAX:
                 return views.name_too_long_reply()
             if problem := forms.name_problem(name):
                 return message(problem)
             if len(notes) > NOTES_MAX:
                 return views.notes_too_long_reply(len(notes), request.cmd)
-            draft = ContactDraft(name=name, notes=notes)
+            draft = ContactDraft(name=name, notes=notes, preferred_name=preferred)
             if cadence is not None:
                 draft = replace(draft, cadence=cadence)
             result = await _add(request, draft)
@@ -234,13 +234,19 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return result
         case c.Log(name=None):
             return await _log_form(request)
-        case c.Log(name=str(name), note=note):
-            if len(note) > NOTES_MAX:
-                return views.note_too_long_reply(len(note), request.cmd)
-            found = await _resolve(request, name, "log", note=note)
+        case c.Log(name=str(name), note=note, learned=learned):
+            if len(note) > NOTES_MAX or len(learned) > NOTES_MAX:
+                return views.note_too_long_reply(max(len(note), len(learned)), request.cmd)
+            found = await _resolve(request, name, "log", note=note, learned=learned)
             if isinstance(found, Reply):
                 return found
-            return await _log(request, found, request.today, note, "")
+            return await _log_typed(request, found, note, learned)
+        case c.Opener(name=name):
+            found = await _resolve(request, name, "opener")
+            return found if isinstance(found, Reply) else _opener(request, found)
+        case c.Prep(name=name):
+            found = await _resolve(request, name, "prep")
+            return found if isinstance(found, Reply) else await _prep(request, found)
         case c.Due():
             return await _due(request)
         case c.ListAll(page=page):
@@ -302,6 +308,23 @@ async def _log(request: _Request, contact: Contact, on: date, note: str, learned
         raise ContactGone(exc.contact_id, contact.name) from exc
     await request.book.save(contact)
     return views.logged_reply(contact, on, learned, request.today, request.cmd)
+
+
+async def _log_typed(request: _Request, contact: Contact, note: str, learned: str) -> Reply:
+    """``log <name> -- …``: only "learned: …" after today's conversation is already logged adds
+    it to that conversation (the listening loop closes without a second conversation)."""
+    if learned and not note and await request.book.add_learned(contact.id, request.today, learned):
+        return views.learned_added_reply(contact)
+    return await _log(request, contact, request.today, note, learned)
+
+
+def _opener(request: _Request, contact: Contact) -> Reply:
+    return opener_views.opener_reply(contact, request.today, email=opener_views.email_of(contact))
+
+
+async def _prep(request: _Request, contact: Contact) -> Reply:
+    history = await request.book.history(contact.id, limit=5)
+    return opener_views.prep_reply(contact, history, request.today, request.cmd)
 
 
 async def _log_submitted(
@@ -489,6 +512,21 @@ async def _remove_button(request: _Request, contact: Contact, arg: str) -> Outco
 
 
 @_on_contact
+async def _openers_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return _opener(request, contact)
+
+
+@_on_contact
+async def _prep_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return await _prep(request, contact)
+
+
+async def _link_button(request: _Request, value: str) -> Outcome:
+    """A link button's click (platforms that report one): the link was opened; say so."""
+    return message("The link opens in your email app or browser.")
+
+
+@_on_contact
 async def _keep_button(request: _Request, contact: Contact, arg: str) -> Outcome:
     return views.kept_reply(contact)
 
@@ -507,7 +545,12 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
     match op:
         case "log":
             note = clean(str(data.get("note", "")))[:NOTES_MAX]
-            return await _log(request, contact, request.today, note, "")
+            learned = clean(str(data.get("learned", "")))[:NOTES_MAX]
+            return await _log_typed(request, contact, note, learned)
+        case "opener":
+            return _opener(request, contact)
+        case "prep":
+            return await _prep(request, contact)
         case "snooze":
             try:
                 span = parse_span(str(data.get("span", "")))
@@ -537,6 +580,9 @@ _ACTIONS: dict[Act, _Action] = {
     Act.PICK: _Action(_pick_button, writes=True),
     Act.SETTINGS_FORM: _Action(_settings_button, writes=False),
     Act.RESUME: _Action(_resume_button, writes=True),
+    Act.OPENERS: _Action(_openers_button, writes=False),
+    Act.PREP: _Action(_prep_button, writes=False),
+    Act.OPEN_LINK: _Action(_link_button, writes=False),
     Act.CARD_REACHED: _Action(_card(Act.CARD_REACHED), writes=True),
     Act.CARD_LOG: _Action(_card(Act.CARD_LOG), writes=False),  # opens the log form
     Act.CARD_OPENERS: _Action(_card(Act.CARD_OPENERS), writes=True),

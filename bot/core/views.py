@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.core import dates, preferences
+from bot.core import dates, preferences, reflection
 from bot.core.actions import Act
 from bot.core.cadence import Span
 from bot.core.model import NAME_MAX, NOTES_MAX, Contact
+from bot.core.opener_views import opener_line
 from bot.core.replies import (
     Actions,
     Block,
@@ -42,15 +43,25 @@ def help_reply(cmd: str) -> Reply:
     """What the bot does and every command, with examples."""
     rows: list[tuple[str, str]] = [
         (
-            "add <full name> [every <N> days|weeks|months] [-- <notes>]",
+            "add <full name> [called <name>] [every <N> days|weeks|months] [-- <notes>]",
             f"Add someone to keep in touch with. `{cmd}add Dana Whitfield every 2 months -- former "
-            "CFO at Brightline, loves sailing`. Without a name it opens a form. Default: every 6 "
-            "weeks.",
+            "CFO at Brightline, loves sailing`. `called Dee` sets what they like to be called. "
+            "Without a name it opens a form. Default: every 6 weeks.",
         ),
         (
-            "log <name> [-- <what you talked about>]",
-            f"Record a conversation today and restart their cadence. `{cmd}log Dana -- she's "
-            "hiring in Q3`. Without a name it opens a form.",
+            "log <name> [-- <what you talked about>] [learned: <what you learned>]",
+            f"Record a conversation today and restart their cadence. `{cmd}log Dana -- coffee, "
+            "learned: her daughter started at Michigan`. Only `learned: …` after today's log "
+            "adds it to that conversation. Without a name it opens a form.",
+        ),
+        (
+            "opener <name>",
+            f"Two or three openers to send them, each a question about them. `{cmd}opener Dana`",
+        ),
+        (
+            "prep <name>",
+            "Before a call: what you know, what you learned last time, three questions to ask "
+            "and one listening cue.",
         ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
@@ -97,7 +108,7 @@ def contact_blocks(contact: Contact, today: date, *, actions: bool = True) -> li
     if contact.company_role:
         title.append(f" — {contact.company_role}")
     blocks: list[Block] = [section(*title)]
-    blocks.append(context(status_line(contact, today)))
+    blocks.append(context(status_line(contact, today), *opener_line(contact, today)))
     known = knowledge_lines(contact)
     if known:
         blocks.append(section(*known))
@@ -142,6 +153,8 @@ def contact_actions(contact: Contact) -> Actions:
             Button("Snooze a week", Act.SNOOZE, cid),
             Button("Edit", Act.EDIT_FORM, cid),
             Button("Remove", Act.REMOVE_ASK, cid),
+            Button("Openers", Act.OPENERS, cid),
+            Button("Prepare", Act.PREP, cid),
         )
     )
 
@@ -186,7 +199,7 @@ def list_reply(contacts: Sequence[Contact], page: int, total: int, today: date, 
         if contact.company_role:
             line.append(f" — {contact.company_role}")
         blocks.append(section(*line, button=Button("Open", Act.EDIT_FORM, str(contact.id))))
-        blocks.append(context(status_line(contact, today)))
+        blocks.append(context(status_line(contact, today), *opener_line(contact, today)))
     buttons = []
     if page > 1:
         buttons.append(Button("◀ Previous", Act.LIST_PAGE, str(page - 1)))
@@ -351,14 +364,29 @@ def logged_reply(contact: Contact, on: date, learned: str, today: date, cmd: str
         )
     ]
     if not learned:
+        # The reflection question, once: a log that already says what was learned isn't asked.
         blocks.append(
             context(
-                Em("What did you learn about them? "),
-                f"A win, a plan, a family detail — add it with `{cmd}edit "
-                f"{contact.name}` so it's there before your next conversation.",
+                Em(f"{reflection.QUESTION} "),
+                f"{reflection.WHY} ",
+                reflection.log_hint(cmd, contact.name)
+                if on == today
+                else f"Add it in the log form (`{cmd}log`) next time.",
             )
         )
+    else:
+        blocks.append(
+            context(f"Noted what you learned — `{cmd}prep {contact.name}` shows it next time.")
+        )
     return Reply(summary=f"Logged a conversation with {contact.name}", blocks=tuple(blocks))
+
+
+def learned_added_reply(contact: Contact) -> Reply:
+    """``log <name> -- learned: …`` added what was learned to today's conversation."""
+    return message(
+        f"Added what you learned to today's conversation with {contact.name}. It'll be there "
+        "when you prepare for the next one."
+    )
 
 
 def snoozed_reply(contact: Contact, span: Span, today: date, *, capped: bool = False) -> Reply:

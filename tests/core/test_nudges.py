@@ -4,6 +4,7 @@ import json
 from dataclasses import fields
 from datetime import date, timedelta
 
+from bot.core.actions import Act
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact
 from bot.core.nudges import (
@@ -150,7 +151,7 @@ def test_render_shows_each_state_and_only_open_cards_have_buttons() -> None:
     ])  # fmt: skip
     reply = render(content, people, nudge_id=7, cmd="/reconnect ")
     rows = [b for b in reply.blocks if isinstance(b, Actions)]
-    assert len(rows) == 1 and all(b.value == "7:1" for b in rows[0].buttons)
+    assert len(rows) == 1 and all(b.value == "7:1" for b in rows[0].buttons if b.action != Act.PREP)
     text = " ".join(plain(b.parts) for b in reply.blocks if hasattr(b, "parts"))
     assert "You reached out to Bo Li" in text and "Not today — Cy Park" in text
     assert reply.summary == "Today: reconnect with Dana Whitfield, Bo Li, Cy Park"

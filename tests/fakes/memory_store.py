@@ -45,7 +45,7 @@ class Unstorable(AssertionError):
 
 
 #: Column sizes of ``storage.models.Contact`` (VARCHAR counts characters).
-_COLUMN_MAX = {"name": 120, "name_key": 240, "company_role": 240}
+_COLUMN_MAX = {"name": 120, "name_key": 240, "company_role": 240, "preferred_name": 80}
 
 
 def _storable(**columns: str) -> None:
@@ -68,6 +68,7 @@ def _storable_contact(c: Contact | ContactDraft) -> None:
         company_role=c.company_role,
         how_known=c.how_known,
         notes=c.notes,
+        preferred_name=c.preferred_name,
         last_note=getattr(c, "last_note", ""),
     )
 
@@ -212,6 +213,30 @@ class MemoryBook:
 
     async def count_conversations(self) -> int:
         return len(self._owner.conversations)
+
+    async def history(self, contact_id: int, *, limit: int) -> list[Conversation]:
+        mine = [
+            (c.occurred_on, index, c)
+            for index, c in enumerate(self._owner.conversations)
+            if c.contact_id == contact_id
+        ]
+        mine.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [c for _, _, c in mine[:limit]]
+
+    async def add_learned(self, contact_id: int, on: date, learned: str) -> bool:
+        self._writing()
+        _storable(learned=learned)
+        for index in range(len(self._owner.conversations) - 1, -1, -1):
+            c = self._owner.conversations[index]
+            if (c.contact_id, c.occurred_on, c.kind, c.learned) == (
+                contact_id,
+                on,
+                "conversation",
+                "",
+            ):
+                self._owner.conversations[index] = replace(c, learned=learned)
+                return True
+        return False
 
     async def get_many(self, contact_ids: list[int]) -> dict[int, Contact]:
         contacts = self._owner.contacts

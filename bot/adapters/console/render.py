@@ -26,6 +26,8 @@ def render(reply: Reply, *, bold: bool = False) -> tuple[str, list[Button]]:
     buttons: list[Button] = []
 
     def number(button: Button) -> str:
+        if button.url:  # a link: shown, not pressed
+            return f"{button.label}: {button.url}"
         buttons.append(button)
         return f"[{len(buttons)}] {button.label}"
 

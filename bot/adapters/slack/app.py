@@ -26,6 +26,7 @@ from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
+from bot.core.actions import Act
 from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
@@ -182,6 +183,8 @@ async def _act(
     caller: Caller,
     name: str | None,
 ) -> None:
+    if name == Act.OPEN_LINK:
+        return  # a link button: Slack opened its url; there is nothing to answer
     value = clean_value(str(action.get("value") or ""))
     outcome = await service.action(caller, name or "", value)
     container = body.get("container") or {}

@@ -181,6 +181,8 @@ def _button(button: Button, block_index: int, index: int) -> JsonDict:
     }
     if button.style:
         rendered["style"] = button.style
+    if button.url:
+        rendered["url"] = button.url[:3000]  # Slack's limit for a button's url
     return rendered
 
 

@@ -187,6 +187,8 @@ def _action_set(buttons: tuple[Button, ...]) -> JsonDict:
 
 
 def _submit(button: Button) -> JsonDict:
+    if button.url:
+        return {"type": "Action.OpenUrl", "title": button.label, "url": button.url}
     action: JsonDict = {
         "type": "Action.Submit",
         "title": button.label,

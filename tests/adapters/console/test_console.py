@@ -42,10 +42,10 @@ async def test_commands_buttons_and_forms(service: Reconnect, store: SqlStore) -
             "log dana -- coffee",  # ambiguous: buttons 1 and 2
             "2",  # Dana Whitfield (alphabetical: Scully, Whitfield)
             "add",  # the add form
-            "", "VP Ops", "", "", "4",  # name left empty; role, how, notes, cadence #4
+            "", "", "VP Ops", "", "", "4",  # name left empty; preferred, role, how, notes, cadence
             "Zoë Ó Briain",  # only the name is asked again
             "due",
-            "9",  # no such button
+            "99",  # no such button
             "quit",
         ],
     )  # fmt: skip
@@ -60,6 +60,28 @@ async def test_commands_buttons_and_forms(service: Reconnect, store: SqlStore) -
         assert sorted(n for _, n in await book.names()) == [
             "Dana Scully", "Dana Whitfield", "Zoë Ó Briain",
         ]  # fmt: skip
+
+
+async def test_opener_and_prep_in_the_console(service: Reconnect, store: SqlStore) -> None:
+    output = await run(
+        service,
+        [
+            "add Dr. Amara Okafor -- just promoted to COO; his wife passed away",
+            "opener okafor",
+            "prep okafor",
+            "1",  # Openers, from the prep reply
+            "log okafor -- coffee",
+            "log okafor -- learned: loves opera",
+            "quit",
+        ],
+    )
+    assert "Openers for Dr. Amara Okafor" in output
+    drafted = output.split("Openers for")[1].split("== Before")[0]
+    assert "Hi Dr. Okafor, " in drafted and "wife" not in drafted
+    assert "Wins & interests: just promoted to COO" in output  # prep shows the user's own notes
+    assert "Three curious questions" in output and "👂" in output
+    assert output.count("What did they mention twice?") == 1
+    assert "Added what you learned to today's conversation" in output
 
 
 async def test_form_can_be_cancelled(service: Reconnect, store: SqlStore) -> None:

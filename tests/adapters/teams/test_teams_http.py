@@ -71,6 +71,7 @@ async def test_the_add_form_and_its_errors_stay_on_the_card(
     inputs = {b["id"]: b["type"] for b in form.card["body"] if b["type"].startswith("Input.")}
     assert inputs == {
         "name": "Input.Text",
+        "preferred_name": "Input.Text",
         "company_role": "Input.Text",
         "how_known": "Input.Text",
         "notes": "Input.Text",

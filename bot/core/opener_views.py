@@ -40,6 +40,8 @@ LISTENING_CUES = (
     "Notice what makes them speak faster or lean in, and ask more about that.",
 )
 _KNOWN_MAX = 300
+#: Slack's limit on a button's url; a longer mailto link is left out rather than cut.
+_LINK_MAX = 3000
 
 
 def email_of(contact: Contact) -> str | None:
@@ -66,7 +68,7 @@ def opener_reply(contact: Contact, today: date, *, email: str | None = None) -> 
     blocks.append(context(Em("Ask, then listen — people like to talk about what they care about.")))
     buttons = [Button("Prepare", Act.PREP, cid), Button("Log conversation", Act.LOG_FORM, cid)]
     link = mailto(email, drafts[0]) if drafts else None
-    if link is not None:
+    if link is not None and len(link) <= _LINK_MAX:
         buttons.insert(0, Button("Email it", Act.OPEN_LINK, url=link, style="primary"))
     blocks.append(Actions(tuple(buttons)))
     return Reply(summary=copy_text(drafts), blocks=tuple(blocks))

@@ -147,3 +147,26 @@ def test_openers_vary_by_contact_and_day() -> None:
     assert len(same_contact) >= 3
     empty = {tuple(openers(Contact(id=i, name="Dana"), today=TODAY)) for i in range(1, 20)}
     assert len(empty) >= 4  # not the same fallback for every contact
+
+
+def test_notes_in_every_field_at_once_still_give_clean_openers() -> None:
+    """Random mixes of the corpus in all four fields (a fixed seed, so a failure reproduces)."""
+    import random
+
+    rng = random.Random(10)
+    for index in range(400):
+        notes, role, how, last = (rng.choice(NOTES) for _ in range(4))
+        contact = Contact(
+            id=index + 1,
+            name=rng.choice(NAMES),
+            notes=notes,
+            company_role=role[:200],
+            how_known=how[:200],
+            last_note=last,
+            last_contacted_on=TODAY - timedelta(days=rng.randint(0, 4000)),
+        )
+        drafts = openers(contact, today=TODAY)
+        assert 2 <= len(drafts) <= 3 and len(set(drafts)) == len(drafts), drafts
+        for draft in drafts:
+            for source in (notes, role, how, last):
+                assert not problems(draft, source), (contact, draft, problems(draft, source))

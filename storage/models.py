@@ -67,6 +67,9 @@ class User(Base):
     dm_channel: Mapped[str | None] = mapped_column(String(255))
     # Set when the platform refuses delivery for good (account_inactive, cannot_dm_bot, …).
     undeliverable: Mapped[str | None] = mapped_column(String(64))
+    # Set when the app was removed from the user's personal scope (Teams); their data is
+    # deleted 30 days later unless they install it again (jobs/purge.py).
+    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -139,7 +139,9 @@ async def _run_forever(settings: Settings) -> None:
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
-    scheduler = build_scheduler(runner)
+    from jobs.purge import Purger
+
+    scheduler = build_scheduler(runner, Purger(engine))
     scheduler.start()
     log.info(
         "clock.started",

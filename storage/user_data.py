@@ -141,6 +141,7 @@ SECTIONS: dict[str, _Section] = {
 #: Per-user tables left out of the export on purpose, and why.
 NOT_EXPORTED: Mapping[str, str] = {
     "delivery_attempts": "delivery bookkeeping of the nudges (worker names, retry outcomes)",
+    "held_files": "copies of files offered on Teams, kept for a day until you accept them",
 }
 
 

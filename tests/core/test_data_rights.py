@@ -253,3 +253,46 @@ def test_csv_quotes_commas_and_newlines() -> None:
     text = csv_text([{"name": "Doe, Jane", "notes": 'said "hi"\nthen left'}])
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row[0] == "Doe, Jane" and row[3] == 'said "hi"\nthen left'
+
+
+# --- the wording, over counts and sections (a small corpus) ------------------------------------
+
+
+class _Book:
+    """Just enough of a ContactBook for the replies: fixed export data."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+
+    async def export_data(self) -> Any:
+        from bot.core.ports import UserData
+
+        return UserData({}, {k: [{"n": i} for i in range(n)] for k, n in self.counts.items()})
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1234])
+async def test_wording_is_grammatical_for_every_count(n: int) -> None:
+    from bot.core import data_rights
+    from bot.core.ports import Erased
+
+    counts = {"contacts": n, "conversations": n, "nudges": n, "prompts_seen": n, "new_table": n}
+    book: Any = _Book(counts)
+    texts_seen = [
+        texts(await data_rights.confirm_erase_reply(book, ADA, TODAY, "/reconnect ")),
+        texts(await data_rights.export_reply(book, (), TODAY)),
+        texts(data_rights.erased_reply(Erased(n, n, n))),
+    ]
+    for text in texts_seen:
+        assert "1 contacts" not in text and "1 logged conversations" not in text
+        assert "  " not in text.replace("\n", " ") and " ," not in text and ".." not in text
+        assert "{" not in text and "None" not in text
+        if n == 1:
+            assert "1 contact" in text or "Delete all" in text
+        if n == 1234:
+            assert "1,234" in text
+    confirm = texts_seen[0]
+    if n == 0:
+        assert "•" in confirm and "0 " not in confirm  # empty sections are not listed
+    else:
+        assert f"{n:,} new_table record" in confirm
+    assert "settings" in confirm and "group memberships" in confirm

@@ -46,6 +46,10 @@ UPLOAD_FAILED = message(
 )
 
 
+SAVE_HINT = "Each file comes below: choose Allow to save it to your OneDrive."
+SAVE_HINT_ONE = "The file comes below: choose Allow to save it to your OneDrive."
+
+
 class FileHold(Protocol):
     """Where offered files wait for the user's answer (``storage.held_files.HeldFiles``)."""
 
@@ -79,6 +83,16 @@ def card(reply: Reply) -> tuple[cards.JsonDict, list[FileOut]]:
                 "text": cards._escape(
                     f"“{name}” is too big to show here, so it comes as a file to save."
                 ),
+                "wrap": True,
+                "isSubtle": True,
+                "size": "Small",
+            }
+        )
+    if offered:
+        content["body"].append(
+            {
+                "type": "TextBlock",
+                "text": cards._escape(SAVE_HINT if len(offered) > 1 else SAVE_HINT_ONE),
                 "wrap": True,
                 "isSubtle": True,
                 "size": "Small",

@@ -202,3 +202,14 @@ async def test_unaccepted_files_expire_after_a_day(
     assert (await Purger(engine).run_once(now + timedelta(hours=23))).files == 0
     assert (await Purger(engine).run_once(now + timedelta(hours=25))).files == 3
     assert await held_count(engine) == 0
+
+
+def test_the_card_says_how_to_save_the_files() -> None:
+    one = FileOut("a.csv", "text/csv", b"x")
+    two = FileOut("b.json", "application/json", b"{}")
+    content, _ = files.card(Reply("Export", message("Export").blocks, (one,)))
+    assert files.SAVE_HINT_ONE in card_text(content)
+    content, _ = files.card(Reply("Export", message("Export").blocks, (one, two)))
+    assert files.SAVE_HINT in card_text(content)
+    content, offered = files.card(message("No files"))
+    assert offered == [] and "OneDrive" not in card_text(content)

@@ -52,6 +52,10 @@ from storage.user_data import erase_owner, erase_where, export_owner, scrub_nudg
 from storage.user_data import uninstalled_values as _uninstalled_values
 
 
+class OwnerVanished(LookupError):
+    """The user's row is gone (their data was erased) since this process cached its id."""
+
+
 class SqlStore:
     """Hands out one-transaction ``SqlContactBook`` objects for a user."""
 
@@ -110,9 +114,9 @@ class SqlStore:
             async with connection.begin():
                 statement = self._owner_for_write if write else _OWNER
                 owner = (await connection.execute(statement, {"owner": owner_id})).first()
-                if owner is None:  # deleted meanwhile (not something the bot does)
+                if owner is None:  # erased meanwhile (delete my data, an uninstall)
                     self._owner_ids.pop(user, None)
-                    raise LookupError("user row vanished")
+                    raise OwnerVanished("user row vanished")
                 book = SqlContactBook(connection, owner, self._statements)
                 yield book
             if book.erased:  # the user row is gone: a next request starts afresh
@@ -134,7 +138,7 @@ class SqlStore:
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
-        except LookupError:
+        except OwnerVanished:
             pass  # the user's data was erased (by another process): start afresh
         async with self.book(user, write=write) as book:
             return await work(book)

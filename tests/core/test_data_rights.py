@@ -296,3 +296,21 @@ async def test_wording_is_grammatical_for_every_count(n: int) -> None:
     else:
         assert f"{n:,} new_table record" in confirm
     assert "settings" in confirm and "group memberships" in confirm
+
+
+async def test_another_process_erasing_the_user_is_survived(any_store: Store) -> None:
+    """A second web process cached the user's row id; after the first erased the user, the
+    second's next request starts afresh instead of failing."""
+    if isinstance(any_store, MemoryStore):
+        pytest.skip("one process only")
+    assert isinstance(any_store, SqlStore)
+    other = SqlStore(any_store.engine)
+    first, second = Reconnect(any_store, clock=Clock()), Reconnect(other, clock=Clock())
+    await first.command(ADA_CALLER, "add Dana Whitfield")
+    assert "Dana" in texts(await second.command(ADA_CALLER, "list"))  # caches the row id
+    confirm = buttons(await first.command(ADA_CALLER, "delete my data"))["Delete everything"]
+    await first.action(ADA_CALLER, confirm.action, confirm.value)
+    listing = texts(await second.command(ADA_CALLER, "list"))
+    assert "You haven't added anyone yet" in listing
+    added = texts(await second.command(ADA_CALLER, "add Marcus Chen"))
+    assert "Added" in added

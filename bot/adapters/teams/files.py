@@ -153,7 +153,8 @@ async def on_consent(
     answer = _dict(value.get("context"))
     token = str(answer.get("token") or "")[:64]
     action = value.get("action")
-    held = await hold.take(user, token) if hold is not None and token else None
+    answered = action in ("accept", "decline") and hold is not None and token
+    held = await hold.take(user, token) if answered and hold is not None else None
     if action == "decline":
         await _say(context, DECLINED)
     elif action == "accept" and held is None:

@@ -213,3 +213,25 @@ def test_the_card_says_how_to_save_the_files() -> None:
     assert files.SAVE_HINT in card_text(content)
     content, offered = files.card(message("No files"))
     assert offered == [] and "OneDrive" not in card_text(content)
+
+
+async def test_a_malformed_consent_answer_changes_nothing(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    await teams.say("export csv")
+    await connector.async_wait_for("reply", 2)
+    (offered,) = consent_cards(connector)
+    for junk in ("maybe", None):
+        activity = answer(teams, connector, offered, "accept")
+        activity["value"]["action"] = junk
+        assert await teams.post(activity) == 200
+    bad_value = answer(teams, connector, offered, "accept")
+    bad_value["value"] = "not an object"
+    assert await teams.post(bad_value) == 200
+    assert await held_count(engine) == 1 and connector.uploads == {}
+    # An upload URL that is not http(s) is refused; the file is spent, and the user told.
+    activity = answer(teams, connector, offered, "accept")
+    activity["value"]["uploadInfo"]["uploadUrl"] = "file:///etc/passwd"
+    await teams.post(activity)
+    assert "couldn't save the file" in card_text(connector.calls[-1].card)
+    assert connector.uploads == {}

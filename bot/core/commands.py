@@ -13,6 +13,8 @@ The grammar (also shown by ``/reconnect help``)::
     settings
     pause [until <date> | for <N> days|weeks]
     resume
+    export [csv|json|vcard]
+    delete my data
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).

@@ -79,7 +79,10 @@ def build_app(
         from bot.adapters.teams.web import add_teams_route
 
         hosting = build_hosting(env, allowed_service_urls=settings.teams.allowed_service_urls)
-        add_teams_route(web_app, hosting, build_agent(hosting, service, store))
+        from storage.held_files import HeldFiles
+
+        held = HeldFiles(engine, write_turn=store.write_turn)
+        add_teams_route(web_app, hosting, build_agent(hosting, service, store, held=held))
     return ReconnectApp(
         settings=settings,
         engine=engine,
@@ -124,9 +127,12 @@ async def serve(settings: Settings) -> None:
     scheduler = None
     if settings.run_scheduler:
         from jobs.app import build_runner, build_scheduler
+        from jobs.purge import Purger
 
         nudge_runner = build_runner(settings, engine=app.engine)
-        scheduler = build_scheduler(nudge_runner)
+        store = app.service.store
+        write_turn = store.write_turn if isinstance(store, SqlStore) else None
+        scheduler = build_scheduler(nudge_runner, Purger(app.engine, write_turn=write_turn))
         scheduler.start()
     if app.teams is not None and app.teams.anonymous:
         log.warning(

@@ -273,6 +273,10 @@ def configure_logging(level: str) -> None:
     # Alembic narrates every plugin and migration step at INFO; keep start-up quiet.
     for noisy in ("alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # Library lines: no personal data at any level, in our key=value format (bot/logs.py).
+    from bot.logs import install as private_library_logs
+
+    private_library_logs()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -2,6 +2,7 @@
 
 uv run python -m jobs                                   # run the scheduler until stopped
 uv run python -m jobs run-once [--at ISO-8601] [--dry-run]
+uv run python -m jobs purge [--at ISO-8601]             # the hourly clean-up pass, once
 """
 
 from __future__ import annotations
@@ -27,12 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     once = sub.add_parser("run-once", help="run one pass now (or as if at --at) and exit")
     once.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
     once.add_argument("--dry-run", action="store_true", help="decide and compose, send nothing")
+    purge = sub.add_parser(
+        "purge", help="delete data of users who uninstalled 30+ days ago, and stale files"
+    )
+    purge.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
     dry = args.command == "run-once" and args.dry_run
     try:
-        settings = Settings.from_env(need_platform=not dry, serves_slack=False)
+        offline = dry or args.command == "purge"  # needs the database only
+        settings = Settings.from_env(need_platform=not offline, serves_slack=False)
         configure_logging(settings.log_level)
+        if args.command == "purge":
+            return asyncio.run(_purge(settings, args.at))
         if args.command == "run-once":
             return asyncio.run(_run_once(settings, args.at, dry))
         asyncio.run(_run_forever(settings))
@@ -62,6 +70,23 @@ async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> i
         await runner.close()
         await engine.dispose()
     print("\n".join(lines))
+    return 0
+
+
+async def _purge(settings: Settings, at: datetime | None) -> int:
+    from bot.app import prepare_database
+    from jobs.purge import Purger
+    from storage import db
+
+    await prepare_database(settings)
+    engine = db.create_engine(settings.database_url)
+    try:
+        summary = await Purger(engine).run_once(at)
+    finally:
+        await engine.dispose()
+    users = "user" if summary.users == 1 else "users"
+    files = "file" if summary.files == 1 else "files"
+    print(f"purged {summary.users} uninstalled {users} and {summary.files} unclaimed {files}")
     return 0
 
 
@@ -139,7 +164,9 @@ async def _run_forever(settings: Settings) -> None:
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
-    scheduler = build_scheduler(runner)
+    from jobs.purge import Purger
+
+    scheduler = build_scheduler(runner, Purger(engine))
     scheduler.start()
     log.info(
         "clock.started",

@@ -14,14 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.ports import Messenger
 from bot.settings import Settings
+from jobs.purge import Purger
 from jobs.runner import Clock, NudgeConfig, NudgeRunner
 from storage import db
 from storage.nudges import NudgeStore
 
 log = structlog.get_logger(__name__)
 
-#: The scheduler's one job.
+#: The scheduler's jobs.
 JOB_ID = "morning-nudges"
+PURGE_JOB_ID = "purge"
 
 
 def build_messengers(
@@ -32,11 +34,14 @@ def build_messengers(
     if settings.teams is not None:
         from bot.adapters.teams.hosting import build_hosting
         from bot.adapters.teams.messenger import TeamsMessenger
+        from storage.held_files import HeldFiles
         from storage.repository import SqlStore
 
+        store = SqlStore(engine)
         messengers["teams"] = TeamsMessenger(
             build_hosting(env, allowed_service_urls=settings.teams.allowed_service_urls),
-            SqlStore(engine),
+            store,
+            held=HeldFiles(engine, write_turn=store.write_turn),
         )
     if settings.slack_bot_token:
         # No retry handlers: the runner retries, waits and records every attempt itself.
@@ -72,8 +77,9 @@ def build_runner(
     )
 
 
-def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
-    """An APScheduler that runs a pass at the start of every minute, never two at once."""
+def build_scheduler(runner: NudgeRunner, purger: Purger | None = None) -> AsyncIOScheduler:
+    """An APScheduler that runs a pass at the start of every minute, never two at once, and
+    the clean-up pass (``purger``) hourly."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
@@ -90,6 +96,22 @@ def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
         coalesce=True,
         misfire_grace_time=50,
     )
+    if purger is not None:
+
+        async def purge() -> None:
+            try:
+                await purger.run_once()
+            except Exception:
+                log.exception("purge.pass_failed")
+
+        scheduler.add_job(
+            purge,
+            CronTrigger(minute=17),
+            id=PURGE_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=600,
+        )
     return scheduler
 
 

@@ -54,6 +54,8 @@ def sync_url(url: URL) -> URL:
 
 def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking."""
+    # Never print bound parameters (names, notes) in errors or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)

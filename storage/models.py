@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -67,6 +68,9 @@ class User(Base):
     dm_channel: Mapped[str | None] = mapped_column(String(255))
     # Set when the platform refuses delivery for good (account_inactive, cannot_dm_bot, …).
     undeliverable: Mapped[str | None] = mapped_column(String(64))
+    # Set when the app was removed from the user's personal scope (Teams); their data is
+    # deleted 30 days later unless they install it again (jobs/purge.py).
+    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -231,3 +235,17 @@ class SeenSlackRequest(Base):
     #: Seconds since the epoch, as Slack sent it; first in the key, so pruning is a range scan.
     timestamp: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(100))
+
+
+class HeldFile(Base):
+    """A file offered to a Teams user with a file-consent card, kept until they accept or
+    decline it (or a day passes): Teams uploads it only once they accept."""
+
+    __tablename__ = "held_files"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -43,11 +43,17 @@ from bot.core.model import (
     DuplicateContactError,
     UserRef,
 )
-from bot.core.ports import DueSummary, NudgeRecord
+from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
+from storage.user_data import erase_owner, erase_where, export_owner, scrub_nudges
+from storage.user_data import uninstalled_values as _uninstalled_values
+
+
+class OwnerVanished(LookupError):
+    """The user's row is gone (their data was erased) since this process cached its id."""
 
 
 class SqlStore:
@@ -108,10 +114,13 @@ class SqlStore:
             async with connection.begin():
                 statement = self._owner_for_write if write else _OWNER
                 owner = (await connection.execute(statement, {"owner": owner_id})).first()
-                if owner is None:  # deleted meanwhile (not something the bot does)
+                if owner is None:  # erased meanwhile (delete my data, an uninstall)
                     self._owner_ids.pop(user, None)
-                    raise LookupError("user row vanished")
-                yield SqlContactBook(connection, owner, self._statements)
+                    raise OwnerVanished("user row vanished")
+                book = SqlContactBook(connection, owner, self._statements)
+                yield book
+            if book.erased:  # the user row is gone: a next request starts afresh
+                self._owner_ids.pop(user, None)
 
     async def in_book[T](
         self,
@@ -129,6 +138,8 @@ class SqlStore:
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
+        except OwnerVanished:
+            pass  # the user's data was erased (by another process): start afresh
         async with self.book(user, write=write) as book:
             return await work(book)
 
@@ -204,6 +215,7 @@ class SqlStore:
                 row.conversation_id, row.reference, row.updated_at = conversation_id, reference, now
             owner.dm_channel = conversation_id
             owner.undeliverable = None
+            owner.uninstalled_at = None  # reinstalled: nothing is due to be purged
 
     async def forget_reference(self, user: UserRef) -> None:
         """The app was uninstalled from the user's personal scope: stop proactive messages."""
@@ -213,6 +225,10 @@ class SqlStore:
                 delete(ConversationRef).where(ConversationRef.user_id == owner.id)
             )
             owner.dm_channel = None
+            # No more nudges from now on; the data goes in 30 days unless they come back
+            # (storage.user_data.purge_uninstalled).
+            for column, value in _uninstalled_values(datetime.now(UTC)).items():
+                setattr(owner, column, value)
 
     async def reference_for_user(self, user: UserRef) -> tuple[str, str] | None:
         """``(conversation id, reference JSON)`` for ``user``, if the bot can reach them."""
@@ -238,6 +254,40 @@ class SqlStore:
                 .where(ConversationRef.conversation_id == conversation_id)
                 .limit(1)
             )
+
+    async def erase_workspace(self, platform: str, workspace_id: str) -> int:
+        """Delete every user of a workspace and all their data (the app was uninstalled)."""
+        erased = await erase_where(
+            self.engine,
+            User.platform == platform,
+            User.workspace_id == workspace_id,
+            lock=self._write_turn,
+        )
+        self._forget_cached(lambda u: u.platform == platform and u.workspace_id == workspace_id)
+        return erased
+
+    async def erase_users(self, platform: str, workspace_id: str, user_ids: list[str]) -> int:
+        """Delete these users of a workspace and all their data (their tokens were revoked)."""
+        if not user_ids:
+            return 0
+        erased = await erase_where(
+            self.engine,
+            User.platform == platform,
+            User.workspace_id == workspace_id,
+            User.external_id.in_(user_ids),
+            lock=self._write_turn,
+        )
+        wanted = set(user_ids)
+        self._forget_cached(
+            lambda u: (
+                (u.platform, u.workspace_id) == (platform, workspace_id) and u.user_id in wanted
+            )
+        )
+        return erased
+
+    def _forget_cached(self, matches: Callable[[UserRef], bool]) -> None:
+        for user in [u for u in self._owner_ids if matches(u)]:
+            del self._owner_ids[user]
 
     async def _owner(self, session: AsyncSession, user: UserRef) -> User:
         identity = (
@@ -276,6 +326,8 @@ class SqlContactBook:
         self._prefs = _prefs(owner)
         self._statements = statements
         self.timezone: str = owner.timezone
+        #: Set by :meth:`erase_all`: the owner's row is gone once this transaction commits.
+        self.erased = False
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         key = fold(draft.name)
@@ -364,6 +416,8 @@ class SqlContactBook:
         # Conversations go explicitly, not only by cascade: SQLite may run without foreign keys.
         await self._connection.execute(_DELETE_CONVERSATIONS, params)
         result = await self._connection.execute(_DELETE, params)
+        # Stored morning messages quote the contact's notes: nothing of them may stay.
+        await scrub_nudges(self._connection, self._owner_id, contact_id)
         return bool(result.rowcount)
 
     async def log(self, conversation: Conversation) -> None:
@@ -444,6 +498,16 @@ class SqlContactBook:
         await self._connection.execute(
             _SAVE_NUDGE_CONTENT, {"b_owner": self._owner_id, "b_id": nudge_id, "b_content": content}
         )
+
+    async def export_data(self) -> UserData:
+        """Everything stored about the owner (storage.user_data.SECTIONS)."""
+        return await export_owner(self._connection, self._owner_id)
+
+    async def erase_all(self) -> Erased:
+        """Delete everything of the owner, their user row last, in this transaction."""
+        erased = await erase_owner(self._connection, self._owner_id)
+        self.erased = True
+        return erased
 
     async def _first(self, statement: Any, **params: Any) -> Any:
         params["owner"] = self._owner_id

@@ -22,7 +22,15 @@ def bot_scopes(text: str) -> set[str]:
 def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
     text = MANIFEST.read_text()
     requested = bot_scopes(text)
-    assert {"commands", "chat:write", "users:read", "im:write", "im:history"} == requested
+    assert {"commands", "chat:write", "users:read", "im:write", "im:history", "files:write"} == (
+        requested
+    )
     comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
     denied = set(re.findall(r"\bno ([a-z]+:[a-z]+)(?: scope)?\b", comments))
     assert not denied & requested, f"comments deny requested scopes: {denied & requested}"
+
+
+def test_uninstall_events_are_subscribed() -> None:
+    events = MANIFEST.read_text().split("bot_events:", 1)[1].split("interactivity:", 1)[0]
+    subscribed = set(re.findall(r"^\s*- ([a-z_]+)$", events, re.MULTILINE))
+    assert {"app_home_opened", "app_uninstalled", "tokens_revoked"} <= subscribed

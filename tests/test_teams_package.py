@@ -27,7 +27,9 @@ TEAMS = ROOT / "teams"
 SCHEMA = ROOT / "tests" / "schemas" / "teams" / "MicrosoftTeams.schema.json"
 APP_ID = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-PERSONAL_COMMANDS = ["help", "add", "log", "due", "list", "snooze", "settings", "pause", "resume"]
+PERSONAL_COMMANDS = [
+    "help", "add", "log", "due", "list", "snooze", "settings", "pause", "resume", "export",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,8 @@ def test_manifest_declares_one_bot_with_command_lists(manifest: dict[str, Any]) 
     [bot] = manifest["bots"]
     assert bot["botId"] == manifest["id"] == package.PLACEHOLDER_ID
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    # File-consent cards (export) work only for a bot that declares file support.
+    assert bot["supportsFiles"] is True
     lists = bot["commandLists"]
     assert len(lists) <= 3
     by_scope = {tuple(sorted(entry["scopes"])): entry["commands"] for entry in lists}

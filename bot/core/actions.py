@@ -34,3 +34,6 @@ class Act(StrEnum):
     FOLLOW_YES = "follow.yes"
     FOLLOW_LATER = "follow.later"
     FOLLOW_DROP = "follow.drop"
+    # ``delete my data``. value: the confirmation token (bot.core.data_rights.erase_token)
+    ERASE_CONFIRM = "erase.confirm"
+    ERASE_CANCEL = "erase.cancel"

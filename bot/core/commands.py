@@ -15,6 +15,8 @@ The grammar (also shown by ``/reconnect help``)::
     settings
     pause [until <date> | for <N> days|weeks]
     resume
+    export [csv|json|vcard]
+    delete my data
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
+from bot.core.data_export import FORMAT_WORDS
 from bot.core.model import COMMAND_MAX
 from bot.core.names import split_preferred
 from bot.core.reflection import split_learned
@@ -155,23 +158,28 @@ class Prep:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Export:
+    """A copy of everything we keep about the user, as files (all formats, or those named)."""
+
+    writes: ClassVar[bool] = False
+
+    formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMyData:
+    """Ask to confirm deleting everything of the user (the button deletes)."""
+
+    writes: ClassVar[bool] = False
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
 Command = (
-    Help
-    | Add
-    | Log
-    | Due
-    | ListAll
-    | Snooze
-    | Edit
-    | Remove
-    | Settings
-    | Pause
-    | Resume
-    | Opener
-    | Prep
-)
+    Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+    | Opener | Prep | Export | DeleteMyData
+)  # fmt: skip
 
 
 class CommandError(ValueError):
@@ -195,7 +203,12 @@ class UnknownCommand(CommandError):
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
     "opener", "prep",
+    "export",
 )  # fmt: skip
+#: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
+_ERASE_PHRASES = frozenset(
+    {"delete my data", "delete all my data", "erase my data", "delete my account", "forget me"}
+)
 _ALIASES = {
     "?": "help",
     "h": "help",
@@ -215,6 +228,7 @@ _ALIASES = {
     "openers": "opener",
     "draft": "opener",
     "prepare": "prep",
+    "download": "export",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -240,6 +254,8 @@ def parse(text: str) -> Command:
     text = clean(text)
     if not text:
         return Help()
+    if " ".join(text.lower().split()).rstrip(".!") in _ERASE_PHRASES:
+        return DeleteMyData()
     word, _, rest = text.partition(" ")
     if "\n" in word:
         word, _, more = word.partition("\n")
@@ -274,6 +290,8 @@ def parse(text: str) -> Command:
             return Opener(_required_name(rest, "opener"))
         case "prep":
             return Prep(_required_name(rest, "prep"))
+        case "export":
+            return _parse_export(rest)
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -364,6 +382,19 @@ def _parse_snooze(rest: str) -> Snooze:
     if not head:
         raise CommandError("Whom should I snooze? Try `snooze Dana 2 weeks`.")
     return Snooze(name=head, span=span)
+
+
+def _parse_export(rest: str) -> Export:
+    words = [w for w in re.split(r"[\s,]+", one_line(rest).lower()) if w and w != "and"]
+    if words in ([], ["all"], ["everything"]):
+        return Export()
+    unknown = [w for w in words if w not in FORMAT_WORDS]
+    if unknown:
+        raise CommandError(
+            f"I can export as CSV, JSON or vCard — not “{unknown[0][:30]}”. "
+            "Try `export`, or `export csv`."
+        )
+    return Export(tuple(dict.fromkeys(FORMAT_WORDS[w].value for w in words)))
 
 
 def _required_name(rest: str, verb: str) -> str:

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
 from bot.core.replies import Reply
@@ -34,6 +34,27 @@ class DueSummary:
     total_due: int
     #: How many contacts the owner has.
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """Everything stored about one user, for an export (``export``).
+
+    ``profile`` is the user's settings; ``sections`` are named lists of records (``contacts``,
+    ``conversations``, ``nudges``, and whatever later tables add), each a JSON-ready dict.
+    """
+
+    profile: dict[str, Any]
+    sections: dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What ``delete my data`` removed (counts, for the confirmation)."""
+
+    contacts: int = 0
+    conversations: int = 0
+    nudges: int = 0
 
 
 class ContactBook(Protocol):
@@ -118,6 +139,14 @@ class ContactBook(Protocol):
 
     async def save_nudge_content(self, nudge_id: int, content: str) -> None:
         """Store a nudge's updated content (card states)."""
+        ...
+
+    async def export_data(self) -> UserData:
+        """Everything stored about the owner (see :class:`UserData`)."""
+        ...
+
+    async def erase_all(self) -> Erased:
+        """Delete everything of the owner, their user row included, in this transaction."""
         ...
 
 
@@ -240,4 +269,17 @@ class ConversationReferences(Protocol):
 
     async def reference_for_conversation(self, conversation_id: str) -> str | None:
         """The stored reference of a personal conversation, if any."""
+        ...
+
+
+@runtime_checkable
+class Uninstalls(Protocol):
+    """What happens to stored data when a platform says the app was removed."""
+
+    async def erase_workspace(self, platform: str, workspace_id: str) -> int:
+        """Delete every user of a workspace (the app was uninstalled); how many there were."""
+        ...
+
+    async def erase_users(self, platform: str, workspace_id: str, user_ids: list[str]) -> int:
+        """Delete these users of a workspace (their tokens were revoked); how many there were."""
         ...

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import dates, forms, nudge_actions, opener_views, preferences, views
+from bot.core import data_rights, dates, forms, nudge_actions, opener_views, preferences, views
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
+from bot.core.data_export import Format
 from bot.core.dates import Clock, system_clock
 from bot.core.matching import match
 from bot.core.model import (
@@ -274,6 +275,14 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return views.paused_reply(prefs, request.today)
         case c.Resume():
             return await _resume(request)
+        case c.Export(formats=formats):
+            chosen = tuple(Format(f) for f in formats)
+            return await data_rights.export_reply(request.book, chosen, request.today)
+        case c.DeleteMyData():
+            user = request.caller.user
+            return await data_rights.confirm_erase_reply(
+                request.book, user, request.today, request.cmd
+            )
     return views.help_reply(request.cmd)
 
 
@@ -564,6 +573,15 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
     return message(views.EXPIRED_BUTTON)
 
 
+async def _erase_button(request: _Request, value: str) -> Outcome:
+    user = request.caller.user
+    return await data_rights.erase(request.book, user, value, request.today, request.cmd)
+
+
+async def _erase_cancel_button(request: _Request, value: str) -> Outcome:
+    return data_rights.kept_reply()
+
+
 #: Every button: its handler, and whether it may write (buttons that only show something or
 #: open a form run in a read-only transaction).
 _ACTIONS: dict[Act, _Action] = {
@@ -592,6 +610,8 @@ _ACTIONS: dict[Act, _Action] = {
     Act.FOLLOW_YES: _Action(_card(Act.FOLLOW_YES), writes=False),  # opens the log form
     Act.FOLLOW_LATER: _Action(_card(Act.FOLLOW_LATER), writes=True),
     Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
+    Act.ERASE_CONFIRM: _Action(_erase_button, writes=True),
+    Act.ERASE_CANCEL: _Action(_erase_cancel_button, writes=False),
 }
 
 

@@ -81,6 +81,11 @@ def help_reply(cmd: str) -> Reply:
             f"Just `{cmd}pause` pauses until you type `{cmd}resume`.",
         ),
         ("resume", "Start the morning nudges again."),
+        (
+            "export [csv|json|vcard]",
+            "A copy of everything I keep about you, as files: a spreadsheet, JSON and vCards.",
+        ),
+        ("delete my data", "Delete everything I keep about you, for good (asks first)."),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -33,7 +33,7 @@ def run_migrations() -> None:
     """Run migrations in a transaction on a fresh connection."""
     url = _url()
     ensure_sqlite_dir(url)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -23,6 +23,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from bot.core.data_export import contact_record, nudge_record, profile_record
+from bot.core.data_export import conversation_record as conversation_out
 from bot.core.model import (
     Contact,
     ContactDraft,
@@ -31,7 +33,8 @@ from bot.core.model import (
     DuplicateContactError,
     UserRef,
 )
-from bot.core.ports import DueSummary, NudgeRecord
+from bot.core.nudge_scrub import without_contact
+from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 
@@ -81,6 +84,7 @@ class _Owner:
     contacts: dict[int, Contact] = field(default_factory=dict)
     conversations: list[Conversation] = field(default_factory=list)
     nudges: dict[int, NudgeRecord] = field(default_factory=dict)
+    erased: bool = False
 
 
 class MemoryStore:
@@ -98,8 +102,11 @@ class MemoryStore:
         self.opened.append(write)
         owner = self.owners.setdefault(user, _Owner())
         working = copy.deepcopy(owner)
-        yield MemoryBook(self, working, write=write)
-        self.owners[user] = working
+        yield MemoryBook(self, working, write=write, user=user)
+        if working.erased:
+            self.owners.pop(user, None)
+        else:
+            self.owners[user] = working
 
     async def in_book[T](
         self, user: UserRef, work: Callable[[MemoryBook], Awaitable[T]], *, write: bool = True
@@ -118,6 +125,25 @@ class MemoryStore:
         owner = self.owners.setdefault(user, _Owner())
         if not owner.prefs.timezone_locked:
             owner.prefs = replace(owner.prefs, timezone=timezone[:64])
+
+    async def erase_workspace(self, platform: str, workspace_id: str) -> int:
+        """Forget every user of a workspace."""
+        gone = [u for u in self.owners if (u.platform, u.workspace_id) == (platform, workspace_id)]
+        for user in gone:
+            del self.owners[user]
+        return len(gone)
+
+    async def erase_users(self, platform: str, workspace_id: str, user_ids: list[str]) -> int:
+        """Forget these users of a workspace."""
+        wanted = set(user_ids)
+        gone = [
+            u
+            for u in self.owners
+            if (u.platform, u.workspace_id) == (platform, workspace_id) and u.user_id in wanted
+        ]
+        for user in gone:
+            del self.owners[user]
+        return len(gone)
 
     def add_nudge(
         self,
@@ -142,7 +168,10 @@ class MemoryStore:
 class MemoryBook:
     """One owner's data within one transaction (see :class:`bot.core.ports.ContactBook`)."""
 
-    def __init__(self, store: MemoryStore, owner: _Owner, *, write: bool) -> None:
+    def __init__(
+        self, store: MemoryStore, owner: _Owner, *, write: bool, user: UserRef | None = None
+    ) -> None:
+        self._user = user
         self._store = store
         self._owner = owner
         self._write = write
@@ -202,6 +231,10 @@ class MemoryBook:
         self._owner.conversations = [
             c for c in self._owner.conversations if c.contact_id != contact_id
         ]
+        for nudge_id, record in list(self._owner.nudges.items()):
+            cleaned = without_contact(record.content, contact_id)
+            if cleaned is not None:
+                self._owner.nudges[nudge_id] = replace(record, content=cleaned)
         return self._owner.contacts.pop(contact_id, None) is not None
 
     async def log(self, conversation: Conversation) -> None:
@@ -260,6 +293,46 @@ class MemoryBook:
         record = self._owner.nudges.get(nudge_id)
         if record is not None:
             self._owner.nudges[nudge_id] = replace(record, content=content)
+
+    # --- your data --------------------------------------------------------------------------
+
+    async def export_data(self) -> UserData:
+        owner = self._owner
+        contacts = sorted(owner.contacts.values(), key=lambda c: (fold(c.name), c.id))
+        names = {c.id: c.name for c in contacts}
+        conversations = sorted(owner.conversations, key=lambda c: c.occurred_on)
+        user = self._user
+        profile = profile_record(
+            owner.prefs,
+            platform=user.platform if user else "",
+            workspace_id=user.workspace_id if user else "",
+            user_id=user.user_id if user else "",
+        )
+        return UserData(
+            profile=profile,
+            sections={
+                "contacts": [contact_record(c) for c in contacts],
+                "conversations": [
+                    conversation_out(c, names.get(c.contact_id, "")) for c in conversations
+                ],
+                "nudges": [
+                    nudge_record(n.day, "morning", "sent", None, n.content)
+                    for n in sorted(owner.nudges.values(), key=lambda n: (n.day, n.id))
+                ],
+                "prompts_seen": [],
+                "teams_chat": [],
+            },
+        )
+
+    async def erase_all(self) -> Erased:
+        self._writing()
+        owner = self._owner
+        erased = Erased(len(owner.contacts), len(owner.conversations), len(owner.nudges))
+        owner.contacts.clear()
+        owner.conversations.clear()
+        owner.nudges.clear()
+        owner.erased = True
+        return erased
 
     # --- for tests -----------------------------------------------------------------------------
 

@@ -76,6 +76,11 @@ class FakeSlack:
         # Messages "in Slack": posted at the moment a request arrives, as Slack would, even
         # when the client never hears the answer.
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        # Files: bytes POSTed to upload URLs (by file id), and the files shared by
+        # files.completeUploadExternal (id, title, channel, filename, content), in order.
+        self.uploads: dict[str, bytes] = {}
+        self.upload_names: dict[str, dict[str, Any]] = {}
+        self.shared_files: list[dict[str, Any]] = []
         # Held answers: (method, from which call of it on), and what releases them.
         self._hold: tuple[str, int] | None = None
         self._released = asyncio.Event()
@@ -222,6 +227,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
@@ -349,6 +355,43 @@ class FakeSlack:
                 return {"ok": True, "user": {"id": user_id, **user}}
             case "apps.connections.open":
                 return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ts):08d}"
+                with self._lock:
+                    self.upload_names[file_id] = {
+                        "filename": params.get("filename"),
+                        "length": int(params.get("length") or 0),
+                        "alt_txt": params.get("alt_txt"),
+                    }
+                return {
+                    "ok": True,
+                    "upload_url": f"{self.base_url}/upload/{file_id}",
+                    "file_id": file_id,
+                }
+            case "files.completeUploadExternal":
+                files = params.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                channel = str(params.get("channel_id") or "")
+                shared = []
+                with self._lock:
+                    for item in files:
+                        file_id = str(item.get("id"))
+                        content = self.uploads.get(file_id)
+                        named = self.upload_names.get(file_id)
+                        if content is None or named is None or len(content) != named["length"]:
+                            return {"ok": False, "error": "file_upload_incomplete"}
+                        shared.append(
+                            {
+                                "id": file_id,
+                                "title": item.get("title"),
+                                "channel": channel,
+                                "filename": named["filename"],
+                                "alt_txt": named["alt_txt"],
+                                "content": content,
+                            }
+                        )
+                    self.shared_files.extend(shared)
+                return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
             case "conversations.open":
                 users = str(params.get("users", ""))
                 return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
@@ -383,6 +426,19 @@ class FakeSlack:
                 with self._lock:
                     self.socket_received.append(json.loads(message.data))
         return socket
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """An upload URL handed out by files.getUploadURLExternal: records the bytes."""
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        fault, _ = self._record("upload", {"file_id": file_id, "bytes": len(body)}, None)
+        if fault is not None:
+            return web.Response(status=fault.status, text="error")
+        with self._lock:
+            if file_id not in self.upload_names:
+                return web.Response(status=404, text="unknown upload")
+            self.uploads[file_id] = body
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._read(request)

@@ -43,7 +43,10 @@ from typing import Any, Protocol
 from aiohttp import web
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-KINDS = ("send", "reply", "update", "delete", "create", "other")
+KINDS = ("send", "reply", "update", "delete", "create", "upload", "other")
+#: Where the fake's OneDrive stand-in takes file uploads (``PUT /upload/{name}``), as the
+#: ``uploadUrl`` Teams hands out when a user accepts a file-consent card.
+_UPLOADS = "/upload/"
 _PREFIX = "/v3/conversations"
 _ERROR_CODES = {
     400: "BadArgument",
@@ -310,6 +313,8 @@ class FakeTeamsConnector:
         # request arrives, as Teams would, even if the client never hears the answer.
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._created: dict[str, str] = {}  # create-conversation key → conversation id
+        #: Files PUT to :meth:`upload_url`: name → (bytes, the request's Content-Range).
+        self.uploads: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -590,9 +595,15 @@ class FakeTeamsConnector:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def upload_url(self, name: str) -> str:
+        """An ``uploadUrl`` as Teams hands out with an accepted file consent."""
+        return f"{self.base_url}{_UPLOADS}{name}"
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         kind, conversation_id, activity_id = _route(request.method, request.path)
         raw = await request.read()
+        if request.path.startswith(_UPLOADS):
+            return self._upload(request, raw)
         body: Any = None
         if raw:
             text = raw.decode("utf-8", errors="replace")
@@ -615,6 +626,32 @@ class FakeTeamsConnector:
         if self.latency > 0:
             await self.clock.sleep_until(arrived + self.latency)
         return response
+
+    def _upload(self, request: web.Request, raw: bytes) -> web.Response:
+        name = request.path[len(_UPLOADS) :]
+        call = Call(
+            method=request.method,
+            kind="upload",
+            path=request.path,
+            conversation_id=None,
+            activity_id=None,
+            headers=dict(request.headers),
+            body=None,
+        )
+        with self._lock:
+            self.calls.append(call)
+            for fault in self.faults:
+                if fault.applies(call):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    call.status = fault.status
+                    return _error(fault.status, "UploadFailed", f"fake {fault.status}")
+            if request.method != "PUT":
+                call.status = 405
+                return _error(405, "MethodNotAllowed", "uploads are PUT")
+            self.uploads[name] = (raw, request.headers.get("Content-Range", ""))
+            call.status = 201
+        return web.json_response({"id": name, "name": name, "size": len(raw)}, status=201)
 
     def _decide(self, call: Call) -> web.Response:
         with self._lock:

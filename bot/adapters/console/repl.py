@@ -7,8 +7,10 @@ import getpass
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
+from bot.adapters.console import files
 from bot.adapters.console.render import render
 from bot.core.addressing import command_text
 from bot.core.model import UserRef
@@ -61,6 +63,7 @@ class Console:
         *,
         bold: bool,
         today: TodayReply | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.service = service
         self.caller = caller
@@ -68,6 +71,8 @@ class Console:
         self.out = out
         self.bold = bold
         self.today = today
+        #: Where a reply's files are written (see :mod:`bot.adapters.console.files`).
+        self.files_dir = files_dir if files_dir is not None else files.export_dir()
         self.buttons: list[Button] = []
 
     async def run(self) -> None:
@@ -128,6 +133,19 @@ class Console:
             return
         text, self.buttons = render(outcome, bold=self.bold)
         self.say(text)
+        if outcome.files:
+            self.save(outcome)
+
+    def save(self, reply: Reply) -> None:
+        """Write the reply's files and print where they are."""
+        try:
+            paths = files.write_files(self.files_dir, reply.files)
+        except OSError as exc:
+            self.say(f"I couldn't write the files to {self.files_dir}: {exc.strerror or exc}.")
+            return
+        self.say("Saved:" if len(paths) > 1 else "Saved to:")
+        for path in paths:
+            self.say(f"   {path}")
 
     async def fill(self, form: Form) -> Reply | MessageUpdate | None:
         """Ask for each field; re-ask the ones with errors. ``None`` when cancelled."""

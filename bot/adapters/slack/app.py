@@ -22,12 +22,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import render
+from bot.adapters.slack import files, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
+from bot.adapters.slack.uninstall import register_uninstall
 from bot.core.actions import Act
 from bot.core.model import UserRef
+from bot.core.ports import Uninstalls
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
 from bot.settings import Settings
@@ -91,6 +93,8 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
     app.event("app_home_opened")(_on_home_opened(service, timezones))
+    if isinstance(service.store, Uninstalls):
+        register_uninstall(app, service.store)
     return timezones
 
 
@@ -134,7 +138,9 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             await ack(response_type="ephemeral", text="One moment…")
             outcome = await task
             if isinstance(outcome, Reply):
-                await respond(response_type="ephemeral", **render.message(outcome))
+                shown = files.with_files_note(outcome)
+                await respond(response_type="ephemeral", **render.message(shown))
+                await _deliver_files(client, respond, caller, outcome)
             else:
                 await respond(
                     response_type="ephemeral",
@@ -146,7 +152,10 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             await ack()
             await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
         else:
-            await ack(response_type="ephemeral", **render.message(outcome))
+            shown = files.with_files_note(outcome) if isinstance(outcome, Reply) else outcome
+            await ack(response_type="ephemeral", **render.message(shown))
+            if isinstance(outcome, Reply):
+                await _deliver_files(client, respond, caller, outcome)
         log.info("slack.command", user=caller.user.user_id, team=caller.user.workspace_id)
         timezones.touch(client, caller)
 
@@ -195,7 +204,10 @@ async def _act(
     elif container.get("type") == "view":
         await _publish_home(service, client, caller, notice=outcome)
     else:
-        await respond(replace_original=True, response_type="ephemeral", **render.message(outcome))
+        shown = files.with_files_note(outcome)
+        await respond(replace_original=True, response_type="ephemeral", **render.message(shown))
+    if isinstance(outcome, Reply):
+        await _deliver_files(client, respond, caller, outcome)
     log.info("slack.action", action=name, user=caller.user.user_id)
 
 
@@ -208,6 +220,20 @@ async def _say_sorry(
             await respond(replace_original=False, response_type="ephemeral", text=SORRY)
         else:
             await client.chat_postMessage(channel=caller.user.user_id, text=SORRY)
+    except Exception as exc:
+        log.warning("slack.sorry_failed", error=type(exc).__name__)
+
+
+async def _deliver_files(
+    client: AsyncWebClient, respond: Any, caller: Caller, outcome: Reply
+) -> None:
+    """Upload a reply's files to the user's DM; say so (ephemerally) if that failed."""
+    if not outcome.files:
+        return
+    if await files.to_direct_messages(client, caller.user.user_id, outcome.files):
+        return
+    try:
+        await respond(replace_original=False, response_type="ephemeral", text=files.UPLOAD_FAILED)
     except Exception as exc:
         log.warning("slack.sorry_failed", error=type(exc).__name__)
 

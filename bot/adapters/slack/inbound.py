@@ -23,6 +23,9 @@ from bot.core.text import storable
 #: Slack's window for a request's timestamp (and so for a replayed signature), in seconds.
 SIGNATURE_WINDOW_SECONDS = 5 * 60
 
+#: Events about the whole installation, which name no user (bot.adapters.slack.uninstall).
+USERLESS_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
 #: Keys of a payload that Bolt reads as objects when present.
 _OBJECTS = ("team", "enterprise", "channel", "container", "view", "event", "message", "user")
 #: ... of which these may also be plain ids (``user`` in a slash command is ``user_id``, but
@@ -117,6 +120,8 @@ def unusable(payload: Mapping[str, Any]) -> str | None:
         return None if _nonempty(payload.get("user_id")) else "no_user"
     if kind == "event_callback":
         event = payload.get("event") or {}
+        if event.get("type") in USERLESS_EVENTS:
+            return None if _nonempty(payload.get("team_id")) else "no_team"
         return None if _nonempty(event.get("user")) else "no_user"
     if kind not in ("block_actions", "view_submission", "view_closed"):
         return None

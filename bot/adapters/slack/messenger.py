@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import render
+from bot.adapters.slack import files, render
 from bot.core.model import UserRef
 from bot.core.ports import DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
+
+log = structlog.get_logger(__name__)
 
 EVENT_TYPE = "reconnect_nudge"
 
@@ -98,7 +101,17 @@ class SlackMessenger:
         if not isinstance(ts, str):
             raise DeliveryError(DeliveryKind.TRANSIENT, "no_ts_in_response")
         landed = response.get("channel")
-        return Sent(landed if isinstance(landed, str) and landed else channel, ts)
+        sent = Sent(landed if isinstance(landed, str) and landed else channel, ts)
+        if reply.files:
+            # The message is out: a failed upload must not make the runner send it again.
+            # The message's own text says what the files show.
+            try:
+                await files.upload(self.client, sent.channel, reply.files)
+            except files.FileDeliveryError as exc:
+                log.warning("slack.nudge_files_failed", error=exc.code)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("slack.nudge_files_failed", error=type(exc).__name__)
+        return sent
 
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Look through the DM's recent history for a message tagged ``key``."""

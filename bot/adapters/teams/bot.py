@@ -14,7 +14,7 @@ import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
-from bot.adapters.teams import cards, inbound
+from bot.adapters.teams import cards, files, inbound
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
@@ -40,16 +40,23 @@ UNREADABLE = message(
 
 
 def build_agent(
-    hosting: TeamsHosting, service: Reconnect, store: ConversationReferences
+    hosting: TeamsHosting,
+    service: Reconnect,
+    store: ConversationReferences,
+    held: files.FileHold | None = None,
 ) -> AgentApplication[TurnState]:
-    """The SDK application with one handler per activity type (route order is then moot)."""
+    """The SDK application with one handler per activity type (route order is then moot).
+
+    ``held`` keeps files offered with a file-consent card until the user answers (without it,
+    a reply's non-image files are not offered)."""
     app: AgentApplication[TurnState] = AgentApplication[TurnState](
         storage=MemoryStorage(),
         connection_manager=hosting.connections,
         start_typing_timer=False,
     )
-    handlers = TeamsHandlers(service, store)
+    handlers = TeamsHandlers(service, store, held=held, allow_http_uploads=hosting.anonymous)
     app.activity("message")(handlers.on_message)
+    app.invoke(files.CONSENT_INVOKE)(handlers.on_file_consent)
     app.activity("conversationUpdate")(handlers.on_conversation_update)
     app.activity("installationUpdate")(handlers.on_installation_update)
     return app
@@ -82,9 +89,19 @@ def timezone_of(activity: Activity) -> str | None:
 class TeamsHandlers:
     """The activity handlers."""
 
-    def __init__(self, service: Reconnect, store: ConversationReferences) -> None:
+    def __init__(
+        self,
+        service: Reconnect,
+        store: ConversationReferences,
+        *,
+        held: files.FileHold | None = None,
+        allow_http_uploads: bool = False,
+    ) -> None:
         self.service = service
         self.store = store
+        self.held = held
+        # Upload URLs are https (OneDrive); plain http only in local anonymous mode.
+        self.allow_http_uploads = allow_http_uploads
         self._known_zones: dict[UserRef, str] = {}
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
@@ -119,6 +136,12 @@ class TeamsHandlers:
         activity = context.activity
         bot_id = getattr(activity.recipient, "id", None)
         added = [m for m in activity.members_added or [] if getattr(m, "id", None) == bot_id]
+        removed = [m for m in activity.members_removed or [] if getattr(m, "id", None) == bot_id]
+        if removed and _personal(activity):
+            # The app was removed from the personal scope: no more nudges (data goes in 30
+            # days unless it is installed again).
+            await self.store.forget_reference(caller_from(activity).user)
+            return
         if added:
             caller = caller_from(activity)
             if not await self._remember(context, caller):
@@ -134,6 +157,11 @@ class TeamsHandlers:
                 await self.store.forget_reference(caller.user)
             return
         await self._remember(context, caller)
+
+    async def on_file_consent(self, context: TurnContext, _state: TurnState) -> None:
+        """The user answered a file-consent card: upload the file, or drop it."""
+        caller = caller_from(context.activity)
+        await files.on_consent(context, self.held, caller.user, allow_http=self.allow_http_uploads)
 
     async def _remember(self, context: TurnContext, caller: Caller) -> bool:
         """Store the conversation reference (personal chats) and the time zone, when changed.
@@ -185,9 +213,9 @@ class TeamsHandlers:
                 caller, str(value.get("action") or ""), str(value.get("value") or "")
             )
             if isinstance(outcome, Reply) and card_id:
-                await _replace(
-                    context, card_id, cards.card(outcome)
-                )  # like Slack's replace_original
+                content, offered = files.card(outcome)
+                await _replace(context, card_id, content)  # like Slack's replace_original
+                await files.offer(context, self.held, caller.user, offered)
             else:
                 await self._show(context, outcome)
             return
@@ -217,7 +245,10 @@ class TeamsHandlers:
         elif isinstance(outcome, MessageUpdate):
             await _replace(context, outcome.message_id, cards.card(outcome.message))
         else:
-            await _send(context, cards.card(outcome), outcome.summary)
+            content, offered = files.card(outcome)
+            await _send(context, content, outcome.summary)
+            caller = caller_from(context.activity)
+            await files.offer(context, self.held, caller.user, offered)
 
 
 def _personal(activity: Activity) -> bool:

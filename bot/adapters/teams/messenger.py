@@ -14,16 +14,19 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import structlog
 from aiolimiter import AsyncLimiter
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import TurnContext
 
-from bot.adapters.teams import cards
+from bot.adapters.teams import cards, files
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.adapters.teams.inbound import service_url_allowed
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences, DeliveryError, DeliveryKind, Sent
 from bot.core.replies import Reply
+
+log = structlog.get_logger(__name__)
 
 #: Teams' documented limits: ~30 requests per second per app per tenant, 7 per second per chat.
 TENANT_PER_SECOND = 30.0
@@ -51,9 +54,12 @@ class TeamsMessenger:
         *,
         per_tenant: float = TENANT_PER_SECOND,
         per_conversation: float = CONVERSATION_PER_SECOND,
+        held: files.FileHold | None = None,
     ) -> None:
         self.hosting = hosting
         self.store = store
+        #: Where offered files wait for the user's answer (none: non-image files are not sent).
+        self.held = held
         self._per_tenant = per_tenant
         self._per_conversation = per_conversation
         self._tenants: dict[str, AsyncLimiter] = {}
@@ -88,7 +94,7 @@ class TeamsMessenger:
             self._limiter(self._tenants, tenant, self._per_tenant),
             self._limiter(self._conversations, channel, self._per_conversation),
         ):
-            return Sent(channel, await self._send(reference, reply, key))
+            return Sent(channel, await self._send(reference, reply, key, user=_user_of(reference)))
 
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Teams can't look up a bot's sent messages: unknown (see the module docstring)."""
@@ -97,10 +103,13 @@ class TeamsMessenger:
     async def close(self) -> None:
         """Nothing to release: the hosting adapter owns the connector's connections."""
 
-    async def _send(self, reference: ConversationReference, reply: Reply, key: str) -> str:
+    async def _send(
+        self, reference: ConversationReference, reply: Reply, key: str, *, user: UserRef | None
+    ) -> str:
         continuation = reference.get_continuation_activity()
         continuation.id = None  # a new message, not a reply to a made-up activity id
         outcome: dict[str, Any] = {}
+        content, offered = files.card(reply)
 
         async def callback(context: TurnContext) -> None:
             try:
@@ -108,15 +117,20 @@ class TeamsMessenger:
                     Activity(
                         type=ActivityTypes.message,
                         summary=reply.summary[:200],
-                        attachments=[
-                            Attachment(content_type=cards.CONTENT_TYPE, content=cards.card(reply))
-                        ],
+                        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
                         channel_data={"reconnectKey": key},
                     )
                 )
                 outcome["id"] = getattr(sent, "id", None)
             except Exception as exc:  # the SDK would swallow it; we classify it
                 outcome["error"] = exc
+                return
+            if offered and user is not None:
+                # The message is out: a failed offer must not make the runner send it again.
+                try:
+                    await files.offer(context, self.held, user, offered)
+                except Exception as exc:
+                    log.warning("teams.nudge_files_failed", error=type(exc).__name__)
 
         try:
             await self.hosting.adapter.continue_conversation_with_claims(
@@ -138,6 +152,16 @@ class TeamsMessenger:
             burst = min(3.0, per_second)
             limiter = limiters[key] = AsyncLimiter(burst, burst / per_second)
         return limiter
+
+
+def _user_of(reference: ConversationReference) -> UserRef | None:
+    """The user a stored personal-chat reference reaches (as the bot names Teams users)."""
+    user = reference.user
+    user_id = getattr(user, "aad_object_id", None) or getattr(user, "id", None)
+    tenant = getattr(reference.conversation, "tenant_id", None)
+    if not user_id or not tenant:
+        return None
+    return UserRef("teams", str(tenant), str(user_id))
 
 
 def _classify(error: BaseException) -> DeliveryError:

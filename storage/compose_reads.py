@@ -127,7 +127,8 @@ class ComposeReads(DialectStore):
             return (
                 select(func.count())
                 .select_from(ContactRow)
-                .where(ContactRow.owner_id == owner.c.id, *where)
+                # The circle only: imported people waiting in the pool are not contacts yet.
+                .where(ContactRow.owner_id == owner.c.id, ContactRow.in_pool.is_(False), *where)
                 .scalar_subquery()
             )
 

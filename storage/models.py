@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -109,6 +110,12 @@ class ContactRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # From imports (migration 0010): dedup keys and what the triage ranks by.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    linkedin_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    connected_on: Mapped[date | None] = mapped_column(Date)
+    # Imported, not chosen yet: no cadence, never due (next_due_on is bot.core.model.POOL_DUE).
+    in_pool: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ConversationRow(Base):

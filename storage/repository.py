@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Row,
     Table,
+    and_,
     bindparam,
     case,
     delete,
@@ -48,6 +49,7 @@ from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
+from storage.pool import PoolBook
 
 
 class SqlStore:
@@ -262,7 +264,7 @@ class SqlStore:
         return owner
 
 
-class SqlContactBook:
+class SqlContactBook(PoolBook):
     """One owner's contacts within one transaction (see :class:`bot.core.ports.ContactBook`).
 
     Every statement is one of the prepared Core statements below, run on the transaction's
@@ -294,6 +296,8 @@ class SqlContactBook:
             if new_id is not None:
                 return draft.new_contact(new_id, due_on=due_on, today=today)
             existing = await self._first(_BY_KEY, key=key)
+            if existing is not None and existing.in_pool:
+                return await self._promote(existing, draft, due_on)  # imported: now chosen
             if existing is not None:
                 raise DuplicateContactError(_contact(existing))
             # The clashing contact was removed meanwhile: try again.
@@ -347,6 +351,9 @@ class SqlContactBook:
             "skipped_on": contact.skipped_on,
             "reached_out_on": contact.reached_out_on,
             "follow_up_on": contact.follow_up_on,
+            "email": contact.email,
+            "linkedin_url": contact.linkedin_url,
+            "connected_on": contact.connected_on,
             **_draft_values(contact),
         }
         # In a savepoint, so losing a race on the unique name stays recoverable.
@@ -451,6 +458,10 @@ _conversations_t = cast(Table, ConversationRow.__table__)
 _nudges_t = cast(Table, Nudge.__table__)
 _c = _contacts_t.c
 _OWNED = _c.owner_id == bindparam("owner")
+#: The owner's circle: the contacts they chose, without the imported pool (see
+#: ``storage.pool``). Every statement below that lists, counts or fetches contacts for a command
+#: or button reads the circle only; the name-key lookups (duplicates) read both.
+_CIRCLE = and_(_OWNED, _c.in_pool.is_(False))
 
 #: What :func:`_contact` reads: every column of a contact but its owner, key and timestamps.
 CONTACT_COLUMNS = (
@@ -468,6 +479,10 @@ CONTACT_COLUMNS = (
     _c.skipped_on,
     _c.reached_out_on,
     _c.follow_up_on,
+    _c.email,
+    _c.linkedin_url,
+    _c.connected_on,
+    _c.in_pool,
 )
 
 #: What a book needs of its owner's row: the id and the nudge settings.
@@ -483,28 +498,28 @@ _OWNER = select(
 
 _OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 
-_GET = select(*CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
-_GET_MANY = select(*CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
+_GET = select(*CONTACT_COLUMNS).where(_CIRCLE, _c.id == bindparam("id"))
+_GET_MANY = select(*CONTACT_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
 _BY_KEY = select(*CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
 _SAVE_LOOKUP = select(*CONTACT_COLUMNS).where(
     _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
 )
-_EXISTS = select(_c.id).where(_OWNED, _c.id == bindparam("id"))
-_NAMES = select(_c.id, _c.name).where(_OWNED)
+_EXISTS = select(_c.id).where(_CIRCLE, _c.id == bindparam("id"))
+_NAMES = select(_c.id, _c.name).where(_CIRCLE)
 _PAGE = (
     select(*CONTACT_COLUMNS)
-    .where(_OWNED)
+    .where(_CIRCLE)
     .order_by(_c.name_key, _c.id)
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
 _UPCOMING = (
     select(*CONTACT_COLUMNS)
-    .where(_OWNED)
+    .where(_CIRCLE)
     .order_by(_c.next_due_on, _c.name_key)
     .limit(bindparam("limit"))
 )
-_COUNT = select(func.count()).select_from(_contacts_t).where(_OWNED)
+_COUNT = select(func.count()).select_from(_contacts_t).where(_CIRCLE)
 _COUNT_CONVERSATIONS = (
     select(func.count())
     .select_from(_conversations_t)
@@ -519,12 +534,12 @@ def _due_statement() -> Any:
             func.count().label("total"),
             func.count(case((_c.next_due_on <= bindparam("today"), 1))).label("total_due"),
         )
-        .where(_OWNED)
+        .where(_CIRCLE)
         .subquery("counts")
     )
     listing = (
         select(*CONTACT_COLUMNS, _c.name_key)
-        .where(_OWNED, _c.next_due_on <= bindparam("today"))
+        .where(_CIRCLE, _c.next_due_on <= bindparam("today"))
         .order_by(_c.next_due_on, _c.name_key)
         .limit(bindparam("limit"))
         .subquery("listing")
@@ -645,4 +660,8 @@ def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
         skipped_on=row.skipped_on,
         reached_out_on=row.reached_out_on,
         follow_up_on=row.follow_up_on,
+        email=row.email,
+        linkedin_url=row.linkedin_url,
+        connected_on=row.connected_on,
+        in_pool=bool(row.in_pool),
     )

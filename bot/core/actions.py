@@ -31,3 +31,8 @@ class Act(StrEnum):
     FOLLOW_YES = "follow.yes"
     FOLLOW_LATER = "follow.later"
     FOLLOW_DROP = "follow.drop"
+    # The pool of imported people (bot.core.imports).
+    POOL_TRIAGE = "pool.triage"  # value: offset into the ranked pool
+    POOL_LIST = "pool.list"  # value: page number
+    POOL_ADD = "pool.add"  # value: contact id
+    POOL_NOT_NOW = "pool.not_now"  # value: contact id

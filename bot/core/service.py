@@ -22,6 +22,7 @@ from bot.core import dates, forms, nudge_actions, preferences, views
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
+from bot.core.imports import flow as imports
 from bot.core.matching import match
 from bot.core.model import (
     MAX_ID,
@@ -154,9 +155,18 @@ class Reconnect:
                     await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
                     # The time zone may just have changed, and with it today.
                     return views.settings_saved_reply(prefs, self._today(book))
+                case FormKind.TRIAGE_POOL:
+                    return await imports.submit_triage(
+                        book, request.today, request.cmd, context_value, values
+                    )
         except forms.FieldErrors as exc:
             return FormErrors(exc.errors)
         return message(views.EXPIRED_FORM)
+
+    async def import_file(self, caller: Caller, data: bytes) -> Reply:
+        """Import a contacts file (its bytes, from an upload or the console) into the
+        caller's pool; the reply is the report. All or nothing (see :mod:`bot.core.imports`)."""
+        return await imports.import_file(self.store, self.clock, caller.user, data, caller.command)
 
     async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
         """A form again, as first shown (to redisplay a submission with its errors)."""
@@ -268,6 +278,12 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return views.paused_reply(prefs, request.today)
         case c.Resume():
             return await _resume(request)
+        case c.Import():
+            return imports.how_to_import(request.cmd)
+        case c.ListPool(page=page):
+            return await imports.list_pool(request.book, request.today, request.cmd, page)
+        case c.Triage():
+            return await imports.triage_page(request.book, request.today, request.cmd)
     return views.help_reply(request.cmd)
 
 
@@ -521,6 +537,15 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
     return message(views.EXPIRED_BUTTON)
 
 
+def _pool(run: imports.Handler) -> _Handler:
+    """A pool button (:mod:`bot.core.imports.flow`)."""
+
+    async def handler(request: _Request, value: str) -> Outcome:
+        return await run(request.book, request.today, request.cmd, value)
+
+    return handler
+
+
 #: Every button: its handler, and whether it may write (buttons that only show something or
 #: open a form run in a read-only transaction).
 _ACTIONS: dict[Act, _Action] = {
@@ -546,6 +571,10 @@ _ACTIONS: dict[Act, _Action] = {
     Act.FOLLOW_YES: _Action(_card(Act.FOLLOW_YES), writes=False),  # opens the log form
     Act.FOLLOW_LATER: _Action(_card(Act.FOLLOW_LATER), writes=True),
     Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
+    Act.POOL_TRIAGE: _Action(_pool(imports.triage_button), writes=False),
+    Act.POOL_LIST: _Action(_pool(imports.list_button), writes=False),
+    Act.POOL_ADD: _Action(_pool(imports.add_button), writes=True),
+    Act.POOL_NOT_NOW: _Action(_pool(imports.not_now_button), writes=True),
 }
 
 

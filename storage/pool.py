@@ -78,6 +78,10 @@ class PoolBook:
         if not contact_ids:
             return []
         chosen = await self._rows(_reads()[2], ids=list(contact_ids))
+        order: dict[int, int] = {}
+        for position, contact_id in enumerate(contact_ids):
+            order.setdefault(contact_id, position)
+        chosen.sort(key=lambda c: order[c.id])  # in the order asked for
         if chosen:
             await self._connection.execute(
                 _JOIN,
@@ -198,9 +202,9 @@ _DECLINE = update(_t).where(*_OWN_ROW, _c.in_pool.is_(True)).values(skipped_on=b
 def _reads() -> tuple[Any, Any, Any]:
     """The reads (everyone, the pool, pool contacts among ids), on the repository's contact
     columns; built on first use, as the repository imports this module."""
-    from storage.repository import CONTACT_COLUMNS
+    from storage.repository import BOOK_COLUMNS
 
-    everyone = select(*CONTACT_COLUMNS).where(_OWNED)
+    everyone = select(*BOOK_COLUMNS).where(_OWNED)
     pool = everyone.where(_c.in_pool.is_(True)).order_by(_c.id)
     among = pool.where(_c.id.in_(bindparam("ids", expanding=True)))
     return everyone, pool, among

@@ -479,11 +479,10 @@ CONTACT_COLUMNS = (
     _c.skipped_on,
     _c.reached_out_on,
     _c.follow_up_on,
-    _c.email,
-    _c.linkedin_url,
-    _c.connected_on,
-    _c.in_pool,
 )
+#: What a book reads of a contact: the above, and what imports add (``storage.pool``). The
+#: morning pass reads :data:`CONTACT_COLUMNS` only (pool contacts are never due).
+BOOK_COLUMNS = (*CONTACT_COLUMNS, _c.email, _c.linkedin_url, _c.connected_on, _c.in_pool)
 
 #: What a book needs of its owner's row: the id and the nudge settings.
 _OWNER = select(
@@ -498,23 +497,23 @@ _OWNER = select(
 
 _OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 
-_GET = select(*CONTACT_COLUMNS).where(_CIRCLE, _c.id == bindparam("id"))
-_GET_MANY = select(*CONTACT_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
-_BY_KEY = select(*CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
-_SAVE_LOOKUP = select(*CONTACT_COLUMNS).where(
+_GET = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id == bindparam("id"))
+_GET_MANY = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(*BOOK_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
+_SAVE_LOOKUP = select(*BOOK_COLUMNS).where(
     _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
 )
 _EXISTS = select(_c.id).where(_CIRCLE, _c.id == bindparam("id"))
 _NAMES = select(_c.id, _c.name).where(_CIRCLE)
 _PAGE = (
-    select(*CONTACT_COLUMNS)
+    select(*BOOK_COLUMNS)
     .where(_CIRCLE)
     .order_by(_c.name_key, _c.id)
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
 _UPCOMING = (
-    select(*CONTACT_COLUMNS)
+    select(*BOOK_COLUMNS)
     .where(_CIRCLE)
     .order_by(_c.next_due_on, _c.name_key)
     .limit(bindparam("limit"))
@@ -538,14 +537,14 @@ def _due_statement() -> Any:
         .subquery("counts")
     )
     listing = (
-        select(*CONTACT_COLUMNS, _c.name_key)
+        select(*BOOK_COLUMNS, _c.name_key)
         .where(_CIRCLE, _c.next_due_on <= bindparam("today"))
         .order_by(_c.next_due_on, _c.name_key)
         .limit(bindparam("limit"))
         .subquery("listing")
     )
     return (
-        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in CONTACT_COLUMNS))
+        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in BOOK_COLUMNS))
         .select_from(counts.outerjoin(listing, true()))
         .order_by(listing.c.next_due_on, listing.c.name_key)
     )

@@ -33,16 +33,23 @@ async def import_from_disk(service: Reconnect, caller: Caller, path_text: str) -
     """Import the file at ``path_text``; a friendly answer for a path that is not a file."""
     if not path_text:
         return HOW
+    read = await asyncio.to_thread(_read, path_text)
+    if isinstance(read, Reply):
+        return read
+    return await service.import_file(caller, read)
+
+
+def _read(path_text: str) -> bytes | Reply:
+    """The file's bytes, or why not (checked before reading: no 5 GB read to refuse it)."""
     path = Path(path_text).expanduser()
     try:
-        size = path.stat().st_size
-        if not path.is_file():
+        if path.is_dir():
             return message(f"{path_text} is a folder, not a file. {HOW.summary}")
+        size = path.stat().st_size
         if size > MAX_BYTES:
             return message(too_big(size))
-        data = await asyncio.to_thread(path.read_bytes)
+        return path.read_bytes()
     except FileNotFoundError:
         return message(f"There's no file at {path_text}.")
     except OSError as exc:
         return message(f"I couldn't read {path_text} ({exc.strerror or 'unreadable'}).")
-    return await service.import_file(caller, data)

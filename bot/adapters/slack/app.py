@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
 from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack.files import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.core.model import UserRef
@@ -90,6 +91,9 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
     app.event("app_home_opened")(_on_home_opened(service, timezones))
+    files = FileImports(service, api_url=api_url)  # contacts files uploaded in the DM
+    app.event("message")(files.on_message)
+    app.event("file_shared")(files.on_file_shared)
     return timezones
 
 

@@ -117,7 +117,9 @@ def unusable(payload: Mapping[str, Any]) -> str | None:
         return None if _nonempty(payload.get("user_id")) else "no_user"
     if kind == "event_callback":
         event = payload.get("event") or {}
-        return None if _nonempty(event.get("user")) else "no_user"
+        # file_shared names its user ``user_id``.
+        user = event.get("user") or event.get("user_id")
+        return None if _nonempty(user) else "no_user"
     if kind not in ("block_actions", "view_submission", "view_closed"):
         return None
     user = payload.get("user")

@@ -79,7 +79,11 @@ def build_app(
         from bot.adapters.teams.web import add_teams_route
 
         hosting = build_hosting(env, allowed_service_urls=settings.teams.allowed_service_urls)
-        add_teams_route(web_app, hosting, build_agent(hosting, service, store))
+        # Attached contacts files may come from the same local origins as trial service URLs.
+        agent = build_agent(
+            hosting, service, store, file_origins=settings.teams.allowed_service_urls
+        )
+        add_teams_route(web_app, hosting, agent)
     return ReconnectApp(
         settings=settings,
         engine=engine,

@@ -15,6 +15,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, Attachment, Conve
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
 from bot.adapters.teams import cards, inbound
+from bot.adapters.teams.files import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
@@ -40,7 +41,11 @@ UNREADABLE = message(
 
 
 def build_agent(
-    hosting: TeamsHosting, service: Reconnect, store: ConversationReferences
+    hosting: TeamsHosting,
+    service: Reconnect,
+    store: ConversationReferences,
+    *,
+    file_origins: tuple[str, ...] = (),
 ) -> AgentApplication[TurnState]:
     """The SDK application with one handler per activity type (route order is then moot)."""
     app: AgentApplication[TurnState] = AgentApplication[TurnState](
@@ -48,7 +53,7 @@ def build_agent(
         connection_manager=hosting.connections,
         start_typing_timer=False,
     )
-    handlers = TeamsHandlers(service, store)
+    handlers = TeamsHandlers(service, store, files=TeamsFileImports(service, file_origins))
     app.activity("message")(handlers.on_message)
     app.activity("conversationUpdate")(handlers.on_conversation_update)
     app.activity("installationUpdate")(handlers.on_installation_update)
@@ -82,9 +87,15 @@ def timezone_of(activity: Activity) -> str | None:
 class TeamsHandlers:
     """The activity handlers."""
 
-    def __init__(self, service: Reconnect, store: ConversationReferences) -> None:
+    def __init__(
+        self,
+        service: Reconnect,
+        store: ConversationReferences,
+        files: TeamsFileImports | None = None,
+    ) -> None:
         self.service = service
         self.store = store
+        self.files = files or TeamsFileImports(service)
         self._known_zones: dict[UserRef, str] = {}
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
@@ -92,6 +103,12 @@ class TeamsHandlers:
         activity = context.activity
         caller = caller_from(activity)
         if not await self._remember(context, caller):
+            return
+        attached = uploads(activity) if _personal(activity) else []
+        for upload in attached:  # a contacts file to import (personal chat only)
+            reply = await self.files.reply_for(caller, upload)
+            await _send(context, cards.card(reply), reply.summary)
+        if attached:
             return
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")

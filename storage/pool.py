@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.core.cadence import DEFAULT_CADENCE, Span
+from bot.core.imports.clean import name_key
 from bot.core.model import POOL_DUE, Contact, ContactDraft
-from bot.core.text import fold
 from storage.models import ContactRow
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class PoolBook:
         return {
             "owner_id": self._owner_id,
             "name": person.name,
-            "name_key": fold(person.name),
+            "name_key": name_key(person.name),
             "company_role": person.company_role,
             "how_known": person.how_known,
             "notes": person.notes,

@@ -32,7 +32,19 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 def line_text(value: str | None) -> str:
     """A one-line value (names, titles, e-mail, URLs)."""
-    return one_line(value or "")
+    if not value:
+        return ""
+    # Most cells are plain ASCII with nothing to clean: :func:`one_line` would return them
+    # stripped, and a 20,000-row file has ~150,000 of them (a third of the import's time).
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()
+    return one_line(value)
+
+
+def name_key(name: str) -> str:
+    """:func:`bot.core.text.fold` of a cleaned name (the contacts' unique key), quicker for
+    ASCII names, where NFKD and NFKC change nothing and it is just the case fold."""
+    return name.casefold() if name.isascii() else fold(name)
 
 
 def person(
@@ -48,16 +60,17 @@ def person(
 ) -> Person | Problem:
     """A cleaned :class:`Person`, or the :class:`Problem` that keeps them out."""
     name = line_text(name)
-    if not name or not visible(name):
+    # A cleaned, non-empty ASCII name has a visible character (controls are gone).
+    if not name or not (name.isascii() or visible(name)):
         return Problem(line, "no name")
-    if len(name) > NAME_MAX or len(fold(name)) > NAME_KEY_MAX:
+    if len(name) > NAME_MAX or len(name_key(name)) > NAME_KEY_MAX:
         return Problem(line, f"the name is longer than {NAME_MAX} characters")
     return Person(
         line=line,
         name=name,
         company_role=shorten(line_text(company_role), SHORT_FIELD_MAX),
         how_known=shorten(line_text(how_known), SHORT_FIELD_MAX),
-        notes=shorten(clean(notes), NOTES_MAX),
+        notes=shorten(clean(notes), NOTES_MAX) if notes else "",
         email=email_address(email),
         linkedin_url=linkedin_profile(linkedin_url),
         connected_on=connected_on,

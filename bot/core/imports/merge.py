@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from bot.core.imports.clean import email_key, linkedin_key
+from bot.core.imports.clean import email_key, linkedin_key, name_key
 from bot.core.imports.people import Person, Problem
 from bot.core.model import NOTES_MAX, Contact
 from bot.core.text import fold, shorten
@@ -69,7 +69,7 @@ def _keys(name: str, email: str, linkedin_url: str) -> list[str]:
         keys.append("e:" + email_key(email))
     if linkedin_url and (profile := linkedin_key(linkedin_url)):
         keys.append("l:" + profile)
-    keys.append("n:" + fold(name))
+    keys.append("n:" + name_key(name))
     return keys
 
 

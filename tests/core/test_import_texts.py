@@ -35,10 +35,15 @@ def all_text(reply: Reply) -> str:
 
 
 def contact(i: int, role: str = "", connected: date | None = None) -> Contact:
-    return Contact(id=i, name=f"Person {i}", company_role=role, connected_on=connected, in_pool=True)
+    return Contact(
+        id=i, name=f"Person {i}", company_role=role, connected_on=connected, in_pool=True
+    )
 
 
-@pytest.mark.parametrize(("imported", "merged", "skipped"), list(itertools.product((0, 1, 2, 1234), (0, 1, 3), (0, 1, 2, 25))))
+@pytest.mark.parametrize(
+    ("imported", "merged", "skipped"),
+    list(itertools.product((0, 1, 2, 1234), (0, 1, 3), (0, 1, 2, 25))),
+)
 def test_report_grammar(imported: int, merged: int, skipped: int) -> None:
     plan = Plan(new=[contact(i) for i in range(imported)], merged=merged)
     problems = [Problem(i + 2, "no name") for i in range(skipped)]
@@ -64,7 +69,7 @@ def test_joined_reply_grammar(left: int, chosen: int) -> None:
 
 def test_reasons_never_quote_the_file() -> None:
     secret = "Sécret-" + "x" * 90
-    data = ("First Name,Last Name,URL,Connected On\n" f"{secret},Y,,\n" ",,,\n").encode()
+    data = (f"First Name,Last Name,URL,Connected On\n{secret},Y,,\n,,,\n").encode()
     parsed = parse_file(data)
     reply = views.report(Format.LINKEDIN, Plan(), parsed.problems, 0, "/reconnect ")
     assert "Sécret" not in all_text(reply)

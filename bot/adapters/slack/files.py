@@ -34,6 +34,8 @@ log = structlog.get_logger(__name__)
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
 #: Remembered file ids (one upload arrives as two events).
 _SEEN_MAX = 2048
+#: Imports under way in this process (see :func:`drain`).
+_RUNNING: set[asyncio.Task[None]] = set()
 
 DOWNLOAD_FAILED = message(
     "Sorry — I couldn't download that file from Slack, so I imported nothing. Please upload "
@@ -51,7 +53,6 @@ class FileImports:
         self.service = service
         self._origins = {_origin(api_url)} if api_url else set()
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: Any) -> None:
         """``message.im``: a person's own upload in the DM (other messages are ignored)."""
@@ -74,11 +75,6 @@ class FileImports:
             return  # shared in a channel: not ours to read
         self._start(client, body, user, str(event.get("file_id") or ""), channel)
 
-    async def drain(self) -> None:
-        """Wait for imports under way (at shutdown, before the database closes)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     def _start(
         self, client: AsyncWebClient, body: dict[str, Any], user: str, file_id: str, channel: str
     ) -> None:
@@ -92,8 +88,8 @@ class FileImports:
         team = str(body.get("team_id") or (body.get("team") or {}).get("id") or "unknown")
         caller = Caller(UserRef("slack", team, user), command="/reconnect ")
         task = asyncio.create_task(self._import(client, caller, file_id, channel or user))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        _RUNNING.add(task)
+        task.add_done_callback(_RUNNING.discard)
 
     async def _import(
         self, client: AsyncWebClient, caller: Caller, file_id: str, channel: str
@@ -145,6 +141,13 @@ class FileImports:
                 raise aiohttp.ClientError(f"download answered {response.status}")
             data = await response.content.read(MAX_BYTES + 1)
         return None if len(data) > MAX_BYTES else data
+
+
+async def drain() -> None:
+    """Wait for the imports under way (at shutdown, before the database closes): a file
+    acknowledged to Slack is imported and reported, not dropped halfway."""
+    while _RUNNING:
+        await asyncio.gather(*list(_RUNNING), return_exceptions=True)
 
 
 def _is_bot(body: dict[str, Any], user: str) -> bool:

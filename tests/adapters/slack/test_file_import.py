@@ -3,11 +3,13 @@ and the download from the fake Slack, the report posted back; on SQLite and Post
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack import files as slack_files
 from bot.core.imports.people import MAX_BYTES
 from bot.core.model import UserRef
 from storage.repository import SqlStore
@@ -103,3 +105,19 @@ async def test_a_malformed_file_gets_a_clear_answer(
 async def test_import_command_explains_how(slack: SlackClient) -> None:
     response = await slack.command("import")
     assert "Upload the file here, in this direct message with me" in response.texts()
+
+
+async def test_shutdown_waits_for_an_import_under_way(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    fake_slack.add_file("F2", (DATA / "google_contacts.csv").read_bytes())
+    fake_slack.hold_answers("files.download", 1)
+    await slack.event(sr.file_shared("F2"))
+    await fake_slack.async_wait_for("files.download")
+    drained = asyncio.create_task(slack_files.drain())
+    await asyncio.sleep(0.2)
+    assert not drained.done()  # the import waits for its download
+    fake_slack.release_answers()
+    await asyncio.wait_for(drained, 10)
+    assert "Imported 3 people from your Google contacts" in posted(fake_slack)
+    assert len(await pool_names(engine)) == 3

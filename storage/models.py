@@ -87,6 +87,14 @@ class ContactRow(Base):
             postgresql_where=text("follow_up_on IS NOT NULL"),
             sqlite_where=text("follow_up_on IS NOT NULL"),
         ),
+        # The pool (migration 0010): the weekly offer reads each owner's oldest tie from it.
+        Index(
+            "ix_contacts_owner_pool",
+            "owner_id",
+            "connected_on",
+            postgresql_where=text("in_pool"),
+            sqlite_where=text("in_pool"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

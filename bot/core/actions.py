@@ -36,3 +36,5 @@ class Act(StrEnum):
     POOL_LIST = "pool.list"  # value: page number
     POOL_ADD = "pool.add"  # value: contact id
     POOL_NOT_NOW = "pool.not_now"  # value: contact id
+    POOL_OFFER_ADD = "pool.offer_add"  # value: "<nudge id>:<contact id>" (weekly offer)
+    POOL_OFFER_NOT_NOW = "pool.offer_not_now"  # value: "<nudge id>:<contact id>"

@@ -23,6 +23,7 @@ from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
 from bot.core.imports import flow as imports
+from bot.core.imports import offer as pool_offer
 from bot.core.matching import match
 from bot.core.model import (
     MAX_ID,
@@ -575,6 +576,8 @@ _ACTIONS: dict[Act, _Action] = {
     Act.POOL_LIST: _Action(_pool(imports.list_button), writes=False),
     Act.POOL_ADD: _Action(_pool(imports.add_button), writes=True),
     Act.POOL_NOT_NOW: _Action(_pool(imports.not_now_button), writes=True),
+    Act.POOL_OFFER_ADD: _Action(_pool(pool_offer.add_offered), writes=True),
+    Act.POOL_OFFER_NOT_NOW: _Action(_pool(pool_offer.decline_offered), writes=True),
 }
 
 

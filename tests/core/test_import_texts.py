@@ -102,3 +102,21 @@ def test_pool_list_fits_slack() -> None:
     assert "There is no page 4: your pool fits on 3 pages." in all_text(
         views.pool_list(pool, 4, "/reconnect ")
     )
+
+
+def test_pool_offer_round_trips_with_the_nudge_and_reads_well() -> None:
+    from bot.core.imports.offer_view import OfferState, PoolOffer, offer_blocks
+    from bot.core.nudges import NudgeContent
+
+    offer = PoolOffer.of(contact(7, "VP", date(2014, 3, 14)))
+    content = NudgeContent(day="2026-11-30", offer=offer)
+    assert NudgeContent.from_json(content.to_json()) == content
+    assert NudgeContent.from_json('{"day": "2026-11-30", "offer": {"id": "x"}}').offer is None
+    blocks = offer_blocks(offer, 5)
+    text = all_text(Reply("x", tuple(blocks)))
+    assert "From your pool: add Person 7, connected 2014, to your circle?" in text
+    assert "Add" in text and "Not now" in text
+    undated = PoolOffer(8, "Ana Ruiz")
+    assert "add Ana Ruiz to your circle?" in all_text(Reply("x", tuple(offer_blocks(undated, 5))))
+    offer.state = OfferState.DECLINED
+    assert "Person 7 stays in your pool" in all_text(Reply("x", tuple(offer_blocks(offer, 5))))

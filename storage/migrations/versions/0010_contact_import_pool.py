@@ -33,9 +33,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("in_pool", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    # The weekly pool offer reads each owner's oldest tie in the pool.
+    op.create_index(
+        "ix_contacts_owner_pool",
+        "contacts",
+        ["owner_id", "connected_on"],
+        postgresql_where=sa.text("in_pool"),
+        sqlite_where=sa.text("in_pool"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contacts_owner_pool", table_name="contacts")
     with op.batch_alter_table("contacts") as batch_op:
         for column in ("in_pool", "connected_on", "linkedin_url", "email"):
             batch_op.drop_column(column)

@@ -70,6 +70,12 @@ def help_reply(cmd: str) -> Reply:
             f"Just `{cmd}pause` pauses until you type `{cmd}resume`.",
         ),
         ("resume", "Start the morning nudges again."),
+        (
+            "import",
+            "Bring in your LinkedIn connections, Google contacts or a vCard file: send me the "
+            f"file here. They wait in your pool — `{cmd}list pool` shows them, `{cmd}triage` "
+            "picks who matters.",
+        ),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

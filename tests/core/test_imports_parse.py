@@ -220,3 +220,14 @@ def test_merge_within_the_file_and_against_existing_contacts() -> None:
     assert updated[9].name == "P. Raman"  # the user's name for them stays
     assert updated[9].connected_on == date(2016, 9, 21)
     assert 8 not in updated
+
+
+@pytest.mark.parametrize(
+    "name", ["Chen Wei", "O'Brien-Smith", "ANNA-LENA", "=HYPERLINK(1)", "Zoë Ó Briain", "ß", "İ"]
+)
+def test_the_quick_name_key_is_the_contacts_key(name: str) -> None:
+    from bot.core.imports.clean import line_text, name_key
+    from bot.core.text import fold
+
+    cleaned = line_text(name)
+    assert name_key(cleaned) == fold(cleaned)

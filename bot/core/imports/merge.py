@@ -27,8 +27,6 @@ class Plan:
     updated: list[Contact] = field(default_factory=list)
     #: Records of the file merged into someone (an existing contact or an earlier record).
     merged: int = 0
-    #: Of those, how many matched a contact in the user's circle (not the pool).
-    merged_into_circle: int = 0
 
 
 def plan(existing: list[Contact], people: list[Person]) -> Plan:
@@ -49,8 +47,6 @@ def plan(existing: list[Contact], people: list[Person]) -> Plan:
             result.merged += 1
             if _enrich(target, person) and target.id:
                 changed[target.id] = target
-            if target.id and not target.in_pool:
-                result.merged_into_circle += 1
         for key in keys:
             index.setdefault(key, target)
     result.updated = list(changed.values())

@@ -4,6 +4,7 @@ and the download from the fake Slack, the report posted back; on SQLite and Post
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -121,3 +122,44 @@ async def test_shutdown_waits_for_an_import_under_way(
     await asyncio.wait_for(drained, 10)
     assert "Imported 3 people from your Google contacts" in posted(fake_slack)
     assert len(await pool_names(engine)) == 3
+
+
+async def test_pick_who_matters_in_a_slack_modal(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    fake_slack.add_file("F3", (DATA / "linkedin_connections.csv").read_bytes())
+    await slack.event(sr.dm_file_share("F3"))
+    [report] = await fake_slack.async_wait_for("chat.postMessage")
+    blocks = report.params["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    pick = next(
+        element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["text"]["text"] == "Pick who matters"
+    )
+    await slack.click(pick["action_id"], pick["value"])
+    [opened] = await fake_slack.async_wait_for("views.open")
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    options = field["element"]["options"]
+    assert field["element"]["type"] == "checkboxes" and len(options) == 8
+    assert options[0]["text"]["text"].startswith("Priya Raman — Chief Operating Officer")
+    ticked = {"type": "checkboxes", "selected_options": options[:2]}
+    response = await slack.submit(
+        view["callback_id"], {field["block_id"]: ticked}, metadata=view["private_metadata"]
+    )
+    assert response.status == 200
+    async with SqlStore(engine).book(ADA, write=False) as book:
+        assert sorted(n for _, n in await book.names()) == ["Chen Wei", "Priya Raman"]
+    assert len(await pool_names(engine)) == 6
+    # Bob submitting Ada's modal (same ids) moves nothing of hers.
+    await slack.submit(
+        view["callback_id"],
+        {field["block_id"]: {"type": "checkboxes", "selected_options": options[2:4]}},
+        metadata=view["private_metadata"],
+        user="U2",
+    )
+    assert len(await pool_names(engine)) == 6

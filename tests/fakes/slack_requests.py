@@ -221,3 +221,19 @@ def file_shared(file_id: str, *, user: str = "U1", team: str = TEAM, channel: st
         },
         team,
     )
+
+
+def dm_message(text: str, *, user: str = "U1", team: str = TEAM, channel: str = "DU1") -> str:
+    """A ``message.im`` event: ``user`` typed ``text`` in the app's DM."""
+    return _event_callback(
+        {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "event_ts": f"{time.time():.6f}",
+        },
+        team,
+    )

@@ -41,6 +41,11 @@ DOWNLOAD_FAILED = message(
     "Sorry — I couldn't download that file from Slack, so I imported nothing. Please upload "
     "it again in a minute."
 )
+#: The answer to text typed in the DM (the Messages tab takes uploads since imports came).
+TYPED_IN_DM = message(
+    "I read the contacts files you upload here (LinkedIn, Google or vCard) to import them. "
+    "For everything else, use `/reconnect` — try `/reconnect help`."
+)
 NOT_IN_DM = message(
     "I only import files you upload in our direct message, where nobody else sees them."
 )
@@ -55,10 +60,15 @@ class FileImports:
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: Any) -> None:
-        """``message.im``: a person's own upload in the DM (other messages are ignored)."""
-        if event.get("subtype") != "file_share" or event.get("bot_id"):
+        """``message.im``: a person's own upload in the DM; text they type there gets a hint
+        (the bot's own messages and edits, joins and the like are ignored)."""
+        if event.get("bot_id") or event.get("channel_type") != "im":
             return
-        if event.get("channel_type") != "im":
+        if event.get("subtype") is None and event.get("user") and event.get("channel"):
+            if not _is_bot(body, str(event["user"])):
+                await _say(client, str(event["channel"]), TYPED_IN_DM)
+            return
+        if event.get("subtype") != "file_share":
             return
         user = str(event.get("user") or "")
         for item in event.get("files") or []:
@@ -141,6 +151,13 @@ class FileImports:
                 raise aiohttp.ClientError(f"download answered {response.status}")
             data = await response.content.read(MAX_BYTES + 1)
         return None if len(data) > MAX_BYTES else data
+
+
+async def _say(client: AsyncWebClient, channel: str, reply: Reply) -> None:
+    try:
+        await client.chat_postMessage(channel=channel, **render.message(reply))
+    except SlackApiError as exc:
+        log.warning("slack.dm_hint_failed", error=exc.response.get("error"))
 
 
 async def drain() -> None:

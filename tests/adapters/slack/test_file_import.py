@@ -163,3 +163,14 @@ async def test_pick_who_matters_in_a_slack_modal(
         user="U2",
     )
     assert len(await pool_names(engine)) == 6
+
+
+async def test_text_typed_in_the_dm_gets_a_hint(slack: SlackClient, fake_slack: FakeSlack) -> None:
+    response = await slack.event(sr.dm_message("help"))
+    assert response.status == 200
+    await fake_slack.async_wait_for("chat.postMessage")
+    assert "try `/reconnect help`" in posted(fake_slack)
+    # The bot's own message in the DM is not answered (no loop).
+    await slack.event(sr.dm_message("hello from the bot", user="UBOT"))
+    await asyncio.sleep(0.3)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1

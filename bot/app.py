@@ -15,6 +15,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack import file_import as slack_files
 from bot.adapters.slack.app import build_slack_app, build_web_client
 from bot.adapters.slack.preflight import check_credentials
 from bot.core.dates import Clock, system_clock
@@ -70,6 +71,7 @@ def build_app(
 
         async def drain(_: web.Application) -> None:
             await timezones.drain()
+            await slack_files.drain()  # contacts files being imported
 
         web_app.on_cleanup.append(drain)
     hosting = None
@@ -82,7 +84,11 @@ def build_app(
         from storage.held_files import HeldFiles
 
         held = HeldFiles(engine, write_turn=store.write_turn)
-        add_teams_route(web_app, hosting, build_agent(hosting, service, store, held=held))
+        # Attached contacts files may come from the same local origins as trial service URLs.
+        agent = build_agent(
+            hosting, service, store, held=held, file_origins=settings.teams.allowed_service_urls
+        )
+        add_teams_route(web_app, hosting, agent)
     return ReconnectApp(
         settings=settings,
         engine=engine,

@@ -16,6 +16,7 @@ from bot.core.model import Contact
 from bot.core.nudges import Activity
 from storage.dialect import DialectStore
 from storage.models import ContactRow, ConversationRow, PromptView, User
+from storage.pool_offers import read_pool_offers
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
 
@@ -61,6 +62,7 @@ class ComposeReads(DialectStore):
             await self._candidates(connection, ids, candidates_per_user, users, out)
             await self._followups(connection, ids, users, out)
             await self._activity(connection, ids, users, out)
+            await read_pool_offers(self.dialect, connection, users, out)  # Mondays only
             views = await self.dialect.rows(
                 connection,
                 select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -127,7 +129,8 @@ class ComposeReads(DialectStore):
             return (
                 select(func.count())
                 .select_from(ContactRow)
-                .where(ContactRow.owner_id == owner.c.id, *where)
+                # The circle only: imported people waiting in the pool are not contacts yet.
+                .where(ContactRow.owner_id == owner.c.id, ContactRow.in_pool.is_(False), *where)
                 .scalar_subquery()
             )
 

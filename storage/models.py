@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -90,6 +91,14 @@ class ContactRow(Base):
             postgresql_where=text("follow_up_on IS NOT NULL"),
             sqlite_where=text("follow_up_on IS NOT NULL"),
         ),
+        # The pool (migration 0010): the weekly offer reads each owner's oldest tie from it.
+        Index(
+            "ix_contacts_owner_pool",
+            "owner_id",
+            "connected_on",
+            postgresql_where=text("in_pool"),
+            sqlite_where=text("in_pool"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -115,6 +124,12 @@ class ContactRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # From imports (migration 0010): dedup keys and what the triage ranks by.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    linkedin_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    connected_on: Mapped[date | None] = mapped_column(Date)
+    # Imported, not chosen yet: no cadence, never due (next_due_on is bot.core.model.POOL_DUE).
+    in_pool: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ConversationRow(Base):

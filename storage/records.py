@@ -79,6 +79,8 @@ class ComposeInputs:
     followups: list[Contact] = field(default_factory=list)
     activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
     prompt_views: dict[str, int] = field(default_factory=dict)
+    #: Someone from the pool to offer for the circle (on offer days only; storage.pool_offers).
+    pool_offer: Contact | None = None
 
 
 class AttemptStart(NamedTuple):

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Row,
     Table,
+    and_,
     bindparam,
     case,
     delete,
@@ -48,6 +49,7 @@ from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
+from storage.pool import PoolBook
 from storage.user_data import erase_owner, erase_where, export_owner, scrub_nudges
 from storage.user_data import uninstalled_values as _uninstalled_values
 
@@ -312,7 +314,7 @@ class SqlStore:
         return owner
 
 
-class SqlContactBook:
+class SqlContactBook(PoolBook):
     """One owner's contacts within one transaction (see :class:`bot.core.ports.ContactBook`).
 
     Every statement is one of the prepared Core statements below, run on the transaction's
@@ -346,6 +348,8 @@ class SqlContactBook:
             if new_id is not None:
                 return draft.new_contact(new_id, due_on=due_on, today=today)
             existing = await self._first(_BY_KEY, key=key)
+            if existing is not None and existing.in_pool:
+                return await self._promote(existing, draft, due_on)  # imported: now chosen
             if existing is not None:
                 raise DuplicateContactError(_contact(existing))
             # The clashing contact was removed meanwhile: try again.
@@ -399,6 +403,9 @@ class SqlContactBook:
             "skipped_on": contact.skipped_on,
             "reached_out_on": contact.reached_out_on,
             "follow_up_on": contact.follow_up_on,
+            "email": contact.email,
+            "linkedin_url": contact.linkedin_url,
+            "connected_on": contact.connected_on,
             **_draft_values(contact),
         }
         # In a savepoint, so losing a race on the unique name stays recoverable.
@@ -533,6 +540,10 @@ _conversations_t = cast(Table, ConversationRow.__table__)
 _nudges_t = cast(Table, Nudge.__table__)
 _c = _contacts_t.c
 _OWNED = _c.owner_id == bindparam("owner")
+#: The owner's circle: the contacts they chose, without the imported pool (see
+#: ``storage.pool``). Every statement below that lists, counts or fetches contacts for a command
+#: or button reads the circle only; the name-key lookups (duplicates) read both.
+_CIRCLE = and_(_OWNED, _c.in_pool.is_(False))
 
 #: What :func:`_contact` reads: every column of a contact but its owner, key and timestamps.
 CONTACT_COLUMNS = (
@@ -552,6 +563,9 @@ CONTACT_COLUMNS = (
     _c.follow_up_on,
     _c.preferred_name,  # last: storage.dialect reads these by position
 )
+#: What a book reads of a contact: the above, and what imports add (``storage.pool``). The
+#: morning pass reads :data:`CONTACT_COLUMNS` only (pool contacts are never due).
+BOOK_COLUMNS = (*CONTACT_COLUMNS, _c.email, _c.linkedin_url, _c.connected_on, _c.in_pool)
 
 #: What a book needs of its owner's row: the id and the nudge settings.
 _OWNER = select(
@@ -566,28 +580,28 @@ _OWNER = select(
 
 _OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 
-_GET = select(*CONTACT_COLUMNS).where(_OWNED, _c.id == bindparam("id"))
-_GET_MANY = select(*CONTACT_COLUMNS).where(_OWNED, _c.id.in_(bindparam("ids", expanding=True)))
-_BY_KEY = select(*CONTACT_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
-_SAVE_LOOKUP = select(*CONTACT_COLUMNS).where(
+_GET = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id == bindparam("id"))
+_GET_MANY = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(*BOOK_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
+_SAVE_LOOKUP = select(*BOOK_COLUMNS).where(
     _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
 )
-_EXISTS = select(_c.id).where(_OWNED, _c.id == bindparam("id"))
-_NAMES = select(_c.id, _c.name).where(_OWNED)
+_EXISTS = select(_c.id).where(_CIRCLE, _c.id == bindparam("id"))
+_NAMES = select(_c.id, _c.name).where(_CIRCLE)
 _PAGE = (
-    select(*CONTACT_COLUMNS)
-    .where(_OWNED)
+    select(*BOOK_COLUMNS)
+    .where(_CIRCLE)
     .order_by(_c.name_key, _c.id)
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
 _UPCOMING = (
-    select(*CONTACT_COLUMNS)
-    .where(_OWNED)
+    select(*BOOK_COLUMNS)
+    .where(_CIRCLE)
     .order_by(_c.next_due_on, _c.name_key)
     .limit(bindparam("limit"))
 )
-_COUNT = select(func.count()).select_from(_contacts_t).where(_OWNED)
+_COUNT = select(func.count()).select_from(_contacts_t).where(_CIRCLE)
 _COUNT_CONVERSATIONS = (
     select(func.count())
     .select_from(_conversations_t)
@@ -602,18 +616,18 @@ def _due_statement() -> Any:
             func.count().label("total"),
             func.count(case((_c.next_due_on <= bindparam("today"), 1))).label("total_due"),
         )
-        .where(_OWNED)
+        .where(_CIRCLE)
         .subquery("counts")
     )
     listing = (
-        select(*CONTACT_COLUMNS, _c.name_key)
-        .where(_OWNED, _c.next_due_on <= bindparam("today"))
+        select(*BOOK_COLUMNS, _c.name_key)
+        .where(_CIRCLE, _c.next_due_on <= bindparam("today"))
         .order_by(_c.next_due_on, _c.name_key)
         .limit(bindparam("limit"))
         .subquery("listing")
     )
     return (
-        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in CONTACT_COLUMNS))
+        select(counts.c.total, counts.c.total_due, *(listing.c[c.key] for c in BOOK_COLUMNS))
         .select_from(counts.outerjoin(listing, true()))
         .order_by(listing.c.next_due_on, listing.c.name_key)
     )
@@ -756,4 +770,8 @@ def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
         reached_out_on=row.reached_out_on,
         follow_up_on=row.follow_up_on,
         preferred_name=row.preferred_name,
+        email=row.email,
+        linkedin_url=row.linkedin_url,
+        connected_on=row.connected_on,
+        in_pool=bool(row.in_pool),
     )

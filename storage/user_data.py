@@ -54,10 +54,10 @@ Section = Callable[[AsyncConnection, int], Awaitable[list[dict[str, Any]]]]
 
 
 async def _contacts(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
-    from storage.repository import CONTACT_COLUMNS, _contact  # the book's own row mapping
+    from storage.repository import BOOK_COLUMNS, _contact  # the book's own row mapping
 
     rows = await connection.execute(
-        select(*CONTACT_COLUMNS)
+        select(*BOOK_COLUMNS)
         .where(ContactRow.owner_id == owner_id)
         .order_by(ContactRow.name_key, ContactRow.id)
     )

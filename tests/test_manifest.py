@@ -22,9 +22,15 @@ def bot_scopes(text: str) -> set[str]:
 def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
     text = MANIFEST.read_text()
     requested = bot_scopes(text)
-    assert {"commands", "chat:write", "users:read", "im:write", "im:history", "files:write"} == (
-        requested
-    )
+    assert {
+        "commands",
+        "chat:write",
+        "users:read",
+        "im:write",
+        "im:history",
+        "files:read",
+        "files:write",
+    } == requested
     comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
     denied = set(re.findall(r"\bno ([a-z]+:[a-z]+)(?: scope)?\b", comments))
     assert not denied & requested, f"comments deny requested scopes: {denied & requested}"

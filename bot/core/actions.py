@@ -37,3 +37,10 @@ class Act(StrEnum):
     # ``delete my data``. value: the confirmation token (bot.core.data_rights.erase_token)
     ERASE_CONFIRM = "erase.confirm"
     ERASE_CANCEL = "erase.cancel"
+    # The pool of imported people (bot.core.imports).
+    POOL_TRIAGE = "pool.triage"  # value: offset into the ranked pool
+    POOL_LIST = "pool.list"  # value: page number
+    POOL_ADD = "pool.add"  # value: contact id
+    POOL_NOT_NOW = "pool.not_now"  # value: contact id
+    POOL_OFFER_ADD = "pool.offer_add"  # value: "<nudge id>:<contact id>" (weekly offer)
+    POOL_OFFER_NOT_NOW = "pool.offer_not_now"  # value: "<nudge id>:<contact id>"

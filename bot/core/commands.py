@@ -17,6 +17,9 @@ The grammar (also shown by ``/reconnect help``)::
     resume
     export [csv|json|vcard]
     delete my data
+    import                       (how to upload a LinkedIn, Google or vCard file)
+    list pool [<page>]
+    triage                       (pick who matters from the pool)
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -174,11 +177,38 @@ class DeleteMyData:
     writes: ClassVar[bool] = False
 
 
+@dataclass(frozen=True, slots=True)
+class Import:
+    """How to import contacts (the file itself comes as an upload; the console's
+    ``import <path>`` reads one)."""
+
+    writes: ClassVar[bool] = False
+
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListPool:
+    """The imported people not yet in the circle, a page at a time."""
+
+    writes: ClassVar[bool] = False
+
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """Pick who matters from the pool (checkboxes)."""
+
+    writes: ClassVar[bool] = False
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
 Command = (
     Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
     | Opener | Prep | Export | DeleteMyData
+    | Import | ListPool | Triage
 )  # fmt: skip
 
 
@@ -204,6 +234,7 @@ COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
     "opener", "prep",
     "export",
+    "import", "triage",
 )  # fmt: skip
 #: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
 _ERASE_PHRASES = frozenset(
@@ -229,6 +260,7 @@ _ALIASES = {
     "draft": "opener",
     "prepare": "prep",
     "download": "export",
+    "pool": "triage",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -292,6 +324,10 @@ def parse(text: str) -> Command:
             return Prep(_required_name(rest, "prep"))
         case "export":
             return _parse_export(rest)
+        case "import":
+            return Import(one_line(rest))
+        case "triage":
+            return Triage()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -359,14 +395,26 @@ def _parse_log(rest: str) -> Log:
     return Log(name=head, note=note, learned=learned)
 
 
-def _parse_list(rest: str) -> ListAll:
+def _parse_list(rest: str) -> ListAll | ListPool:
     if not rest:
         return ListAll()
+    if rest.lower() == "pool" or rest.lower().startswith("pool "):
+        return ListPool(_parse_page(rest[4:].strip()))
     token = rest.lower().removeprefix("page").strip()
     page = parse_count(token, below=100_000)
     if page is not None:
         return ListAll(page=page)
     raise CommandError("`list` takes an optional page number, like `list 2`.")
+
+
+def _parse_page(rest: str) -> int:
+    """``list pool [page N]``'s page."""
+    if not rest:
+        return 1
+    page = parse_count(rest.lower().removeprefix("page").strip(), below=100_000)
+    if page is None:
+        raise CommandError("`list pool` takes an optional page number, like `list pool 2`.")
+    return page
 
 
 def _parse_snooze(rest: str) -> Snooze:

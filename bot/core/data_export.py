@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-import vobject  # type: ignore[import-untyped]
+import vobject
 
 from bot.core.model import Contact, Conversation
 from bot.core.ports import UserData

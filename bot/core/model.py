@@ -21,6 +21,13 @@ NAME_MAX = 80
 NAME_KEY_MAX = 240
 SHORT_FIELD_MAX = 200
 NOTES_MAX = 1500
+#: Longest e-mail address (RFC 5321's path limit) and LinkedIn profile URL kept (imports).
+EMAIL_MAX = 254
+URL_MAX = 500
+#: The due date of a contact in the pool (imported, not yet chosen): never due, so no query
+#: that looks for due contacts (the morning pass, ``due``) can pick one up by mistake. Far
+#: enough from ``date.max`` that date arithmetic on it cannot overflow.
+POOL_DUE = date(9000, 1, 1)
 COMMAND_MAX = 3000
 #: Ids are BIGINT: anything outside (0, 2**63) cannot name a contact (or a nudge).
 MAX_ID = 2**63
@@ -58,6 +65,12 @@ class Contact:
     follow_up_on: date | None = None
     #: What they like to be called ("" = worked out from the name: see :mod:`bot.core.names`).
     preferred_name: str = ""
+    # From imports (LinkedIn, Google Contacts, vCard).
+    email: str = ""
+    linkedin_url: str = ""
+    connected_on: date | None = None
+    #: Imported but not chosen yet: in the pool, with no cadence (due :data:`POOL_DUE`).
+    in_pool: bool = False
 
     @property
     def first_name(self) -> str:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.core import dates, prompts
 from bot.core.actions import Act
+from bot.core.imports.offer_view import PoolOffer, offer_blocks
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
 from bot.core.prompts import Hurdle
@@ -89,6 +90,8 @@ class NudgeContent:
     cards: list[Card] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     welcome: bool = False
+    #: A pool contact offered for the circle (weekly; bot.core.imports.offer_view).
+    offer: PoolOffer | None = None
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -111,6 +114,7 @@ class NudgeContent:
                 for f in self.followups
             ],
             "welcome": self.welcome,
+            "offer": self.offer.to_data() if self.offer is not None else None,
         }
         return _ENCODER.encode(data)
 
@@ -141,6 +145,7 @@ class NudgeContent:
                     for f in data.get("followups", [])
                 ],
                 welcome=bool(data.get("welcome", False)),
+                offer=PoolOffer.from_data(data.get("offer")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed nudge content") from exc
@@ -220,9 +225,11 @@ def compose_for(
     followups: Sequence[Contact],
     activity: Activity,
     prompt_views: Mapping[str, int],
+    pool_offer: Contact | None = None,
 ) -> tuple[NudgeContent, dict[int, Contact]]:
     """``user``'s nudge for ``day``: the candidates ranked down to ``cards``, then
-    :func:`compose` with a seed stable for the user and day; with the contacts it names."""
+    :func:`compose` with a seed stable for the user and day; with the contacts it names.
+    ``pool_offer``: someone from the pool to offer for the circle (not on a welcome)."""
     picks = rank(candidates, day, limit=cards)
     seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
     content = compose(
@@ -233,6 +240,8 @@ def compose_for(
         today=day,
         seed=seed,
     )
+    if pool_offer is not None and not content.welcome:
+        content.offer = PoolOffer.of(pool_offer)
     contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in followups}
     return content, contacts
 
@@ -260,6 +269,8 @@ def render(
         blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
     if not cards and not content.followups:
         blocks.append(section("Nobody is due today — a good day to add someone you miss."))
+    if content.offer is not None:
+        blocks.extend(offer_blocks(content.offer, nudge_id))
     blocks.append(
         context(f"Change the time or days: `{cmd}settings` · Away? `{cmd}pause until <date>`")
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from bot.core.cadence import Span
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
 from bot.core.replies import Reply
 from bot.core.schedule import NudgePrefs
@@ -147,6 +148,34 @@ class ContactBook(Protocol):
 
     async def erase_all(self) -> Erased:
         """Delete everything of the owner, their user row included, in this transaction."""
+        ...
+
+    # --- imports and the pool (bot.core.imports) -------------------------------------------
+
+    async def everyone(self) -> list[Contact]:
+        """Every contact, circle and pool: what an import deduplicates against."""
+        ...
+
+    async def import_people(
+        self, new: Sequence[Contact], merged: Sequence[Contact], *, today: date
+    ) -> None:
+        """Put ``new`` people (ids ignored) in the pool and store the fields of ``merged``
+        contacts; all in the book's transaction."""
+        ...
+
+    async def pool(self) -> list[Contact]:
+        """Everyone in the pool (imported, not yet chosen for the circle)."""
+        ...
+
+    async def join_circle(
+        self, contact_ids: Sequence[int], *, cadence: Span, today: date
+    ) -> list[Contact]:
+        """Move pool contacts among ``contact_ids`` into the circle, due ``today``; returns
+        those moved."""
+        ...
+
+    async def pool_decline(self, contact_id: int, today: date) -> Contact | None:
+        """Mark a pool contact as offered and declined today; ``None`` if not in the pool."""
         ...
 
 

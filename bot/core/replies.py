@@ -140,6 +140,7 @@ class FormKind(StrEnum):
     EDIT_CONTACT = "edit_contact"
     LOG_CONVERSATION = "log_conversation"
     SETTINGS = "settings"
+    TRIAGE_POOL = "triage_pool"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.data_export import Format
 from bot.core.dates import Clock, system_clock
+from bot.core.imports import flow as imports
+from bot.core.imports import offer as pool_offer
 from bot.core.matching import match
 from bot.core.model import (
     MAX_ID,
@@ -155,9 +157,18 @@ class Reconnect:
                     await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
                     # The time zone may just have changed, and with it today.
                     return views.settings_saved_reply(prefs, self._today(book))
+                case FormKind.TRIAGE_POOL:
+                    return await imports.submit_triage(
+                        book, request.today, request.cmd, context_value, values
+                    )
         except forms.FieldErrors as exc:
             return FormErrors(exc.errors)
         return message(views.EXPIRED_FORM)
+
+    async def import_file(self, caller: Caller, data: bytes) -> Reply:
+        """Import a contacts file (its bytes, from an upload or the console) into the
+        caller's pool; the reply is the report. All or nothing (see :mod:`bot.core.imports`)."""
+        return await imports.import_file(self.store, self.clock, caller.user, data, caller.command)
 
     async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
         """A form again, as first shown (to redisplay a submission with its errors)."""
@@ -283,6 +294,12 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return await data_rights.confirm_erase_reply(
                 request.book, user, request.today, request.cmd
             )
+        case c.Import():
+            return imports.how_to_import(request.cmd)
+        case c.ListPool(page=page):
+            return await imports.list_pool(request.book, request.today, request.cmd, page)
+        case c.Triage():
+            return await imports.triage_page(request.book, request.today, request.cmd)
     return views.help_reply(request.cmd)
 
 
@@ -582,6 +599,15 @@ async def _erase_cancel_button(request: _Request, value: str) -> Outcome:
     return data_rights.kept_reply()
 
 
+def _pool(run: imports.Handler) -> _Handler:
+    """A pool button (:mod:`bot.core.imports.flow`)."""
+
+    async def handler(request: _Request, value: str) -> Outcome:
+        return await run(request.book, request.today, request.cmd, value)
+
+    return handler
+
+
 #: Every button: its handler, and whether it may write (buttons that only show something or
 #: open a form run in a read-only transaction).
 _ACTIONS: dict[Act, _Action] = {
@@ -612,6 +638,12 @@ _ACTIONS: dict[Act, _Action] = {
     Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
     Act.ERASE_CONFIRM: _Action(_erase_button, writes=True),
     Act.ERASE_CANCEL: _Action(_erase_cancel_button, writes=False),
+    Act.POOL_TRIAGE: _Action(_pool(imports.triage_button), writes=False),
+    Act.POOL_LIST: _Action(_pool(imports.list_button), writes=False),
+    Act.POOL_ADD: _Action(_pool(imports.add_button), writes=True),
+    Act.POOL_NOT_NOW: _Action(_pool(imports.not_now_button), writes=True),
+    Act.POOL_OFFER_ADD: _Action(_pool(pool_offer.add_offered), writes=True),
+    Act.POOL_OFFER_NOT_NOW: _Action(_pool(pool_offer.decline_offered), writes=True),
 }
 
 

@@ -86,6 +86,12 @@ def help_reply(cmd: str) -> Reply:
             "A copy of everything I keep about you, as files: a spreadsheet, JSON and vCards.",
         ),
         ("delete my data", "Delete everything I keep about you, for good (asks first)."),
+        (
+            "import",
+            "Bring in your LinkedIn connections, Google contacts or a vCard file: send me the "
+            f"file here. They wait in your pool — `{cmd}list pool` shows them, `{cmd}triage` "
+            "picks who matters.",
+        ),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -128,3 +128,20 @@ def test_control_characters_and_invisible_marks_are_dropped() -> None:
 )
 def test_each_command_declares_whether_it_writes(text: str, writes: bool) -> None:
     assert parse(text).writes is writes
+
+
+def test_import_pool_and_triage_commands() -> None:
+    from bot.core import commands as c
+
+    assert c.parse("import") == c.Import()
+    assert c.parse("import ~/Downloads/Connections.csv") == c.Import("~/Downloads/Connections.csv")
+    assert c.parse("list pool") == c.ListPool()
+    assert c.parse("list pool 3") == c.ListPool(3)
+    assert c.parse("ls pool page 2") == c.ListPool(2)
+    assert c.parse("triage") == c.Triage()
+    assert c.parse("pool") == c.Triage()
+    assert c.parse("list 2") == c.ListAll(2)  # unchanged
+    assert not any(cmd.writes for cmd in (c.Import(), c.ListPool(), c.Triage()))
+    with pytest.raises(c.CommandError, match="list pool 2"):
+        c.parse("list pool two")
+    assert c.suggest("imprt") == "import"

@@ -18,14 +18,16 @@ name or name key longer than its column — SQLite would take them, PostgreSQL f
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from bot.core.cadence import DEFAULT_CADENCE, Span
 from bot.core.data_export import contact_record, nudge_record, profile_record
 from bot.core.data_export import conversation_record as conversation_out
 from bot.core.model import (
+    POOL_DUE,
     Contact,
     ContactDraft,
     ContactGone,
@@ -48,7 +50,14 @@ class Unstorable(AssertionError):
 
 
 #: Column sizes of ``storage.models.Contact`` (VARCHAR counts characters).
-_COLUMN_MAX = {"name": 120, "name_key": 240, "company_role": 240, "preferred_name": 80}
+_COLUMN_MAX = {
+    "preferred_name": 80,
+    "name": 120,
+    "name_key": 240,
+    "company_role": 240,
+    "email": 254,
+    "linkedin_url": 500,
+}
 
 
 def _storable(**columns: str) -> None:
@@ -85,6 +94,8 @@ class _Owner:
     conversations: list[Conversation] = field(default_factory=list)
     nudges: dict[int, NudgeRecord] = field(default_factory=dict)
     erased: bool = False
+    #: Imported people not yet chosen (kept apart: the circle's methods never see them).
+    pool: dict[int, Contact] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -183,6 +194,8 @@ class MemoryBook:
         self._writing()
         _storable_contact(draft)
         existing = self._by_key(fold(draft.name))
+        if existing is not None and existing.in_pool:  # imported: now chosen
+            return self._promote(existing, draft, due_on)
         if existing is not None:
             raise DuplicateContactError(copy.copy(existing))
         contact = draft.new_contact(self._store.new_id(), due_on=due_on, today=today)
@@ -342,7 +355,88 @@ class MemoryBook:
         return list(self._owner.conversations)
 
     def _by_key(self, key: str) -> Contact | None:
-        return next((c for c in self._owner.contacts.values() if fold(c.name) == key), None)
+        everyone = [*self._owner.contacts.values(), *self._owner.pool.values()]
+        return next((c for c in everyone if fold(c.name) == key), None)
+
+    # --- imports and the pool ----------------------------------------------------------------
+
+    async def everyone(self) -> list[Contact]:
+        return [copy.copy(c) for c in (*self._owner.contacts.values(), *self._owner.pool.values())]
+
+    async def import_people(
+        self, new: Sequence[Contact], merged: Sequence[Contact], *, today: date
+    ) -> None:
+        self._writing()
+        for person in new:
+            _storable_contact(person)
+            _storable(email=person.email, linkedin_url=person.linkedin_url)
+            if self._by_key(fold(person.name)) is not None:
+                raise Unstorable("name_key: the unique constraint would refuse this insert")
+            contact = replace(
+                person,
+                id=self._store.new_id(),
+                in_pool=True,
+                next_due_on=POOL_DUE,
+                created_on=today,
+                cadence=DEFAULT_CADENCE,
+            )
+            self._owner.pool[contact.id] = contact
+        for contact in merged:
+            _storable_contact(contact)
+            for where in (self._owner.contacts, self._owner.pool):
+                if contact.id in where:
+                    kept = where[contact.id]
+                    where[contact.id] = replace(
+                        kept,
+                        company_role=contact.company_role,
+                        how_known=contact.how_known,
+                        notes=contact.notes,
+                        email=contact.email,
+                        linkedin_url=contact.linkedin_url,
+                        connected_on=contact.connected_on,
+                    )
+
+    async def pool(self) -> list[Contact]:
+        return [copy.copy(c) for c in sorted(self._owner.pool.values(), key=lambda c: c.id)]
+
+    async def join_circle(
+        self, contact_ids: Sequence[int], *, cadence: Span, today: date
+    ) -> list[Contact]:
+        self._writing()
+        moved = []
+        for contact_id in dict.fromkeys(contact_ids):
+            contact = self._owner.pool.pop(contact_id, None)
+            if contact is None:
+                continue
+            contact = replace(
+                contact, in_pool=False, cadence=cadence, next_due_on=today, skipped_on=None
+            )
+            self._owner.contacts[contact.id] = contact
+            moved.append(copy.copy(contact))
+        return moved
+
+    async def pool_decline(self, contact_id: int, today: date) -> Contact | None:
+        self._writing()
+        contact = self._owner.pool.get(contact_id)
+        if contact is None:
+            return None
+        contact.skipped_on = today
+        return copy.copy(contact)
+
+    def _promote(self, existing: Contact, draft: ContactDraft, due_on: date) -> Contact:
+        contact = self._owner.pool.pop(existing.id)
+        contact = replace(
+            contact,
+            in_pool=False,
+            cadence=draft.cadence,
+            next_due_on=due_on,
+            skipped_on=None,
+            company_role=draft.company_role or contact.company_role,
+            how_known=draft.how_known or contact.how_known,
+            notes=draft.notes or contact.notes,
+        )
+        self._owner.contacts[contact.id] = contact
+        return copy.copy(contact)
 
     def _writing(self) -> None:
         if not self._write:

@@ -84,6 +84,9 @@ class FakeSlack:
         # Held answers: (method, from which call of it on), and what releases them.
         self._hold: tuple[str, int] | None = None
         self._released = asyncio.Event()
+        # Uploaded files (files.info), by id, with their contents (served at /files/<id>).
+        self.files: dict[str, dict[str, Any]] = {}
+        self.file_contents: dict[str, bytes] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -162,6 +165,29 @@ class FakeSlack:
         if self._loop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(released.set)
 
+    def add_file(
+        self,
+        file_id: str,
+        content: bytes,
+        *,
+        user: str = "U1",
+        name: str = "Connections.csv",
+        size: int | None = None,
+        url: str | None = None,
+    ) -> None:
+        """A file "uploaded" by ``user``: ``files.info`` describes it (``size`` and ``url``
+        override what it says), and its ``url_private_download`` serves ``content`` to
+        requests with the bot token (as method ``files.download``)."""
+        with self._lock:
+            self.file_contents[file_id] = content
+            self.files[file_id] = {
+                "id": file_id,
+                "name": name,
+                "user": user,
+                "size": len(content) if size is None else size,
+                "url_private_download": url or f"{self.base_url}/files/{file_id}/download",
+            }
+
     def fail(self, method: str, **kwargs: Any) -> None:
         """Plan a failure: ``fail("chat.postMessage", status=429, retry_after=1, times=2)``."""
         with self._lock:
@@ -229,6 +255,7 @@ class FakeSlack:
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._websocket)
+        app.router.add_get("/files/{file_id}/download", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -395,6 +422,12 @@ class FakeSlack:
             case "conversations.open":
                 users = str(params.get("users", ""))
                 return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+            case "files.info":
+                with self._lock:
+                    found = self.files.get(str(params.get("file", "")))
+                if found is None:
+                    return {"ok": False, "error": "file_not_found"}
+                return {"ok": True, "file": dict(found)}
         return {"ok": False, "error": "unknown_method"}
 
     def socket_send(self, envelope: dict[str, Any]) -> None:
@@ -439,6 +472,25 @@ class FakeSlack:
                 return web.Response(status=404, text="unknown upload")
             self.uploads[file_id] = body
         return web.Response(text=f"OK - {len(body)}")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's contents, as Slack serves ``url_private_download``: with the bot token only
+        (without it, a redirect to the login page). Can be held like an API method."""
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        fault, held = self._record("files.download", {"file": file_id}, token)
+        if held is not None:
+            await held.wait()
+        if fault is not None:
+            return web.Response(status=fault.status, text="error")
+        if token != BOT_TOKEN:
+            raise web.HTTPFound("https://slack.com/signin")
+        with self._lock:
+            content = self.file_contents.get(file_id)
+        if content is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await self._read(request)

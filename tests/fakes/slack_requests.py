@@ -171,3 +171,69 @@ def app_home_opened(*, user: str = "U1", team: str = TEAM, tab: str = "home") ->
             ],
         }
     )
+
+
+def _event_callback(event: dict[str, Any], team: str) -> str:
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "A1",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"enterprise_id": None, "team_id": team, "user_id": "UBOT", "is_bot": True},
+            ],
+        }
+    )
+
+
+def dm_file_share(file_id: str, *, user: str = "U1", team: str = TEAM, channel: str = "DU1") -> str:
+    """A ``message.im`` event: ``user`` uploaded a file in the app's DM (subtype file_share)."""
+    return _event_callback(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "channel_type": "im",
+            "user": user,
+            "text": "",
+            "files": [{"id": file_id, "name": "Connections.csv", "mode": "hosted"}],
+            "ts": f"{time.time():.6f}",
+            "event_ts": f"{time.time():.6f}",
+        },
+        team,
+    )
+
+
+def file_shared(file_id: str, *, user: str = "U1", team: str = TEAM, channel: str = "DU1") -> str:
+    """A ``file_shared`` event: the same upload, as Slack's other event."""
+    return _event_callback(
+        {
+            "type": "file_shared",
+            "channel_id": channel,
+            "file_id": file_id,
+            "user_id": user,
+            "file": {"id": file_id},
+            "event_ts": f"{time.time():.6f}",
+        },
+        team,
+    )
+
+
+def dm_message(text: str, *, user: str = "U1", team: str = TEAM, channel: str = "DU1") -> str:
+    """A ``message.im`` event: ``user`` typed ``text`` in the app's DM."""
+    return _event_callback(
+        {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "event_ts": f"{time.time():.6f}",
+        },
+        team,
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console import files
+from bot.adapters.console.importer import import_from_disk, import_path
 from bot.adapters.console.render import render
 from bot.core.addressing import command_text
 from bot.core.model import UserRef
@@ -114,6 +115,10 @@ class Console:
         text = command_text(line)
         if text.lower() == "today" and self.today is not None:
             await self.show(await self.today(self.caller))
+            return
+        path = import_path(text)
+        if path is not None:  # the console reads the file; Slack and Teams upload it
+            await self.show(await import_from_disk(self.service, self.caller, path))
             return
         await self.show(await self.service.command(self.caller, text))
 

@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import files, render
 from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.adapters.slack.uninstall import register_uninstall
@@ -95,6 +96,9 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     app.event("app_home_opened")(_on_home_opened(service, timezones))
     if isinstance(service.store, Uninstalls):
         register_uninstall(app, service.store)
+    imports = FileImports(service, api_url=api_url)  # contacts files uploaded in the DM
+    app.event("message")(imports.on_message)
+    app.event("file_shared")(imports.on_file_shared)
     return timezones
 
 

@@ -122,7 +122,9 @@ def unusable(payload: Mapping[str, Any]) -> str | None:
         event = payload.get("event") or {}
         if event.get("type") in USERLESS_EVENTS:
             return None if _nonempty(payload.get("team_id")) else "no_team"
-        return None if _nonempty(event.get("user")) else "no_user"
+        # file_shared names its user ``user_id``.
+        user = event.get("user") or event.get("user_id")
+        return None if _nonempty(user) else "no_user"
     if kind not in ("block_actions", "view_submission", "view_closed"):
         return None
     user = payload.get("user")

@@ -15,6 +15,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, Attachment, Conve
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
 from bot.adapters.teams import cards, files, inbound
+from bot.adapters.teams.file_import import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
 from bot.core.model import UserRef
@@ -44,6 +45,8 @@ def build_agent(
     service: Reconnect,
     store: ConversationReferences,
     held: files.FileHold | None = None,
+    *,
+    file_origins: tuple[str, ...] = (),
 ) -> AgentApplication[TurnState]:
     """The SDK application with one handler per activity type (route order is then moot).
 
@@ -54,7 +57,13 @@ def build_agent(
         connection_manager=hosting.connections,
         start_typing_timer=False,
     )
-    handlers = TeamsHandlers(service, store, held=held, allow_http_uploads=hosting.anonymous)
+    handlers = TeamsHandlers(
+        service,
+        store,
+        held=held,
+        allow_http_uploads=hosting.anonymous,
+        file_imports=TeamsFileImports(service, file_origins),
+    )
     app.activity("message")(handlers.on_message)
     app.invoke(files.CONSENT_INVOKE)(handlers.on_file_consent)
     app.activity("conversationUpdate")(handlers.on_conversation_update)
@@ -96,12 +105,14 @@ class TeamsHandlers:
         *,
         held: files.FileHold | None = None,
         allow_http_uploads: bool = False,
+        file_imports: TeamsFileImports | None = None,
     ) -> None:
         self.service = service
         self.store = store
         self.held = held
         # Upload URLs are https (OneDrive); plain http only in local anonymous mode.
         self.allow_http_uploads = allow_http_uploads
+        self.file_imports = file_imports or TeamsFileImports(service)
         self._known_zones: dict[UserRef, str] = {}
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
@@ -109,6 +120,12 @@ class TeamsHandlers:
         activity = context.activity
         caller = caller_from(activity)
         if not await self._remember(context, caller):
+            return
+        attached = uploads(activity) if _personal(activity) else []
+        for upload in attached:  # a contacts file to import (personal chat only)
+            reply = await self.file_imports.reply_for(caller, upload)
+            await _send(context, cards.card(reply), reply.summary)
+        if attached:
             return
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")

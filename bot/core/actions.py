@@ -31,3 +31,12 @@ class Act(StrEnum):
     FOLLOW_YES = "follow.yes"
     FOLLOW_LATER = "follow.later"
     FOLLOW_DROP = "follow.drop"
+    # Predict, then find out (bot.core.predict).
+    REACHED = "reached"  # value: contact id ("Reached out" on a contact outside a nudge)
+    PREDICT = "predict"  # value: "<outreach id>:<expectation or skip>"
+    CARD_PREDICT = "card.predict"  # value: "<nudge id>:<contact id>:<expectation or skip>"
+    # A next step shown in a morning nudge. value: "<nudge id>:<step id>"
+    STEP_DONE = "step.done"
+    STEP_LATER = "step.later"
+    STEP_DROP = "step.drop"
+    EVIDENCE = "evidence"  # value: empty

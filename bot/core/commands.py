@@ -4,7 +4,8 @@ The grammar (also shown by ``/reconnect help``)::
 
     help
     add <full name> [every <N> days|weeks|months] [-- <notes>]
-    log <name> [-- <what you talked about>]
+    log <name> [<how it went>] [-- <what you talked about>] [next: <next step> by <when>]
+    reached <name>
     due
     list [<page>]
     snooze <name> [<N> days|weeks|months]
@@ -13,6 +14,7 @@ The grammar (also shown by ``/reconnect help``)::
     settings
     pause [until <date> | for <N> days|weeks]
     resume
+    evidence                      (alias: stats)
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -25,7 +27,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot.core import log_grammar
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
+from bot.core.evidence import Expectation, OutcomeTag
 from bot.core.model import COMMAND_MAX
 from bot.core.text import clean, one_line, parse_count
 
@@ -57,11 +61,36 @@ class Log:
 
     name: str | None = None
     note: str = ""
+    #: How it went, when a phrase after the name said so ("went well").
+    response: Expectation | None = None
+    #: Outcome tags recognised in the note (bot.core.log_grammar).
+    outcomes: frozenset[OutcomeTag] = frozenset()
+    #: A next step ("next: <text> by <when>"): its text and the date as typed.
+    step: str = ""
+    step_when: str = ""
+    #: The name as typed, phrase included (a name that ends like a phrase still matches).
+    typed_name: str = ""
 
     @property
     def writes(self) -> bool:
         """Without a name it only opens the form."""
         return self.name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """Mark a contact reached out today (then a one-tap prediction)."""
+
+    writes: ClassVar[bool] = True
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowEvidence:
+    """Fears vs facts: predictions, replies, dormant ties, outcomes."""
+
+    writes: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +162,10 @@ class Resume:
 
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
-Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+Command = (
+    Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+    | Reached | ShowEvidence
+)  # fmt: skip
 
 
 class CommandError(ValueError):
@@ -156,6 +188,7 @@ class UnknownCommand(CommandError):
 
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
+    "reached", "evidence",
 )  # fmt: skip
 _ALIASES = {
     "?": "help",
@@ -173,6 +206,8 @@ _ALIASES = {
     "preferences": "settings",
     "vacation": "pause",
     "unpause": "resume",
+    "stats": "evidence",
+    "reachedout": "reached",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -228,6 +263,10 @@ def parse(text: str) -> Command:
             return Pause(one_line(rest))
         case "resume":
             return Resume()
+        case "reached":
+            return Reached(_required_name(rest, "reached"))
+        case "evidence":
+            return ShowEvidence()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -290,7 +329,24 @@ def _parse_log(rest: str) -> Log:
     head = _name(head)
     if not head:
         raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
-    return Log(name=head, note=note)
+    name, response = log_grammar.split_response(head)
+    if not name:
+        raise CommandError("Whom did you talk to? Try `log Dana went well -- referral to Acme`.")
+    note, step, step_when = log_grammar.split_next_step(note)
+    if step and not step_when:
+        raise CommandError(
+            "When should I remind you of that next step? End it with a date, like "
+            "`next: intro to the CFO by friday`."
+        )
+    return Log(
+        name=name,
+        note=note,
+        response=response,
+        outcomes=log_grammar.outcomes_in(note),
+        step=step,
+        step_when=step_when,
+        typed_name=head if response is not None else "",
+    )
 
 
 def _parse_list(rest: str) -> ListAll:

@@ -115,6 +115,15 @@ def join_outcomes(tags: Iterable[OutcomeTag]) -> str:
     return ",".join(tag.value for tag in OutcomeTag if tag in chosen)
 
 
+def step_due_problem(due: date, today: date) -> str | None:
+    """Why ``due`` can't date a next step (in the past, or more than a year out), or ``None``."""
+    if due < today:
+        return "That date has already passed — pick today or a day ahead."
+    if due - today > NEXT_STEP_HORIZON:
+        return "That's more than a year away — pick a date within the next year."
+    return None
+
+
 class StepStatus(StrEnum):
     """Where a next step stands."""
 
@@ -244,6 +253,32 @@ class Evidence:
             for a, n in c.items()
             if a is not None and a.replied
         )
+
+    def _compared(self) -> Counter[int]:
+        """Settled predictions by sign of (actual − expected) on the scale's order."""
+        order = list(Expectation)
+        signs: Counter[int] = Counter()
+        for expected, actuals in self.predictions.items():
+            for actual, n in actuals.items():
+                if actual is not None:
+                    diff = order.index(actual) - order.index(expected)
+                    signs[(diff > 0) - (diff < 0)] += n
+        return signs
+
+    @property
+    def better(self) -> int:
+        """Settled predictions that turned out warmer than expected."""
+        return self._compared()[1]
+
+    @property
+    def as_predicted(self) -> int:
+        """Settled predictions that came true."""
+        return self._compared()[0]
+
+    @property
+    def worse(self) -> int:
+        """Settled predictions that turned out colder than expected."""
+        return self._compared()[-1]
 
     @property
     def empty(self) -> bool:

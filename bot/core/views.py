@@ -139,6 +139,7 @@ def contact_actions(contact: Contact) -> Actions:
     return Actions(
         (
             Button("Log conversation", Act.LOG_FORM, cid, style="primary"),
+            Button("Reached out", Act.REACHED, cid),
             Button("Snooze a week", Act.SNOOZE, cid),
             Button("Edit", Act.EDIT_FORM, cid),
             Button("Remove", Act.REMOVE_ASK, cid),

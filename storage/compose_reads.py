@@ -12,10 +12,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.evidence import NextStep, StepStatus
 from bot.core.model import Contact
-from bot.core.nudges import Activity
+from bot.core.nudges import MAX_STEPS, Activity
 from storage.dialect import DialectStore
-from storage.models import ContactRow, ConversationRow, PromptView, User
+from storage.models import ContactRow, ConversationRow, NextStepRow, PromptView, User
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
 
@@ -36,6 +37,14 @@ class _Counts(NamedTuple):
     pending: int
     talks: int
     last_id: int | None
+
+
+class _Step(NamedTuple):
+    owner_id: int
+    id: int
+    contact_id: int
+    text: str
+    due_on: date
 
 
 class _Latest(NamedTuple):
@@ -61,6 +70,7 @@ class ComposeReads(DialectStore):
             await self._candidates(connection, ids, candidates_per_user, users, out)
             await self._followups(connection, ids, users, out)
             await self._activity(connection, ids, users, out)
+            await self._next_steps(connection, ids, users, out)
             views = await self.dialect.rows(
                 connection,
                 select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -187,6 +197,53 @@ class ComposeReads(DialectStore):
                 last_conversation_learned=learned,
                 followups_pending=row.pending,
             )
+
+    async def _next_steps(
+        self,
+        connection: AsyncConnection,
+        ids: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        """Open next steps due on each user's day (at most ``MAX_STEPS``), with their contacts:
+        two statements for the batch (most users have none)."""
+        latest = max(users.values())
+        steps = await self.dialect.rows(
+            connection,
+            select(
+                NextStepRow.owner_id,
+                NextStepRow.id,
+                NextStepRow.contact_id,
+                NextStepRow.text,
+                NextStepRow.due_on,
+            )
+            .where(
+                self.dialect.among(NextStepRow.owner_id, ids),
+                NextStepRow.status == StepStatus.OPEN.value,
+                NextStepRow.due_on <= latest,
+            )
+            .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id),
+            _Step._make,
+            dates=(4,),
+        )
+        wanted: dict[int, list[_Step]] = {}
+        for row in steps:
+            mine = wanted.setdefault(row.owner_id, [])
+            if row.due_on <= users[row.owner_id] and len(mine) < MAX_STEPS:
+                mine.append(row)
+        contact_ids = [s.contact_id for mine in wanted.values() for s in mine]
+        if not contact_ids:
+            return
+        query = select(*OWNED_CONTACT_COLUMNS).where(self.dialect.among(ContactRow.id, contact_ids))
+        contacts = {
+            (owner, c.id): c for owner, c in await self.dialect.owned_contacts(connection, query)
+        }
+        for owner_id, mine in wanted.items():
+            for s in mine:
+                contact = contacts.get((owner_id, s.contact_id))
+                if contact is not None:  # the same owner's contact, still there
+                    found = NextStep(s.id, s.contact_id, s.text, s.due_on)
+                    out[owner_id].next_steps.append((found, contact))
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
         """A user's contacts by id (for re-rendering a nudge taken over from another worker)."""

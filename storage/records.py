@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from bot.core.ports import DeliveryKind
@@ -79,6 +80,8 @@ class ComposeInputs:
     followups: list[Contact] = field(default_factory=list)
     activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
     prompt_views: dict[str, int] = field(default_factory=dict)
+    #: Open next steps due on the user's day (earliest first, at most ``MAX_STEPS``).
+    next_steps: list[tuple[NextStep, Contact]] = field(default_factory=list)
 
 
 class AttemptStart(NamedTuple):

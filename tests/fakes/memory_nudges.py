@@ -28,8 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.core.evidence import StepStatus
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import Activity
+from bot.core.nudges import MAX_STEPS, Activity
 from storage.records import (
     MORNING,
     AttemptOutcome,
@@ -251,6 +252,17 @@ class MemoryNudgeStore:
             inputs.prompt_views = {
                 prompt: count for (u, prompt), (count, _) in self.prompt_views.items() if u == uid
             }
+            due_steps = sorted(
+                (
+                    s
+                    for s in owner.next_steps.values()
+                    if s.status is StepStatus.OPEN
+                    and s.due_on <= day
+                    and s.contact_id in owner.contacts
+                ),
+                key=lambda s: (s.due_on, s.id),
+            )[:MAX_STEPS]
+            inputs.next_steps = [(s, copy.copy(owner.contacts[s.contact_id])) for s in due_steps]
         return out
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:

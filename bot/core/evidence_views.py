@@ -151,7 +151,7 @@ def period_lines(label: str, ev: Evidence) -> list[str]:
         if line:
             lines.append(line)
     if ev.conversations:
-        lines.append(f"{plural(ev.conversations, 'conversation')} logged.")
+        lines.append(f"You logged {plural(ev.conversations, 'conversation')}.")
     if funnel := funnel_line(ev):
         lines.append(funnel)
     return lines
@@ -209,6 +209,6 @@ def chart_alt_text(overall: Evidence, weekly: Sequence[int], end: date) -> str:
     total = sum(weekly)
     return (
         f"Chart. Left: your predicted versus actual responses. {feared} "
-        f"Right: outreach per week for the {len(weekly)} weeks to {end:%d %b %Y}, "
-        f"{plural(total, 'outreach', 'outreaches')} in all."
+        f"Right: how often you reached out each week, for the {len(weekly)} weeks to "
+        f"{end:%d %b %Y}: {f'{times(total)} in all' if total else 'none in that time'}."
     )

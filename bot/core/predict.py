@@ -212,8 +212,8 @@ def parse_step_due(text: str, today: date) -> date:
                     due = dateparser.parse(words, default=default).date()
                 except (ValueError, OverflowError):
                     due = None
-                if due is not None and due < today and re.fullmatch(r"[a-z]+", words):
-                    due += timedelta(days=7)  # a weekday name means the next one
+                if due is not None and due <= today and re.fullmatch(r"[a-z]+", words):
+                    due += timedelta(days=7)  # a weekday name means the next one, not today
     if due is None:
         raise StepDateError(
             f"I couldn't read the date “{text.strip()[:40]}”. Try “friday”, “in 3 days” "

@@ -52,6 +52,17 @@ def help_reply(cmd: str) -> Reply:
             f"Record a conversation today and restart their cadence. `{cmd}log Dana -- she's "
             "hiring in Q3`. Without a name it opens a form.",
         ),
+        (
+            "log <name> [went well|went great|brushed me off] [-- <note>] [next: <step> by <when>]",
+            f"Say how it went and what came of it: `{cmd}log Dana went well -- referral to Acme "
+            "next: intro to the CFO by friday`. Outcomes (advice, info, intro, referral, "
+            "interview, offer, caught up) are picked up from the note.",
+        ),
+        (
+            "reached <name>",
+            "You reached out today: I'll ask in 3 days whether they replied. One tap to guess "
+            "how they'll respond first — then find out.",
+        ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
         (
@@ -70,6 +81,11 @@ def help_reply(cmd: str) -> Reply:
             f"Just `{cmd}pause` pauses until you type `{cmd}resume`.",
         ),
         ("resume", "Start the morning nudges again."),
+        (
+            "evidence",
+            "Fears vs facts: what you expected, what happened, reply rate, dormant ties, "
+            "outcomes — this week, the last 4 weeks and all time, with a chart. Also `stats`.",
+        ),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -121,7 +121,6 @@ def test_the_other_sentences() -> None:
     assert period_lines("All time", none) == ["Nothing recorded yet."]
     assert (days(0), days(1), days(2.5), days(3)) == ("the same day", "1 day", "2.5 days", "3 days")
     assert (times(1), times(2), times(12)) == ("once", "twice", "12 times")
-    # fmt: skip
 
 
 def test_no_names_or_notes_in_the_reply() -> None:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.core import dates, prompts
 from bot.core.actions import Act
+from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, story_text
 from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
@@ -119,6 +120,8 @@ class NudgeContent:
     followups: list[FollowUp] = field(default_factory=list)
     welcome: bool = False
     steps: list[StepCard] = field(default_factory=list)
+    #: The user's own evidence under a courage or mind-reading prompt (bot.core.courage).
+    evidence: str = ""
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -142,6 +145,8 @@ class NudgeContent:
             ],
             "welcome": self.welcome,
         }
+        if self.evidence:
+            data["evidence"] = self.evidence
         if self.steps:  # absent for most nudges: stored content stays as it was
             data["steps"] = [
                 {
@@ -183,6 +188,7 @@ class NudgeContent:
                     for f in data.get("followups", [])
                 ],
                 welcome=bool(data.get("welcome", False)),
+                evidence=str(data.get("evidence", "")),
                 steps=[
                     StepCard(
                         int(t["step_id"]),
@@ -255,13 +261,22 @@ def compose(
     prompt_views: Mapping[str, int],
     today: date,
     seed: int,
+    evidence: EvidenceHint | None = None,
 ) -> NudgeContent:
-    """Choose today's content. ``picks`` are already ranked and limited."""
+    """Choose today's content. ``picks`` are already ranked and limited. With ``evidence``,
+    a courage or mind-reading prompt comes with the user's own story, and prompts that ask
+    about predictions only come up once the user has made one."""
     if activity.contacts == 0:
         return NudgeContent(day=today.isoformat(), welcome=True)
     hurdle = choose_hurdle(activity, picks, today, seed)
-    prompt = prompts.choose_prompt(hurdle, prompt_views, seed)
+    exclude = () if evidence is not None and evidence.predicted else NEEDS_PREDICTION
+    prompt = prompts.choose_prompt(hurdle, prompt_views, seed, exclude)
+    told = ""
+    story = evidence.story if evidence is not None else None
+    if story is not None and hurdle in (Hurdle.COURAGE, Hurdle.MIND_READING):
+        told = story_text(story, today)
     return NudgeContent(
+        evidence=told,
         day=today.isoformat(),
         prompt_id=prompt.id,
         cards=[Card(p.contact.id, p.why) for p in picks],
@@ -279,6 +294,7 @@ def compose_for(
     activity: Activity,
     prompt_views: Mapping[str, int],
     next_steps: Sequence[tuple[NextStep, Contact]] = (),
+    evidence: EvidenceHint | None = None,
 ) -> tuple[NudgeContent, dict[int, Contact]]:
     """``user``'s nudge for ``day``: the candidates ranked down to ``cards``, then
     :func:`compose` with a seed stable for the user and day; with the contacts it names.
@@ -292,6 +308,7 @@ def compose_for(
         prompt_views=prompt_views,
         today=day,
         seed=seed,
+        evidence=evidence,
     )
     contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in followups}
     if next_steps and not content.welcome:
@@ -316,6 +333,8 @@ def render(
     first = contacts[cards[0].contact_id].first_name if cards else None
     if prompt is not None:
         blocks.append(section(prompts.render(prompt, first)))
+        if content.evidence:
+            blocks.append(section("📈 From your own record: ", Em(content.evidence)))
         blocks.append(context(f"💡 {prompt.hurdle.title}"))
     for question in content.followups:
         contact = contacts.get(question.contact_id)

@@ -107,4 +107,5 @@ def _compose(
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
         next_steps=inputs.next_steps,
+        evidence=inputs.evidence,
     )

@@ -450,12 +450,12 @@ def _step(step: StepCard, contact: Contact, day: date, nudge_id: int) -> list[Bl
         case StepState.DROPPED:
             return [section("Dropped the next step with ", Strong(contact.name), ".")]
     due = date.fromisoformat(step.due_on)
-    when = "today" if due == day else f"since {dates.show(due, day)}"
+    when = "due today" if due == day else f"was due {dates.show(due, day)}"
     return [
         section(
             "Next step with ",
             Strong(contact.name),
-            f" (due {when}): “{step.text}” — check in with {contact.first_name} kindly?",
+            f" ({when}): “{step.text}” — check in with {contact.first_name} kindly?",
         ),
         Actions(
             (

@@ -52,7 +52,12 @@ EXPIRED = "That question has expired — the outreach may have been removed. Not
 
 async def reached(book: ContactBook, contact: Contact, today: date) -> Reply:
     """``reached <name>`` or a "Reached out" button outside a nudge: record it, then ask for
-    a prediction in one tap (answering is optional; nothing waits for it)."""
+    a prediction in one tap (answering is optional; nothing waits for it). Marking someone
+    reached out twice in a day (a double click) records one outreach."""
+    if contact.reached_out_on == today:
+        latest = await book.latest_outreach(contact.id)
+        if latest is not None and latest.reached_on == today:
+            return ask_reply(contact, latest)
     event = await reach_out(book, contact, today)
     return ask_reply(contact, event)
 
@@ -92,11 +97,26 @@ async def predict_button(book: ContactBook, value: str) -> Outcome:
     contact = await book.get(event.contact_id) if event is not None else None
     if event is None or contact is None:
         return message(EXPIRED)
+    if expected is not None and _settled(event):
+        return message(too_late(contact))
     if expected is not None:
         await book.set_outreach(
             event.id, expected=expected, actual=event.actual, replied_on=event.replied_on
         )
     return predicted_reply(contact, expected)
+
+
+def _settled(event: Outreach) -> bool:
+    """Whether the user already knows how the outreach turned out."""
+    return event.actual is not None or event.replied_on is not None
+
+
+def too_late(contact: Contact) -> str:
+    """A guess made after finding out is not a prediction."""
+    return (
+        f"You've already heard how it went with {contact.first_name} — a guess only counts "
+        "before you find out. Nothing was changed."
+    )
 
 
 def predicted_reply(contact: Contact, expected: Expectation | None) -> Reply:
@@ -138,7 +158,7 @@ async def card_predict(book: ContactBook, value: str, cmd: str) -> Outcome:
     card = content.card(contact.id)
     if card is not None and card.state is CardState.REACHED:
         event = await book.latest_outreach(contact.id)
-        if event is not None and expected is not None:
+        if event is not None and expected is not None and not _settled(event):
             await book.set_outreach(
                 event.id, expected=expected, actual=event.actual, replied_on=event.replied_on
             )

@@ -332,3 +332,29 @@ async def test_conversation_keeps_the_scale(store: MemoryStore) -> None:
         )
         await book.log(Conversation(contact.id, TODAY, response=Expectation.GLAD))
     assert (await history(store))[1][0].response is Expectation.GLAD
+
+
+async def test_reached_twice_in_a_day_is_one_outreach(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await service.command(ADA, "add Dana")
+    first = await service.command(ADA, "reached dana")
+    again = await service.command(ADA, "reached dana")
+    assert buttons(first) == buttons(again)
+    events, _ = await history(store)
+    assert len(events) == 1
+    async with store.book(ADA.user, write=False) as book:
+        assert await book.count_conversations() == 1  # the outreach, once
+
+
+async def test_a_guess_after_finding_out_is_refused(
+    service: Reconnect, store: MemoryStore, clock: Clock
+) -> None:
+    await service.command(ADA, "add Dana")
+    reached = await service.command(ADA, "reached dana")
+    clock.advance(days=1)
+    await service.command(ADA, "log dana went well")
+    late = await service.action(ADA, Act.PREDICT, buttons(reached)[0].value)
+    assert "a guess only counts before you find out" in text(late)
+    [event], _ = await history(store)
+    assert (event.expected, event.actual) == (None, Expectation.GLAD)

@@ -82,16 +82,17 @@ OUTCOME_LABELS: dict[OutcomeTag, str] = {
     OutcomeTag.CAUGHT_UP: "just caught up",
 }
 
+_EXPECTATIONS: dict[str, Expectation] = {e.value: e for e in Expectation}
+_OUTCOMES: dict[str, OutcomeTag] = {t.value: t for t in OutcomeTag}
+
 #: Outcomes that count as "help" in the funnel (advice, an introduction or a referral).
 HELP_TAGS = frozenset({OutcomeTag.ADVICE, OutcomeTag.INTRODUCTION, OutcomeTag.REFERRAL})
 
 
 def parse_expectation(value: str | None) -> Expectation | None:
     """The scale point ``value`` names, or ``None`` (unknown, empty or forged)."""
-    try:
-        return Expectation(value) if value else None
-    except ValueError:
-        return None
+    # A dictionary lookup: the evidence reads this for every stored outreach and conversation.
+    return _EXPECTATIONS.get(value) if value else None
 
 
 def parse_outcomes(value: str | Iterable[str] | None) -> frozenset[OutcomeTag]:
@@ -100,13 +101,7 @@ def parse_outcomes(value: str | Iterable[str] | None) -> frozenset[OutcomeTag]:
     if not value:
         return frozenset()
     parts = value.split(",") if isinstance(value, str) else value
-    tags = set()
-    for part in parts:
-        try:
-            tags.add(OutcomeTag(part.strip()))
-        except ValueError:
-            continue
-    return frozenset(tags)
+    return frozenset(tag for part in parts if (tag := _OUTCOMES.get(part.strip())) is not None)
 
 
 def join_outcomes(tags: Iterable[OutcomeTag]) -> str:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil import parser as dateparser
 
-from bot.core import dates, nudge_actions
+from bot.core import nudge_actions
 from bot.core.actions import Act
 from bot.core.evidence import (
     OUTCOME_LABELS,
@@ -234,6 +234,12 @@ def parse_step_due(text: str, today: date) -> date:
                     due = None
                 if due is not None and due <= today and re.fullmatch(r"[a-z]+", words):
                     due += timedelta(days=7)  # a weekday name means the next one, not today
+                elif due is not None and due < today and not re.search(r"\d{4}", words):
+                    # "5 Jan" typed in December means next January.
+                    try:
+                        due = due.replace(year=due.year + 1)
+                    except ValueError:  # 29 February, a year on
+                        due = None
     if due is None:
         raise StepDateError(
             f"I couldn't read the date “{text.strip()[:40]}”. Try “friday”, “in 3 days” "
@@ -268,7 +274,11 @@ async def step_action(book: ContactBook, act: Act, value: str, today: date, cmd:
     step = await book.next_step(ref[1])
     if card is None or step is None:
         return message(nudge_actions.EXPIRED)
-    if card.state is StepState.OPEN and step.status is StepStatus.OPEN:
+    if card.state is StepState.OPEN and step.status is not StepStatus.OPEN:
+        # Settled from another nudge meanwhile: show it as it stands.
+        card.state = StepState.DONE if step.status is StepStatus.DONE else StepState.DROPPED
+        await book.save_nudge_content(record.id, content.to_json())
+    elif card.state is StepState.OPEN:
         match act:
             case Act.STEP_DONE:
                 await book.set_next_step(step.id, status=StepStatus.DONE, due_on=step.due_on)
@@ -290,8 +300,3 @@ def outcome_words(tags: frozenset[OutcomeTag]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
-def when(day: date, today: date) -> str:
-    """``"today"`` or a short date."""
-    return "today" if day == today else dates.show(day, today)

@@ -12,7 +12,7 @@ from bot.core.actions import Act
 from bot.core.evidence import Expectation, OutcomeTag, StepStatus
 from bot.core.model import Conversation
 from bot.core.nudges import Card, CardState, NudgeContent, StepCard
-from bot.core.predict import EXPIRED, NOT_A_CHOICE, parse_step_due
+from bot.core.predict import EXPIRED, NOT_A_CHOICE, StepDateError, parse_step_due
 from bot.core.replies import FormErrors, MessageUpdate, Reply
 from bot.core.service import GONE, Reconnect
 from tests.core.test_service import ADA, BOB, TODAY, buttons, contact_named, text
@@ -358,3 +358,28 @@ async def test_a_guess_after_finding_out_is_refused(
     assert "a guess only counts before you find out" in text(late)
     [event], _ = await history(store)
     assert (event.expected, event.actual) == (None, Expectation.GLAD)
+
+
+def test_a_day_and_month_already_past_means_next_year() -> None:
+    assert parse_step_due("5 jan", date(2026, 12, 20)) == date(2027, 1, 5)
+    with pytest.raises(StepDateError, match="already passed"):
+        parse_step_due("2026-12-01", date(2026, 12, 20))  # an explicit year is taken as typed
+
+
+async def test_a_step_settled_elsewhere_shows_as_it_stands(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    async with store.book(ADA.user) as book:
+        step = await book.add_next_step(dana.id, "call", TODAY)
+        await book.set_next_step(step.id, status=StepStatus.DONE, due_on=TODAY)
+    content = NudgeContent(
+        day=TODAY.isoformat(), steps=[StepCard(step.id, dana.id, "call", TODAY.isoformat())]
+    )
+    nudge = store.add_nudge(ADA.user, TODAY, content.to_json(), "D1", "1.1")
+    shown = await service.action(ADA, Act.STEP_DROP, f"{nudge}:{step.id}")
+    assert isinstance(shown, MessageUpdate) and "✓ Done" in text(shown.message)
+    async with store.book(ADA.user, write=False) as book:
+        kept = await book.next_step(step.id)
+    assert kept is not None and kept.status is StepStatus.DONE

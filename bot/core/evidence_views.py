@@ -123,11 +123,19 @@ def dormant_line(ev: Evidence) -> str | None:
     if not n:
         return None
     head = f"You reached {plural(n, 'dormant tie')} (no contact for 2+ years)"
+    replied = ev.dormant_replied
+    warm = sum(count for response, count in ev.dormant_responses.items() if response.warm)
     if n == 1:
-        return f"{head}, and {'they replied' if ev.dormant_replied else 'no reply yet'}."
-    if not ev.dormant_replied:
+        if not replied:
+            return f"{head}, and no reply yet."
+        return f"{head}, and they replied{' warmly' if warm else ''}."
+    if not replied:
         return f"{head}; no replies yet."
-    return f"{head}; {ev.dormant_replied} of them replied."
+    if warm == replied:
+        return f"{head}; {replied} of them replied warmly."
+    if warm:
+        return f"{head}; {replied} of them replied ({warm} warmly)."
+    return f"{head}; {replied} of them replied."
 
 
 def funnel_line(ev: Evidence) -> str | None:

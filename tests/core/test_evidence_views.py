@@ -108,9 +108,21 @@ def test_the_other_sentences() -> None:
         events([(E.GLAD, E.GLAD), (E.NO_REPLY, E.NO_REPLY)], dormant=2), [], start=None, end=END
     )
     assert outreach_line(two) == "You reached out twice and heard back once (50%)."
-    assert (
-        dormant_line(two)
-        == "You reached 2 dormant ties (no contact for 2+ years); 1 of them replied."
+    assert dormant_line(two) == (
+        "You reached 2 dormant ties (no contact for 2+ years); 1 of them replied warmly."
+    )
+    mixed = summarize(
+        events([(None, E.GLAD), (None, E.BRUSH_OFF), (None, None)], dormant=3),
+        [],
+        start=None,
+        end=END,
+    )
+    assert dormant_line(mixed) == (
+        "You reached 3 dormant ties (no contact for 2+ years); 2 of them replied (1 warmly)."
+    )
+    cool = summarize(events([(None, E.BRUSH_OFF)], dormant=1), [], start=None, end=END)
+    assert dormant_line(cool) == (
+        "You reached 1 dormant tie (no contact for 2+ years), and they replied."
     )
     assert accuracy_line(two) == "Of 2 settled predictions: 2 as expected."
     worse = summarize(events([(E.GLAD, E.BRUSH_OFF)]), [], start=None, end=END)

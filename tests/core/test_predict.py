@@ -313,6 +313,8 @@ async def test_evidence_reply_with_chart_and_home_section(
     assert "Dana" not in chart.alt_text  # numbers only
     home = text(await service.home(ADA))
     assert "Fears vs facts" in home and "See all the evidence" in home
+    again = await service.action(ADA, Act.EVIDENCE, "")  # the Home button
+    assert isinstance(again, Reply) and text(again) == shown and again.files == reply.files
     assert store.opened[-1] is False  # the evidence is read-only
 
 

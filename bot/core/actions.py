@@ -35,6 +35,7 @@ class Act(StrEnum):
     REACHED = "reached"  # value: contact id ("Reached out" on a contact outside a nudge)
     PREDICT = "predict"  # value: "<outreach id>:<expectation or skip>"
     CARD_PREDICT = "card.predict"  # value: "<nudge id>:<contact id>:<expectation or skip>"
+    FOLLOW_ACTUAL = "follow.actual"  # value: "<nudge id>:<contact id>:<expectation>"
     # A next step shown in a morning nudge. value: "<nudge id>:<step id>"
     STEP_DONE = "step.done"
     STEP_LATER = "step.later"

@@ -18,7 +18,7 @@ from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, story_text
 from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
-from bot.core.predict_views import prediction_actions
+from bot.core.predict_views import prediction_actions, response_actions
 from bot.core.predict_views import question as prediction_question
 from bot.core.prompts import Hurdle
 from bot.core.ranking import Pick, rank
@@ -67,6 +67,7 @@ class FollowUpState(StrEnum):
     LOGGED = "logged"
     LATER = "later"
     DROPPED = "dropped"
+    ANSWERED = "answered"  # said in one tap how they responded (bot.core.predict)
 
 
 @dataclass(slots=True)
@@ -475,6 +476,14 @@ def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) ->
         case FollowUpState.LATER:
             until = dates.show(date.fromisoformat(question.until), day) if question.until else ""
             return [section("I'll ask about ", Strong(contact.name), f" again {until}.")]
+        case FollowUpState.ANSWERED:
+            return [
+                section(
+                    "✓ Noted how ",
+                    Strong(contact.name),
+                    " responded. When you talk, log it — what came of it counts too.",
+                )
+            ]
         case FollowUpState.DROPPED:
             return [
                 section(
@@ -497,4 +506,6 @@ def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) ->
                 Button("Let it go", Act.FOLLOW_DROP, value),
             )
         ),
+        context("They replied? Say how, in one tap:"),
+        response_actions(Act.FOLLOW_ACTUAL, value),
     ]

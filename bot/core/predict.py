@@ -31,6 +31,7 @@ from bot.core.nudges import (
     FOLLOW_UP_DAYS,
     STEP_LATER_DAYS,
     CardState,
+    FollowUpState,
     NudgeContent,
     StepState,
 )
@@ -168,6 +169,31 @@ async def card_predict(book: ContactBook, value: str, cmd: str) -> Outcome:
 
 
 # --- finding out ----------------------------------------------------------------------------
+
+
+async def follow_actual(book: ContactBook, value: str, today: date, cmd: str) -> Outcome:
+    """ "Did you hear back?" answered in one tap with how they responded (value
+    ``"<nudge id>:<contact id>:<response>"``): the outreach is settled, the question goes."""
+    split = _split_answer(value)
+    if split is None or split[1] is None or not split[1].replied:
+        return message(NOT_A_CHOICE)
+    ref, actual = split
+    loaded = await nudge_actions.load(book, ref)
+    if loaded is None:
+        return message(nudge_actions.EXPIRED)
+    record, content, contact = loaded
+    question = content.followup(contact.id)
+    if question is not None and question.state is FollowUpState.OPEN:
+        event = await book.latest_outreach(contact.id)
+        if event is not None and not _settled(event) and event.reached_on <= today:
+            await book.set_outreach(
+                event.id, expected=event.expected, actual=actual, replied_on=today
+            )
+        contact.drop_follow_up()
+        await book.save(contact)
+        question.state = FollowUpState.ANSWERED
+        await book.save_nudge_content(record.id, content.to_json())
+    return await nudge_actions.rerender(book, record, content, cmd)
 
 
 async def settle(

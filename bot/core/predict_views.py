@@ -34,6 +34,12 @@ def prediction_actions(act: Act, prefix: str) -> Actions:
     return Actions(tuple(buttons))
 
 
+def response_actions(act: Act, prefix: str) -> Actions:
+    """How they responded, once they did (silence is "Not yet" or "Let it go")."""
+    replied = [e for e in Expectation if e.replied]
+    return Actions(tuple(Button(_SHORT_LABELS[e], act, f"{prefix}:{e.value}") for e in replied))
+
+
 def expectation_phrase(expectation: Expectation) -> str:
     """``"no reply"``, ``"a polite brush-off"``… for sentences."""
     return EXPECTATION_LABELS[expectation]

@@ -575,6 +575,10 @@ async def _card_predict_button(request: _Request, value: str) -> Outcome:
     return await predict.card_predict(request.book, value, request.cmd)
 
 
+async def _follow_actual_button(request: _Request, value: str) -> Outcome:
+    return await predict.follow_actual(request.book, value, request.today, request.cmd)
+
+
 def _step(act: Act) -> _Handler:
     """A button on a next step in a morning nudge (value ``"<nudge id>:<step id>"``)."""
 
@@ -617,6 +621,7 @@ _ACTIONS: dict[Act, _Action] = {
     Act.REACHED: _Action(_reached_button, writes=True),
     Act.PREDICT: _Action(_predict_button, writes=True),
     Act.CARD_PREDICT: _Action(_card_predict_button, writes=True),
+    Act.FOLLOW_ACTUAL: _Action(_follow_actual_button, writes=True),
     Act.STEP_DONE: _Action(_step(Act.STEP_DONE), writes=True),
     Act.STEP_LATER: _Action(_step(Act.STEP_LATER), writes=True),
     Act.STEP_DROP: _Action(_step(Act.STEP_DROP), writes=True),

@@ -11,7 +11,7 @@ from bot.core import forms
 from bot.core.actions import Act
 from bot.core.evidence import Expectation, OutcomeTag, StepStatus
 from bot.core.model import Conversation
-from bot.core.nudges import Card, CardState, NudgeContent, StepCard
+from bot.core.nudges import Card, CardState, FollowUp, NudgeContent, StepCard
 from bot.core.predict import EXPIRED, NOT_A_CHOICE, StepDateError, parse_step_due
 from bot.core.replies import FormErrors, MessageUpdate, Reply
 from bot.core.service import GONE, Reconnect
@@ -243,9 +243,6 @@ async def test_let_it_go_means_no_reply_and_a_late_log_settles_nothing(
     await service.command(ADA, "log bo went well")  # 70 days on: not the reply
     dana = await contact_named(store, ADA, "Dana")
     content = NudgeContent(day=TODAY.isoformat(), cards=[])
-    content.followups = []
-    from bot.core.nudges import FollowUp
-
     content.followups.append(FollowUp(dana.id, TODAY.isoformat()))
     nudge = store.add_nudge(ADA.user, TODAY, content.to_json())
     await service.action(ADA, Act.FOLLOW_DROP, f"{nudge}:{dana.id}")
@@ -385,3 +382,38 @@ async def test_a_step_settled_elsewhere_shows_as_it_stands(
     async with store.book(ADA.user, write=False) as book:
         kept = await book.next_step(step.id)
     assert kept is not None and kept.status is StepStatus.DONE
+
+
+async def test_the_follow_up_takes_the_response_in_one_tap(
+    service: Reconnect, store: MemoryStore, clock: Clock
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    reached = await service.command(ADA, "reached dana")
+    await service.action(ADA, Act.PREDICT, buttons(reached)[0].value)  # expects no reply
+    clock.advance(days=3)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    content = NudgeContent(day="2026-11-28")
+    content.followups.append(FollowUp(dana.id, TODAY.isoformat()))
+    nudge = store.add_nudge(ADA.user, date(2026, 11, 28), content.to_json(), "D1", "1.1")
+    value = f"{nudge}:{dana.id}"
+    # Silence is not a response here (that is "Let it go"); nor is anything off the scale.
+    for bad in ("no_reply", "delighted", ""):
+        assert text(await service.action(ADA, Act.FOLLOW_ACTUAL, f"{value}:{bad}")) == (
+            NOT_A_CHOICE
+        )
+    assert "no longer active" in text(await service.action(BOB, Act.FOLLOW_ACTUAL, f"{value}:glad"))
+    [event], _ = await history(store)
+    assert (event.actual, event.replied_on) == (None, None)
+    answered = await service.action(ADA, Act.FOLLOW_ACTUAL, f"{value}:glad")
+    assert isinstance(answered, MessageUpdate)
+    assert "✓ Noted how Dana Whitfield responded." in text(answered.message)
+    [event], _ = await history(store)
+    assert (event.expected, event.actual, event.replied_on) == (
+        Expectation.NO_REPLY,
+        Expectation.GLAD,
+        date(2026, 11, 28),
+    )
+    assert (await contact_named(store, ADA, "Dana Whitfield")).follow_up_on is None
+    # A second tap changes nothing.
+    await service.action(ADA, Act.FOLLOW_ACTUAL, f"{value}:brush_off")
+    assert (await history(store))[0][0].actual is Expectation.GLAD

@@ -625,6 +625,8 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
         pool_offer=inputs.pool_offer,
+        next_steps=inputs.next_steps,
+        evidence=inputs.evidence,
     )
 
 

@@ -36,7 +36,7 @@ class PoolBook:
 
     async def everyone(self) -> list[Contact]:
         """Every contact of the owner, circle and pool (what an import deduplicates against)."""
-        return await self._rows(_reads()[0])
+        return await self._pool_rows(_reads()[0])
 
     async def import_people(
         self, new: Sequence[Contact], merged: Sequence[Contact], *, today: date
@@ -68,7 +68,7 @@ class PoolBook:
 
     async def pool(self) -> list[Contact]:
         """Everyone in the owner's pool (the triage ranks them in the core)."""
-        return await self._rows(_reads()[1])
+        return await self._pool_rows(_reads()[1])
 
     async def join_circle(
         self, contact_ids: Sequence[int], *, cadence: Span, today: date
@@ -77,7 +77,7 @@ class PoolBook:
         ``cadence``, due ``today``; returns those moved (others' ids are simply ignored)."""
         if not contact_ids:
             return []
-        chosen = await self._rows(_reads()[2], ids=list(contact_ids))
+        chosen = await self._pool_rows(_reads()[2], ids=list(contact_ids))
         order: dict[int, int] = {}
         for position, contact_id in enumerate(contact_ids):
             order.setdefault(contact_id, position)
@@ -104,7 +104,7 @@ class PoolBook:
     async def pool_decline(self, contact_id: int, today: date) -> Contact | None:
         """ "Not now" on a pool offer: the contact stays in the pool, marked as offered today
         (``skipped_on``), so the next offer is someone else. ``None`` if not in the pool."""
-        found = await self._rows(_reads()[2], ids=[contact_id])
+        found = await self._pool_rows(_reads()[2], ids=[contact_id])
         if not found:
             return None
         await self._connection.execute(
@@ -158,7 +158,7 @@ class PoolBook:
             "in_pool": True,
         }
 
-    async def _rows(self, statement: Any, **params: Any) -> list[Contact]:
+    async def _pool_rows(self, statement: Any, **params: Any) -> list[Contact]:
         params["owner"] = self._owner_id
         return [_from_row(row) for row in await self._connection.execute(statement, params)]
 

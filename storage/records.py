@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from bot.core.courage import EvidenceHint
+from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from bot.core.ports import DeliveryKind
@@ -81,6 +83,10 @@ class ComposeInputs:
     prompt_views: dict[str, int] = field(default_factory=dict)
     #: Someone from the pool to offer for the circle (on offer days only; storage.pool_offers).
     pool_offer: Contact | None = None
+    #: Open next steps due on the user's day (earliest first, at most ``MAX_STEPS``).
+    next_steps: list[tuple[NextStep, Contact]] = field(default_factory=list)
+    #: Predictions made, and a fear that turned out better (bot.core.courage).
+    evidence: EvidenceHint = field(default_factory=EvidenceHint)
 
 
 class AttemptStart(NamedTuple):

@@ -38,7 +38,9 @@ from storage.models import (
     ContactRow,
     ConversationRef,
     ConversationRow,
+    NextStepRow,
     Nudge,
+    OutreachRow,
     PromptView,
     User,
 )
@@ -83,6 +85,51 @@ async def _conversations(connection: AsyncConnection, owner_id: int) -> list[dic
             Conversation(row.contact_id, row.occurred_on, row.note, row.learned, row.kind),
             row.name,
         )
+        for row in rows
+    ]
+
+
+async def _outreach(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    """Every "Reached out", with what the user expected and what happened (issue: fears vs
+    facts)."""
+    rows = await connection.execute(
+        select(
+            OutreachRow.reached_on,
+            OutreachRow.expected,
+            OutreachRow.actual,
+            OutreachRow.replied_on,
+            ContactRow.name,
+        )
+        .join(ContactRow, ContactRow.id == OutreachRow.contact_id)
+        .where(OutreachRow.owner_id == owner_id, ContactRow.owner_id == owner_id)
+        .order_by(OutreachRow.reached_on, OutreachRow.id)
+    )
+    return [
+        {
+            "contact": row.name,
+            "reached_on": row.reached_on.isoformat(),
+            "expected": row.expected,
+            "actual": row.actual,
+            "replied_on": row.replied_on.isoformat() if row.replied_on else None,
+        }
+        for row in rows
+    ]
+
+
+async def _next_steps(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    rows = await connection.execute(
+        select(NextStepRow.text, NextStepRow.due_on, NextStepRow.status, ContactRow.name)
+        .join(ContactRow, ContactRow.id == NextStepRow.contact_id)
+        .where(NextStepRow.owner_id == owner_id, ContactRow.owner_id == owner_id)
+        .order_by(NextStepRow.due_on, NextStepRow.id)
+    )
+    return [
+        {
+            "contact": row.name,
+            "text": row.text,
+            "due_on": row.due_on.isoformat(),
+            "status": row.status,
+        }
         for row in rows
     ]
 
@@ -133,6 +180,8 @@ class _Section:
 SECTIONS: dict[str, _Section] = {
     "contacts": _Section("contacts", _contacts),
     "conversations": _Section("conversations", _conversations),
+    "outreach": _Section("outreach", _outreach),
+    "next_steps": _Section("next_steps", _next_steps),
     "nudges": _Section("nudges", _nudges),
     "prompts_seen": _Section("prompt_views", _prompts_seen),
     "teams_chat": _Section("conversation_refs", _teams_chat),

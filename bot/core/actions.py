@@ -44,3 +44,13 @@ class Act(StrEnum):
     POOL_NOT_NOW = "pool.not_now"  # value: contact id
     POOL_OFFER_ADD = "pool.offer_add"  # value: "<nudge id>:<contact id>" (weekly offer)
     POOL_OFFER_NOT_NOW = "pool.offer_not_now"  # value: "<nudge id>:<contact id>"
+    # Predict, then find out (bot.core.predict).
+    REACHED = "reached"  # value: contact id ("Reached out" on a contact outside a nudge)
+    PREDICT = "predict"  # value: "<outreach id>:<expectation or skip>"
+    CARD_PREDICT = "card.predict"  # value: "<nudge id>:<contact id>:<expectation or skip>"
+    FOLLOW_ACTUAL = "follow.actual"  # value: "<nudge id>:<contact id>:<expectation>"
+    # A next step shown in a morning nudge. value: "<nudge id>:<step id>"
+    STEP_DONE = "step.done"
+    STEP_LATER = "step.later"
+    STEP_DROP = "step.drop"
+    EVIDENCE = "evidence"  # value: empty

@@ -4,7 +4,9 @@ The grammar (also shown by ``/reconnect help``)::
 
     help
     add <full name> [called <preferred name>] [every <N> days|weeks|months] [-- <notes>]
-    log <name> [-- <what you talked about>] [learned: <what you learned about them>]
+    log <name> [<how it went>] [-- <what you talked about>] [learned: <what you learned>]
+        [next: <next step> by <when>]
+    reached <name>
     opener <name>
     prep <name>
     due
@@ -20,6 +22,7 @@ The grammar (also shown by ``/reconnect help``)::
     import                       (how to upload a LinkedIn, Google or vCard file)
     list pool [<page>]
     triage                       (pick who matters from the pool)
+    evidence                      (alias: stats)
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -32,8 +35,10 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot.core import log_grammar
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
 from bot.core.data_export import FORMAT_WORDS
+from bot.core.evidence import Expectation, OutcomeTag
 from bot.core.model import COMMAND_MAX
 from bot.core.names import split_preferred
 from bot.core.reflection import split_learned
@@ -68,12 +73,38 @@ class Log:
 
     name: str | None = None
     note: str = ""
+    #: How it went, when a phrase after the name said so ("went well").
+    response: Expectation | None = None
+    #: Outcome tags recognised in the note (bot.core.log_grammar).
+    outcomes: frozenset[OutcomeTag] = frozenset()
+    #: A next step ("next: <text> by <when>"): its text and the date as typed.
+    step: str = ""
+    step_when: str = ""
+    #: The name as typed, phrase included (a name that ends like a phrase still matches).
+    typed_name: str = ""
+    #: What was learned about them ("learned: …"; bot.core.reflection).
     learned: str = ""
 
     @property
     def writes(self) -> bool:
         """Without a name it only opens the form."""
         return self.name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """Mark a contact reached out today (then a one-tap prediction)."""
+
+    writes: ClassVar[bool] = True
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowEvidence:
+    """Fears vs facts: predictions, replies, dormant ties, outcomes."""
+
+    writes: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +238,7 @@ class Triage:
 #: show something or open a form run in a read-only transaction.
 Command = (
     Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
-    | Opener | Prep | Export | DeleteMyData
-    | Import | ListPool | Triage
+    | Opener | Prep | Export | DeleteMyData | Import | ListPool | Triage | Reached | ShowEvidence
 )  # fmt: skip
 
 
@@ -235,6 +265,7 @@ COMMANDS = (
     "opener", "prep",
     "export",
     "import", "triage",
+    "reached", "evidence",
 )  # fmt: skip
 #: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
 _ERASE_PHRASES = frozenset(
@@ -261,6 +292,8 @@ _ALIASES = {
     "prepare": "prep",
     "download": "export",
     "pool": "triage",
+    "stats": "evidence",
+    "reachedout": "reached",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -328,6 +361,10 @@ def parse(text: str) -> Command:
             return Import(one_line(rest))
         case "triage":
             return Triage()
+        case "reached":
+            return Reached(_required_name(rest, "reached"))
+        case "evidence":
+            return ShowEvidence()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -388,11 +425,30 @@ def _parse_log(rest: str) -> Log:
     if not rest:
         return Log()
     head, note = split_notes(rest)
-    note, learned = split_learned(note)
     head = _name(head)
     if not head:
         raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
-    return Log(name=head, note=note, learned=learned)
+    name, response = log_grammar.split_response(head)
+    if not name:
+        raise CommandError("Whom did you talk to? Try `log Dana went well -- referral to Acme`.")
+    # "next:" first: a next step runs to the end of the note, "learned:" may come before it.
+    note, step, step_when = log_grammar.split_next_step(note)
+    note, learned = split_learned(note)
+    if step and not step_when:
+        raise CommandError(
+            "When should I remind you of that next step? End it with a date, like "
+            "`next: intro to the CFO by friday`."
+        )
+    return Log(
+        name=name,
+        note=note,
+        learned=learned,
+        response=response,
+        outcomes=log_grammar.outcomes_in(note),
+        step=step,
+        step_when=step_when,
+        typed_name=head if response is not None else "",
+    )
 
 
 def _parse_list(rest: str) -> ListAll | ListPool:

@@ -18,7 +18,19 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import data_rights, dates, forms, nudge_actions, opener_views, preferences, views
+from bot.core import (
+    data_rights,
+    dates,
+    evidence_report,
+    evidence_views,
+    forms,
+    log_facts,
+    nudge_actions,
+    opener_views,
+    predict,
+    preferences,
+    views,
+)
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.data_export import Format
@@ -192,7 +204,7 @@ class Reconnect:
         async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
             due = await book.due_summary(today, limit=views.HOME_DUE_SHOWN)
-            return views.home_reply(
+            home = views.home_reply(
                 due=due.contacts,
                 total_due=due.total_due,
                 total=due.total,
@@ -201,6 +213,9 @@ class Reconnect:
                 cmd=caller.command,
                 notice=notice,
                 schedule=preferences.describe(await book.prefs(), today),
+            )
+            return evidence_views.with_home_section(
+                home, await evidence_report.home_blocks(book, today)
             )
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
@@ -249,16 +264,30 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
         case c.Log(name=str(name), note=note, learned=learned):
             if len(note) > NOTES_MAX or len(learned) > NOTES_MAX:
                 return views.note_too_long_reply(max(len(note), len(learned)), request.cmd)
-            found = await _resolve(request, name, "log", note=note, learned=learned)
+            facts = log_facts.from_command(command, request.today)
+            if isinstance(facts, str):
+                return message(facts)
+            name = await log_facts.typed_name(request.book, command, name)
+            facts = log_facts.for_name(command, name, facts)
+            found = await _resolve(
+                request, name, "log", note=note, learned=learned, **facts.encode()
+            )
             if isinstance(found, Reply):
                 return found
-            return await _log_typed(request, found, note, learned)
+            return await _log_typed(request, found, note, learned, facts)
         case c.Opener(name=name):
             found = await _resolve(request, name, "opener")
             return found if isinstance(found, Reply) else _opener(request, found)
         case c.Prep(name=name):
             found = await _resolve(request, name, "prep")
             return found if isinstance(found, Reply) else await _prep(request, found)
+        case c.Reached(name=name):
+            found = await _resolve(request, name, "reached")
+            if isinstance(found, Reply):
+                return found
+            return await predict.reached(request.book, found, request.today)
+        case c.ShowEvidence():
+            return await evidence_report.report(request.book, request.today, request.cmd)
         case c.Due():
             return await _due(request)
         case c.ListAll(page=page):
@@ -327,21 +356,42 @@ async def _edit(request: _Request, context_value: str, draft: ContactDraft) -> R
     return views.saved_reply(contact, request.today)
 
 
-async def _log(request: _Request, contact: Contact, on: date, note: str, learned: str) -> Reply:
+async def _log(
+    request: _Request,
+    contact: Contact,
+    on: date,
+    note: str,
+    learned: str,
+    facts: log_facts.LogFacts = log_facts.NONE,
+) -> Reply:
+    conversation = facts.apply(contact.log_conversation(on, note, learned))
     try:
-        await request.book.log(contact.log_conversation(on, note, learned))
+        await request.book.log(conversation)
     except ContactGone as exc:
         raise ContactGone(exc.contact_id, contact.name) from exc
     await request.book.save(contact)
-    return views.logged_reply(contact, on, learned, request.today, request.cmd)
+    await log_facts.record(request.book, contact, on, facts)
+    reply = views.logged_reply(contact, on, learned, request.today, request.cmd)
+    return log_facts.confirm(reply, contact, facts, request.today)
 
 
-async def _log_typed(request: _Request, contact: Contact, note: str, learned: str) -> Reply:
+async def _log_typed(
+    request: _Request,
+    contact: Contact,
+    note: str,
+    learned: str,
+    facts: log_facts.LogFacts = log_facts.NONE,
+) -> Reply:
     """``log <name> -- …``: only "learned: …" after today's conversation is already logged adds
     it to that conversation (the listening loop closes without a second conversation)."""
-    if learned and not note and await request.book.add_learned(contact.id, request.today, learned):
+    if (
+        learned
+        and not note
+        and facts == log_facts.NONE
+        and await request.book.add_learned(contact.id, request.today, learned)
+    ):
         return views.learned_added_reply(contact)
-    return await _log(request, contact, request.today, note, learned)
+    return await _log(request, contact, request.today, note, learned, facts)
 
 
 def _opener(request: _Request, contact: Contact) -> Reply:
@@ -360,7 +410,8 @@ async def _log_submitted(
     contact = await request.book.get(entry.contact_id)
     if contact is None:
         return FormErrors({forms.CONTACT: views.CHOOSE_CONTACT})
-    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned)
+    facts = log_facts.from_entry(entry)
+    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned, facts)
     if not context_value:
         return reply
     return await nudge_actions.mark_logged(
@@ -572,11 +623,16 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
         case "log":
             note = clean(str(data.get("note", "")))[:NOTES_MAX]
             learned = clean(str(data.get("learned", "")))[:NOTES_MAX]
-            return await _log_typed(request, contact, note, learned)
+            facts = log_facts.decode(data, request.today)
+            if isinstance(facts, str):
+                return message(facts)
+            return await _log_typed(request, contact, note, learned, facts)
         case "opener":
             return _opener(request, contact)
         case "prep":
             return await _prep(request, contact)
+        case "reached":
+            return await predict.reached(request.book, contact, request.today)
         case "snooze":
             try:
                 span = parse_span(str(data.get("span", "")))
@@ -606,6 +662,36 @@ def _pool(run: imports.Handler) -> _Handler:
         return await run(request.book, request.today, request.cmd, value)
 
     return handler
+
+
+@_on_contact
+async def _reached_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return await predict.reached(request.book, contact, request.today)
+
+
+async def _predict_button(request: _Request, value: str) -> Outcome:
+    return await predict.predict_button(request.book, value)
+
+
+async def _card_predict_button(request: _Request, value: str) -> Outcome:
+    return await predict.card_predict(request.book, value, request.cmd)
+
+
+async def _follow_actual_button(request: _Request, value: str) -> Outcome:
+    return await predict.follow_actual(request.book, value, request.today, request.cmd)
+
+
+def _step(act: Act) -> _Handler:
+    """A button on a next step in a morning nudge (value ``"<nudge id>:<step id>"``)."""
+
+    async def run(request: _Request, value: str) -> Outcome:
+        return await predict.step_action(request.book, act, value, request.today, request.cmd)
+
+    return run
+
+
+async def _evidence_button(request: _Request, value: str) -> Outcome:
+    return await evidence_report.report(request.book, request.today, request.cmd)
 
 
 #: Every button: its handler, and whether it may write (buttons that only show something or
@@ -644,6 +730,15 @@ _ACTIONS: dict[Act, _Action] = {
     Act.POOL_NOT_NOW: _Action(_pool(imports.not_now_button), writes=True),
     Act.POOL_OFFER_ADD: _Action(_pool(pool_offer.add_offered), writes=True),
     Act.POOL_OFFER_NOT_NOW: _Action(_pool(pool_offer.decline_offered), writes=True),
+    # Predict, then find out (bot.core.predict).
+    Act.REACHED: _Action(_reached_button, writes=True),
+    Act.PREDICT: _Action(_predict_button, writes=True),
+    Act.CARD_PREDICT: _Action(_card_predict_button, writes=True),
+    Act.FOLLOW_ACTUAL: _Action(_follow_actual_button, writes=True),
+    Act.STEP_DONE: _Action(_step(Act.STEP_DONE), writes=True),
+    Act.STEP_LATER: _Action(_step(Act.STEP_LATER), writes=True),
+    Act.STEP_DROP: _Action(_step(Act.STEP_DROP), writes=True),
+    Act.EVIDENCE: _Action(_evidence_button, writes=False),
 }
 
 

@@ -63,6 +63,17 @@ def help_reply(cmd: str) -> Reply:
             "Before a call: what you know, what you learned last time, three questions to ask "
             "and one listening cue.",
         ),
+        (
+            "log <name> [went well|went great|brushed me off] [-- <note>] [next: <step> by <when>]",
+            f"Say how it went and what came of it: `{cmd}log Dana went well -- referral to Acme "
+            "next: intro to the CFO by friday`. Outcomes (advice, info, intro, referral, "
+            "interview, offer, caught up) are picked up from the note.",
+        ),
+        (
+            "reached <name>",
+            "You reached out today: I'll ask in 3 days whether they replied. One tap to guess "
+            "how they'll respond first — then find out.",
+        ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
         (
@@ -91,6 +102,11 @@ def help_reply(cmd: str) -> Reply:
             "Bring in your LinkedIn connections, Google contacts or a vCard file: send me the "
             f"file here. They wait in your pool — `{cmd}list pool` shows them, `{cmd}triage` "
             "picks who matters.",
+        ),
+        (
+            "evidence",
+            "Fears vs facts: what you expected, what happened, reply rate, dormant ties, "
+            "outcomes — this week, the last 4 weeks and all time, with a chart. Also `stats`.",
         ),
         ("help", "This message."),
     ]
@@ -156,16 +172,17 @@ def knowledge_lines(contact: Contact) -> list[Inline]:
 
 
 def contact_actions(contact: Contact) -> Actions:
-    """The quick actions on a contact card."""
+    """The quick actions on a contact card: six, the most Teams shows in one row. Openers are
+    one tap further, on *Prepare* (and the card already shows one opener)."""
     cid = str(contact.id)
     return Actions(
         (
             Button("Log conversation", Act.LOG_FORM, cid, style="primary"),
+            Button("Reached out", Act.REACHED, cid),
+            Button("Prepare", Act.PREP, cid),
             Button("Snooze a week", Act.SNOOZE, cid),
             Button("Edit", Act.EDIT_FORM, cid),
             Button("Remove", Act.REMOVE_ASK, cid),
-            Button("Openers", Act.OPENERS, cid),
-            Button("Prepare", Act.PREP, cid),
         )
     )
 

@@ -26,6 +26,13 @@ from datetime import date
 from bot.core.cadence import DEFAULT_CADENCE, Span
 from bot.core.data_export import contact_record, nudge_record, profile_record
 from bot.core.data_export import conversation_record as conversation_out
+from bot.core.evidence import (
+    ConversationFacts,
+    Expectation,
+    NextStep,
+    Outreach,
+    StepStatus,
+)
 from bot.core.model import (
     POOL_DUE,
     Contact,
@@ -96,6 +103,8 @@ class _Owner:
     erased: bool = False
     #: Imported people not yet chosen (kept apart: the circle's methods never see them).
     pool: dict[int, Contact] = field(default_factory=dict)
+    outreach: dict[int, Outreach] = field(default_factory=dict)
+    next_steps: dict[int, NextStep] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -248,6 +257,9 @@ class MemoryBook:
             cleaned = without_contact(record.content, contact_id)
             if cleaned is not None:
                 self._owner.nudges[nudge_id] = replace(record, content=cleaned)
+        for table in (self._owner.outreach, self._owner.next_steps):
+            for row_id in [i for i, row in table.items() if row.contact_id == contact_id]:
+                del table[row_id]
         return self._owner.contacts.pop(contact_id, None) is not None
 
     async def log(self, conversation: Conversation) -> None:
@@ -332,6 +344,25 @@ class MemoryBook:
                     nudge_record(n.day, "morning", "sent", None, n.content)
                     for n in sorted(owner.nudges.values(), key=lambda n: (n.day, n.id))
                 ],
+                "outreach": [
+                    {
+                        "contact": names.get(o.contact_id, ""),
+                        "reached_on": o.reached_on.isoformat(),
+                        "expected": o.expected.value if o.expected else None,
+                        "actual": o.actual.value if o.actual else None,
+                        "replied_on": o.replied_on.isoformat() if o.replied_on else None,
+                    }
+                    for o in sorted(owner.outreach.values(), key=lambda o: (o.reached_on, o.id))
+                ],
+                "next_steps": [
+                    {
+                        "contact": names.get(t.contact_id, ""),
+                        "text": t.text,
+                        "due_on": t.due_on.isoformat(),
+                        "status": t.status.value,
+                    }
+                    for t in sorted(owner.next_steps.values(), key=lambda t: (t.due_on, t.id))
+                ],
                 "prompts_seen": [],
                 "teams_chat": [],
             },
@@ -344,8 +375,97 @@ class MemoryBook:
         owner.contacts.clear()
         owner.conversations.clear()
         owner.nudges.clear()
+        owner.outreach.clear()
+        owner.next_steps.clear()
         owner.erased = True
         return erased
+
+    # --- predictions, outcomes and next steps ------------------------------------------------
+
+    async def record_outreach(
+        self, contact_id: int, reached_on: date, *, previous_contact_on: date | None
+    ) -> Outreach:
+        self._writing()
+        if contact_id not in self._owner.contacts:
+            raise ContactGone(contact_id)
+        event = Outreach(
+            self._store.new_id(), contact_id, reached_on, previous_contact_on=previous_contact_on
+        )
+        self._owner.outreach[event.id] = event
+        return event
+
+    async def outreach(self, outreach_id: int) -> Outreach | None:
+        return self._owner.outreach.get(outreach_id)
+
+    async def latest_outreach(self, contact_id: int) -> Outreach | None:
+        mine = [o for o in self._owner.outreach.values() if o.contact_id == contact_id]
+        return max(mine, key=lambda o: (o.reached_on, o.id), default=None)
+
+    async def set_outreach(
+        self,
+        outreach_id: int,
+        *,
+        expected: Expectation | None,
+        actual: Expectation | None,
+        replied_on: date | None,
+    ) -> bool:
+        self._writing()
+        event = self._owner.outreach.get(outreach_id)
+        if event is None:
+            return False
+        self._owner.outreach[outreach_id] = replace(
+            event, expected=expected, actual=actual, replied_on=replied_on
+        )
+        return True
+
+    async def evidence_history(
+        self, since: date | None
+    ) -> tuple[list[Outreach], list[ConversationFacts]]:
+        start = since or date.min
+        outreach = sorted(
+            (o for o in self._owner.outreach.values() if o.reached_on >= start),
+            key=lambda o: (o.reached_on, o.id),
+        )
+        talks = [
+            ConversationFacts(c.contact_id, c.occurred_on, c.response, c.outcomes)
+            for c in self._owner.conversations
+            if c.kind == "conversation" and c.occurred_on >= start
+        ]
+        talks.sort(key=lambda t: t.occurred_on)  # stable: same-day ones stay in logged order
+        return outreach, talks
+
+    async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
+        self._writing()
+        if contact_id not in self._owner.contacts:
+            raise ContactGone(contact_id)
+        _storable(text=text)
+        if len(text) > 200:
+            raise Unstorable("text: longer than VARCHAR(200)")
+        step = NextStep(self._store.new_id(), contact_id, text, due_on)
+        self._owner.next_steps[step.id] = step
+        return step
+
+    async def next_step(self, step_id: int) -> NextStep | None:
+        return self._owner.next_steps.get(step_id)
+
+    async def set_next_step(self, step_id: int, *, status: StepStatus, due_on: date) -> bool:
+        self._writing()
+        step = self._owner.next_steps.get(step_id)
+        if step is None:
+            return False
+        self._owner.next_steps[step_id] = replace(step, status=status, due_on=due_on)
+        return True
+
+    async def next_steps_due(self, on: date, *, limit: int) -> list[NextStep]:
+        due = [
+            s
+            for s in self._owner.next_steps.values()
+            if s.status is StepStatus.OPEN and s.due_on <= on
+        ]
+        return sorted(due, key=lambda s: (s.due_on, s.id))[:limit]
+
+    async def open_next_steps(self, *, limit: int) -> list[NextStep]:
+        return await self.next_steps_due(date.max, limit=limit)
 
     # --- for tests -----------------------------------------------------------------------------
 

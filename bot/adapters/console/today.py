@@ -107,4 +107,6 @@ def _compose(
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
         pool_offer=inputs.pool_offer,
+        next_steps=inputs.next_steps,
+        evidence=inputs.evidence,
     )

@@ -1,0 +1,104 @@
+"""Replay protection in Socket Mode: an envelope delivered twice has one effect.
+
+Over HTTP a request is known by its signature (``bot/web.py``). Socket Mode envelopes are not
+signed; Slack redelivers an envelope that was not acknowledged (its ``envelope_id`` again, with
+``retry_attempt``), and retries an Events API event under a new envelope (its ``event_id``
+again). Both are recorded in the same table as signed requests (``slack_seen_requests``,
+shared by every process holding a socket), so a redelivery to any process is acknowledged and
+dropped.
+
+That table is keyed by ``(timestamp, key)`` and pruned by timestamp after six minutes. An event
+carries its own ``event_time``; other envelopes carry no time of Slack's, so the time they
+arrived is bucketed into :data:`BUCKET_SECONDS` windows, and the envelope is recorded in its
+bucket *and the next*: a redelivery within the window, even one that crosses a bucket boundary,
+hits one of the two rows, and the later row outlives the window before it is pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from storage.replays import KEEP_SECONDS, SeenRequests
+
+log = structlog.get_logger(__name__)
+
+#: Width of the arrival-time buckets, longer than the redelivery window kept for.
+BUCKET_SECONDS = 600
+assert BUCKET_SECONDS >= KEEP_SECONDS
+#: The key column is 100 characters wide; Slack's ids are far shorter.
+_MAX_ID = 80
+
+
+def envelope_keys(request: SocketModeRequest, now: float) -> list[tuple[int, str]]:
+    """The ``(timestamp, key)`` rows that mark ``request`` as taken in (empty: not trackable)."""
+    payload: Any = request.payload
+    if request.type == "events_api" and isinstance(payload, dict):
+        event_id = payload.get("event_id")
+        event_time = payload.get("event_time")
+        if _usable(event_id) and isinstance(event_time, int) and event_time > 0:
+            return [(event_time, f"event:{event_id}")]
+    envelope_id = request.envelope_id
+    if not _usable(envelope_id):
+        return []
+    bucket = int(now) // BUCKET_SECONDS * BUCKET_SECONDS
+    key = f"envelope:{envelope_id}"
+    return [(bucket, key), (bucket + BUCKET_SECONDS, key)]
+
+
+def _usable(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _MAX_ID
+
+
+class DedupingSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, acknowledging and dropping envelopes taken in before."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        app_token: str | None,
+        *,
+        web_client: AsyncWebClient,
+        replays: SeenRequests | None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """``replays``: where envelopes are recorded (``None``: no replay protection)."""
+        super().__init__(app, app_token, web_client=web_client)
+        self._replays = replays
+        self._now = now
+
+    async def handle(  # type: ignore[override]
+        self, client: AsyncBaseSocketModeClient, req: SocketModeRequest
+    ) -> None:
+        """Dispatch ``req`` to Bolt unless it was taken in before (then only acknowledge it)."""
+        if not await self._first_time(req):
+            log.info(
+                "slack.socket_replay_ignored", type=str(req.type)[:40], retry=req.retry_attempt
+            )
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await super().handle(client, req)
+
+    async def _first_time(self, req: SocketModeRequest) -> bool:
+        if self._replays is None:
+            return True
+        keys = envelope_keys(req, self._now())
+        if not keys:
+            return True
+        try:
+            answers = await asyncio.gather(*(self._replays.first_time(t, k) for t, k in keys))
+        except Exception as exc:
+            # The database is down: the envelope will most likely fail anyway; don't add to it.
+            log.warning("slack.replay_check_failed", error=type(exc).__name__)
+            return True
+        return all(answers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -11,7 +12,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack.inbound import Rejected, parse, unusable, verify
-from bot.core.service import Reconnect
+from bot.adapters.slack.render import parse_action_id
+from bot.core.service import Reconnect, action_may_write, command_may_write
 from storage.replays import SeenRequests
 from storage.repository import SqlStore
 
@@ -78,7 +80,7 @@ async def slack_events(request: web.Request) -> web.Response:
     if problem is not None:
         log.info("slack.request_ignored", reason=problem, type=str(payload.get("type"))[:40])
         return web.Response(status=200)
-    if not await _first_time(request, timestamp, signature):
+    if _may_write(payload) and not await _first_time(request, timestamp, signature):
         return web.Response(status=200)
     try:
         bolt_request = AsyncBoltRequest(
@@ -106,6 +108,24 @@ async def _first_time(request: web.Request, timestamp: int, signature: str) -> b
         retry = request.headers.get("X-Slack-Retry-Num", "")
         log.info("slack.replay_ignored", retry=retry[:8], timestamp=timestamp)
     return first
+
+
+def _may_write(payload: dict[str, Any]) -> bool:
+    """Whether the request may change data, so that a replay of it must be refused.
+
+    A request that only reads (``due``, ``list``, a button that opens a form) is answered
+    again if replayed, with nothing stored twice; skipping the replay table for it saves a
+    database statement (and, on PostgreSQL, a commit) on most requests.
+    """
+    if "command" in payload:
+        return command_may_write(str(payload.get("text") or ""))
+    if payload.get("type") == "block_actions":
+        actions = payload.get("actions") or []
+        return any(
+            action_may_write(parse_action_id(str(action.get("action_id", ""))) or "")
+            for action in actions
+        )
+    return True
 
 
 def _reject(status: int, reason: str, length: int) -> web.Response:

@@ -405,3 +405,29 @@ async def test_seen_requests_taken_in_together_are_told_apart(engine: AsyncEngin
     results = await asyncio.gather(*same, seen.first_time(stamp, "v0=other"))
     assert results == [True, False, False, False, False, True]
     assert await asyncio.gather(seen.first_time(stamp, "v0=same")) == [False]
+
+
+async def seen_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        query = text("SELECT count(*) FROM slack_seen_requests")
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def test_only_requests_that_may_write_are_recorded_against_replays(
+    slack: SlackClient, engine: AsyncEngine
+) -> None:
+    """A replayed ``due`` is answered again (nothing to store twice) without a statement for the
+    replay table; a replayed ``log`` is recorded and has no second effect."""
+    await slack.command("add Dana Whitfield")
+    before = await seen_rows(engine)
+    due = sr.slash_command("due", response_url=slack.response_url)
+    headers = sr.signed_headers(due, content_type=FORM)
+    assert await post_as_is(slack, slack.url, due, headers) == 200
+    assert await post_as_is(slack, slack.url, due, headers) == 200
+    assert await seen_rows(engine) == before
+    log = sr.slash_command("log Dana Whitfield", response_url=slack.response_url)
+    headers = sr.signed_headers(log, content_type=FORM)
+    assert await post_as_is(slack, slack.url, log, headers) == 200
+    assert await post_as_is(slack, slack.url, log, headers) == 200
+    assert await seen_rows(engine) == before + 1
+    assert await conversations(engine) == 1

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import render
+from bot.adapters.slack import guards, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.profile import TimezoneRefresher
@@ -88,6 +88,8 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     time zone refresher they share. Response URLs read back from a modal's metadata are
     posted to only on Slack's hooks hosts or ``api_url``'s origin."""
     timezones = TimezoneRefresher(service)
+    app.use(guards.response_url_guard(api_url))
+    app.error(guards.on_listener_error())
     app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))

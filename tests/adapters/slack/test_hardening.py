@@ -431,3 +431,56 @@ async def test_only_requests_that_may_write_are_recorded_against_replays(
     assert await post_as_is(slack, slack.url, log, headers) == 200
     assert await seen_rows(engine) == before + 1
     assert await conversations(engine) == 1
+
+
+# --- failures before the ack, and respond() --------------------------------------------------
+
+
+async def test_a_command_failing_before_its_ack_gets_a_friendly_answer_and_one_line(
+    slack: SlackClient, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await slack.command("add Dana Whitfield")
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        response = await slack.command("due")
+    assert response.status == 200
+    assert response.json["response_type"] == "ephemeral"
+    assert "something went wrong" in response.json["text"].lower()
+    out = capsys.readouterr()
+    lines = [line for line in out.out.splitlines() if "listener_failed" in line]
+    assert len(lines) == 1 and "kind=command" in lines[0], lines
+    assert "Traceback" not in out.out + out.err
+
+
+async def test_a_form_failing_before_its_ack_keeps_the_modal_open_with_a_message(
+    slack: SlackClient, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = await log_form_body(slack, engine)
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        response = await slack.post(body)
+    assert response.status == 200
+    assert response.json["response_action"] == "errors"
+    ((block, message),) = response.json["errors"].items()
+    assert block in json.loads(dict(parse_qsl(body))["payload"])["view"]["state"]["values"]
+    assert "something went wrong" in message.lower()
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    assert sum("listener_failed" in line for line in out.out.splitlines()) == 1
+
+
+async def test_respond_posts_only_to_allowed_response_urls(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    """A signed payload naming a foreign response_url: Bolt's respond() must not post there."""
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    async with attacker() as (url, hits):
+        body = sr.block_action("rc:snooze:3.1", str(dana), response_url=url + "/hook")
+        assert (await slack.post(body)).status == 200
+        await asyncio.sleep(0.3)
+    assert hits == []
+    # The press still worked (the snooze is stored) and the user heard about it by DM.
+    posted = await fake_slack.async_wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "U1"

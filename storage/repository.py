@@ -46,6 +46,7 @@ from bot.core.model import (
 from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
+from storage import replays
 from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
 
@@ -111,7 +112,11 @@ class SqlStore:
                 if owner is None:  # deleted meanwhile (not something the bot does)
                     self._owner_ids.pop(user, None)
                     raise LookupError("user row vanished")
+                if write:  # a signed Slack request is recorded with its writes (replays.py)
+                    await replays.claim(connection)
                 yield SqlContactBook(connection, owner, self._statements)
+            if write:
+                replays.claimed()
 
     async def in_book[T](
         self,

@@ -47,8 +47,7 @@ CONSOLE_HELP = (
 )
 #: The same without ``today`` (a console built without the morning nudge).
 CONSOLE_HELP_NO_TODAY = (
-    "In this console also: `home` — the overview; a number — press that button; "
-    "`quit` — leave."
+    "In this console also: `home` — the overview; a number — press that button; `quit` — leave."
 )
 
 ReadLine = Callable[[str], Awaitable[str | None]]

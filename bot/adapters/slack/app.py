@@ -30,6 +30,7 @@ from bot.core.model import UserRef
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
 from bot.settings import Settings
+from storage.replays import Replayed
 
 log = structlog.get_logger(__name__)
 
@@ -165,6 +166,8 @@ def _on_action(service: Reconnect) -> Any:
         name = render.parse_action_id(str(action.get("action_id", "")))
         try:
             await _act(service, body, action, client, respond, caller, name)
+        except Replayed:
+            log.info("slack.replay_ignored", kind="block_actions")
         except Exception as exc:
             # Acked already: Slack shows nothing, so say so in plain words.
             log.warning("slack.action_failed", action=name, error=type(exc).__name__)

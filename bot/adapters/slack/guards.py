@@ -23,6 +23,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack.inbound import response_url_allowed
+from storage.replays import Replayed
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +69,11 @@ def on_listener_error() -> ErrorHandler:
         error: Exception, body: dict[str, Any], response: BoltResponse | None
     ) -> BoltResponse | None:
         kind = "command" if "command" in body else str(body.get("type") or "event")[:40]
+        if isinstance(error, Replayed):
+            # Taken in before (a replay, or Slack retrying what we handled): no second effect,
+            # and nothing to tell anyone.
+            log.info("slack.replay_ignored", kind=kind)
+            return None if response is None else BoltResponse(status=200, body="")
         log.warning("slack.listener_failed", kind=kind, error=type(error).__name__)
         if response is None:
             return None  # acknowledged already: the listener told the user itself

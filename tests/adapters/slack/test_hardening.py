@@ -484,3 +484,21 @@ async def test_respond_posts_only_to_allowed_response_urls(
     # The press still worked (the snooze is stored) and the user heard about it by DM.
     posted = await fake_slack.async_wait_for("chat.postMessage")
     assert posted[0].params["channel"] == "U1"
+
+
+async def test_a_retry_of_a_request_whose_writes_never_committed_runs_it(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    """The request's key is recorded in its own write transaction: when that transaction
+    never commits (here the database fails; a killed process is the same), Slack's retry of
+    it is not mistaken for a replay, and it takes effect once."""
+    body = await log_form_body(slack, engine)
+    headers = sr.signed_headers(body, content_type=FORM)
+    async with contacts_table_gone(engine):
+        assert await post_as_is(slack, slack.url, body, headers) == 200  # the friendly errors
+    assert await conversations(engine) == 0
+    retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert await post_as_is(slack, slack.url, body, retry) == 200
+    assert await conversations(engine) == 1
+    assert await post_as_is(slack, slack.url, body, {**retry, "X-Slack-Retry-Num": "2"}) == 200
+    assert await conversations(engine) == 1

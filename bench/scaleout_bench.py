@@ -510,6 +510,18 @@ def check(
         "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         "effects_checked": sum(1 for r in effects if r.acknowledged),
         "effects_missing": len(missing),
+        # Why: the kind, whether the ack was "One moment…" (the work still running when the
+        # process died loses it), and every attempt's status.
+        "effects_missing_detail": [
+            {
+                "kind": r.kind,
+                "late_ack": b"One moment" in r.answer,
+                "statuses": r.statuses,
+                "answer": r.answer[:80].decode(errors="replace"),
+            }
+            for r in requests
+            if r.index in set(missing[:20])
+        ],
         "effects_twice": len(twice),
         "unacknowledged_with_effect": len(unacked_done),
         "nudges_by_status": nudges,

@@ -367,6 +367,21 @@ def effects(url: Any) -> tuple[Counter[str], Counter[str], dict[str, int]]:
     return names, notes, nudges
 
 
+async def settled(
+    url: Any, *, every: float = 2.0, within: float = 120.0
+) -> tuple[Counter[str], Counter[str], dict[str, int]]:
+    """:func:`effects` once two readings ``every`` seconds apart agree (or after ``within``)."""
+    last = await asyncio.to_thread(effects, url)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        await asyncio.sleep(every)
+        now = await asyncio.to_thread(effects, url)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
@@ -443,11 +458,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         )
         for process in clocks:
             await asyncio.to_thread(process.wait, 300)
-        await asyncio.sleep(3.0)  # answers still on their way (late acks, response_url posts)
+        # Work acknowledged late ("One moment…") may still be running: wait until the
+        # database stops changing before judging.
+        await settled(url)
         second = run_clock(env, logs, "clock-again")
         await asyncio.to_thread(second.wait, 300)
-        await asyncio.sleep(1.0)
-        names, notes, nudges = effects(url)
+        names, notes, nudges = await settled(url)
         stats = fake.ask("stats")
         for web in webs:
             _stop(web.process)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -12,8 +11,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack.inbound import Rejected, parse, unusable, verify
-from bot.adapters.slack.render import parse_action_id
-from bot.core.service import Reconnect, action_may_write, command_may_write
+from bot.adapters.slack.replay_scope import may_write
+from bot.core.service import Reconnect
 from storage.replays import PENDING, SeenRequests
 from storage.repository import SqlStore
 
@@ -82,9 +81,9 @@ async def slack_events(request: web.Request) -> web.Response:
         return web.Response(status=200)
     replays = request.app.get(REPLAYS)
     pending = None
-    if replays is not None and _may_write(payload):
+    if replays is not None and may_write(payload):
         # Recorded by the request's first write transaction, with its writes (replays.py).
-        pending = PENDING.set((timestamp, signature))
+        pending = PENDING.set(((timestamp, signature),))
         await _prune(replays)
     try:
         bolt_request = AsyncBoltRequest(
@@ -105,24 +104,6 @@ async def _prune(replays: SeenRequests) -> None:
         await replays.prune_if_due()
     except Exception as exc:
         log.warning("slack.replay_prune_failed", error=type(exc).__name__)
-
-
-def _may_write(payload: dict[str, Any]) -> bool:
-    """Whether the request may change data, so that a replay of it must be refused.
-
-    A request that only reads (``due``, ``list``, a button that opens a form) is answered
-    again if replayed, with nothing stored twice; skipping the replay table for it saves a
-    database statement (and, on PostgreSQL, a commit) on most requests.
-    """
-    if "command" in payload:
-        return command_may_write(str(payload.get("text") or ""))
-    if payload.get("type") == "block_actions":
-        actions = payload.get("actions") or []
-        return any(
-            action_may_write(parse_action_id(str(action.get("action_id", ""))) or "")
-            for action in actions
-        )
-    return True
 
 
 def _reject(status: int, reason: str, length: int) -> web.Response:

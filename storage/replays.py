@@ -35,9 +35,12 @@ KEEP_SECONDS = 6 * 60
 #: Prune at most this often (per process).
 PRUNE_EVERY_SECONDS = 60
 
-#: The ``(timestamp, signature)`` of the signed request being handled, until a write
-#: transaction of it has recorded the key (see the module docstring).
-PENDING: ContextVar[tuple[int, str] | None] = ContextVar("reconnect_pending_request", default=None)
+#: The ``(timestamp, key)`` rows that mark the request being handled as taken in (over HTTP its
+#: ``(X-Slack-Request-Timestamp, X-Slack-Signature)``; in Socket Mode see
+#: ``bot/adapters/slack/socket_replays.py``), until a write transaction of it has recorded them.
+PENDING: ContextVar[tuple[tuple[int, str], ...] | None] = ContextVar(
+    "reconnect_pending_request", default=None
+)
 
 
 class Replayed(Exception):
@@ -63,17 +66,18 @@ _CLAIMS: dict[str, Any] = {}
 
 async def claim(connection: AsyncConnection) -> None:
     """Record the :data:`PENDING` request in ``connection``'s transaction; raise
-    :class:`Replayed` if it was recorded before (by a committed transaction: a concurrent
-    one holding the same key makes this wait for its outcome)."""
-    key = PENDING.get()
-    if key is None:
+    :class:`Replayed` if any of its rows was recorded before (by a committed transaction: a
+    concurrent one holding the same row makes this wait for its outcome)."""
+    keys = PENDING.get()
+    if not keys:
         return
     name = connection.dialect.name
     statement = _CLAIMS.get(name)
     if statement is None:
         statement = _CLAIMS[name] = _claim_statement(name)
-    result = await connection.execute(statement.values(timestamp=key[0], signature=key[1]))
-    if result.first() is None:
+    rows = [{"timestamp": t, "signature": k} for t, k in keys]
+    result = await connection.execute(statement.values(rows))
+    if len(result.all()) < len(rows):
         raise Replayed()
 
 

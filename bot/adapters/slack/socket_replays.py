@@ -5,7 +5,9 @@ signed; Slack redelivers an envelope that was not acknowledged (its ``envelope_i
 ``retry_attempt``), and retries an Events API event under a new envelope (its ``event_id``
 again). Both are recorded in the same table as signed requests (``slack_seen_requests``,
 shared by every process holding a socket), so a redelivery to any process is acknowledged and
-dropped.
+dropped. As over HTTP, only envelopes that may write are recorded, and by their own first write
+transaction, together with their writes: an envelope whose process died before committing
+leaves no record, and its redelivery runs.
 
 That table is keyed by ``(timestamp, key)`` and pruned by timestamp after six minutes. An event
 carries its own ``event_time``; other envelopes carry no time of Slack's, so the time they
@@ -16,7 +18,6 @@ hits one of the two rows, and the later row outlives the window before it is pru
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,10 +27,10 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from storage.replays import KEEP_SECONDS, SeenRequests
+from bot.adapters.slack.replay_scope import may_write
+from storage.replays import KEEP_SECONDS, PENDING, SeenRequests
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +62,7 @@ def _usable(value: Any) -> bool:
 
 
 class DedupingSocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, acknowledging and dropping envelopes taken in before."""
+    """Bolt's Socket Mode handler; envelopes taken in before are acknowledged and dropped."""
 
     def __init__(
         self,
@@ -78,25 +79,26 @@ class DedupingSocketModeHandler(AsyncSocketModeHandler):
         self._now = now
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        """Dispatch ``req`` to Bolt unless it was taken in before (then only acknowledge it)."""
-        if not await self._first_time(req):
-            log.info(
-                "slack.socket_replay_ignored", type=str(req.type)[:40], retry=req.retry_attempt
-            )
-            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        """Dispatch ``req`` to Bolt. An envelope that may write is recorded by its own first
+        write transaction, together with its writes (``storage/replays.py``): a redelivery of
+        one that took effect makes the store raise ``Replayed``, which is acknowledged and
+        dropped; a redelivery of one that never committed (its process died) runs."""
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        keys = envelope_keys(req, self._now()) if self._replays is not None else []
+        if not keys or not may_write(payload):
+            await super().handle(client, req)
             return
-        await super().handle(client, req)
-
-    async def _first_time(self, req: SocketModeRequest) -> bool:
-        if self._replays is None:
-            return True
-        keys = envelope_keys(req, self._now())
-        if not keys:
-            return True
+        token = PENDING.set(tuple(keys))
         try:
-            answers = await asyncio.gather(*(self._replays.first_time(t, k) for t, k in keys))
+            await self._prune()
+            await super().handle(client, req)
+        finally:
+            PENDING.reset(token)
+
+    async def _prune(self) -> None:
+        if self._replays is None:
+            return
+        try:
+            await self._replays.prune_if_due()
         except Exception as exc:
-            # The database is down: the envelope will most likely fail anyway; don't add to it.
-            log.warning("slack.replay_check_failed", error=type(exc).__name__)
-            return True
-        return all(answers)
+            log.warning("slack.replay_prune_failed", error=type(exc).__name__)

@@ -120,3 +120,24 @@ async def test_bolt_does_not_verify_the_signature_a_second_time(
     assert not any(
         isinstance(m, AsyncRequestVerification) for m in app.slack._async_middleware_list
     )
+
+
+async def test_a_redelivery_of_an_envelope_that_never_committed_runs(
+    engine: AsyncEngine, database_url: URL, fake_slack: FakeSlack
+) -> None:
+    """The envelope is recorded with its writes: when they never commit (the database fails
+    here; a killed process is the same), the redelivery takes effect, once."""
+    from tests.adapters.slack.test_hardening import contacts_table_gone
+
+    now = [1_800_000_000.0]
+    handler = handler_for(engine, database_url, fake_slack, now)
+    socket = Socket()
+    await handler.handle(socket, command_envelope("env-0", "add Dana Whitfield"))  # type: ignore[arg-type]
+    async with contacts_table_gone(engine):
+        await handler.handle(socket, command_envelope("env-1", "log Dana Whitfield"))  # type: ignore[arg-type]
+    assert await rows(engine, "conversations") == 0
+    await handler.handle(socket, command_envelope("env-1", "log Dana Whitfield", retry=1))  # type: ignore[arg-type]
+    await handler.handle(socket, command_envelope("env-1", "log Dana Whitfield", retry=2))  # type: ignore[arg-type]
+    assert await rows(engine, "conversations") == 1
+    assert [ack.envelope_id for ack in socket.acks] == ["env-0"] + ["env-1"] * 3
+    await handler.client.close()

@@ -8,14 +8,21 @@ Starts two servers in child processes, so neither shares the load generator's ev
 * ``bare`` — a Bolt ``AsyncApp`` with the same signing secret and route shape whose only
   listener is ``/reconnect`` → ``await ack("ok")``.
 
-Both are warmed up, then get the same signed slash-command load from ``--concurrency`` clients
-(closed loop: each client sends its next request when the previous answer arrives), alternating
-between the two servers for ``--rounds`` rounds. Each user alternates ``/reconnect due`` and
-``/reconnect add <new name> every 2 months -- <notes>``. Only 127.0.0.1 is contacted, and every
-phase is a fixed number of requests, so the run ends by itself.
+Both are warmed up, then get the same signed load from ``--concurrency`` clients (closed loop:
+each client sends its next request when the previous answer arrives; this measures saturation
+throughput and CPU per request), alternating between the two servers for ``--rounds`` rounds,
+and then an open-loop run at ``--rate`` requests/s (200 by default) against each. The mix
+(``--mix full``, the default) rotates ``/reconnect due``, ``/reconnect add <new name> every 2
+months -- <notes>``, ``/reconnect log <a seeded contact>`` and a Snooze button click on a
+seeded contact; ``--mix commands`` is the older ``due``/``add`` alternation. Only 127.0.0.1 is
+contacted, and every phase is a fixed number of requests, so the run ends by itself.
 
     uv run python bench/ack_bench.py                       # SQLite, then PostgreSQL
     uv run python bench/ack_bench.py --db sqlite --requests 20000 --json results.json
+
+The targets (issue 13's restatement): in the open-loop run, Reconnect's p99 ≤ 50 ms and
+≤ 1.2 × bare Bolt's p99, per process, on both databases. Saturation throughput (and its ratio
+to bare Bolt) and server CPU per request are reported as figures.
 
 PostgreSQL is ``TEST_DATABASE_URL`` or postgresql://postgres@127.0.0.1:5432/test, as for the
 tests. Exit status: 0 when every target is met, 1 when one is missed, 2 when requests failed.
@@ -30,6 +37,7 @@ import json
 import math
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -50,7 +58,8 @@ from tests.fakes import slack_requests as sr
 
 FORM = "application/x-www-form-urlencoded"
 P99_TARGET_MS = 50.0
-RATIO_TARGET = 0.7
+#: Reconnect's open-loop p99 may be at most this multiple of bare Bolt's.
+P99_RATIO_TARGET = 1.2
 #: What Reconnect acks with when its answer misses the 2 s ack budget (bot/adapters/slack/app.py).
 LATE_ACK = b"One moment"
 
@@ -63,8 +72,14 @@ def user_id(n: int) -> str:
 # --- the servers (child processes) -----------------------------------------------------------
 
 
-async def seed(engine: Any, users: int, per_user: int) -> None:
-    """Give every bench user ``per_user`` contacts, just over half of them due, via the store."""
+def seeded_name(user: int, n: int) -> str:
+    """The name of seeded contact ``n`` of bench user ``user``."""
+    return f"Seeded Person {user:03d}-{n:03d}"
+
+
+async def seed(engine: Any, users: int, per_user: int) -> dict[int, list[int]]:
+    """Give every bench user ``per_user`` contacts, just over half of them due, via the store;
+    returns their ids by user (for button clicks)."""
     from bot.core.cadence import Span, Unit
     from bot.core.dates import local_today, system_clock
     from bot.core.model import ContactDraft, UserRef
@@ -72,18 +87,21 @@ async def seed(engine: Any, users: int, per_user: int) -> None:
 
     store = SqlStore(engine)
     today = local_today(system_clock(), "UTC")
+    ids: dict[int, list[int]] = {}
     for u in range(users):
         async with store.book(UserRef("slack", sr.TEAM, user_id(u))) as book:
             for n in range(per_user):
                 draft = ContactDraft(
-                    name=f"Seeded Person {u:03d}-{n:03d}",
+                    name=seeded_name(u, n),
                     cadence=Span(n % 5 + 1, Unit.WEEKS),
                     company_role="Engineering manager at Example Co",
                     how_known="We worked together at Example",
                     notes="Met at the Thursday meetup; sails on weekends.",
                 )
                 due_on = today + timedelta(days=n - per_user // 2)
-                await book.add(draft, due_on=due_on, today=today)
+                added = await book.add(draft, due_on=due_on, today=today)
+                ids.setdefault(u, []).append(added.id)
+    return ids
 
 
 def bare_web_app(api_url: str) -> web.Application:
@@ -104,6 +122,10 @@ def bare_web_app(api_url: str) -> web.Application:
     async def ack_only(ack: Any) -> None:
         await ack("ok")
 
+    @bolt.action(re.compile(r"^rc:"))
+    async def ack_click(ack: Any) -> None:
+        await ack()
+
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
@@ -121,6 +143,7 @@ async def serve(kind: str, db_kind: str, users: int, per_user: int) -> None:
     configure_logging("INFO")  # as `python -m bot` does: one log line per command, on stderr
     async with contextlib.AsyncExitStack() as stack:
         fake = stack.enter_context(FakeSlack())
+        contacts: dict[int, list[int]] = {}
         if kind == "bare":
             web_app = bare_web_app(fake.api_url)
         else:
@@ -134,14 +157,14 @@ async def serve(kind: str, db_kind: str, users: int, per_user: int) -> None:
             await prepare_database(settings)
             app = build_app(settings)
             stack.push_async_callback(app.close)
-            await seed(app.engine, users, per_user)
+            contacts = await seed(app.engine, users, per_user)
             web_app = app.web
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         port = runner.addresses[0][1]
-        ready = {"port": port, "response_url": fake.response_url("bench")}
+        ready = {"port": port, "response_url": fake.response_url("bench"), "contacts": contacts}
         print(json.dumps(ready), flush=True)
 
         loop = asyncio.get_running_loop()
@@ -170,6 +193,8 @@ class Server:
     response_url: str
     log: IO[bytes]
     next_index: int = 0
+    #: Seeded contact ids by user (Reconnect's; the bare server takes any value).
+    contacts: dict[int, list[int]] = field(default_factory=dict)
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server process has used so far (Linux only)."""
@@ -219,20 +244,40 @@ def start_server(kind: str, db_kind: str, args: argparse.Namespace, log_dir: Pat
         url=f"http://127.0.0.1:{info['port']}/slack/events",
         response_url=info["response_url"],
         log=log,
+        contacts={int(u): ids for u, ids in info.get("contacts", {}).items()},
     )
 
 
-def make_request(server: Server, i: int, users: int) -> tuple[str, bytes]:
+def make_request(
+    server: Server,
+    i: int,
+    users: int,
+    mix: str = "full",
+    contacts: dict[int, list[int]] | None = None,
+) -> tuple[str, bytes]:
     """Request ``i`` of the mix, and bytes its answer must contain.
 
-    User ``i % users``; any ``users`` consecutive requests are half ``due``, half ``add``, and
-    each user alternates between the two.
+    User ``i % users``. ``commands``: any ``users`` consecutive requests are half ``due``, half
+    ``add``, each user alternating between the two. ``full``: each user rotates through ``due``,
+    ``add``, ``log`` (a seeded contact) and a Snooze click (a seeded contact); a click's ack is
+    empty (its answer goes to response_url).
     """
     user = i % users
-    if (i + i // users) % 2 == 0:
+    kinds = 2 if mix == "commands" else 4
+    kind = (i + i // users) % kinds
+    seeded = (contacts or server.contacts).get(user) or [0]
+    pick = (i // users) % len(seeded)
+    if kind == 3:
+        body = sr.block_action(
+            "rc:snooze:1.1", str(seeded[pick]), user=user_id(user), response_url=server.response_url
+        )
+        return body, b""
+    if kind == 0:
         text, expect = "due", b"due"
-    else:
+    elif kind == 1:
         text, expect = f"add Loadtest Contact {i:07d} every 2 months -- from the bench", b"Added"
+    else:
+        text, expect = f"log {seeded_name(user, pick)} -- from the bench", b"Logged"
     body = sr.slash_command(
         text, user=user_id(user), response_url=server.response_url, trigger_id=f"T.{i}"
     )
@@ -272,7 +317,7 @@ async def send(
     since: float | None = None,
 ) -> None:
     """Send request ``i`` (signed now) and record its latency, from ``since`` if given."""
-    body, expect = make_request(server, i, args.users)
+    body, expect = make_request(server, i, args.users, args.mix, args.contacts)
     headers = sr.signed_headers(body, content_type=FORM)
     data = body.encode()
     started = time.perf_counter() if since is None else since
@@ -436,6 +481,7 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
         servers.append(bare)
         app = start_server("reconnect", db_kind, args, log_dir)
         servers.append(app)
+        args.contacts = app.contacts  # both servers get the same requests
         limits = {"limit": args.concurrency, "limit_per_host": args.concurrency}
         async with (
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(**limits)) as http_bare,
@@ -464,8 +510,12 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
     bare_sum = Summary("bare Bolt", phases["bare"])
     app_sum = Summary("Reconnect", phases["reconnect"])
     ratio = app_sum.rps / bare_sum.rps
-    p99_ok = app_sum.ms(0.99) <= P99_TARGET_MS
-    ratio_ok = ratio >= RATIO_TARGET
+    # The targets are on the open-loop run (the closed loop's p99 follows its throughput).
+    open_app = Summary("Reconnect", [paced["reconnect"]]) if paced else app_sum
+    open_bare = Summary("bare Bolt", [paced["bare"]]) if paced else bare_sum
+    p99_ratio = open_app.ms(0.99) / open_bare.ms(0.99)
+    p99_ok = open_app.ms(0.99) <= P99_TARGET_MS
+    ratio_ok = p99_ratio <= P99_RATIO_TARGET
     title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[db_kind]
     print(
         f"\n== {title}: {args.concurrency} clients, {args.rounds} interleaved rounds of "
@@ -479,7 +529,7 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
     print(header)
     print(bare_sum.row())
     print(app_sum.row())
-    print(f"throughput ratio Reconnect/bare: {ratio:.2f}")
+    print(f"saturation throughput ratio Reconnect/bare (a figure, no target): {ratio:.2f}")
     measured = phases["bare"] + phases["reconnect"]
     other = sum(p.other_cpu for p in measured) / sum(
         p.elapsed * (os.cpu_count() or 1) for p in measured
@@ -487,11 +537,6 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
     print(
         f"other processes (PostgreSQL, the idle server, anything else) used {other:.0%} of "
         "the machine's CPU while measuring"
-    )
-    print(
-        f"targets: Reconnect p99 {app_sum.ms(0.99):.1f} ms <= {P99_TARGET_MS:.0f} ms: "
-        f"{'met' if p99_ok else 'MISSED'}; ratio {ratio:.2f} >= {RATIO_TARGET}: "
-        f"{'met' if ratio_ok else 'MISSED'}"
     )
     if paced:
         print(
@@ -501,6 +546,12 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
         print(header)
         for name, label in (("bare", "bare Bolt"), ("reconnect", "Reconnect")):
             print(Summary(label, [paced[name]]).row())
+    print(
+        f"targets{'' if paced else ' (no open-loop run: on the closed loop)'}: Reconnect p99 "
+        f"{open_app.ms(0.99):.1f} ms <= {P99_TARGET_MS:.0f} ms: {'met' if p99_ok else 'MISSED'}; "
+        f"p99 {p99_ratio:.2f} x bare Bolt's ({open_bare.ms(0.99):.1f} ms) <= {P99_RATIO_TARGET}: "
+        f"{'met' if ratio_ok else 'MISSED'}"
+    )
     for name, summary in (("bare", bare_sum), ("reconnect", app_sum)):
         errors = [e for p in summary.phases for e in p.errors]
         errors += paced[name].errors if name in paced else []
@@ -512,9 +563,10 @@ async def bench_database(db_kind: str, args: argparse.Namespace, log_dir: Path) 
         "bare": bare_sum.figures(),
         "reconnect": app_sum.figures(),
         "ratio": round(ratio, 3),
+        "open_loop_p99_ratio": round(p99_ratio, 3),
         "other_cpu_share": round(other, 3),
         "p99_target_met": p99_ok,
-        "ratio_target_met": ratio_ok,
+        "p99_ratio_target_met": ratio_ok,
         "open_loop": {
             "rate": args.rate,
             "seconds": args.rate_seconds,
@@ -567,7 +619,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20, help="distinct Slack users (20)")
     parser.add_argument("--seed", type=int, default=20, help="contacts seeded per user (20)")
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="then also an open-loop run at this req/s (off)"
+        "--rate",
+        type=float,
+        default=200.0,
+        help="then an open-loop run at this req/s (200; 0: off)",
+    )
+    parser.add_argument(
+        "--mix",
+        choices=("full", "commands"),
+        default="full",
+        help="full: due, add, log and button clicks (default); commands: due and add",
     )
     parser.add_argument(
         "--rate-seconds", type=float, default=20.0, help="length of the open-loop run (20 s)"
@@ -576,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every phase")
     parser.add_argument("--serve", choices=("reconnect", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.contacts = {}
     if args.serve:
         asyncio.run(serve(args.serve, args.db, args.users, args.seed))
         return 0
@@ -592,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         for part in (r, r["open_loop"] or {"bare": {"errors": 0}, "reconnect": {"errors": 0}})
         for server in ("bare", "reconnect")
     )
-    met = all(r["p99_target_met"] and r["ratio_target_met"] for r in results)
+    met = all(r["p99_target_met"] and r["p99_ratio_target_met"] for r in results)
     return 2 if errors else 0 if met else 1
 
 

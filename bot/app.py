@@ -121,12 +121,18 @@ async def serve(settings: Settings) -> None:
     await site.start()
     socket_handler = None
     if app.slack is not None and settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+        from bot.adapters.slack.socket_replays import DedupingSocketModeHandler
+        from storage.replays import SeenRequests
 
-        socket_handler = AsyncSocketModeHandler(
+        store = app.service.store
+        socket_handler = DedupingSocketModeHandler(
             app.slack,
             settings.slack_app_token,
             web_client=build_web_client(settings, token=settings.slack_app_token),
+            replays=SeenRequests(
+                app.engine,
+                write_turn=store.write_turn if isinstance(store, SqlStore) else None,
+            ),
         )
         # Bolt's Socket Mode handler is unannotated (connect_async, close_async).
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]

@@ -7,9 +7,12 @@ server), so it lives here; :mod:`bot.app` re-exports it for the web and clock pr
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
+from sqlalchemy.engine import URL
 
 from bot.settings import ConfigError, Settings
-from storage import db
+from storage import db, schema_version
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -18,7 +21,9 @@ async def prepare_database(settings: Settings) -> None:
     Raises :class:`ConfigError` when a server database is behind (run the release step).
     """
     if settings.embedded_database:
-        await asyncio.to_thread(db.upgrade, settings.database_url)
+        # Alembic is imported only when there is something to migrate (start-up time).
+        if not await asyncio.to_thread(_at_head, settings.database_url):
+            await asyncio.to_thread(db.upgrade, settings.database_url)
         return
     try:
         current = await asyncio.to_thread(db.current_revision, settings.database_url)
@@ -33,3 +38,11 @@ async def prepare_database(settings: Settings) -> None:
             f"DATABASE_URL: the database schema is at {current or 'nothing'}, not {head}. "
             "Run `uv run python -m storage upgrade` (the Procfile's release step) first."
         )
+
+
+def _at_head(url: URL) -> bool:
+    """The SQLite file exists and is at the newest migration (no Alembic needed to tell)."""
+    head = schema_version.script_head()
+    if head is None or not url.database or not Path(url.database).exists():
+        return False
+    return schema_version.stored_revision(url) == head

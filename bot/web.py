@@ -11,8 +11,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack.inbound import Rejected, parse, unusable, verify
+from bot.adapters.slack.replay_scope import may_write
 from bot.core.service import Reconnect
-from storage.replays import SeenRequests
+from storage.replays import PENDING, SeenRequests
 from storage.repository import SqlStore
 
 SERVICE = web.AppKey("service", Reconnect)
@@ -78,8 +79,12 @@ async def slack_events(request: web.Request) -> web.Response:
     if problem is not None:
         log.info("slack.request_ignored", reason=problem, type=str(payload.get("type"))[:40])
         return web.Response(status=200)
-    if not await _first_time(request, timestamp, signature):
-        return web.Response(status=200)
+    replays = request.app.get(REPLAYS)
+    pending = None
+    if replays is not None and may_write(payload):
+        # Recorded by the request's first write transaction, with its writes (replays.py).
+        pending = PENDING.set(((timestamp, signature),))
+        await _prune(replays)
     try:
         bolt_request = AsyncBoltRequest(
             body=body, query=request.query_string, headers=dict(request.headers)
@@ -88,24 +93,17 @@ async def slack_events(request: web.Request) -> web.Response:
     except Exception as exc:
         # A shape Bolt trips over that parse() does not know yet: still no 500.
         return _reject(400, f"bolt_{type(exc).__name__}", len(raw))
+    finally:
+        if pending is not None:
+            PENDING.reset(pending)
     return await to_aiohttp_response(response)
 
 
-async def _first_time(request: web.Request, timestamp: int, signature: str) -> bool:
-    """False for a request taken in before: a replay, or Slack retrying one we handled."""
-    replays = request.app.get(REPLAYS)
-    if replays is None:
-        return True
+async def _prune(replays: SeenRequests) -> None:
     try:
-        first = await replays.first_time(timestamp, signature)
+        await replays.prune_if_due()
     except Exception as exc:
-        # The database is down: the request will most likely fail anyway; do not add to it.
-        log.warning("slack.replay_check_failed", error=type(exc).__name__)
-        return True
-    if not first:
-        retry = request.headers.get("X-Slack-Retry-Num", "")
-        log.info("slack.replay_ignored", retry=retry[:8], timestamp=timestamp)
-    return first
+        log.warning("slack.replay_prune_failed", error=type(exc).__name__)
 
 
 def _reject(status: int, reason: str, length: int) -> web.Response:

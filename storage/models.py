@@ -279,7 +279,8 @@ class ConversationRef(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    #: Unique: a personal conversation belongs to one user (migration 0007).
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True, unique=True)
     reference: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

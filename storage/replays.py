@@ -6,6 +6,14 @@ one statement) and says True; a replay — or Slack's retry of it, which carries
 signature with ``X-Slack-Retry-Num`` — finds the key and gets False. Keys older than the
 signature window (Slack's five minutes, plus a minute's clock skew) can never be replayed, as
 the signature check refuses them, and are pruned at most once a minute per process.
+
+On the HTTP path a request that may write is not checked up front: ``bot/web.py`` puts its key
+in :data:`PENDING`, and the first write transaction the request runs records it (the store's
+``_transaction``, through :func:`claim`) together with the request's own writes. That is one
+statement inside a transaction that exists anyway instead of a statement and a commit of its
+own, and it is exactly-once under crashes: a process killed before its commit leaves no key
+behind, so Slack's retry runs the command; a retry of a committed request finds the key and
+raises :class:`Replayed`, which rolls its transaction back.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.dialect import dialect_of
 from storage.models import SeenSlackRequest
@@ -25,6 +34,56 @@ from storage.models import SeenSlackRequest
 KEEP_SECONDS = 6 * 60
 #: Prune at most this often (per process).
 PRUNE_EVERY_SECONDS = 60
+
+#: The ``(timestamp, key)`` rows that mark the request being handled as taken in (over HTTP its
+#: ``(X-Slack-Request-Timestamp, X-Slack-Signature)``; in Socket Mode see
+#: ``bot/adapters/slack/socket_replays.py``), until a write transaction of it has recorded them.
+PENDING: ContextVar[tuple[tuple[int, str], ...] | None] = ContextVar(
+    "reconnect_pending_request", default=None
+)
+
+
+class Replayed(Exception):
+    """The request being handled was taken in before: its transaction must not commit."""
+
+
+def _claim_statement(dialect_name: str) -> Any:
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        insert: Any = pg_insert(SeenSlackRequest)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert(SeenSlackRequest)
+    return insert.on_conflict_do_nothing(
+        index_elements=[SeenSlackRequest.timestamp, SeenSlackRequest.signature]
+    ).returning(SeenSlackRequest.timestamp)
+
+
+_CLAIMS: dict[str, Any] = {}
+
+
+async def claim(connection: AsyncConnection) -> None:
+    """Record the :data:`PENDING` request in ``connection``'s transaction; raise
+    :class:`Replayed` if any of its rows was recorded before (by a committed transaction: a
+    concurrent one holding the same row makes this wait for its outcome)."""
+    keys = PENDING.get()
+    if not keys:
+        return
+    name = connection.dialect.name
+    statement = _CLAIMS.get(name)
+    if statement is None:
+        statement = _CLAIMS[name] = _claim_statement(name)
+    rows = [{"timestamp": t, "signature": k} for t, k in keys]
+    result = await connection.execute(statement.values(rows))
+    if len(result.all()) < len(rows):
+        raise Replayed()
+
+
+def claimed() -> None:
+    """The transaction that recorded the pending key committed: later ones need not."""
+    PENDING.set(None)
 
 
 class SeenRequests:
@@ -107,6 +166,19 @@ class SeenRequests:
                     )
                 )
         return inserted
+
+    async def prune_if_due(self) -> None:
+        """Delete keys past the window, at most once a minute (the HTTP path records keys in
+        the requests' own transactions, so nothing else prunes them)."""
+        now = self._now()
+        if now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        async with self._engine.connect() as connection:
+            connection = await connection.execution_options(**self._options)
+            await connection.execute(
+                delete(SeenSlackRequest).where(SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS)
+            )
 
     async def count(self) -> int:
         """How many keys are kept (for tests and diagnostics)."""

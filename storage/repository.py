@@ -62,6 +62,7 @@ from bot.core.model import (
 from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
+from storage import replays
 from storage.dialect import Dialect, dialect_of
 from storage.models import (
     ContactRow,
@@ -142,8 +143,12 @@ class SqlStore:
                 if owner is None:  # erased meanwhile (delete my data, an uninstall)
                     self._owner_ids.pop(user, None)
                     raise OwnerVanished("user row vanished")
+                if write:  # a signed Slack request is recorded with its writes (replays.py)
+                    await replays.claim(connection)
                 book = SqlContactBook(connection, owner, self._statements)
                 yield book
+            if write:
+                replays.claimed()
             if book.erased:  # the user row is gone: a next request starts afresh
                 self._owner_ids.pop(user, None)
 
@@ -198,6 +203,7 @@ class SqlStore:
         """
         async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
+            await self._lock_owner(session, owner.id)
             # One conditional UPDATE, so a settings change committed meanwhile is never
             # overwritten (a read-then-write here lost that race on PostgreSQL).
             await session.execute(
@@ -213,9 +219,36 @@ class SqlStore:
         A personal conversation belongs to one user: if another user's reference names
         ``conversation_id`` already, nothing changes (it is never rebound to ``user``).
         """
+        try:
+            await self._save_reference(user, conversation_id, reference)
+        except IntegrityError:
+            # Another user's reference took this conversation id between our check and our
+            # write (the unique index refused ours): it stays theirs, as above.
+            if not await self._taken_by_other(user, conversation_id):
+                raise
+
+    async def _taken_by_other(self, user: UserRef, conversation_id: str) -> bool:
+        async with self._sessions() as session:
+            owner = await session.scalar(
+                select(ConversationRef.user_id)
+                .join(User, User.id == ConversationRef.user_id)
+                .where(
+                    ConversationRef.conversation_id == conversation_id,
+                    ~(
+                        (User.platform == user.platform)
+                        & (User.workspace_id == user.workspace_id)
+                        & (User.external_id == user.user_id)
+                    ),
+                )
+                .limit(1)
+            )
+        return owner is not None
+
+    async def _save_reference(self, user: UserRef, conversation_id: str, reference: str) -> None:
         now = datetime.now(UTC)
         async with self._turn(True), self._sessions() as session, session.begin():
             owner = await self._owner(session, user)
+            await self._lock_owner(session, owner.id)
             taken = await session.scalar(
                 select(ConversationRef.user_id)
                 .where(
@@ -313,6 +346,12 @@ class SqlStore:
     def _forget_cached(self, matches: Callable[[UserRef], bool]) -> None:
         for user in [u for u in self._owner_ids if matches(u)]:
             del self._owner_ids[user]
+
+    async def _lock_owner(self, session: AsyncSession, owner_id: int) -> None:
+        """On PostgreSQL, lock the owner's row as every other writer does first (the lock
+        order that keeps one owner's writers from deadlocking); SQLite writers take turns."""
+        if not self._dialect.single_writer:
+            await session.execute(_OWNER_LOCKED, {"owner": owner_id})
 
     async def _owner(self, session: AsyncSession, user: UserRef) -> User:
         identity = (

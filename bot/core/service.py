@@ -744,3 +744,20 @@ _ACTIONS: dict[Act, _Action] = {
 
 def _is_id(text: str) -> bool:
     return parse_count(text, below=MAX_ID) is not None
+
+
+def command_may_write(text: str) -> bool:
+    """Whether the command ``text`` may change data (True when in doubt): adapters skip
+    replay bookkeeping for commands that only read."""
+    try:
+        return c.parse(text).writes
+    except Exception:
+        return True
+
+
+def action_may_write(action: str) -> bool:
+    """Whether the button ``action`` may change data (True for one we don't know)."""
+    try:
+        return _ACTIONS[Act(action)].writes
+    except (ValueError, KeyError):
+        return True

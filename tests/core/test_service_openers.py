@@ -163,11 +163,12 @@ async def test_openers_appear_wherever_the_contact_does(service: Reconnect) -> N
     assert "💬 Hi Dana, " in text(home)
     due = await service.command(ADA, "due")
     labels = [b.label for b in buttons(due)]
-    assert "Openers" in labels and "Prepare" in labels
-    opener = next(b for b in buttons(due) if b.label == "Openers")
-    assert text(await service.action(ADA, opener.action, opener.value)).startswith("Openers for")
+    assert "Prepare" in labels and len(labels) <= 6  # Teams shows six in a row
     prep = next(b for b in buttons(due) if b.label == "Prepare")
-    assert "Three curious questions" in text(await service.action(ADA, prep.action, prep.value))
+    prepared = await service.action(ADA, prep.action, prep.value)
+    assert "Three curious questions" in text(prepared)
+    opener = next(b for b in buttons(prepared) if b.label == "Openers")  # one tap further
+    assert text(await service.action(ADA, opener.action, opener.value)).startswith("Openers for")
 
 
 async def test_buttons_cannot_reach_another_users_contact(

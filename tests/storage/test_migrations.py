@@ -46,3 +46,20 @@ def test_heroku_style_urls_are_accepted() -> None:
     url = db.normalise_url("postgres://u:p@host:5432/app")
     assert url.drivername == "postgresql+psycopg"
     assert db.normalise_url("sqlite:///data/x.sqlite3").drivername == "sqlite+aiosqlite"
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    """storage.schema_version tells the newest revision without Alembic (console start-up)."""
+    from storage.schema_version import script_head
+
+    assert script_head() == db.head_revision()
+
+
+def test_the_stored_revision_read_without_alembic_is_alembics(
+    database_url: URL, tmp_path: Path
+) -> None:
+    from storage.schema_version import stored_revision
+
+    assert stored_revision(database_url) == db.current_revision(database_url)
+    empty = db.normalise_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert stored_revision(empty) is None

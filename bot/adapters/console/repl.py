@@ -14,6 +14,7 @@ from bot.adapters.console import files
 from bot.adapters.console.importer import import_from_disk, import_path
 from bot.adapters.console.render import render
 from bot.core.addressing import command_text
+from bot.core.commands import CommandError, Help, parse
 from bot.core.model import UserRef
 from bot.core.replies import (
     Button,
@@ -40,6 +41,16 @@ GREETING = (
 TODAY_INTRO = (
     "Your nudge for today — in Slack or Teams it arrives as a direct message at your nudge "
     "time (`settings`); here, type `today` to see it again."
+)
+
+#: What ``help`` adds in the console: the words only the console knows.
+CONSOLE_HELP = (
+    "In this console also: `today` — this morning's nudge, as Slack or Teams would send it; "
+    "`home` — the overview; a number — press that button; `quit` — leave."
+)
+#: The same without ``today`` (a console built without the morning nudge).
+CONSOLE_HELP_NO_TODAY = (
+    "In this console also: `home` — the overview; a number — press that button; `quit` — leave."
 )
 
 ReadLine = Callable[[str], Awaitable[str | None]]
@@ -121,6 +132,8 @@ class Console:
             await self.show(await import_from_disk(self.service, self.caller, path))
             return
         await self.show(await self.service.command(self.caller, text))
+        if _is_help(text):
+            self.say(CONSOLE_HELP if self.today is not None else CONSOLE_HELP_NO_TODAY)
 
     async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""
@@ -290,3 +303,10 @@ async def stdin_reader(prompt: str) -> str | None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         if swapped:
             signal.signal(signal.SIGINT, previous)
+
+
+def _is_help(text: str) -> bool:
+    try:
+        return isinstance(parse(text), Help)
+    except CommandError:
+        return False

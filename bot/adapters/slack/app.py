@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import files, render
+from bot.adapters.slack import files, guards, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
@@ -34,6 +34,7 @@ from bot.core.ports import Uninstalls
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
 from bot.settings import Settings
+from storage.replays import Replayed
 
 log = structlog.get_logger(__name__)
 
@@ -79,8 +80,10 @@ def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, T
         logger=bolt_logger(),
         client=build_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
+        # Over HTTP, bot/web.py verifies the signature over the raw bytes before Bolt sees a
+        # request (and it is the only way in), so Bolt need not hash the body a second time;
         # Socket Mode traffic is authenticated by the app-level token, not signed.
-        request_verification_enabled=not settings.socket_mode,
+        request_verification_enabled=False,
     )
     return app, register(app, service, api_url=settings.slack_api_url)
 
@@ -90,6 +93,8 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     time zone refresher they share. Response URLs read back from a modal's metadata are
     posted to only on Slack's hooks hosts or ``api_url``'s origin."""
     timezones = TimezoneRefresher(service)
+    app.use(guards.response_url_guard(api_url))
+    app.error(guards.on_listener_error())
     app.command(COMMAND)(_on_command(service, timezones))
     app.action(re.compile(r"^rc:"))(_on_action(service))
     app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
@@ -175,6 +180,8 @@ def _on_action(service: Reconnect) -> Any:
         name = render.parse_action_id(str(action.get("action_id", "")))
         try:
             await _act(service, body, action, client, respond, caller, name)
+        except Replayed:
+            log.info("slack.replay_ignored", kind="block_actions")
         except Exception as exc:
             # Acked already: Slack shows nothing, so say so in plain words.
             log.warning("slack.action_failed", action=name, error=type(exc).__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -14,6 +14,8 @@ from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+
+from bot.adapters.teams.signing_keys import SigningKeys
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +29,8 @@ class TeamsHosting:
     client_id: str | None
     #: ``TEAMS_ALLOWED_SERVICE_URLS``: origins besides Microsoft's an activity's serviceUrl may name.
     allowed_service_urls: tuple[str, ...] = ()
+    #: Microsoft's token signing keys, cached (see :mod:`bot.adapters.teams.signing_keys`).
+    signing_keys: SigningKeys = field(default_factory=SigningKeys)
 
     @property
     def anonymous(self) -> bool:

@@ -9,8 +9,10 @@ import jwt
 import structlog
 from aiohttp import web
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator, start_agent_process
+from microsoft_agents.hosting.aiohttp import start_agent_process
 from microsoft_agents.hosting.core import AgentApplication, TurnState
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from pydantic import ValidationError
 
 from bot.adapters.teams import inbound
@@ -35,9 +37,35 @@ def add_teams_route(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["agent_configuration"] = hosting.configuration()
-    # The SDK's decorator has no annotations; it wraps ``messages`` in an aiohttp handler.
-    guarded: Handler = jwt_authorization_decorator(messages)  # type: ignore[no-untyped-call]
-    app.router.add_post("/api/messages", _token_shape(guarded))
+    app.router.add_post("/api/messages", _token_shape(_authorized(messages)))
+
+
+def _authorized(handler: Handler) -> Handler:
+    """The SDK's JWT check (its ``jwt_authorization_decorator``), with the signing keys taken
+    from :attr:`TeamsHosting.signing_keys` instead of the SDK's process-wide key clients,
+    which refetch Microsoft's keys for every unknown key id behind one lock."""
+
+    async def check(request: web.Request) -> web.StreamResponse:
+        config: AgentAuthConfiguration = request.app[HOSTING].configuration()
+        header = request.headers.get("Authorization")
+        if header is None:
+            if config.ANONYMOUS_ALLOWED:
+                request["claims_identity"] = JwtTokenValidator(config).get_anonymous_claims()
+                return await handler(request)
+            return _refused(401, "no_token")
+        parts = header.split()
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            return _refused(401, "not_a_bearer_token")
+        validator = JwtTokenValidator(config)
+        # The validator's only key source; an instance attribute shadows the SDK's shared one.
+        validator._jwk_client_manager = request.app[HOSTING].signing_keys  # type: ignore[assignment]
+        try:
+            request["claims_identity"] = await validator.validate_token(parts[1])
+        except (jwt.PyJWTError, ValueError) as exc:
+            return _refused(401, f"token_{type(exc).__name__}")
+        return await handler(request)
+
+    return check
 
 
 def _token_shape(handler: Handler) -> Handler:

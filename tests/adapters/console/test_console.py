@@ -149,3 +149,54 @@ def test_the_console_loads_no_chat_platform() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == ""
+
+
+async def test_help_in_the_console_lists_today(
+    service: Reconnect, store: SqlStore, engine: AsyncEngine, clock: Clock
+) -> None:
+    today = TodayNudge(store, NudgeStore(engine), clock)
+    for word in ("help", "/reconnect help", "?"):
+        out = io.StringIO()
+        await Console(
+            service, console_caller("ada"), scripted([word]), out, bold=False, today=today
+        ).run()
+        after_help = out.getvalue().split("Reconnect — keep in touch", 1)[1]
+        assert "`today` — this morning's nudge" in after_help, word
+        assert "`quit` — leave" in after_help
+    without = await run(service, ["help"])
+    assert "`today`" not in without.split("Reconnect — keep in touch")[1]
+
+
+def test_a_console_start_on_a_migrated_database_loads_no_platform_nor_alembic(
+    tmp_path: Path,
+) -> None:
+    """Start-up time: run the console (to `quit`) twice on one SQLite file; the second start,
+    with nothing to migrate, imports neither Slack, Teams, the web server nor Alembic."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    code = (
+        "import sys\n"
+        "from bot.__main__ import main\n"
+        "code = main(['console'])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('slack_bolt', 'slack_sdk', 'microsoft_agents', 'aiohttp', 'alembic', 'apscheduler') "
+        "or m.startswith(('bot.adapters.slack', 'bot.adapters.teams', 'bot.app', 'bot.web'))]\n"
+        "print('LOADED:' + ','.join(sorted(bad)))\n"
+        "sys.exit(code)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input="quit\n",
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        for _ in range(2)
+    ]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+    assert "alembic" in runs[0].stdout  # the first start migrated the new file
+    assert "LOADED:\n" in runs[1].stdout, runs[1].stdout

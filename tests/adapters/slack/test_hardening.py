@@ -405,3 +405,100 @@ async def test_seen_requests_taken_in_together_are_told_apart(engine: AsyncEngin
     results = await asyncio.gather(*same, seen.first_time(stamp, "v0=other"))
     assert results == [True, False, False, False, False, True]
     assert await asyncio.gather(seen.first_time(stamp, "v0=same")) == [False]
+
+
+async def seen_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        query = text("SELECT count(*) FROM slack_seen_requests")
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def test_only_requests_that_may_write_are_recorded_against_replays(
+    slack: SlackClient, engine: AsyncEngine
+) -> None:
+    """A replayed ``due`` is answered again (nothing to store twice) without a statement for the
+    replay table; a replayed ``log`` is recorded and has no second effect."""
+    await slack.command("add Dana Whitfield")
+    before = await seen_rows(engine)
+    due = sr.slash_command("due", response_url=slack.response_url)
+    headers = sr.signed_headers(due, content_type=FORM)
+    assert await post_as_is(slack, slack.url, due, headers) == 200
+    assert await post_as_is(slack, slack.url, due, headers) == 200
+    assert await seen_rows(engine) == before
+    log = sr.slash_command("log Dana Whitfield", response_url=slack.response_url)
+    headers = sr.signed_headers(log, content_type=FORM)
+    assert await post_as_is(slack, slack.url, log, headers) == 200
+    assert await post_as_is(slack, slack.url, log, headers) == 200
+    assert await seen_rows(engine) == before + 1
+    assert await conversations(engine) == 1
+
+
+# --- failures before the ack, and respond() --------------------------------------------------
+
+
+async def test_a_command_failing_before_its_ack_gets_a_friendly_answer_and_one_line(
+    slack: SlackClient, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await slack.command("add Dana Whitfield")
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        response = await slack.command("due")
+    assert response.status == 200
+    assert response.json["response_type"] == "ephemeral"
+    assert "something went wrong" in response.json["text"].lower()
+    out = capsys.readouterr()
+    lines = [line for line in out.out.splitlines() if "listener_failed" in line]
+    assert len(lines) == 1 and "kind=command" in lines[0], lines
+    assert "Traceback" not in out.out + out.err
+
+
+async def test_a_form_failing_before_its_ack_keeps_the_modal_open_with_a_message(
+    slack: SlackClient, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = await log_form_body(slack, engine)
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        response = await slack.post(body)
+    assert response.status == 200
+    assert response.json["response_action"] == "errors"
+    ((block, message),) = response.json["errors"].items()
+    assert block in json.loads(dict(parse_qsl(body))["payload"])["view"]["state"]["values"]
+    assert "something went wrong" in message.lower()
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    assert sum("listener_failed" in line for line in out.out.splitlines()) == 1
+
+
+async def test_respond_posts_only_to_allowed_response_urls(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    """A signed payload naming a foreign response_url: Bolt's respond() must not post there."""
+    await slack.command("add Dana Whitfield")
+    async with SqlStore(engine).book(ADA) as book:
+        ((dana, _),) = await book.names()
+    async with attacker() as (url, hits):
+        body = sr.block_action("rc:snooze:3.1", str(dana), response_url=url + "/hook")
+        assert (await slack.post(body)).status == 200
+        await asyncio.sleep(0.3)
+    assert hits == []
+    # The press still worked (the snooze is stored) and the user heard about it by DM.
+    posted = await fake_slack.async_wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "U1"
+
+
+async def test_a_retry_of_a_request_whose_writes_never_committed_runs_it(
+    slack: SlackClient, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    """The request's key is recorded in its own write transaction: when that transaction
+    never commits (here the database fails; a killed process is the same), Slack's retry of
+    it is not mistaken for a replay, and it takes effect once."""
+    body = await log_form_body(slack, engine)
+    headers = sr.signed_headers(body, content_type=FORM)
+    async with contacts_table_gone(engine):
+        assert await post_as_is(slack, slack.url, body, headers) == 200  # the friendly errors
+    assert await conversations(engine) == 0
+    retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert await post_as_is(slack, slack.url, body, retry) == 200
+    assert await conversations(engine) == 1
+    assert await post_as_is(slack, slack.url, body, {**retry, "X-Slack-Retry-Num": "2"}) == 200
+    assert await conversations(engine) == 1

@@ -56,9 +56,12 @@ async def test_due_and_home_show_an_opener_and_the_two_buttons(
     await slack.command("add WANG Li -- sails every summer")
     due = await slack.command("due")
     assert "💬" in due.texts() and "Hi Li, " in due.texts()
-    openers = button(due.json["blocks"], "Openers")
+    prepare = button(due.json["blocks"], "Prepare")
+    await slack.click(prepare["action_id"], prepare["value"])
+    prepared = (await fake_slack.async_wait_for("response_url"))[0]
+    openers = button(prepared.params["blocks"], "Openers")  # one tap further
     await slack.click(openers["action_id"], openers["value"])
-    posted = (await fake_slack.async_wait_for("response_url"))[0]
+    posted = (await fake_slack.async_wait_for("response_url", 2))[1]
     assert "Openers for" in " ".join(iter_texts(posted.params["blocks"]))
     listed = await slack.command("list")
     assert "Hi Li, " in listed.texts()

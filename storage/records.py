@@ -13,10 +13,13 @@ from typing import NamedTuple
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from bot.core.ports import DeliveryKind
+from bot.core.recap import RecapPrefs
 from bot.core.schedule import NudgePrefs
 
 #: The kind of nudge the morning pass sends (``nudges.kind``).
 MORNING = "morning"
+#: The kind of the weekly recap (``bot.core.recap``), sent by the same machinery.
+RECAP = "recap"
 
 
 class NudgeStatus(StrEnum):
@@ -54,6 +57,8 @@ class Recipient:
     user: UserRef
     prefs: NudgePrefs
     dm_channel: str | None
+    #: When the weekly recap comes (read only by the recap pass).
+    recap: RecapPrefs | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,7 @@ class AttemptOutcome:
 
 __all__ = [
     "MORNING",
+    "RECAP",
     "AttemptOutcome",
     "AttemptResult",
     "AttemptStart",

@@ -48,6 +48,7 @@ from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
 from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
+from storage.weekly_book import WeeklyBook
 
 
 class SqlStore:
@@ -262,7 +263,7 @@ class SqlStore:
         return owner
 
 
-class SqlContactBook:
+class SqlContactBook(WeeklyBook):
     """One owner's contacts within one transaction (see :class:`bot.core.ports.ContactBook`).
 
     Every statement is one of the prepared Core statements below, run on the transaction's
@@ -276,6 +277,11 @@ class SqlContactBook:
         self._prefs = _prefs(owner)
         self._statements = statements
         self.timezone: str = owner.timezone
+
+    @property
+    def _dialect(self) -> Dialect:
+        assert self._statements.dialect is not None
+        return self._statements.dialect
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         key = fold(draft.name)
@@ -570,6 +576,7 @@ class _Statements:
     #: Insert a contact, or nothing when the owner already has one with that name key;
     #: returns the new id.
     add: Any
+    dialect: Dialect | None = None
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> _Statements:
@@ -578,7 +585,7 @@ class _Statements:
             .on_conflict_do_nothing(index_elements=[_c.owner_id, _c.name_key])
             .returning(_c.id)
         )
-        return cls(add=add)
+        return cls(add=add, dialect=dialect)
 
 
 #: Serialization failure and deadlock: the transaction was aborted and may simply run again.

@@ -31,3 +31,5 @@ class Act(StrEnum):
     FOLLOW_YES = "follow.yes"
     FOLLOW_LATER = "follow.later"
     FOLLOW_DROP = "follow.drop"
+    # The weekly recap. value: "<Monday the goal applies from>:<goal>", e.g. "2026-12-07:4"
+    GOAL_SET = "goal.set"

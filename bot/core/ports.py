@@ -9,7 +9,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.core.goals import GoalChange, Reach
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
+from bot.core.recap import RecapInputs, RecapPrefs
 from bot.core.replies import Reply
 from bot.core.schedule import NudgePrefs
 
@@ -109,6 +111,33 @@ class ContactBook(Protocol):
 
     async def save_nudge_content(self, nudge_id: int, content: str) -> None:
         """Store a nudge's updated content (card states)."""
+        ...
+
+    # --- the weekly goal and recap (bot.core.goals, bot.core.recap) ---------------------------
+
+    async def goal_changes(self) -> list[GoalChange]:
+        """Every weekly goal the owner has set, oldest week first."""
+        ...
+
+    async def set_goal(self, week: date, goal: int) -> None:
+        """Make ``goal`` (0: none) the goal from the week starting ``week`` on, replacing any
+        set for that week or later ones."""
+        ...
+
+    async def reached_since(self, since: date) -> list[Reach]:
+        """Everyone reached (outreach or logged conversation) on or after ``since``."""
+        ...
+
+    async def recap_prefs(self) -> RecapPrefs:
+        """When the owner's weekly recap comes."""
+        ...
+
+    async def save_recap_prefs(self, prefs: RecapPrefs) -> None:
+        """Store when the weekly recap comes."""
+        ...
+
+    async def recap_inputs(self, day: date) -> RecapInputs:
+        """What composing the owner's recap for the local date ``day`` needs."""
         ...
 
 

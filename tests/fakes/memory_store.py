@@ -21,8 +21,9 @@ import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
+from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, week_start
 from bot.core.model import (
     Contact,
     ContactDraft,
@@ -32,6 +33,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import DueSummary, NudgeRecord
+from bot.core.recap import RecapInputs, RecapPrefs, recap_window
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 
@@ -80,6 +82,8 @@ class _Owner:
     contacts: dict[int, Contact] = field(default_factory=dict)
     conversations: list[Conversation] = field(default_factory=list)
     nudges: dict[int, NudgeRecord] = field(default_factory=dict)
+    goals: dict[date, int] = field(default_factory=dict)
+    recap: RecapPrefs = field(default_factory=RecapPrefs)
 
 
 class MemoryStore:
@@ -235,6 +239,47 @@ class MemoryBook:
         record = self._owner.nudges.get(nudge_id)
         if record is not None:
             self._owner.nudges[nudge_id] = replace(record, content=content)
+
+    # --- the weekly goal and recap -------------------------------------------------------------
+
+    async def goal_changes(self) -> list[GoalChange]:
+        return [GoalChange(week, goal) for week, goal in sorted(self._owner.goals.items())]
+
+    async def set_goal(self, week: date, goal: int) -> None:
+        self._writing()
+        goals = {w: g for w, g in self._owner.goals.items() if w < week}
+        goals[week] = goal
+        self._owner.goals = goals
+
+    async def reached_since(self, since: date) -> list[Reach]:
+        return [
+            Reach(c.occurred_on, c.contact_id)
+            for c in self._owner.conversations
+            if c.occurred_on >= since
+        ]
+
+    async def recap_prefs(self) -> RecapPrefs:
+        return self._owner.recap
+
+    async def save_recap_prefs(self, prefs: RecapPrefs) -> None:
+        self._writing()
+        self._owner.recap = prefs
+
+    async def recap_inputs(self, day: date) -> RecapInputs:
+        start, end = recap_window(day)
+        first = week_start(day) - timedelta(weeks=STREAK_WEEKS)
+        inputs = RecapInputs(goals=await self.goal_changes())
+        for talk in self._owner.conversations:
+            if not first <= talk.occurred_on <= day:
+                continue
+            inputs.reached.append(Reach(talk.occurred_on, talk.contact_id))
+            if start <= talk.occurred_on <= end:
+                contact = self._owner.contacts.get(talk.contact_id)
+                if contact is not None:
+                    inputs.names[contact.id] = contact.name
+                if talk.kind == "conversation":
+                    inputs.conversations += 1
+        return inputs
 
     # --- for tests -----------------------------------------------------------------------------
 

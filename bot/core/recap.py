@@ -1,0 +1,368 @@
+"""The weekly recap: a look back at the user's week, and a choice of next week's goal.
+
+It comes on the user's chosen day and local time (default Friday 16:00), and covers their local
+week so far, Monday to the recap day. A recap set for a Monday looks back at the week that just
+ended instead (a Monday has nothing to look back on yet).
+
+Like the morning nudge, a recap's *content* is chosen once, stored with its row in ``nudges``
+(kind ``"recap"``) as JSON, and rendered from it, so a re-send after a crash shows exactly what
+may already have arrived. Users without a single contact get no recap (there is nothing to
+look back on); a week without activity gets a short, kind one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from bot.core import prompts
+from bot.core.actions import Act
+from bot.core.goals import (
+    MAX_GOAL,
+    SUGGESTED_GOAL,
+    GoalChange,
+    Reach,
+    WeekProgress,
+    people,
+    progress,
+    week_start,
+)
+from bot.core.model import UserRef
+from bot.core.replies import (
+    Actions,
+    Block,
+    Button,
+    Em,
+    Header,
+    Reply,
+    Strong,
+    context,
+    section,
+)
+from bot.core.schedule import DEFAULT_GRACE, NudgePrefs, due_day
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+FRIDAY = 4
+DEFAULT_RECAP_TIME = time(16, 0)
+#: Names listed in "You reached …" before "and N others".
+_NAMES_SHOWN = 8
+#: Lines per section (fears vs facts, outcomes, next steps, wins).
+_LINES_SHOWN = 5
+_DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+@dataclass(frozen=True, slots=True)
+class RecapPrefs:
+    """When the weekly recap comes: a weekday (0 = Monday), a local time, and an off switch."""
+
+    day: int = FRIDAY
+    time: time = DEFAULT_RECAP_TIME
+    enabled: bool = True
+
+    def describe(self) -> str:
+        """``"Fridays at 16:00"``, or that recaps are off."""
+        if not self.enabled:
+            return "Weekly recaps are off."
+        return f"Weekly recaps come {_DAYS[self.day]} at {self.time:%H:%M}."
+
+
+#: The reflection questions, in rotation (the least often seen first). Each is answerable in a
+#: sentence, and none assumes the week went well or badly.
+QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("reflect-1", "Who surprised you this week, and what had you expected instead?"),
+    ("reflect-2", "What did someone tell you this week that you didn't know before?"),
+    ("reflect-3", "Whose good news could you celebrate with them next week?"),
+    ("reflect-4", "Which message did you put off, and what made it feel hard?"),
+    ("reflect-5", "If a friend had your week, what would you tell them they did well?"),
+    ("reflect-6", "Who helped you this week, and have you thanked them yet?"),
+    ("reflect-7", "What would make next week's first message easier to send?"),
+    ("reflect-8", "Who came to mind this week that you haven't spoken to in a long time?"),
+)
+_QUESTION_TEXT = dict(QUESTIONS)
+
+
+def due_recap_day(
+    recap: RecapPrefs, nudge: NudgePrefs, now: datetime, grace: timedelta = DEFAULT_GRACE
+) -> date | None:
+    """The local date whose recap is due at ``now``, or ``None``.
+
+    The same rule as the morning nudge (:func:`bot.core.schedule.due_day`: local time, DST
+    gaps and overlaps, a catch-up window of ``grace``), on one weekday, at the recap time. A
+    pause of the nudges pauses the recap too: someone away doesn't want a week in review.
+    """
+    if not recap.enabled:
+        return None
+    as_nudge = NudgePrefs(
+        timezone=nudge.timezone,
+        time=recap.time,
+        days=1 << recap.day,
+        paused_until=nudge.paused_until,
+    )
+    return due_day(as_nudge, now, grace)
+
+
+def recap_window(day: date) -> tuple[date, date]:
+    """The local dates a recap sent on ``day`` covers, first and last (inclusive)."""
+    start = week_start(day)
+    if day == start:
+        return start - timedelta(days=7), start - timedelta(days=1)
+    return start, day
+
+
+@dataclass(slots=True)
+class RecapInputs:
+    """What composing one user's recap needs (read in bulk by ``storage.recap_reads``)."""
+
+    contacts: int = 0
+    #: People reached (outreach or conversation) over the last ``goals.STREAK_WEEKS`` weeks.
+    reached: list[Reach] = field(default_factory=list)
+    #: Names of the people reached within the recap's week, by contact id.
+    names: dict[int, str] = field(default_factory=dict)
+    #: Conversations logged within the recap's week.
+    conversations: int = 0
+    goals: list[GoalChange] = field(default_factory=list)
+    prompt_views: dict[str, int] = field(default_factory=dict)
+    #: Fears vs facts of the week, one sentence each (from the predictions and responses).
+    facts: list[str] = field(default_factory=list)
+    #: What came of the week's conversations, and the next steps promised.
+    outcomes: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    #: Good news the user heard about their contacts this week (hurdle 4). Filled by
+    #: ``storage.recap_reads.RecapReads.wins_heard`` once contacts carry news and wins.
+    wins: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RecapContent:
+    """Everything a recap shows, as stored."""
+
+    start: str  # ISO dates of the week covered
+    end: str
+    goal: int = 0
+    done: int = 0
+    streak: int = 0
+    broken: int = 0
+    names: list[str] = field(default_factory=list)
+    others: int = 0  # people reached beyond ``names``
+    conversations: int = 0
+    facts: list[str] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    wins: list[str] = field(default_factory=list)
+    question_id: str = ""
+    schedule: str = ""
+
+    @property
+    def quiet(self) -> bool:
+        """A week with nothing done and nothing heard."""
+        return not (self.done or self.conversations or self.facts or self.outcomes or self.wins)
+
+    @property
+    def next_week(self) -> date:
+        """The Monday the recap's goal buttons apply from."""
+        return date.fromisoformat(self.start) + timedelta(days=7)
+
+    def to_json(self) -> str:
+        """Serialise for storage."""
+        return _ENCODER.encode(
+            {
+                "start": self.start,
+                "end": self.end,
+                "goal": self.goal,
+                "done": self.done,
+                "streak": self.streak,
+                "broken": self.broken,
+                "names": self.names,
+                "others": self.others,
+                "conversations": self.conversations,
+                "facts": self.facts,
+                "outcomes": self.outcomes,
+                "next_steps": self.next_steps,
+                "wins": self.wins,
+                "question_id": self.question_id,
+                "schedule": self.schedule,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> RecapContent:
+        """Read stored content; raises ``ValueError`` on anything malformed."""
+        try:
+            data = json.loads(raw)
+            content = cls(
+                start=date.fromisoformat(str(data["start"])).isoformat(),
+                end=date.fromisoformat(str(data["end"])).isoformat(),
+                goal=int(data.get("goal", 0)),
+                done=int(data.get("done", 0)),
+                streak=int(data.get("streak", 0)),
+                broken=int(data.get("broken", 0)),
+                names=[str(n) for n in data.get("names", [])],
+                others=int(data.get("others", 0)),
+                conversations=int(data.get("conversations", 0)),
+                facts=[str(n) for n in data.get("facts", [])],
+                outcomes=[str(n) for n in data.get("outcomes", [])],
+                next_steps=[str(n) for n in data.get("next_steps", [])],
+                wins=[str(n) for n in data.get("wins", [])],
+                question_id=str(data.get("question_id", "")),
+                schedule=str(data.get("schedule", "")),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError("malformed recap content") from exc
+        return content
+
+    @property
+    def progress(self) -> WeekProgress:
+        """The week's goal progress, as composed."""
+        return WeekProgress(
+            date.fromisoformat(self.start), self.goal, self.done, self.streak, self.broken
+        )
+
+
+def choose_question(views: Mapping[str, int], seed: int) -> str:
+    """The id of the reflection question seen least often (ties broken by ``seed``)."""
+    fewest = min(views.get(qid, 0) for qid, _ in QUESTIONS)
+    least = [qid for qid, _ in QUESTIONS if views.get(qid, 0) == fewest]
+    return least[seed % len(least)]
+
+
+def compose_recap(
+    user: UserRef, day: date, inputs: RecapInputs, recap: RecapPrefs | None = None
+) -> RecapContent:
+    """``user``'s recap for the local date ``day`` (their recap day)."""
+    start, end = recap_window(day)
+    week = progress(inputs.goals, inputs.reached, end)
+    in_week = {r.contact_id for r in inputs.reached if start <= r.day <= end}
+    ordered = sorted(
+        (inputs.names[cid] for cid in in_week if cid in inputs.names), key=str.casefold
+    )
+    content = RecapContent(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        goal=week.goal,
+        done=week.done,
+        streak=week.streak,
+        broken=week.broken,
+        names=ordered[:_NAMES_SHOWN],
+        others=max(0, len(in_week) - _NAMES_SHOWN),
+        conversations=inputs.conversations,
+        facts=inputs.facts[:_LINES_SHOWN],
+        outcomes=inputs.outcomes[:_LINES_SHOWN],
+        next_steps=inputs.next_steps[:_LINES_SHOWN],
+        wins=inputs.wins[:_LINES_SHOWN],
+        schedule=(recap or RecapPrefs()).describe(),
+    )
+    if not content.quiet:
+        seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, content.start)
+        content.question_id = choose_question(inputs.prompt_views, seed)
+    return content
+
+
+def render_recap(content: RecapContent, *, cmd: str) -> Reply:
+    """The recap message."""
+    start, end = date.fromisoformat(content.start), date.fromisoformat(content.end)
+    blocks: list[Block] = [Header(f"Your week, {_span(start, end)}")]
+    week = content.progress
+    if content.quiet:
+        blocks.append(
+            section(
+                "A quiet week — that happens. One message next week is enough to get going again."
+            )
+        )
+        summary = "Your week in review: a quiet one"
+    else:
+        blocks.append(section(*_did(content)))
+        summary = f"Your week in review: {people(week.done)} reached"
+    goal_line = _goal_sentence(week)
+    if goal_line:
+        blocks.append(section(goal_line))
+    for title, lines in (
+        ("Fears vs facts", content.facts),
+        ("What came of it", content.outcomes),
+        ("Next steps", content.next_steps),
+        ("Good news you heard", content.wins),
+    ):
+        if lines:
+            blocks.append(section(Strong(title), "\n" + "\n".join(f"• {line}" for line in lines)))
+    question = _QUESTION_TEXT.get(content.question_id)
+    if question is not None:
+        blocks.append(section(Strong("One question to sit with: "), Em(question)))
+    blocks.append(Actions(goal_buttons(week.goal, content.next_week)))
+    blocks.append(
+        context(
+            f"{content.schedule} Change the day or time, or turn them off: `{cmd}settings`"
+            if content.schedule
+            else f"Change the day or time, or turn recaps off: `{cmd}settings`"
+        )
+    )
+    return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def goal_buttons(goal: int, week: date) -> tuple[Button, ...]:
+    """Keep, raise or lower the goal from ``week`` on (or set one, without a goal).
+
+    Each value is ``"<Monday>:<goal>"``; the service checks both before changing anything.
+    """
+
+    def button(label: str, n: int, primary: bool = False) -> Button:
+        return Button(
+            label, Act.GOAL_SET, f"{week.isoformat()}:{n}", "primary" if primary else None
+        )
+
+    if goal <= 0:
+        return (
+            button(f"Set a goal of {SUGGESTED_GOAL} a week", SUGGESTED_GOAL, True),
+            button("Start with 1 a week", 1),
+        )
+    buttons = [button(f"Keep {goal} next week", goal, True)]
+    if goal < MAX_GOAL:
+        buttons.append(button(f"Raise to {goal + 1}", goal + 1))
+    if goal > 1:
+        buttons.append(button(f"Lower to {goal - 1}", goal - 1))
+    return tuple(buttons)
+
+
+def _did(content: RecapContent) -> tuple[str | Strong, ...]:
+    parts: list[str | Strong] = []
+    reached = content.done
+    if reached:
+        names = list(content.names)
+        if content.others:
+            names.append(f"{content.others} other{'s' if content.others != 1 else ''}")
+        parts += ["You reached ", Strong(people(reached)), f": {_and(names)}."]
+    talks = content.conversations
+    if talks:
+        lead = " You" if parts else "You"
+        parts.append(f"{lead} logged {talks} conversation{'s' if talks != 1 else ''}.")
+    if not parts:
+        parts.append("No one reached this week, but there was news worth a look below.")
+    return tuple(parts)
+
+
+def _goal_sentence(week: WeekProgress) -> str:
+    streak = week.streak_line()
+    if week.goal <= 0:
+        return (
+            f"No weekly goal yet. People who pick a small one, like {SUGGESTED_GOAL} a week, "
+            "find it easier to keep going."
+        )
+    if week.met:
+        head = f"Goal met: {week.done} of {week.goal} this week."
+    else:
+        head = f"{week.done} of {week.goal} this week."
+    return f"{head} {streak}".strip()
+
+
+def _span(start: date, end: date) -> str:
+    """``"23–27 Nov"``, ``"30 Nov – 4 Dec"``."""
+    if start.month == end.month:
+        return f"{start.day}–{end.day} {end:%b}"
+    return f"{start.day} {start:%b} – {end.day} {end:%b}"
+
+
+def _and(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

@@ -1,0 +1,88 @@
+"""One owner's weekly goal, recap settings and recap inputs, inside their book's transaction.
+
+Mixed into ``storage.repository.SqlContactBook``; every statement filters on the book's owner.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.goals import GoalChange, Reach
+from bot.core.recap import RecapInputs, RecapPrefs
+from storage.dialect import Dialect
+from storage.models import ConversationRow, RecapSetting, WeeklyGoal
+from storage.weekly_reads import read_recap_inputs
+
+
+class WeeklyBook:
+    """The weekly goal and recap methods of :class:`bot.core.ports.ContactBook`."""
+
+    _connection: AsyncConnection
+    _owner_id: int
+
+    @property
+    def _dialect(self) -> Dialect:
+        raise NotImplementedError  # provided by the book
+
+    async def goal_changes(self) -> list[GoalChange]:
+        rows = await self._connection.execute(
+            select(WeeklyGoal.week_start, WeeklyGoal.goal)
+            .where(WeeklyGoal.owner_id == self._owner_id)
+            .order_by(WeeklyGoal.week_start)
+        )
+        return [GoalChange(_day(r.week_start), r.goal) for r in rows]
+
+    async def set_goal(self, week: date, goal: int) -> None:
+        await self._connection.execute(
+            delete(WeeklyGoal).where(
+                WeeklyGoal.owner_id == self._owner_id, WeeklyGoal.week_start >= week
+            )
+        )
+        await self._connection.execute(
+            self._dialect.insert(WeeklyGoal).values(
+                owner_id=self._owner_id, week_start=week, goal=goal
+            )
+        )
+
+    async def reached_since(self, since: date) -> list[Reach]:
+        rows = await self._connection.execute(
+            select(ConversationRow.occurred_on, ConversationRow.contact_id).where(
+                ConversationRow.owner_id == self._owner_id,
+                ConversationRow.occurred_on >= since,
+            )
+        )
+        return [Reach(_day(r.occurred_on), r.contact_id) for r in rows]
+
+    async def recap_prefs(self) -> RecapPrefs:
+        row = (
+            await self._connection.execute(
+                select(RecapSetting.day, RecapSetting.at, RecapSetting.enabled).where(
+                    RecapSetting.user_id == self._owner_id
+                )
+            )
+        ).first()
+        if row is None:
+            return RecapPrefs()
+        return RecapPrefs(row.day, _time(row.at), bool(row.enabled))
+
+    async def save_recap_prefs(self, prefs: RecapPrefs) -> None:
+        values = {"day": prefs.day, "at": prefs.time, "enabled": prefs.enabled}
+        statement = self._dialect.insert(RecapSetting).values(user_id=self._owner_id, **values)
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=[RecapSetting.user_id], set_=values)
+        )
+
+    async def recap_inputs(self, day: date) -> RecapInputs:
+        found = await read_recap_inputs(self._dialect, self._connection, {self._owner_id: day})
+        return found[self._owner_id]
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _time(value: time | str) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(value)

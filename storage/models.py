@@ -134,6 +134,51 @@ class ConversationRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     learned: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # How they responded (bot.core.evidence.Expectation) and what came of it (comma-joined
+    # OutcomeTag values, in the scale's order): the "fears vs facts" evidence.
+    response: Mapped[str | None] = mapped_column(String(16))
+    outcomes: Mapped[str] = mapped_column(String(120), default="", server_default="")
+
+
+class OutreachRow(Base):
+    """One "Reached out": what the user expected, and what actually happened."""
+
+    __tablename__ = "outreach"
+    __table_args__ = (
+        Index("ix_outreach_owner_reached", "owner_id", "reached_on"),
+        Index("ix_outreach_owner_contact", "owner_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    reached_on: Mapped[date] = mapped_column(Date)
+    # bot.core.evidence.Expectation values; NULL: not said (yet).
+    expected: Mapped[str | None] = mapped_column(String(16))
+    actual: Mapped[str | None] = mapped_column(String(16))
+    replied_on: Mapped[date | None] = mapped_column(Date)
+    # The last contact before this outreach, to tell dormant ties (2+ years) afterwards.
+    previous_contact_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NextStepRow(Base):
+    """A next step promised in a conversation, to check on by ``due_on``."""
+
+    __tablename__ = "next_steps"
+    __table_args__ = (
+        Index("ix_next_steps_owner_status_due", "owner_id", "status", "due_on"),
+        Index("ix_next_steps_owner_contact", "owner_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    # open → done | dropped (bot.core.evidence.StepStatus)
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Nudge(Base):

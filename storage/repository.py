@@ -35,6 +35,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.cadence import Span, Unit
+from bot.core.evidence import (
+    ConversationFacts,
+    Expectation,
+    NextStep,
+    Outreach,
+    StepStatus,
+    join_outcomes,
+    parse_expectation,
+    parse_outcomes,
+)
 from bot.core.model import (
     Contact,
     ContactDraft,
@@ -47,7 +57,15 @@ from bot.core.ports import DueSummary, NudgeRecord
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
-from storage.models import ContactRow, ConversationRef, ConversationRow, Nudge, User
+from storage.models import (
+    ContactRow,
+    ConversationRef,
+    ConversationRow,
+    NextStepRow,
+    Nudge,
+    OutreachRow,
+    User,
+)
 from storage.weekly_book import WeeklyBook
 
 
@@ -369,6 +387,8 @@ class SqlContactBook(WeeklyBook):
         params = {"owner": self._owner_id, "id": contact_id}
         # Conversations go explicitly, not only by cascade: SQLite may run without foreign keys.
         await self._connection.execute(_DELETE_CONVERSATIONS, params)
+        await self._connection.execute(_DELETE_OUTREACH, params)
+        await self._connection.execute(_DELETE_NEXT_STEPS, params)
         result = await self._connection.execute(_DELETE, params)
         return bool(result.rowcount)
 
@@ -382,6 +402,8 @@ class SqlContactBook(WeeklyBook):
             "note": conversation.note,
             "learned": conversation.learned,
             "kind": conversation.kind,
+            "response": conversation.response.value if conversation.response else None,
+            "outcomes": join_outcomes(conversation.outcomes),
         }
         try:
             await self._connection.execute(_LOG, values)
@@ -432,6 +454,106 @@ class SqlContactBook(WeeklyBook):
         await self._connection.execute(
             _SAVE_NUDGE_CONTENT, {"b_owner": self._owner_id, "b_id": nudge_id, "b_content": content}
         )
+
+    # --- predictions, outcomes and next steps ------------------------------------------------
+
+    async def record_outreach(
+        self, contact_id: int, reached_on: date, *, previous_contact_on: date | None
+    ) -> Outreach:
+        values = {
+            "owner_id": self._owner_id,
+            "contact_id": contact_id,
+            "reached_on": reached_on,
+            "previous_contact_on": previous_contact_on,
+        }
+        new_id = await self._insert_for_contact(_ADD_OUTREACH, contact_id, values)
+        return Outreach(new_id, contact_id, reached_on, previous_contact_on=previous_contact_on)
+
+    async def outreach(self, outreach_id: int) -> Outreach | None:
+        row = await self._first(_OUTREACH, id=outreach_id)
+        return _outreach(row) if row is not None else None
+
+    async def latest_outreach(self, contact_id: int) -> Outreach | None:
+        row = await self._first(_LATEST_OUTREACH, contact=contact_id)
+        return _outreach(row) if row is not None else None
+
+    async def set_outreach(
+        self,
+        outreach_id: int,
+        *,
+        expected: Expectation | None,
+        actual: Expectation | None,
+        replied_on: date | None,
+    ) -> bool:
+        params = {
+            "b_owner": self._owner_id,
+            "b_id": outreach_id,
+            "expected": expected.value if expected else None,
+            "actual": actual.value if actual else None,
+            "replied_on": replied_on,
+        }
+        return bool((await self._connection.execute(_SET_OUTREACH, params)).rowcount)
+
+    async def history(self, since: date | None) -> tuple[list[Outreach], list[ConversationFacts]]:
+        start = since or date.min
+        outreach = [_outreach(r) for r in await self._rows(_OUTREACH_SINCE, since=start)]
+        talks = [
+            ConversationFacts(
+                r.contact_id,
+                r.occurred_on,
+                parse_expectation(r.response),
+                parse_outcomes(r.outcomes),
+            )
+            for r in await self._rows(_CONVERSATIONS_SINCE, since=start)
+        ]
+        return outreach, talks
+
+    async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
+        values = {
+            "owner_id": self._owner_id,
+            "contact_id": contact_id,
+            "text": text,
+            "due_on": due_on,
+            "status": StepStatus.OPEN.value,
+        }
+        new_id = await self._insert_for_contact(_ADD_NEXT_STEP, contact_id, values)
+        return NextStep(new_id, contact_id, text, due_on)
+
+    async def next_step(self, step_id: int) -> NextStep | None:
+        row = await self._first(_NEXT_STEP, id=step_id)
+        return _next_step(row) if row is not None else None
+
+    async def set_next_step(self, step_id: int, *, status: StepStatus, due_on: date) -> bool:
+        params = {
+            "b_owner": self._owner_id,
+            "b_id": step_id,
+            "status": status.value,
+            "due_on": due_on,
+        }
+        return bool((await self._connection.execute(_SET_NEXT_STEP, params)).rowcount)
+
+    async def next_steps_due(self, on: date, *, limit: int) -> list[NextStep]:
+        rows = await self._rows(_NEXT_STEPS_DUE, on=on, limit=limit)
+        return [_next_step(r) for r in rows]
+
+    async def open_next_steps(self, *, limit: int) -> list[NextStep]:
+        rows = await self._rows(_NEXT_STEPS_DUE, on=date.max, limit=limit)
+        return [_next_step(r) for r in rows]
+
+    async def _insert_for_contact(self, statement: Any, contact_id: int, values: Any) -> int:
+        """Insert a row that belongs to one of the owner's contacts; its new id."""
+        if await self._first(_EXISTS, id=contact_id) is None:
+            raise ContactGone(contact_id)
+        try:
+            return int((await self._connection.execute(statement, values)).scalar_one())
+        except IntegrityError as exc:
+            if _foreign_key_violation(exc):
+                raise ContactGone(contact_id) from exc
+            raise
+
+    async def _rows(self, statement: Any, **params: Any) -> list[Any]:
+        params["owner"] = self._owner_id
+        return list((await self._connection.execute(statement, params)).all())
 
     async def _first(self, statement: Any, **params: Any) -> Any:
         params["owner"] = self._owner_id
@@ -567,6 +689,88 @@ _SAVE_NUDGE_CONTENT = (
     .where(_nudges_t.c.user_id == bindparam("b_owner"), _nudges_t.c.id == bindparam("b_id"))
     .values(content=bindparam("b_content"))
 )
+
+
+_outreach_t = cast(Table, OutreachRow.__table__)
+_o = _outreach_t.c
+_OUTREACH_COLUMNS = (
+    _o.id,
+    _o.contact_id,
+    _o.reached_on,
+    _o.expected,
+    _o.actual,
+    _o.replied_on,
+    _o.previous_contact_on,
+)
+_O_OWNED = _o.owner_id == bindparam("owner")
+_ADD_OUTREACH = insert(_outreach_t).returning(_o.id)
+_OUTREACH = select(*_OUTREACH_COLUMNS).where(_O_OWNED, _o.id == bindparam("id"))
+_LATEST_OUTREACH = (
+    select(*_OUTREACH_COLUMNS)
+    .where(_O_OWNED, _o.contact_id == bindparam("contact"))
+    .order_by(_o.reached_on.desc(), _o.id.desc())
+    .limit(1)
+)
+_OUTREACH_SINCE = (
+    select(*_OUTREACH_COLUMNS)
+    .where(_O_OWNED, _o.reached_on >= bindparam("since"))
+    .order_by(_o.reached_on, _o.id)
+)
+_SET_OUTREACH = (
+    update(_outreach_t)
+    .where(_o.owner_id == bindparam("b_owner"), _o.id == bindparam("b_id"))
+    .values(
+        expected=bindparam("expected"),
+        actual=bindparam("actual"),
+        replied_on=bindparam("replied_on"),
+    )
+)
+_DELETE_OUTREACH = delete(_outreach_t).where(_O_OWNED, _o.contact_id == bindparam("id"))
+_cv = _conversations_t.c
+_CONVERSATIONS_SINCE = (
+    select(_cv.contact_id, _cv.occurred_on, _cv.response, _cv.outcomes)
+    .where(
+        _cv.owner_id == bindparam("owner"),
+        _cv.kind == "conversation",
+        _cv.occurred_on >= bindparam("since"),
+    )
+    .order_by(_cv.occurred_on, _cv.id)
+)
+
+_next_steps_t = cast(Table, NextStepRow.__table__)
+_n = _next_steps_t.c
+_N_OWNED = _n.owner_id == bindparam("owner")
+_NEXT_STEP_COLUMNS = (_n.id, _n.contact_id, _n.text, _n.due_on, _n.status)
+_ADD_NEXT_STEP = insert(_next_steps_t).returning(_n.id)
+_NEXT_STEP = select(*_NEXT_STEP_COLUMNS).where(_N_OWNED, _n.id == bindparam("id"))
+_SET_NEXT_STEP = (
+    update(_next_steps_t)
+    .where(_n.owner_id == bindparam("b_owner"), _n.id == bindparam("b_id"))
+    .values(status=bindparam("status"), due_on=bindparam("due_on"))
+)
+_NEXT_STEPS_DUE = (
+    select(*_NEXT_STEP_COLUMNS)
+    .where(_N_OWNED, _n.status == StepStatus.OPEN.value, _n.due_on <= bindparam("on"))
+    .order_by(_n.due_on, _n.id)
+    .limit(bindparam("limit"))
+)
+_DELETE_NEXT_STEPS = delete(_next_steps_t).where(_N_OWNED, _n.contact_id == bindparam("id"))
+
+
+def _outreach(row: Any) -> Outreach:
+    return Outreach(
+        id=row.id,
+        contact_id=row.contact_id,
+        reached_on=row.reached_on,
+        expected=parse_expectation(row.expected),
+        actual=parse_expectation(row.actual),
+        replied_on=row.replied_on,
+        previous_contact_on=row.previous_contact_on,
+    )
+
+
+def _next_step(row: Any) -> NextStep:
+    return NextStep(row.id, row.contact_id, row.text, row.due_on, StepStatus(row.status))
 
 
 @dataclass(frozen=True, slots=True)

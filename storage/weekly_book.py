@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.goals import GoalChange, Reach
 from bot.core.recap import RecapInputs, RecapPrefs
 from storage.dialect import Dialect
-from storage.models import ConversationRow, RecapSetting, WeeklyGoal
+from storage.models import ConversationRow, OutreachRow, RecapSetting, WeeklyGoal
 from storage.weekly_reads import read_recap_inputs
 
 
@@ -48,13 +48,21 @@ class WeeklyBook:
         )
 
     async def reached_since(self, since: date) -> list[Reach]:
-        rows = await self._connection.execute(
+        # "Reached out" events, and logged conversations (an outreach is also kept as a
+        # conversation of kind "outreach": counted once, by its outreach row).
+        outreach = await self._connection.execute(
+            select(OutreachRow.reached_on, OutreachRow.contact_id).where(
+                OutreachRow.owner_id == self._owner_id, OutreachRow.reached_on >= since
+            )
+        )
+        talks = await self._connection.execute(
             select(ConversationRow.occurred_on, ConversationRow.contact_id).where(
                 ConversationRow.owner_id == self._owner_id,
+                ConversationRow.kind == "conversation",
                 ConversationRow.occurred_on >= since,
             )
         )
-        return [Reach(_day(r.occurred_on), r.contact_id) for r in rows]
+        return [Reach(_day(on), cid) for on, cid in [*outreach, *talks]]
 
     async def recap_prefs(self) -> RecapPrefs:
         row = (

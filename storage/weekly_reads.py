@@ -1,6 +1,8 @@
 """What composing weekly recaps needs, read for many users at once (or for one, by the
-``recap`` command): everyone reached over the streak's history, their names, goals set, and
-which reflection questions were seen. Every read is one statement per batch, scoped by owner.
+``recap`` command): everyone reached over the streak's history, the week's predictions and
+conversations, open next steps, names, goals, and which reflection questions were seen.
+
+Every read is one statement for the whole batch, filtered on its owners.
 """
 
 from __future__ import annotations
@@ -11,17 +13,52 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.evidence import (
+    ConversationFacts,
+    NextStep,
+    Outreach,
+    StepStatus,
+    parse_expectation,
+    parse_outcomes,
+)
 from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, week_start
-from bot.core.recap import RecapInputs, recap_window
+from bot.core.recap import STEPS_SHOWN, RecapInputs, recap_window
 from storage.dialect import Dialect
-from storage.models import ContactRow, ConversationRow, PromptView, WeeklyGoal
+from storage.models import (
+    ContactRow,
+    ConversationRow,
+    NextStepRow,
+    OutreachRow,
+    PromptView,
+    WeeklyGoal,
+)
+
+
+class _Outreach(NamedTuple):
+    owner_id: int
+    id: int
+    contact_id: int
+    reached_on: date
+    expected: str | None
+    actual: str | None
+    replied_on: date | None
+    previous_contact_on: date | None
 
 
 class _Talk(NamedTuple):
     owner_id: int
     contact_id: int
     occurred_on: date
-    kind: str
+    response: str | None
+    outcomes: str
+
+
+class _Step(NamedTuple):
+    owner_id: int
+    id: int
+    contact_id: int
+    text: str
+    due_on: date
 
 
 class _Name(NamedTuple):
@@ -58,45 +95,113 @@ async def read_recap_inputs(
     ids = list(users)
     earliest = min(history_start(day) for day in users.values())
     latest = max(users.values())
+    firsts = {uid: history_start(day) for uid, day in users.items()}
     windows = {uid: recap_window(day) for uid, day in users.items()}
-    # Everyone reached over the streak's history: outreach and logged conversations alike.
+    named: set[int] = set()
+
+    # Everyone reached over the streak's history: "Reached out" events and logged
+    # conversations (an outreach is also kept as a conversation of kind "outreach"; those are
+    # left out here, as they are already counted by the outreach row).
+    outreach = await dialect.rows(
+        connection,
+        select(
+            OutreachRow.owner_id,
+            OutreachRow.id,
+            OutreachRow.contact_id,
+            OutreachRow.reached_on,
+            OutreachRow.expected,
+            OutreachRow.actual,
+            OutreachRow.replied_on,
+            OutreachRow.previous_contact_on,
+        ).where(
+            dialect.among(OutreachRow.owner_id, ids),
+            OutreachRow.reached_on >= earliest,
+            OutreachRow.reached_on <= latest,
+        ),
+        _Outreach._make,
+        dates=(3, 6, 7),
+    )
+    for row in outreach:
+        uid, on = row.owner_id, row.reached_on
+        if not firsts[uid] <= on <= users[uid]:
+            continue
+        inputs = out[uid]
+        inputs.reached.append(Reach(on, row.contact_id))
+        start, end = windows[uid]
+        if start <= on <= end:
+            named.add(row.contact_id)
+            inputs.outreach.append(
+                Outreach(
+                    row.id,
+                    row.contact_id,
+                    on,
+                    parse_expectation(row.expected),
+                    parse_expectation(row.actual),
+                    row.replied_on,
+                    row.previous_contact_on,
+                )
+            )
     talks = await dialect.rows(
         connection,
         select(
             ConversationRow.owner_id,
             ConversationRow.contact_id,
             ConversationRow.occurred_on,
-            ConversationRow.kind,
+            ConversationRow.response,
+            ConversationRow.outcomes,
         ).where(
             dialect.among(ConversationRow.owner_id, ids),
+            ConversationRow.kind == "conversation",
             ConversationRow.occurred_on >= earliest,
             ConversationRow.occurred_on <= latest,
         ),
         _Talk._make,
         dates=(2,),
     )
-    in_week: set[int] = set()
-    for owner_id, contact_id, on, kind in talks:
-        inputs = out[owner_id]
-        if on < history_start(users[owner_id]) or on > users[owner_id]:
+    for uid, contact_id, on, response, tags in talks:
+        if not firsts[uid] <= on <= users[uid]:
             continue
+        inputs = out[uid]
         inputs.reached.append(Reach(on, contact_id))
-        start, end = windows[owner_id]
+        start, end = windows[uid]
         if start <= on <= end:
-            in_week.add(contact_id)
-            if kind == "conversation":
-                inputs.conversations += 1
-    if in_week:
+            named.add(contact_id)
+            inputs.talks.append(
+                ConversationFacts(contact_id, on, parse_expectation(response), parse_outcomes(tags))
+            )
+    steps = await dialect.rows(
+        connection,
+        select(
+            NextStepRow.owner_id,
+            NextStepRow.id,
+            NextStepRow.contact_id,
+            NextStepRow.text,
+            NextStepRow.due_on,
+        )
+        .where(
+            dialect.among(NextStepRow.owner_id, ids),
+            NextStepRow.status == StepStatus.OPEN.value,
+        )
+        .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id),
+        _Step._make,
+        dates=(4,),
+    )
+    for uid, step_id, contact_id, text, due_on in steps:
+        mine = out[uid].steps
+        if len(mine) < STEPS_SHOWN:
+            mine.append(NextStep(step_id, contact_id, text, due_on))
+            named.add(contact_id)
+    if named:
         names = await dialect.rows(
             connection,
             select(ContactRow.owner_id, ContactRow.id, ContactRow.name).where(
-                dialect.among(ContactRow.id, sorted(in_week)),
+                dialect.among(ContactRow.id, sorted(named)),
                 dialect.among(ContactRow.owner_id, ids),
             ),
             _Name._make,
         )
-        for owner_id, contact_id, name in names:
-            out[owner_id].names[contact_id] = name
+        for uid, contact_id, name in names:
+            out[uid].names[contact_id] = name
     goals = await dialect.rows(
         connection,
         select(WeeklyGoal.owner_id, WeeklyGoal.week_start, WeeklyGoal.goal)
@@ -105,8 +210,8 @@ async def read_recap_inputs(
         _Goal._make,
         dates=(1,),
     )
-    for owner_id, start, goal in goals:
-        out[owner_id].goals.append(GoalChange(start, goal))
+    for uid, start, goal in goals:
+        out[uid].goals.append(GoalChange(start, goal))
     views = await dialect.rows(
         connection,
         select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -114,8 +219,8 @@ async def read_recap_inputs(
         ),
         _View._make,
     )
-    for user_id, prompt_id, count in views:
-        out[user_id].prompt_views[prompt_id] = count
+    for uid, prompt_id, shown in views:
+        out[uid].prompt_views[prompt_id] = shown
     await wins_heard(dialect, connection, users, out)
     return out
 

@@ -30,6 +30,8 @@ TABLES = (
     "nudges",
     "prompt_views",
     "workers",
+    "outreach",
+    "next_steps",
     "conversations",
     "contacts",
     "users",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.core.cadence import DEFAULT_CADENCE, Span, horizon, later
+from bot.core.evidence import Expectation, OutcomeTag
 
 #: Limits on what users type, chosen to fit every platform's display limits with room to spare.
 NAME_MAX = 80
@@ -159,6 +160,10 @@ class Conversation:
     note: str = ""
     learned: str = ""
     kind: str = "conversation"  # or "outreach": "Reached out" on a morning card
+    #: How they responded (the prediction scale), when the user said.
+    response: Expectation | None = None
+    #: What came of it (several tags may apply).
+    outcomes: frozenset[OutcomeTag] = frozenset()
 
 
 class DuplicateContactError(Exception):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from bot.core import forms
+from bot.core import forms, predict
 from bot.core.actions import Act
 from bot.core.cadence import Span, Unit
 from bot.core.model import MAX_ID, Contact
@@ -64,8 +64,7 @@ async def card_action(book: ContactBook, act: Act, value: str, today: date, cmd:
     if card is not None and card.state in _ACTIVE:
         match act:
             case Act.CARD_REACHED:
-                await book.log(contact.reach_out(today, follow_up_after=_FOLLOW_UP_AFTER))
-                await book.save(contact)
+                await predict.reach_out(book, contact, today)
                 card.state = CardState.REACHED
             case Act.CARD_OPENERS:
                 card.state = CardState.OPENERS

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.core.evidence import ConversationFacts, Expectation, NextStep, Outreach, StepStatus
 from bot.core.goals import GoalChange, Reach
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
 from bot.core.recap import RecapInputs, RecapPrefs
@@ -138,6 +139,60 @@ class ContactBook(Protocol):
 
     async def recap_inputs(self, day: date) -> RecapInputs:
         """What composing the owner's recap for the local date ``day`` needs."""
+        ...
+
+    # --- predictions, outcomes and next steps (bot.core.evidence) ---------------------------
+
+    async def record_outreach(
+        self, contact_id: int, reached_on: date, *, previous_contact_on: date | None
+    ) -> Outreach:
+        """Record a "Reached out" (no prediction yet); raises
+        :class:`~bot.core.model.ContactGone` when the contact is not the owner's."""
+        ...
+
+    async def outreach(self, outreach_id: int) -> Outreach | None:
+        """The owner's outreach with this id, or ``None``."""
+        ...
+
+    async def latest_outreach(self, contact_id: int) -> Outreach | None:
+        """The owner's most recent outreach to this contact (latest date, then id), if any."""
+        ...
+
+    async def set_outreach(
+        self,
+        outreach_id: int,
+        *,
+        expected: Expectation | None,
+        actual: Expectation | None,
+        replied_on: date | None,
+    ) -> bool:
+        """Write an outreach's prediction and result; ``False`` when it is not the owner's."""
+        ...
+
+    async def history(self, since: date | None) -> tuple[list[Outreach], list[ConversationFacts]]:
+        """Outreach and logged conversations (not outreach rows) dated ``since`` or later
+        (everything when ``None``), oldest first: what :func:`~bot.core.evidence.summarize`
+        reads."""
+        ...
+
+    async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
+        """Record an open next step; raises ``ContactGone`` when the contact is not the owner's."""
+        ...
+
+    async def next_step(self, step_id: int) -> NextStep | None:
+        """The owner's next step with this id, or ``None``."""
+        ...
+
+    async def set_next_step(self, step_id: int, *, status: StepStatus, due_on: date) -> bool:
+        """Change a next step's status and date; ``False`` when it is not the owner's."""
+        ...
+
+    async def next_steps_due(self, on: date, *, limit: int) -> list[NextStep]:
+        """Open next steps due on or before ``on``, earliest first (then by id)."""
+        ...
+
+    async def open_next_steps(self, *, limit: int) -> list[NextStep]:
+        """Open next steps, due or not, earliest first (then by id)."""
         ...
 
 

@@ -19,6 +19,15 @@ from datetime import date, datetime, time, timedelta
 
 from bot.core import prompts
 from bot.core.actions import Act
+from bot.core.evidence import (
+    OUTCOME_LABELS,
+    ConversationFacts,
+    Evidence,
+    NextStep,
+    OutcomeTag,
+    Outreach,
+    summarize,
+)
 from bot.core.goals import (
     MAX_GOAL,
     SUGGESTED_GOAL,
@@ -51,6 +60,8 @@ DEFAULT_RECAP_TIME = time(16, 0)
 _NAMES_SHOWN = 8
 #: Lines per section (fears vs facts, outcomes, next steps, wins).
 _LINES_SHOWN = 5
+#: Open next steps a recap lists.
+STEPS_SHOWN = 5
 _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -116,22 +127,19 @@ def recap_window(day: date) -> tuple[date, date]:
 class RecapInputs:
     """What composing one user's recap needs (read in bulk by ``storage.recap_reads``)."""
 
-    contacts: int = 0
     #: People reached (outreach or conversation) over the last ``goals.STREAK_WEEKS`` weeks.
     reached: list[Reach] = field(default_factory=list)
-    #: Names of the people reached within the recap's week, by contact id.
+    #: Names of the people reached within the recap's week and of the next steps' contacts.
     names: dict[int, str] = field(default_factory=dict)
-    #: Conversations logged within the recap's week.
-    conversations: int = 0
     goals: list[GoalChange] = field(default_factory=list)
     prompt_views: dict[str, int] = field(default_factory=dict)
-    #: Fears vs facts of the week, one sentence each (from the predictions and responses).
-    facts: list[str] = field(default_factory=list)
-    #: What came of the week's conversations, and the next steps promised.
-    outcomes: list[str] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
-    #: Good news the user heard about their contacts this week (hurdle 4). Filled by
-    #: ``storage.recap_reads.RecapReads.wins_heard`` once contacts carry news and wins.
+    #: The week's "Reached out" events (with predictions) and logged conversations.
+    outreach: list[Outreach] = field(default_factory=list)
+    talks: list[ConversationFacts] = field(default_factory=list)
+    #: Open next steps, earliest first (at most :data:`STEPS_SHOWN`).
+    steps: list[NextStep] = field(default_factory=list)
+    #: Good news the user heard about their contacts this week (hurdle 4). Filled by the hook
+    #: ``storage.weekly_reads.wins_heard`` once contacts carry news and wins.
     wins: list[str] = field(default_factory=list)
 
 
@@ -238,6 +246,7 @@ def compose_recap(
     ordered = sorted(
         (inputs.names[cid] for cid in in_week if cid in inputs.names), key=str.casefold
     )
+    evidence = summarize(inputs.outreach, inputs.talks, start=start, end=end)
     content = RecapContent(
         start=start.isoformat(),
         end=end.isoformat(),
@@ -247,10 +256,13 @@ def compose_recap(
         broken=week.broken,
         names=ordered[:_NAMES_SHOWN],
         others=max(0, len(in_week) - _NAMES_SHOWN),
-        conversations=inputs.conversations,
-        facts=inputs.facts[:_LINES_SHOWN],
-        outcomes=inputs.outcomes[:_LINES_SHOWN],
-        next_steps=inputs.next_steps[:_LINES_SHOWN],
+        conversations=evidence.conversations,
+        facts=fears_vs_facts(evidence)[:_LINES_SHOWN],
+        outcomes=outcome_lines(evidence)[:_LINES_SHOWN],
+        next_steps=[
+            step_line(step, inputs.names.get(step.contact_id), end)
+            for step in inputs.steps[:STEPS_SHOWN]
+        ],
         wins=inputs.wins[:_LINES_SHOWN],
         schedule=(recap or RecapPrefs()).describe(),
     )
@@ -258,6 +270,73 @@ def compose_recap(
         seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, content.start)
         content.question_id = choose_question(inputs.prompt_views, seed)
     return content
+
+
+def fears_vs_facts(evidence: Evidence) -> list[str]:
+    """The week's predictions against what happened, in plain sentences (none without any)."""
+    lines: list[str] = []
+    if evidence.reached_out:
+        times = _times(evidence.reached_out)
+        lines.append(f"You reached out {times} and heard back {_times(evidence.replied)}.")
+    feared = evidence.feared
+    if feared:
+        known = evidence.feared_resolved
+        expected = f"You expected a cold reception {_times(feared)}"
+        if not known:
+            lines.append(f"{expected}; the answers aren't in yet.")
+        else:
+            warm = evidence.feared_but_warm
+            replied = evidence.feared_but_replied
+            if warm:
+                lines.append(
+                    f"{expected}; {warm} of those {_people_were(warm)} glad to hear from you."
+                )
+            elif replied:
+                lines.append(f"{expected}; {replied} of those people replied all the same.")
+            else:
+                lines.append(
+                    f"{expected}, and this time it was quiet. Silence is usually busyness, "
+                    "not a verdict."
+                )
+    hoped = sum(sum(c.values()) for e, c in evidence.predictions.items() if e.warm)
+    if hoped and not feared:
+        lines.append(f"You expected a warm welcome {_times(hoped)}. Nice to go in hopeful.")
+    return lines
+
+
+def outcome_lines(evidence: Evidence) -> list[str]:
+    """What came of the week's conversations: one line per outcome, most valuable first."""
+    order = (
+        OutcomeTag.OFFER,
+        OutcomeTag.INTERVIEW,
+        OutcomeTag.REFERRAL,
+        OutcomeTag.INTRODUCTION,
+        OutcomeTag.ADVICE,
+        OutcomeTag.INFO,
+        OutcomeTag.CAUGHT_UP,
+    )
+    lines = []
+    for tag in order:
+        n = evidence.outcomes.get(tag, 0)
+        if n:
+            label = OUTCOME_LABELS[tag]
+            lines.append(label[0].upper() + label[1:] + (f" (×{n})" if n > 1 else ""))
+    return lines
+
+
+def step_line(step: NextStep, name: str | None, today: date) -> str:
+    """``"Dana Whitfield: introduce me to the CFO — by Fri 4 Dec"``."""
+    who = f"{name}: " if name else ""
+    when = "overdue since" if step.due_on < today else "by"
+    return f"{who}{step.text} — {when} {step.due_on:%a} {step.due_on.day} {step.due_on:%b}"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _people_were(n: int) -> str:
+    return "person was" if n == 1 else "people were"
 
 
 def render_recap(content: RecapContent, *, cmd: str) -> Reply:

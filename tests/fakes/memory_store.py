@@ -23,6 +23,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from bot.core.evidence import (
+    ConversationFacts,
+    Expectation,
+    NextStep,
+    Outreach,
+    StepStatus,
+)
 from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, week_start
 from bot.core.model import (
     Contact,
@@ -33,7 +40,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import DueSummary, NudgeRecord
-from bot.core.recap import RecapInputs, RecapPrefs, recap_window
+from bot.core.recap import STEPS_SHOWN, RecapInputs, RecapPrefs, recap_window
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 
@@ -84,6 +91,8 @@ class _Owner:
     nudges: dict[int, NudgeRecord] = field(default_factory=dict)
     goals: dict[date, int] = field(default_factory=dict)
     recap: RecapPrefs = field(default_factory=RecapPrefs)
+    outreach: dict[int, Outreach] = field(default_factory=dict)
+    next_steps: dict[int, NextStep] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -205,6 +214,9 @@ class MemoryBook:
         self._owner.conversations = [
             c for c in self._owner.conversations if c.contact_id != contact_id
         ]
+        for table in (self._owner.outreach, self._owner.next_steps):
+            for row_id in [i for i, row in table.items() if row.contact_id == contact_id]:
+                del table[row_id]
         return self._owner.contacts.pop(contact_id, None) is not None
 
     async def log(self, conversation: Conversation) -> None:
@@ -252,10 +264,9 @@ class MemoryBook:
         self._owner.goals = goals
 
     async def reached_since(self, since: date) -> list[Reach]:
-        return [
-            Reach(c.occurred_on, c.contact_id)
-            for c in self._owner.conversations
-            if c.occurred_on >= since
+        outreach, talks = await self.history(since)
+        return [Reach(o.reached_on, o.contact_id) for o in outreach] + [
+            Reach(t.occurred_on, t.contact_id) for t in talks
         ]
 
     async def recap_prefs(self) -> RecapPrefs:
@@ -268,18 +279,109 @@ class MemoryBook:
     async def recap_inputs(self, day: date) -> RecapInputs:
         start, end = recap_window(day)
         first = week_start(day) - timedelta(weeks=STREAK_WEEKS)
+        outreach, talks = await self.history(first)
         inputs = RecapInputs(goals=await self.goal_changes())
-        for talk in self._owner.conversations:
-            if not first <= talk.occurred_on <= day:
-                continue
-            inputs.reached.append(Reach(talk.occurred_on, talk.contact_id))
-            if start <= talk.occurred_on <= end:
-                contact = self._owner.contacts.get(talk.contact_id)
-                if contact is not None:
-                    inputs.names[contact.id] = contact.name
-                if talk.kind == "conversation":
-                    inputs.conversations += 1
+        for event in outreach:
+            if event.reached_on <= day:
+                inputs.reached.append(Reach(event.reached_on, event.contact_id))
+                if start <= event.reached_on <= end:
+                    inputs.outreach.append(event)
+        for talk in talks:
+            if talk.occurred_on <= day:
+                inputs.reached.append(Reach(talk.occurred_on, talk.contact_id))
+                if start <= talk.occurred_on <= end:
+                    inputs.talks.append(talk)
+        inputs.steps = await self.open_next_steps(limit=STEPS_SHOWN)
+        named = {r.contact_id for r in inputs.reached if start <= r.day <= end}
+        named |= {s.contact_id for s in inputs.steps}
+        contacts = self._owner.contacts
+        inputs.names = {cid: contacts[cid].name for cid in named if cid in contacts}
         return inputs
+
+    # --- predictions, outcomes and next steps ------------------------------------------------
+
+    async def record_outreach(
+        self, contact_id: int, reached_on: date, *, previous_contact_on: date | None
+    ) -> Outreach:
+        self._writing()
+        if contact_id not in self._owner.contacts:
+            raise ContactGone(contact_id)
+        event = Outreach(
+            self._store.new_id(), contact_id, reached_on, previous_contact_on=previous_contact_on
+        )
+        self._owner.outreach[event.id] = event
+        return event
+
+    async def outreach(self, outreach_id: int) -> Outreach | None:
+        return self._owner.outreach.get(outreach_id)
+
+    async def latest_outreach(self, contact_id: int) -> Outreach | None:
+        mine = [o for o in self._owner.outreach.values() if o.contact_id == contact_id]
+        return max(mine, key=lambda o: (o.reached_on, o.id), default=None)
+
+    async def set_outreach(
+        self,
+        outreach_id: int,
+        *,
+        expected: Expectation | None,
+        actual: Expectation | None,
+        replied_on: date | None,
+    ) -> bool:
+        self._writing()
+        event = self._owner.outreach.get(outreach_id)
+        if event is None:
+            return False
+        self._owner.outreach[outreach_id] = replace(
+            event, expected=expected, actual=actual, replied_on=replied_on
+        )
+        return True
+
+    async def history(self, since: date | None) -> tuple[list[Outreach], list[ConversationFacts]]:
+        start = since or date.min
+        outreach = sorted(
+            (o for o in self._owner.outreach.values() if o.reached_on >= start),
+            key=lambda o: (o.reached_on, o.id),
+        )
+        talks = [
+            ConversationFacts(c.contact_id, c.occurred_on, c.response, c.outcomes)
+            for c in self._owner.conversations
+            if c.kind == "conversation" and c.occurred_on >= start
+        ]
+        talks.sort(key=lambda t: t.occurred_on)  # stable: same-day ones stay in logged order
+        return outreach, talks
+
+    async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
+        self._writing()
+        if contact_id not in self._owner.contacts:
+            raise ContactGone(contact_id)
+        _storable(text=text)
+        if len(text) > 200:
+            raise Unstorable("text: longer than VARCHAR(200)")
+        step = NextStep(self._store.new_id(), contact_id, text, due_on)
+        self._owner.next_steps[step.id] = step
+        return step
+
+    async def next_step(self, step_id: int) -> NextStep | None:
+        return self._owner.next_steps.get(step_id)
+
+    async def set_next_step(self, step_id: int, *, status: StepStatus, due_on: date) -> bool:
+        self._writing()
+        step = self._owner.next_steps.get(step_id)
+        if step is None:
+            return False
+        self._owner.next_steps[step_id] = replace(step, status=status, due_on=due_on)
+        return True
+
+    async def next_steps_due(self, on: date, *, limit: int) -> list[NextStep]:
+        due = [
+            s
+            for s in self._owner.next_steps.values()
+            if s.status is StepStatus.OPEN and s.due_on <= on
+        ]
+        return sorted(due, key=lambda s: (s.due_on, s.id))[:limit]
+
+    async def open_next_steps(self, *, limit: int) -> list[NextStep]:
+        return await self.next_steps_due(date.max, limit=limit)
 
     # --- for tests -----------------------------------------------------------------------------
 

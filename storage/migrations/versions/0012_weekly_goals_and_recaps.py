@@ -1,7 +1,7 @@
 """weekly goals and recap settings
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-11-28
 
 ``weekly_goals``: a user's outreach goal from a week on (history kept, so each week is judged
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.goals import GoalChange, Reach
@@ -47,22 +47,33 @@ class WeeklyBook:
             )
         )
 
-    async def reached_since(self, since: date) -> list[Reach]:
-        # "Reached out" events, and logged conversations (an outreach is also kept as a
-        # conversation of kind "outreach": counted once, by its outreach row).
-        outreach = await self._connection.execute(
-            select(OutreachRow.reached_on, OutreachRow.contact_id).where(
-                OutreachRow.owner_id == self._owner_id, OutreachRow.reached_on >= since
-            )
-        )
-        talks = await self._connection.execute(
-            select(ConversationRow.occurred_on, ConversationRow.contact_id).where(
-                ConversationRow.owner_id == self._owner_id,
+    async def week_record(self, since: date) -> tuple[list[GoalChange], list[Reach]]:
+        # One statement (Home reads it on every visit): the goals set, "Reached out" events,
+        # and logged conversations (an outreach is also kept as a conversation of kind
+        # "outreach": counted once, by its outreach row).
+        owner = self._owner_id
+        query = union_all(
+            select(literal("g").label("k"), WeeklyGoal.week_start, WeeklyGoal.goal).where(
+                WeeklyGoal.owner_id == owner
+            ),
+            select(literal("o"), OutreachRow.reached_on, OutreachRow.contact_id).where(
+                OutreachRow.owner_id == owner, OutreachRow.reached_on >= since
+            ),
+            select(literal("c"), ConversationRow.occurred_on, ConversationRow.contact_id).where(
+                ConversationRow.owner_id == owner,
                 ConversationRow.kind == "conversation",
                 ConversationRow.occurred_on >= since,
-            )
+            ),
         )
-        return [Reach(_day(on), cid) for on, cid in [*outreach, *talks]]
+        goals: list[GoalChange] = []
+        reached: list[Reach] = []
+        for kind, on, number in await self._connection.execute(query):
+            if kind == "g":
+                goals.append(GoalChange(_day(on), number))
+            else:
+                reached.append(Reach(_day(on), number))
+        goals.sort(key=lambda g: g.week_start)
+        return goals, reached
 
     async def recap_prefs(self) -> RecapPrefs:
         row = (

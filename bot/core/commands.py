@@ -13,6 +13,8 @@ The grammar (also shown by ``/reconnect help``)::
     settings
     pause [until <date> | for <N> days|weeks]
     resume
+    goal [<N> | off]
+    recap
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -131,9 +133,31 @@ class Resume:
     writes: ClassVar[bool] = True
 
 
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """Show (no text), set (``3``) or clear (``off``) the weekly outreach goal."""
+
+    text: str = ""
+
+    @property
+    def writes(self) -> bool:
+        """Without a number it only shows the goal."""
+        return bool(self.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Recap:
+    """Show the weekly recap of the week so far."""
+
+    writes: ClassVar[bool] = False
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
-Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+Command = (
+    Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+    | Goal | Recap
+)  # fmt: skip
 
 
 class CommandError(ValueError):
@@ -156,6 +180,7 @@ class UnknownCommand(CommandError):
 
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
+    "goal", "recap",
 )  # fmt: skip
 _ALIASES = {
     "?": "help",
@@ -173,6 +198,10 @@ _ALIASES = {
     "preferences": "settings",
     "vacation": "pause",
     "unpause": "resume",
+    "goals": "goal",
+    "target": "goal",
+    "week": "recap",
+    "review": "recap",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -228,6 +257,10 @@ def parse(text: str) -> Command:
             return Pause(one_line(rest))
         case "resume":
             return Resume()
+        case "goal":
+            return Goal(one_line(rest))
+        case "recap":
+            return Recap()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 

@@ -283,7 +283,10 @@ def _welcome(blocks: list[Block], cmd: str) -> Reply:
                 "-- former CFO at Brightline, loves sailing`",
             ),
             Actions((Button("Add a contact", Act.ADD_FORM, style="primary"),)),
-            context("Tomorrow morning I'll suggest whom to reach out to first."),
+            context(
+                "Tomorrow morning I'll suggest whom to reach out to first. Tip: "
+                f"`{cmd}goal 3` sets a weekly goal of three people — small enough to keep."
+            ),
         ]
     )
     return Reply(summary="Welcome to Reconnect: add your first three people", blocks=tuple(blocks))

@@ -125,8 +125,9 @@ class ContactBook(Protocol):
         set for that week or later ones."""
         ...
 
-    async def reached_since(self, since: date) -> list[Reach]:
-        """Everyone reached (outreach or logged conversation) on or after ``since``."""
+    async def week_record(self, since: date) -> tuple[list[GoalChange], list[Reach]]:
+        """Every goal set (oldest week first), and everyone reached ("Reached out" or a logged
+        conversation) on or after ``since``: what the goal's progress and streak need."""
         ...
 
     async def recap_prefs(self) -> RecapPrefs:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import dates, forms, nudge_actions, preferences, views
+from bot.core import dates, forms, nudge_actions, preferences, views, weekly
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
@@ -149,11 +149,10 @@ class Reconnect:
                     entry = forms.read_log(values, request.today)
                     return await _log_submitted(request, context_value, entry)
                 case FormKind.SETTINGS:
-                    current = await book.prefs()
-                    prefs = preferences.read_settings(values, current, request.today)
-                    await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+                    prefs = await weekly.save_settings(book, values, request.today)
                     # The time zone may just have changed, and with it today.
-                    return views.settings_saved_reply(prefs, self._today(book))
+                    saved = views.settings_saved_reply(prefs, self._today(book))
+                    return await weekly.saved_reply(book, saved)
         except forms.FieldErrors as exc:
             return FormErrors(exc.errors)
         return message(views.EXPIRED_FORM)
@@ -172,7 +171,7 @@ class Reconnect:
                     log = forms.log_form(await book.upcoming(limit=100), today)
                     return replace(log, context=context_value)
                 case FormKind.SETTINGS:
-                    return preferences.settings_form(await book.prefs())
+                    return await weekly.settings_form(book)
         return None
 
     async def home(self, caller: Caller, notice: Reply | None = None) -> Reply:
@@ -180,7 +179,8 @@ class Reconnect:
         async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
             due = await book.due_summary(today, limit=views.HOME_DUE_SHOWN)
-            return views.home_reply(
+            week = await weekly.week_progress(book, today)
+            home = views.home_reply(
                 due=due.contacts,
                 total_due=due.total_due,
                 total=due.total,
@@ -190,6 +190,7 @@ class Reconnect:
                 notice=notice,
                 schedule=preferences.describe(await book.prefs(), today),
             )
+            return weekly.with_goal(home, week, caller.command)
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
         """Remember the caller's IANA time zone (from their platform profile); ``False`` (and
@@ -257,7 +258,7 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             found = await _resolve(request, name, "remove")
             return found if isinstance(found, Reply) else views.confirm_remove_reply(found)
         case c.Settings():
-            return preferences.settings_form(await request.book.prefs())
+            return await weekly.settings_form(request.book)
         case c.Pause(when=when):
             try:
                 until = preferences.parse_pause(when, request.today)
@@ -268,6 +269,11 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return views.paused_reply(prefs, request.today)
         case c.Resume():
             return await _resume(request)
+        case c.Goal(text=text):
+            return await weekly.goal_command(request.book, text, request.today, request.cmd)
+        case c.Recap():
+            user = request.caller.user
+            return await weekly.recap_command(request.book, user, request.today, request.cmd)
     return views.help_reply(request.cmd)
 
 
@@ -430,7 +436,11 @@ async def _help_button(request: _Request, value: str) -> Outcome:
 
 
 async def _settings_button(request: _Request, value: str) -> Outcome:
-    return preferences.settings_form(await request.book.prefs())
+    return await weekly.settings_form(request.book)
+
+
+async def _goal_button(request: _Request, value: str) -> Outcome:
+    return await weekly.goal_button(request.book, value, request.today)
 
 
 async def _resume_button(request: _Request, value: str) -> Outcome:
@@ -546,6 +556,7 @@ _ACTIONS: dict[Act, _Action] = {
     Act.FOLLOW_YES: _Action(_card(Act.FOLLOW_YES), writes=False),  # opens the log form
     Act.FOLLOW_LATER: _Action(_card(Act.FOLLOW_LATER), writes=True),
     Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
+    Act.GOAL_SET: _Action(_goal_button, writes=True),
 }
 
 

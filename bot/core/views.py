@@ -70,6 +70,16 @@ def help_reply(cmd: str) -> Reply:
             f"Just `{cmd}pause` pauses until you type `{cmd}resume`.",
         ),
         ("resume", "Start the morning nudges again."),
+        (
+            "goal [<N> | off]",
+            f"A weekly goal: how many people to reach each week. `{cmd}goal 3` is a good start; "
+            "the morning nudge and Home show how it's going, and a streak counts weeks met.",
+        ),
+        (
+            "recap",
+            "Your week so far: who you reached, fears vs facts, next steps. It also comes by "
+            "itself on Fridays at 16:00 (change or turn off in settings).",
+        ),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -263,11 +263,12 @@ class MemoryBook:
         goals[week] = goal
         self._owner.goals = goals
 
-    async def reached_since(self, since: date) -> list[Reach]:
+    async def week_record(self, since: date) -> tuple[list[GoalChange], list[Reach]]:
         outreach, talks = await self.history(since)
-        return [Reach(o.reached_on, o.contact_id) for o in outreach] + [
+        reached = [Reach(o.reached_on, o.contact_id) for o in outreach] + [
             Reach(t.occurred_on, t.contact_id) for t in talks
         ]
+        return await self.goal_changes(), reached
 
     async def recap_prefs(self) -> RecapPrefs:
         return self._owner.recap

@@ -616,7 +616,7 @@ class NudgeRunner:
 
 
 def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[int, Contact]]:
-    return compose_for(
+    content, contacts = compose_for(
         job.recipient.user,
         job.day,
         cards=job.recipient.prefs.cards,
@@ -625,6 +625,9 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
     )
+    if not content.welcome:
+        content.goal = inputs.goal
+    return content, contacts
 
 
 @contextmanager

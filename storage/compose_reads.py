@@ -18,6 +18,7 @@ from storage.dialect import DialectStore
 from storage.models import ContactRow, ConversationRow, PromptView, User
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
+from storage.weekly_reads import read_goal_lines
 
 #: What :meth:`Dialect.owned_contacts` reads: a contact book's columns, then the owner's id.
 OWNED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, ContactRow.owner_id)
@@ -70,6 +71,8 @@ class ComposeReads(DialectStore):
             )
             for user_id, prompt_id, count in views:
                 out[user_id].prompt_views[prompt_id] = count
+            for user_id, line in (await read_goal_lines(self.dialect, connection, users)).items():
+                out[user_id].goal = line
         return out
 
     async def _candidates(

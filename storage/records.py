@@ -84,6 +84,8 @@ class ComposeInputs:
     followups: list[Contact] = field(default_factory=list)
     activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
     prompt_views: dict[str, int] = field(default_factory=dict)
+    #: The weekly goal's progress, "2 of 3 this week" (empty without a goal).
+    goal: str = ""
 
 
 class AttemptStart(NamedTuple):

@@ -21,7 +21,7 @@ from bot.core.evidence import (
     parse_expectation,
     parse_outcomes,
 )
-from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, week_start
+from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, goal_for, week_start
 from bot.core.recap import STEPS_SHOWN, RecapInputs, recap_window
 from storage.dialect import Dialect
 from storage.models import (
@@ -241,4 +241,50 @@ async def wins_heard(
     return None
 
 
-__all__ = ["history_start", "read_recap_inputs", "wins_heard"]
+async def read_goal_lines(
+    dialect: Dialect, connection: AsyncConnection, users: dict[int, date]
+) -> dict[int, str]:
+    """``{user id: "2 of 3 this week"}`` for the users of a morning batch who have a goal this
+    week (``users``: ``{user id: local date}``). Three statements for the batch: the goals,
+    and this week's outreach and logged conversations."""
+    ids = list(users)
+    if not ids:
+        return {}
+    changes: dict[int, list[GoalChange]] = {}
+    goals = await dialect.rows(
+        connection,
+        select(WeeklyGoal.owner_id, WeeklyGoal.week_start, WeeklyGoal.goal).where(
+            dialect.among(WeeklyGoal.owner_id, ids)
+        ),
+        _Goal._make,
+        dates=(1,),
+    )
+    for uid, start, goal in goals:
+        changes.setdefault(uid, []).append(GoalChange(start, goal))
+    wanted = {
+        uid: goal
+        for uid, mine in changes.items()
+        if (goal := goal_for(mine, week_start(users[uid]))) > 0
+    }
+    if not wanted:
+        return {}
+    earliest = min(week_start(users[uid]) for uid in wanted)
+    latest = max(users[uid] for uid in wanted)
+    owners = list(wanted)
+    seen: dict[int, set[int]] = {uid: set() for uid in wanted}
+    for table, on in (
+        (OutreachRow, OutreachRow.reached_on),
+        (ConversationRow, ConversationRow.occurred_on),
+    ):
+        query = select(table.owner_id, table.contact_id, on).where(
+            dialect.among(table.owner_id, owners), on >= earliest, on <= latest
+        )
+        if table is ConversationRow:
+            query = query.where(ConversationRow.kind == "conversation")
+        for uid, contact_id, day in await dialect.rows(connection, query, tuple, dates=(2,)):
+            if week_start(users[uid]) <= day <= users[uid]:
+                seen[uid].add(contact_id)
+    return {uid: f"{len(seen[uid])} of {goal} this week" for uid, goal in wanted.items()}
+
+
+__all__ = ["history_start", "read_goal_lines", "read_recap_inputs", "wins_heard"]

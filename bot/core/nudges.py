@@ -89,6 +89,8 @@ class NudgeContent:
     cards: list[Card] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     welcome: bool = False
+    #: The weekly goal's progress when the nudge was composed ("2 of 3 this week").
+    goal: str = ""
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -111,6 +113,7 @@ class NudgeContent:
                 for f in self.followups
             ],
             "welcome": self.welcome,
+            "goal": self.goal,
         }
         return _ENCODER.encode(data)
 
@@ -141,6 +144,7 @@ class NudgeContent:
                     for f in data.get("followups", [])
                 ],
                 welcome=bool(data.get("welcome", False)),
+                goal=str(data.get("goal", "")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed nudge content") from exc
@@ -260,6 +264,8 @@ def render(
         blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
     if not cards and not content.followups:
         blocks.append(section("Nobody is due today — a good day to add someone you miss."))
+    if content.goal:
+        blocks.append(context(f"🎯 Weekly goal: {content.goal}"))
     blocks.append(
         context(f"Change the time or days: `{cmd}settings` · Away? `{cmd}pause until <date>`")
     )

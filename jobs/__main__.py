@@ -1,7 +1,7 @@
 """``python -m jobs``: the nudge scheduler on its own (the Procfile's ``clock`` process).
 
 uv run python -m jobs                                   # run the scheduler until stopped
-uv run python -m jobs run-once [--at ISO-8601] [--dry-run]
+uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap]
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     once = sub.add_parser("run-once", help="run one pass now (or as if at --at) and exit")
     once.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
     once.add_argument("--dry-run", action="store_true", help="decide and compose, send nothing")
+    once.add_argument(
+        "--kind",
+        choices=("morning", "recap"),
+        default="morning",
+        help="the morning nudges (default) or the weekly recaps",
+    )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
     dry = args.command == "run-once" and args.dry_run
@@ -34,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(need_platform=not dry, serves_slack=False)
         configure_logging(settings.log_level)
         if args.command == "run-once":
-            return asyncio.run(_run_once(settings, args.at, dry))
+            return asyncio.run(_run_once(settings, args.at, dry, args.kind))
         asyncio.run(_run_forever(settings))
     except ConfigError as exc:
         print(f"reconnect: {exc}", file=sys.stderr)
@@ -44,15 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> int:
+async def _run_once(
+    settings: Settings, at: datetime | None, dry_run: bool, kind: str = "morning"
+) -> int:
     from bot.app import prepare_database
-    from jobs.app import build_runner
+    from jobs.app import build_recap_runner, build_runner
     from storage import db
 
     await prepare_database(settings)
     # Ours to dispose: the runner sees its store only through jobs.ports.NudgeStorePort.
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
+    if kind == "recap":
+        runner = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
     try:
         now = at or runner.clock()
         summary = await runner.run_once(now, dry_run=dry_run)
@@ -87,6 +97,7 @@ async def report(
 async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
     """Why a pass at ``now`` found nobody due: no platform, no users, or nobody's time."""
     from bot.core.schedule import nudge_instant
+    from storage.records import RECAP
 
     platforms = sorted(runner.messengers)
     if not platforms:
@@ -102,6 +113,13 @@ async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
             "users marked undeliverable are left out)."
         )
     grace = runner.config.grace
+    if runner.kind == RECAP:
+        return (
+            f"{len(recipients)} user{'s' if len(recipients) != 1 else ''} with contacts on "
+            f"{where}, but nobody's weekly recap (their recap day and local time, default "
+            f"Fridays at 16:00) falls in the last {grace.total_seconds() / 3600:g} h before "
+            f"{now:%Y-%m-%d %H:%M} UTC, or their recaps are off or paused."
+        )
     upcoming = []
     for recipient in recipients:
         prefs = recipient.prefs
@@ -132,14 +150,15 @@ async def _run_forever(settings: Settings) -> None:
     import structlog
 
     from bot.app import prepare_database, until_stopped
-    from jobs.app import build_runner, build_scheduler, describe_schedule
+    from jobs.app import build_recap_runner, build_runner, build_scheduler, describe_schedule
     from storage import db
 
     log = structlog.get_logger("jobs")
     await prepare_database(settings)
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
-    scheduler = build_scheduler(runner)
+    recaps = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
+    scheduler = build_scheduler(runner, recaps)
     scheduler.start()
     log.info(
         "clock.started",
@@ -154,6 +173,7 @@ async def _run_forever(settings: Settings) -> None:
         await until_stopped()
     finally:
         scheduler.shutdown(wait=False)
+        await recaps.stop()
         await runner.stop()
         await runner.close()
         await engine.dispose()

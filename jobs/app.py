@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.ports import Messenger
 from bot.settings import Settings
+from jobs.recap_runner import RecapRunner
 from jobs.runner import Clock, NudgeConfig, NudgeRunner
 from storage import db
 from storage.nudges import NudgeStore
+from storage.recap_reads import RecapStore
 
 log = structlog.get_logger(__name__)
 
@@ -72,8 +74,24 @@ def build_runner(
     )
 
 
-def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
-    """An APScheduler that runs a pass at the start of every minute, never two at once."""
+def build_recap_runner(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    messengers: dict[str, Messenger],
+    clock: Clock | None = None,
+) -> RecapRunner:
+    """The weekly recap runner for ``settings``, sharing the morning runner's messengers."""
+    config = NudgeConfig(
+        grace=timedelta(hours=settings.nudge_grace_hours),
+        concurrency=settings.nudge_concurrency,
+    )
+    return RecapRunner(RecapStore(engine), messengers, config=config, clock=clock)
+
+
+def build_scheduler(runner: NudgeRunner, recaps: RecapRunner | None = None) -> AsyncIOScheduler:
+    """An APScheduler that runs a pass at the start of every minute, never two at once: the
+    morning nudges, then (with ``recaps``) the weekly recaps."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
@@ -81,6 +99,11 @@ def build_scheduler(runner: NudgeRunner) -> AsyncIOScheduler:
             await runner.run_once()
         except Exception:
             log.exception("nudges.pass_failed")
+        if recaps is not None:
+            try:
+                await recaps.run_once()
+            except Exception:
+                log.exception("recaps.pass_failed")
 
     scheduler.add_job(
         tick,

@@ -32,6 +32,8 @@ TABLES = (
     "workers",
     "outreach",
     "next_steps",
+    "weekly_goals",
+    "recap_settings",
     "conversations",
     "contacts",
     "users",

@@ -288,11 +288,9 @@ def fears_vs_facts(evidence: Evidence) -> list[str]:
             warm = evidence.feared_but_warm
             replied = evidence.feared_but_replied
             if warm:
-                lines.append(
-                    f"{expected}; {warm} of those {_people_were(warm)} glad to hear from you."
-                )
+                lines.append(f"{expected}; {_of_those(warm, feared, 'glad to hear from you')}.")
             elif replied:
-                lines.append(f"{expected}; {replied} of those people replied all the same.")
+                lines.append(f"{expected}; {_of_those(replied, feared, 'replied all the same')}.")
             else:
                 lines.append(
                     f"{expected}, and this time it was quiet. Silence is usually busyness, "
@@ -335,8 +333,13 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
-def _people_were(n: int) -> str:
-    return "person was" if n == 1 else "people were"
+def _of_those(n: int, of: int, what: str) -> str:
+    """``"they were glad…"`` (one of one), ``"2 of those 3 were glad…"``, ``"1 of those 3 was
+    glad…"``; ``what`` starts with a verb in the past tense, or "glad"."""
+    verb = "" if what.startswith("replied") else ("was " if n == 1 else "were ")
+    if of == 1:
+        return f"they {'' if verb == '' else 'were '}{what}"
+    return f"{n} of those {of} {verb}{what}"
 
 
 def render_recap(content: RecapContent, *, cmd: str) -> Reply:

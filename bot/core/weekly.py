@@ -19,6 +19,7 @@ from bot.core.goals import (
     SUGGESTED_GOAL,
     GoalError,
     WeekProgress,
+    goal_for,
     parse_goal,
     people,
     progress,
@@ -67,7 +68,9 @@ async def goal_command(book: ContactBook, text: str, today: date, cmd: str) -> R
         return message(str(exc))
     current = await week_progress(book, today)
     if wanted is None:
-        return message(_describe(current, cmd))
+        next_week = current.week_start + timedelta(days=7)
+        ahead = goal_for(await book.goal_changes(), next_week)
+        return message(_describe(current, cmd, ahead))
     if wanted == 0:
         if current.goal == 0 and not await _any_goal_ahead(book, today):
             return message(
@@ -218,16 +221,18 @@ async def saved_reply(book: ContactBook, reply: Reply) -> Reply:
     )
 
 
-def _describe(week: WeekProgress, cmd: str) -> str:
+def _describe(week: WeekProgress, cmd: str, ahead: int | None = None) -> str:
     if week.goal <= 0:
         return (
             "You don't have a weekly goal yet. A small one helps: "
             f"`{cmd}goal {SUGGESTED_GOAL}` means {SUGGESTED_GOAL} people a week — reached out "
             "to or talked with, each person counted once."
         )
-    text = f"Your goal: {people(week.goal)} a week. This week: {week.line()}."
+    text = f"Your goal: {people(week.goal)} a week. So far this week: {week.done} of {week.goal}."
     if week.met:
         text += " Goal met!"
+    if ahead is not None and ahead != week.goal:
+        text += f" From next week: {people(ahead)}." if ahead else " From next week: no goal."
     streak = week.streak_line()
     return f"{text} {streak}".strip() + f" Change it with `{cmd}goal <number>`, or `{cmd}goal off`."
 

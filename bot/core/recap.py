@@ -162,6 +162,7 @@ class RecapContent:
     wins: list[str] = field(default_factory=list)
     question_id: str = ""
     schedule: str = ""
+    recaps_on: bool = True  # False: asked for with ``recap`` while they are switched off
 
     @property
     def quiet(self) -> bool:
@@ -192,6 +193,7 @@ class RecapContent:
                 "wins": self.wins,
                 "question_id": self.question_id,
                 "schedule": self.schedule,
+                "recaps_on": self.recaps_on,
             }
         )
 
@@ -216,6 +218,7 @@ class RecapContent:
                 wins=[str(n) for n in data.get("wins", [])],
                 question_id=str(data.get("question_id", "")),
                 schedule=str(data.get("schedule", "")),
+                recaps_on=bool(data.get("recaps_on", True)),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed recap content") from exc
@@ -265,6 +268,7 @@ def compose_recap(
         ],
         wins=inputs.wins[:_LINES_SHOWN],
         schedule=(recap or RecapPrefs()).describe(),
+        recaps_on=(recap or RecapPrefs()).enabled,
     )
     if not content.quiet:
         seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, content.start)
@@ -372,13 +376,11 @@ def render_recap(content: RecapContent, *, cmd: str) -> Reply:
     if question is not None:
         blocks.append(section(Strong("One question to sit with: "), Em(question)))
     blocks.append(Actions(goal_buttons(week.goal, content.next_week)))
-    blocks.append(
-        context(
-            f"{content.schedule} Change the day or time, or turn them off: `{cmd}settings`"
-            if content.schedule
-            else f"Change the day or time, or turn recaps off: `{cmd}settings`"
-        )
-    )
+    if not content.recaps_on:
+        footer = f"Weekly recaps are off. Turn them on in `{cmd}settings`."
+    else:
+        footer = f"{content.schedule} Change the day or time, or turn them off: `{cmd}settings`"
+    blocks.append(context(footer.strip()))
     return Reply(summary=summary, blocks=tuple(blocks))
 
 

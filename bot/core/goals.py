@@ -153,8 +153,9 @@ def parse_goal(text: str) -> int | None:
         return None
     if words in _OFF_WORDS:
         return 0
-    if words.isascii() and words.isdigit():
-        value = int(words[:6])
+    digits = words.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        value = int(digits[:6]) * (-1 if words.startswith("-") else 1)
         if 1 <= value <= MAX_GOAL:
             return value
         raise GoalError(

@@ -21,7 +21,7 @@ from bot.core.evidence import (
     parse_expectation,
     parse_outcomes,
 )
-from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, goal_for, week_start
+from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, goal_for, progress, week_start
 from bot.core.recap import STEPS_SHOWN, RecapInputs, recap_window
 from storage.dialect import Dialect
 from storage.models import (
@@ -79,6 +79,10 @@ class _View(NamedTuple):
     shown: int
 
 
+#: Weeks of history read for everyone; a streak longer than this reads the rest of the year.
+RECENT_WEEKS = 8
+
+
 def history_start(day: date) -> date:
     """The first local date a recap (or a streak) on ``day`` looks at."""
     return week_start(day) - timedelta(weeks=STREAK_WEEKS)
@@ -88,20 +92,22 @@ async def read_recap_inputs(
     dialect: Dialect, connection: AsyncConnection, users: dict[int, date]
 ) -> dict[int, RecapInputs]:
     """What composing each user's recap on their local date needs (``users``: ``{user id:
-    recap day}``). A handful of statements for the whole batch, each filtered on its owners."""
+    recap day}``). A handful of statements for the whole batch, each filtered on its owners.
+
+    The streak's history is read in two steps: the last :data:`RECENT_WEEKS` weeks for
+    everyone, and the year before only for the few users whose streak reaches back that far
+    (most streaks are short, and a year of history is most of what a recap pass would read).
+    """
     out = {uid: RecapInputs() for uid in users}
     if not users:
         return out
     ids = list(users)
-    earliest = min(history_start(day) for day in users.values())
-    latest = max(users.values())
-    firsts = {uid: history_start(day) for uid, day in users.items()}
+    recent = {uid: week_start(day) - timedelta(weeks=RECENT_WEEKS) for uid, day in users.items()}
     windows = {uid: recap_window(day) for uid, day in users.items()}
     named: set[int] = set()
 
-    # Everyone reached over the streak's history: "Reached out" events and logged
-    # conversations (an outreach is also kept as a conversation of kind "outreach"; those are
-    # left out here, as they are already counted by the outreach row).
+    # "Reached out" events and logged conversations (an outreach is also kept as a
+    # conversation of kind "outreach"; those are left out here, as the outreach row counts).
     outreach = await dialect.rows(
         connection,
         select(
@@ -115,15 +121,15 @@ async def read_recap_inputs(
             OutreachRow.previous_contact_on,
         ).where(
             dialect.among(OutreachRow.owner_id, ids),
-            OutreachRow.reached_on >= earliest,
-            OutreachRow.reached_on <= latest,
+            OutreachRow.reached_on >= min(recent.values()),
+            OutreachRow.reached_on <= max(users.values()),
         ),
         _Outreach._make,
         dates=(3, 6, 7),
     )
     for row in outreach:
         uid, on = row.owner_id, row.reached_on
-        if not firsts[uid] <= on <= users[uid]:
+        if not recent[uid] <= on <= users[uid]:
             continue
         inputs = out[uid]
         inputs.reached.append(Reach(on, row.contact_id))
@@ -152,14 +158,14 @@ async def read_recap_inputs(
         ).where(
             dialect.among(ConversationRow.owner_id, ids),
             ConversationRow.kind == "conversation",
-            ConversationRow.occurred_on >= earliest,
-            ConversationRow.occurred_on <= latest,
+            ConversationRow.occurred_on >= min(recent.values()),
+            ConversationRow.occurred_on <= max(users.values()),
         ),
         _Talk._make,
         dates=(2,),
     )
     for uid, contact_id, on, response, tags in talks:
-        if not firsts[uid] <= on <= users[uid]:
+        if not recent[uid] <= on <= users[uid]:
             continue
         inputs = out[uid]
         inputs.reached.append(Reach(on, contact_id))
@@ -169,6 +175,17 @@ async def read_recap_inputs(
             inputs.talks.append(
                 ConversationFacts(contact_id, on, parse_expectation(response), parse_outcomes(tags))
             )
+    goals = await dialect.rows(
+        connection,
+        select(WeeklyGoal.owner_id, WeeklyGoal.week_start, WeeklyGoal.goal)
+        .where(dialect.among(WeeklyGoal.owner_id, ids))
+        .order_by(WeeklyGoal.owner_id, WeeklyGoal.week_start),
+        _Goal._make,
+        dates=(1,),
+    )
+    for uid, start, goal in goals:
+        out[uid].goals.append(GoalChange(start, goal))
+    await _older_history(dialect, connection, users, recent, out)
     steps = await dialect.rows(
         connection,
         select(
@@ -202,16 +219,6 @@ async def read_recap_inputs(
         )
         for uid, contact_id, name in names:
             out[uid].names[contact_id] = name
-    goals = await dialect.rows(
-        connection,
-        select(WeeklyGoal.owner_id, WeeklyGoal.week_start, WeeklyGoal.goal)
-        .where(dialect.among(WeeklyGoal.owner_id, ids))
-        .order_by(WeeklyGoal.owner_id, WeeklyGoal.week_start),
-        _Goal._make,
-        dates=(1,),
-    )
-    for uid, start, goal in goals:
-        out[uid].goals.append(GoalChange(start, goal))
     views = await dialect.rows(
         connection,
         select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -223,6 +230,40 @@ async def read_recap_inputs(
         out[uid].prompt_views[prompt_id] = shown
     await wins_heard(dialect, connection, users, out)
     return out
+
+
+async def _older_history(
+    dialect: Dialect,
+    connection: AsyncConnection,
+    users: dict[int, date],
+    recent: dict[int, date],
+    out: dict[int, RecapInputs],
+) -> None:
+    """The rest of the streak's year for users whose streak reaches back to ``recent``."""
+    long = [uid for uid, inputs in out.items() if _prior_streak(inputs, users[uid]) >= RECENT_WEEKS]
+    if not long:
+        return
+    first = min(history_start(users[uid]) for uid in long)
+    last = max(recent[uid] for uid in long)
+    for table, on in (
+        (OutreachRow, OutreachRow.reached_on),
+        (ConversationRow, ConversationRow.occurred_on),
+    ):
+        query = select(table.owner_id, table.contact_id, on).where(
+            dialect.among(table.owner_id, long), on >= first, on < last
+        )
+        if table is ConversationRow:
+            query = query.where(ConversationRow.kind == "conversation")
+        for uid, contact_id, day in await dialect.rows(connection, query, tuple, dates=(2,)):
+            if history_start(users[uid]) <= day < recent[uid]:
+                out[uid].reached.append(Reach(day, contact_id))
+
+
+def _prior_streak(inputs: RecapInputs, day: date) -> int:
+    """Weeks met in a row before the recap's week, as far as the history read so far shows."""
+    _, end = recap_window(day)
+    week = progress(inputs.goals, inputs.reached, end)
+    return week.streak - (1 if week.met else 0)
 
 
 async def wins_heard(

@@ -14,9 +14,11 @@ met); a missed week, or a week without a goal, simply starts a new one.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from bot.core.text import one_line
 
@@ -27,6 +29,7 @@ SUGGESTED_GOAL = 3
 #: How many past weeks a streak looks back (the reads fetch that much history, no more).
 STREAK_WEEKS = 53
 
+_WEEK = timedelta(days=7)
 _OFF_WORDS = frozenset({"off", "none", "no", "stop", "clear", "0", "zero"})
 
 
@@ -83,8 +86,10 @@ class WeekProgress:
         return ""
 
 
+@lru_cache(maxsize=4096)
 def week_start(day: date) -> date:
-    """The Monday of ``day``'s week."""
+    """The Monday of ``day``'s week. (Cached: a recap pass asks this for every day of every
+    user's year, and there are only so many days.)"""
     return day - timedelta(days=day.weekday())
 
 
@@ -115,26 +120,29 @@ def progress(changes: Sequence[GoalChange], reached: Iterable[Reach], today: dat
     this_week = week_start(today)
     counts = weekly_counts(r for r in reached if r.day <= today)
     ordered = sorted(changes, key=lambda c: c.week_start)
-    goal = goal_for(ordered, this_week)
-    done = counts.get(this_week, 0)
-    streak = 0
-    week = this_week - timedelta(days=7)
-    for _ in range(STREAK_WEEKS):
-        wanted = goal_for(ordered, week)
-        if wanted <= 0 or counts.get(week, 0) < wanted:
-            break
-        streak += 1
-        week -= timedelta(days=7)
-    broken = 0
-    if streak == 0:
-        # Last week was missed: was there a streak before it? (Only to say "fresh start".)
-        week = this_week - timedelta(days=14)
+    starts = [c.week_start for c in ordered]
+
+    def wanted(week: date) -> int:
+        # The latest change on or before ``week`` (composing runs this for every recap).
+        at = bisect_right(starts, week)
+        return ordered[at - 1].goal if at else 0
+
+    def run_from(week: date) -> int:
+        """Weeks met in a row, going back from ``week``."""
+        n = 0
         for _ in range(STREAK_WEEKS):
-            wanted = goal_for(ordered, week)
-            if wanted <= 0 or counts.get(week, 0) < wanted:
+            goal = wanted(week)
+            if goal <= 0 or counts.get(week, 0) < goal:
                 break
-            broken += 1
-            week -= timedelta(days=7)
+            n += 1
+            week -= _WEEK
+        return n
+
+    goal = wanted(this_week)
+    done = counts.get(this_week, 0)
+    streak = run_from(this_week - _WEEK)
+    # Last week was missed: was there a streak before it? (Only to say "fresh start".)
+    broken = run_from(this_week - 2 * _WEEK) if streak == 0 else 0
     if goal > 0 and done >= goal:
         streak += 1
     return WeekProgress(this_week, goal, done, streak, broken)

@@ -330,7 +330,16 @@ def step_line(step: NextStep, name: str | None, today: date) -> str:
     """``"Dana Whitfield: introduce me to the CFO — by Fri 4 Dec"``."""
     who = f"{name}: " if name else ""
     when = "overdue since" if step.due_on < today else "by"
-    return f"{who}{step.text} — {when} {step.due_on:%a} {step.due_on.day} {step.due_on:%b}"
+    return f"{who}{step.text} — {when} {_short_date(step.due_on)}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _short_date(day: date) -> str:
+    """``"Tue 8 Dec"`` — in English whatever the process locale (``strftime`` is not)."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 def _times(n: int) -> str:
@@ -442,8 +451,8 @@ def _goal_sentence(week: WeekProgress) -> str:
 def _span(start: date, end: date) -> str:
     """``"23–27 Nov"``, ``"30 Nov – 4 Dec"``."""
     if start.month == end.month:
-        return f"{start.day}–{end.day} {end:%b}"
-    return f"{start.day} {start:%b} – {end.day} {end:%b}"
+        return f"{start.day}–{end.day} {_MONTHS[end.month - 1]}"
+    return f"{start.day} {_MONTHS[start.month - 1]} – {end.day} {_MONTHS[end.month - 1]}"
 
 
 def _and(items: Sequence[str]) -> str:

@@ -273,3 +273,23 @@ async def test_prefs_default_is_friday_16(user: MakeUser, store: SqlStore) -> No
     caller = await user("U1", "Dana")
     async with store.book(caller.user, write=False) as book:
         assert await book.recap_prefs() == RecapPrefs(4, time(16, 0), True)
+
+
+# --- the goal in the morning nudge --------------------------------------------------------------
+
+
+async def test_the_morning_nudge_shows_the_weeks_goal(
+    runner, user: MakeUser, service: Reconnect, clock: Clock, fake_slack: FakeSlack
+) -> None:
+    ada = await user("U1", "Dana Whitfield", "Priya Raman", tz="Asia/Tokyo")
+    await user("U2", "Bo Li", tz="Asia/Tokyo")  # no goal: no line
+    clock.now = at(2026, 11, 30, 1, 0)  # Monday 10:00 in Tokyo
+    await service.command(ada, "goal 3")
+    await service.command(ada, "log Dana -- coffee")
+    clock.now = at(2026, 11, 29, 23, 0)  # Monday 08:00 in Tokyo, still Sunday in UTC
+    await service.command(ada, "log Priya -- call")
+    await runner.run_once(at(2026, 11, 30, 23, 30))  # Tuesday 08:30 in Tokyo
+    [nudge] = fake_slack.messages_to("DU1")
+    assert "🎯 Weekly goal: 2 of 3 this week" in texts(nudge)
+    [other] = fake_slack.messages_to("DU2")
+    assert "Weekly goal" not in texts(other)

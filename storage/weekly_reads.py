@@ -41,8 +41,8 @@ class _Outreach(NamedTuple):
     reached_on: date
     expected: str | None
     actual: str | None
-    replied_on: date | None
-    previous_contact_on: date | None
+    replied_on: date | str | None  # SQLite: ISO text (converted only when needed)
+    previous_contact_on: date | str | None
 
 
 class _Talk(NamedTuple):
@@ -80,7 +80,7 @@ class _View(NamedTuple):
 
 
 #: Weeks of history read for everyone; a streak longer than this reads the rest of the year.
-RECENT_WEEKS = 8
+RECENT_WEEKS = 5
 
 
 def history_start(day: date) -> date:
@@ -125,7 +125,7 @@ async def read_recap_inputs(
             OutreachRow.reached_on <= max(users.values()),
         ),
         _Outreach._make,
-        dates=(3, 6, 7),
+        dates=(3,),  # the other two only for the week's rows, below
     )
     for row in outreach:
         uid, on = row.owner_id, row.reached_on
@@ -143,8 +143,8 @@ async def read_recap_inputs(
                     on,
                     parse_expectation(row.expected),
                     parse_expectation(row.actual),
-                    row.replied_on,
-                    row.previous_contact_on,
+                    _date(row.replied_on),
+                    _date(row.previous_contact_on),
                 )
             )
     talks = await dialect.rows(
@@ -211,14 +211,16 @@ async def read_recap_inputs(
     if named:
         names = await dialect.rows(
             connection,
+            # By primary key only (an owner filter too tempts SQLite into scanning every
+            # contact of the batch's owners); each name goes to the owner its row names.
             select(ContactRow.owner_id, ContactRow.id, ContactRow.name).where(
-                dialect.among(ContactRow.id, sorted(named)),
-                dialect.among(ContactRow.owner_id, ids),
+                dialect.among(ContactRow.id, sorted(named))
             ),
             _Name._make,
         )
         for uid, contact_id, name in names:
-            out[uid].names[contact_id] = name
+            if uid in out:
+                out[uid].names[contact_id] = name
     views = await dialect.rows(
         connection,
         select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -257,13 +259,20 @@ async def _older_history(
         for uid, contact_id, day in await dialect.rows(connection, query, tuple, dates=(2,)):
             if history_start(users[uid]) <= day < recent[uid]:
                 out[uid].reached.append(Reach(day, contact_id))
+                out[uid].week = None  # the progress read so far is out of date
 
 
 def _prior_streak(inputs: RecapInputs, day: date) -> int:
-    """Weeks met in a row before the recap's week, as far as the history read so far shows."""
+    """Weeks met in a row before the recap's week, as far as the history read so far shows.
+    The progress is kept for composing (it changes only if older history is added)."""
     _, end = recap_window(day)
     week = progress(inputs.goals, inputs.reached, end)
+    inputs.week = week
     return week.streak - (1 if week.met else 0)
+
+
+def _date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def wins_heard(

@@ -141,6 +141,9 @@ class RecapInputs:
     #: Good news the user heard about their contacts this week (hurdle 4). Filled by the hook
     #: ``storage.weekly_reads.wins_heard`` once contacts carry news and wins.
     wins: list[str] = field(default_factory=list)
+    #: The goal's progress as of the recap's last day, when the reads already worked it out
+    #: from exactly these ``goals`` and ``reached`` (else composing does).
+    week: WeekProgress | None = None
 
 
 @dataclass(slots=True)
@@ -244,7 +247,7 @@ def compose_recap(
 ) -> RecapContent:
     """``user``'s recap for the local date ``day`` (their recap day)."""
     start, end = recap_window(day)
-    week = progress(inputs.goals, inputs.reached, end)
+    week = inputs.week if inputs.week is not None else progress(inputs.goals, inputs.reached, end)
     in_week = {r.contact_id for r in inputs.reached if start <= r.day <= end}
     ordered = sorted(
         (inputs.names[cid] for cid in in_week if cid in inputs.names), key=str.casefold

@@ -113,3 +113,27 @@ async def test_recap_inputs_hold_the_week_and_the_history(any_store: Store) -> N
     assert inputs.names == {dana: "Dana Whitfield", bo: "Bo Li"}
     assert inputs.goals == [GoalChange(WEEK - timedelta(21), 1)]
     assert secret not in inputs.names
+
+
+async def test_a_long_streak_reads_the_older_history_too(any_store: Store) -> None:
+    """The SQL reads fetch a few recent weeks for everyone and the rest of the year only when a
+    streak reaches back that far: a 20-week streak is counted in full all the same."""
+    from bot.core.recap import compose_recap
+
+    dana = await add(any_store, ADA, "Dana Whitfield")
+    friday = WEEK + timedelta(4)
+    async with any_store.book(ADA) as book:
+        await book.set_goal(WEEK - timedelta(weeks=30), 1)
+        for k in range(20):  # one conversation in each of the 20 weeks before this one
+            day = WEEK - timedelta(weeks=k + 1) + timedelta(days=2)
+            await book.log(Conversation(dana, day, "catch-up"))
+        await book.log(Conversation(dana, WEEK - timedelta(weeks=22), "before a missed week"))
+    async with any_store.book(ADA, write=False) as book:
+        inputs = await book.recap_inputs(friday)
+    assert compose_recap(ADA, friday, inputs).streak == 20
+    async with any_store.book(ADA) as book:
+        await book.log(Conversation(dana, WEEK + timedelta(1), "this week"))
+    async with any_store.book(ADA, write=False) as book:
+        inputs = await book.recap_inputs(friday)
+    content = compose_recap(ADA, friday, inputs)
+    assert (content.streak, content.done, content.goal) == (21, 1, 1)

@@ -28,8 +28,10 @@ from jobs.ports import RecapStorePort
 from jobs.runner import Clock, NudgeConfig, NudgeRunner, _Job
 from storage.records import RECAP, Recipient
 
-#: Users composed per batch (their reads overlap with composing the batch before).
+#: Users composed per batch (their reads overlap with composing the batch before); a small
+#: first batch, as in the morning pass, so composing starts sooner.
 _CHUNK = 2000
+_FIRST_CHUNK = 250
 
 
 class RecapRunner(NudgeRunner):
@@ -60,7 +62,9 @@ class RecapRunner(NudgeRunner):
         fresh = [job for job in jobs if not (job.content and await self._restore(job))]
         if not fresh:
             return
-        chunks = [fresh[i : i + _CHUNK] for i in range(0, len(fresh), _CHUNK)]
+        chunks = [fresh[:_FIRST_CHUNK]] + [
+            fresh[i : i + _CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _CHUNK)
+        ]
 
         def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, RecapInputs]]:
             users = {job.recipient.id: job.day for job in chunk}

@@ -82,7 +82,7 @@ class WeekProgress:
         if self.streak == 1:
             return "Streak: 1 week — keep it going."
         if self.broken:
-            return "New week, fresh start."
+            return "Every week is a fresh start."
         return ""
 
 

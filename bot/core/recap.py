@@ -295,9 +295,11 @@ def fears_vs_facts(evidence: Evidence) -> list[str]:
             warm = evidence.feared_but_warm
             replied = evidence.feared_but_replied
             if warm:
-                lines.append(f"{expected}; {_of_those(warm, feared, 'glad to hear from you')}.")
+                who = "they were" if feared == 1 else f"{warm} of those {feared} {_was(warm)}"
+                lines.append(f"{expected}; {who} glad to hear from you.")
             elif replied:
-                lines.append(f"{expected}; {_of_those(replied, feared, 'replied all the same')}.")
+                who = "they" if feared == 1 else f"{replied} of those {feared}"
+                lines.append(f"{expected}; {who} replied all the same.")
             else:
                 lines.append(
                     f"{expected}, and this time it was quiet. Silence is usually busyness, "
@@ -349,13 +351,8 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
-def _of_those(n: int, of: int, what: str) -> str:
-    """``"they were glad…"`` (one of one), ``"2 of those 3 were glad…"``, ``"1 of those 3 was
-    glad…"``; ``what`` starts with a verb in the past tense, or "glad"."""
-    verb = "" if what.startswith("replied") else ("was " if n == 1 else "were ")
-    if of == 1:
-        return f"they {'' if verb == '' else 'were '}{what}"
-    return f"{n} of those {of} {verb}{what}"
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def render_recap(content: RecapContent, *, cmd: str) -> Reply:

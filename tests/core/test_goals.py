@@ -86,7 +86,7 @@ def test_a_missed_week_starts_afresh_without_scolding() -> None:
     assert (week.streak, week.broken) == (0, 0)  # the streak ended two weeks ago
     one_miss = progress(changes, [*reached, *reach(MON - timedelta(13), 1)], MON)
     assert (one_miss.streak, one_miss.broken) == (0, 3)
-    assert one_miss.streak_line() == "New week, fresh start."
+    assert one_miss.streak_line() == "Every week is a fresh start."
     assert progress([], reached, MON).streak_line() == ""
 
 

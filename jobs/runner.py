@@ -634,6 +634,8 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
         followups=inputs.followups,
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
+        next_steps=inputs.next_steps,
+        evidence=inputs.evidence,
     )
     if not content.welcome:
         content.goal = inputs.goal

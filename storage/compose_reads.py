@@ -12,10 +12,19 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.courage import EvidenceHint, Story, better
+from bot.core.evidence import Expectation, NextStep, StepStatus, parse_expectation
 from bot.core.model import Contact
-from bot.core.nudges import Activity
+from bot.core.nudges import MAX_STEPS, Activity
 from storage.dialect import DialectStore
-from storage.models import ContactRow, ConversationRow, PromptView, User
+from storage.models import (
+    ContactRow,
+    ConversationRow,
+    NextStepRow,
+    OutreachRow,
+    PromptView,
+    User,
+)
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
 from storage.weekly_reads import read_goal_lines
@@ -37,6 +46,27 @@ class _Counts(NamedTuple):
     pending: int
     talks: int
     last_id: int | None
+
+
+class _Step(NamedTuple):
+    owner_id: int
+    id: int
+    contact_id: int
+    text: str
+    due_on: date
+
+
+class _Told(NamedTuple):
+    owner_id: int
+    name: str
+    expected: str
+    actual: str
+    reached_on: date
+    replied_on: date | None
+
+
+#: How far back a story of a fear that turned out better is still told.
+STORY_WITHIN = timedelta(days=365)
 
 
 class _Latest(NamedTuple):
@@ -62,6 +92,8 @@ class ComposeReads(DialectStore):
             await self._candidates(connection, ids, candidates_per_user, users, out)
             await self._followups(connection, ids, users, out)
             await self._activity(connection, ids, users, out)
+            await self._next_steps(connection, ids, users, out)
+            await self._evidence(connection, ids, users, out)
             views = await self.dialect.rows(
                 connection,
                 select(PromptView.user_id, PromptView.prompt_id, PromptView.count).where(
@@ -190,6 +222,112 @@ class ComposeReads(DialectStore):
                 last_conversation_learned=learned,
                 followups_pending=row.pending,
             )
+
+    async def _next_steps(
+        self,
+        connection: AsyncConnection,
+        ids: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        """Open next steps due on each user's day (at most ``MAX_STEPS``), with their contacts:
+        two statements for the batch (most users have none)."""
+        latest = max(users.values())
+        steps = await self.dialect.rows(
+            connection,
+            select(
+                NextStepRow.owner_id,
+                NextStepRow.id,
+                NextStepRow.contact_id,
+                NextStepRow.text,
+                NextStepRow.due_on,
+            )
+            .where(
+                self.dialect.among(NextStepRow.owner_id, ids),
+                NextStepRow.status == StepStatus.OPEN.value,
+                NextStepRow.due_on <= latest,
+            )
+            .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id),
+            _Step._make,
+            dates=(4,),
+        )
+        wanted: dict[int, list[_Step]] = {}
+        for row in steps:
+            mine = wanted.setdefault(row.owner_id, [])
+            if row.due_on <= users[row.owner_id] and len(mine) < MAX_STEPS:
+                mine.append(row)
+        contact_ids = [s.contact_id for mine in wanted.values() for s in mine]
+        if not contact_ids:
+            return
+        query = select(*OWNED_CONTACT_COLUMNS).where(self.dialect.among(ContactRow.id, contact_ids))
+        contacts = {
+            (owner, c.id): c for owner, c in await self.dialect.owned_contacts(connection, query)
+        }
+        for owner_id, mine in wanted.items():
+            for s in mine:
+                contact = contacts.get((owner_id, s.contact_id))
+                if contact is not None:  # the same owner's contact, still there
+                    found = NextStep(s.id, s.contact_id, s.text, s.due_on)
+                    out[owner_id].next_steps.append((found, contact))
+
+    async def _evidence(
+        self,
+        connection: AsyncConnection,
+        ids: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        """Who has made a prediction, and each user's latest fear that turned out better (two
+        statements for the batch, both on the outreach index by owner)."""
+        predicted = await self.dialect.rows(
+            connection,
+            select(OutreachRow.owner_id)
+            .where(self.dialect.among(OutreachRow.owner_id, ids), OutreachRow.expected.is_not(None))
+            .group_by(OutreachRow.owner_id),
+            tuple,
+        )
+        who = {row[0] for row in predicted}
+        if not who:
+            return
+        cold = [Expectation.NO_REPLY.value, Expectation.BRUSH_OFF.value]
+        replied = [e.value for e in Expectation if e.replied]
+        told = await self.dialect.rows(
+            connection,
+            select(
+                OutreachRow.owner_id,
+                ContactRow.name,
+                OutreachRow.expected,
+                OutreachRow.actual,
+                OutreachRow.reached_on,
+                OutreachRow.replied_on,
+            )
+            .join(ContactRow, ContactRow.id == OutreachRow.contact_id)
+            .where(
+                self.dialect.among(OutreachRow.owner_id, list(who)),
+                OutreachRow.expected.in_(cold),
+                OutreachRow.actual.in_(replied),
+                OutreachRow.reached_on >= min(users.values()) - STORY_WITHIN,
+            )
+            .order_by(OutreachRow.owner_id, OutreachRow.reached_on.desc(), OutreachRow.id.desc()),
+            _Told._make,
+            dates=(4, 5),
+        )
+        stories: dict[int, Story] = {}
+        for row in told:
+            expected, actual = parse_expectation(row.expected), parse_expectation(row.actual)
+            day = users[row.owner_id]
+            if (
+                row.owner_id in stories
+                or expected is None
+                or actual is None
+                or not better(expected, actual)
+                or not day - STORY_WITHIN <= row.reached_on <= day
+            ):
+                continue
+            first = row.name.split(" ", 1)[0]
+            stories[row.owner_id] = Story(first, expected, actual, row.reached_on, row.replied_on)
+        for owner_id in who:
+            out[owner_id].evidence = EvidenceHint(predicted=True, story=stories.get(owner_id))
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
         """A user's contacts by id (for re-rendering a nudge taken over from another worker)."""

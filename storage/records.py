@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from bot.core.courage import EvidenceHint
+from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from bot.core.ports import DeliveryKind
@@ -86,6 +88,10 @@ class ComposeInputs:
     prompt_views: dict[str, int] = field(default_factory=dict)
     #: The weekly goal's progress, "2 of 3 this week" (empty without a goal).
     goal: str = ""
+    #: Open next steps due on the user's day (earliest first, at most ``MAX_STEPS``).
+    next_steps: list[tuple[NextStep, Contact]] = field(default_factory=list)
+    #: Predictions made, and a fear that turned out better (bot.core.courage).
+    evidence: EvidenceHint = field(default_factory=EvidenceHint)
 
 
 class AttemptStart(NamedTuple):

@@ -18,17 +18,22 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Date,
     Row,
+    String,
     Table,
     bindparam,
     case,
     delete,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
     text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -495,17 +500,31 @@ class SqlContactBook(WeeklyBook):
         return bool((await self._connection.execute(_SET_OUTREACH, params)).rowcount)
 
     async def history(self, since: date | None) -> tuple[list[Outreach], list[ConversationFacts]]:
-        start = since or date.min
-        outreach = [_outreach(r) for r in await self._rows(_OUTREACH_SINCE, since=start)]
-        talks = [
-            ConversationFacts(
-                r.contact_id,
-                r.occurred_on,
-                parse_expectation(r.response),
-                parse_outcomes(r.outcomes),
-            )
-            for r in await self._rows(_CONVERSATIONS_SINCE, since=start)
-        ]
+        # One statement (a UNION ALL of both tables): the Home tab reads this on every open.
+        outreach: list[Outreach] = []
+        talks: list[ConversationFacts] = []
+        for r in await self._rows(_HISTORY, since=since or date.min):
+            if r.source == "o":
+                outreach.append(
+                    Outreach(
+                        id=r.id,
+                        contact_id=r.contact_id,
+                        reached_on=r.day,
+                        expected=parse_expectation(r.expected),
+                        actual=parse_expectation(r.actual),
+                        replied_on=r.replied_on,
+                        previous_contact_on=r.previous_contact_on,
+                    )
+                )
+            else:
+                talks.append(
+                    ConversationFacts(
+                        r.contact_id,
+                        r.day,
+                        parse_expectation(r.expected),
+                        parse_outcomes(r.outcomes),
+                    )
+                )
         return outreach, talks
 
     async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
@@ -711,11 +730,7 @@ _LATEST_OUTREACH = (
     .order_by(_o.reached_on.desc(), _o.id.desc())
     .limit(1)
 )
-_OUTREACH_SINCE = (
-    select(*_OUTREACH_COLUMNS)
-    .where(_O_OWNED, _o.reached_on >= bindparam("since"))
-    .order_by(_o.reached_on, _o.id)
-)
+
 _SET_OUTREACH = (
     update(_outreach_t)
     .where(_o.owner_id == bindparam("b_owner"), _o.id == bindparam("b_id"))
@@ -727,15 +742,43 @@ _SET_OUTREACH = (
 )
 _DELETE_OUTREACH = delete(_outreach_t).where(_O_OWNED, _o.contact_id == bindparam("id"))
 _cv = _conversations_t.c
-_CONVERSATIONS_SINCE = (
-    select(_cv.contact_id, _cv.occurred_on, _cv.response, _cv.outcomes)
-    .where(
+
+
+def _history_statement() -> Any:
+    """Outreach and logged conversations since :since, oldest first, in one result: ``source``
+    says which ("o" or "c"); the conversation's response comes as ``expected``."""
+    no_date = cast(Any, null()).cast(Date)
+    outreach = select(
+        literal("o").label("source"),
+        _o.id,
+        _o.contact_id,
+        _o.reached_on.label("day"),
+        _o.expected,
+        _o.actual,
+        _o.replied_on,
+        _o.previous_contact_on,
+        cast(Any, null()).cast(String).label("outcomes"),
+    ).where(_O_OWNED, _o.reached_on >= bindparam("since"))
+    talks = select(
+        literal("c").label("source"),
+        _cv.id,
+        _cv.contact_id,
+        _cv.occurred_on.label("day"),
+        _cv.response.label("expected"),
+        cast(Any, null()).cast(String).label("actual"),
+        no_date.label("replied_on"),
+        no_date.label("previous_contact_on"),
+        _cv.outcomes,
+    ).where(
         _cv.owner_id == bindparam("owner"),
         _cv.kind == "conversation",
         _cv.occurred_on >= bindparam("since"),
     )
-    .order_by(_cv.occurred_on, _cv.id)
-)
+    both = union_all(outreach, talks).subquery("history")
+    return select(both).order_by(both.c.day, both.c.source, both.c.id)
+
+
+_HISTORY = _history_statement()
 
 _next_steps_t = cast(Table, NextStepRow.__table__)
 _n = _next_steps_t.c

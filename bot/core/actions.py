@@ -33,3 +33,13 @@ class Act(StrEnum):
     FOLLOW_DROP = "follow.drop"
     # The weekly recap. value: "<Monday the goal applies from>:<goal>", e.g. "2026-12-07:4"
     GOAL_SET = "goal.set"
+    # Predict, then find out (bot.core.predict).
+    REACHED = "reached"  # value: contact id ("Reached out" on a contact outside a nudge)
+    PREDICT = "predict"  # value: "<outreach id>:<expectation or skip>"
+    CARD_PREDICT = "card.predict"  # value: "<nudge id>:<contact id>:<expectation or skip>"
+    FOLLOW_ACTUAL = "follow.actual"  # value: "<nudge id>:<contact id>:<expectation>"
+    # A next step shown in a morning nudge. value: "<nudge id>:<step id>"
+    STEP_DONE = "step.done"
+    STEP_LATER = "step.later"
+    STEP_DROP = "step.drop"
+    EVIDENCE = "evidence"  # value: empty

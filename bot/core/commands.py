@@ -4,7 +4,8 @@ The grammar (also shown by ``/reconnect help``)::
 
     help
     add <full name> [every <N> days|weeks|months] [-- <notes>]
-    log <name> [-- <what you talked about>]
+    log <name> [<how it went>] [-- <what you talked about>] [next: <next step> by <when>]
+    reached <name>
     due
     list [<page>]
     snooze <name> [<N> days|weeks|months]
@@ -15,6 +16,7 @@ The grammar (also shown by ``/reconnect help``)::
     resume
     goal [<N> | off]
     recap
+    evidence                      (alias: stats)
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -27,7 +29,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot.core import log_grammar
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
+from bot.core.evidence import Expectation, OutcomeTag
 from bot.core.model import COMMAND_MAX
 from bot.core.text import clean, one_line, parse_count
 
@@ -59,11 +63,36 @@ class Log:
 
     name: str | None = None
     note: str = ""
+    #: How it went, when a phrase after the name said so ("went well").
+    response: Expectation | None = None
+    #: Outcome tags recognised in the note (bot.core.log_grammar).
+    outcomes: frozenset[OutcomeTag] = frozenset()
+    #: A next step ("next: <text> by <when>"): its text and the date as typed.
+    step: str = ""
+    step_when: str = ""
+    #: The name as typed, phrase included (a name that ends like a phrase still matches).
+    typed_name: str = ""
 
     @property
     def writes(self) -> bool:
         """Without a name it only opens the form."""
         return self.name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """Mark a contact reached out today (then a one-tap prediction)."""
+
+    writes: ClassVar[bool] = True
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowEvidence:
+    """Fears vs facts: predictions, replies, dormant ties, outcomes."""
+
+    writes: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +186,7 @@ class Recap:
 Command = (
     Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
     | Goal | Recap
+    | Reached | ShowEvidence
 )  # fmt: skip
 
 
@@ -181,6 +211,7 @@ class UnknownCommand(CommandError):
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
     "goal", "recap",
+    "reached", "evidence",
 )  # fmt: skip
 _ALIASES = {
     "?": "help",
@@ -202,6 +233,8 @@ _ALIASES = {
     "target": "goal",
     "week": "recap",
     "review": "recap",
+    "stats": "evidence",
+    "reachedout": "reached",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -261,6 +294,10 @@ def parse(text: str) -> Command:
             return Goal(one_line(rest))
         case "recap":
             return Recap()
+        case "reached":
+            return Reached(_required_name(rest, "reached"))
+        case "evidence":
+            return ShowEvidence()
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 
@@ -323,7 +360,24 @@ def _parse_log(rest: str) -> Log:
     head = _name(head)
     if not head:
         raise CommandError("Whom did you talk to? Try `log Dana -- she's hiring in Q3`.")
-    return Log(name=head, note=note)
+    name, response = log_grammar.split_response(head)
+    if not name:
+        raise CommandError("Whom did you talk to? Try `log Dana went well -- referral to Acme`.")
+    note, step, step_when = log_grammar.split_next_step(note)
+    if step and not step_when:
+        raise CommandError(
+            "When should I remind you of that next step? End it with a date, like "
+            "`next: intro to the CFO by friday`."
+        )
+    return Log(
+        name=name,
+        note=note,
+        response=response,
+        outcomes=log_grammar.outcomes_in(note),
+        step=step,
+        step_when=step_when,
+        typed_name=head if response is not None else "",
+    )
 
 
 def _parse_list(rest: str) -> ListAll:

@@ -82,16 +82,17 @@ OUTCOME_LABELS: dict[OutcomeTag, str] = {
     OutcomeTag.CAUGHT_UP: "just caught up",
 }
 
+_EXPECTATIONS: dict[str, Expectation] = {e.value: e for e in Expectation}
+_OUTCOMES: dict[str, OutcomeTag] = {t.value: t for t in OutcomeTag}
+
 #: Outcomes that count as "help" in the funnel (advice, an introduction or a referral).
 HELP_TAGS = frozenset({OutcomeTag.ADVICE, OutcomeTag.INTRODUCTION, OutcomeTag.REFERRAL})
 
 
 def parse_expectation(value: str | None) -> Expectation | None:
     """The scale point ``value`` names, or ``None`` (unknown, empty or forged)."""
-    try:
-        return Expectation(value) if value else None
-    except ValueError:
-        return None
+    # A dictionary lookup: the evidence reads this for every stored outreach and conversation.
+    return _EXPECTATIONS.get(value) if value else None
 
 
 def parse_outcomes(value: str | Iterable[str] | None) -> frozenset[OutcomeTag]:
@@ -100,19 +101,22 @@ def parse_outcomes(value: str | Iterable[str] | None) -> frozenset[OutcomeTag]:
     if not value:
         return frozenset()
     parts = value.split(",") if isinstance(value, str) else value
-    tags = set()
-    for part in parts:
-        try:
-            tags.add(OutcomeTag(part.strip()))
-        except ValueError:
-            continue
-    return frozenset(tags)
+    return frozenset(tag for part in parts if (tag := _OUTCOMES.get(part.strip())) is not None)
 
 
 def join_outcomes(tags: Iterable[OutcomeTag]) -> str:
     """Tags as stored: comma-joined in the scale's order, so equal sets store equally."""
     chosen = set(tags)
     return ",".join(tag.value for tag in OutcomeTag if tag in chosen)
+
+
+def step_due_problem(due: date, today: date) -> str | None:
+    """Why ``due`` can't date a next step (in the past, or more than a year out), or ``None``."""
+    if due < today:
+        return "That date has already passed — pick today or a day ahead."
+    if due - today > NEXT_STEP_HORIZON:
+        return "That's more than a year away — pick a date within the next year."
+    return None
 
 
 class StepStatus(StrEnum):
@@ -244,6 +248,32 @@ class Evidence:
             for a, n in c.items()
             if a is not None and a.replied
         )
+
+    def _compared(self) -> Counter[int]:
+        """Settled predictions by sign of (actual − expected) on the scale's order."""
+        order = list(Expectation)
+        signs: Counter[int] = Counter()
+        for expected, actuals in self.predictions.items():
+            for actual, n in actuals.items():
+                if actual is not None:
+                    diff = order.index(actual) - order.index(expected)
+                    signs[(diff > 0) - (diff < 0)] += n
+        return signs
+
+    @property
+    def better(self) -> int:
+        """Settled predictions that turned out warmer than expected."""
+        return self._compared()[1]
+
+    @property
+    def as_predicted(self) -> int:
+        """Settled predictions that came true."""
+        return self._compared()[0]
+
+    @property
+    def worse(self) -> int:
+        """Settled predictions that turned out colder than expected."""
+        return self._compared()[-1]
 
     @property
     def empty(self) -> bool:

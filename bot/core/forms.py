@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.cadence import CADENCE_CHOICES, DEFAULT_CADENCE, CadenceError, Span, parse_cadence
+from bot.core.evidence import (
+    EXPECTATION_LABELS,
+    NEXT_STEP_MAX,
+    OUTCOME_LABELS,
+    Expectation,
+    OutcomeTag,
+    parse_expectation,
+    step_due_problem,
+)
 from bot.core.model import (
     NAME_KEY_MAX,
     NAME_MAX,
@@ -15,12 +24,21 @@ from bot.core.model import (
     Contact,
     ContactDraft,
 )
-from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
+from bot.core.replies import (
+    Choice,
+    DateField,
+    Form,
+    FormKind,
+    MultiSelectField,
+    SelectField,
+    TextField,
+)
 from bot.core.text import clean, fold, one_line, parse_count, visible
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
 CONTACT, DATE, NOTE, LEARNED = "contact", "occurred_on", "note", "learned"
+RESPONSE, OUTCOMES, STEP, STEP_DUE = "response", "outcomes", "next_step", "next_step_due"
 
 Values = Mapping[str, str | None]
 
@@ -115,6 +133,26 @@ def log_form(contacts: Sequence[Contact], today: date, selected: Contact | None 
             placeholder="Her daughter started at Michigan; she's training for a regatta",
             max_length=NOTES_MAX,
         ),
+        SelectField(
+            RESPONSE,
+            "How did they respond?",
+            tuple(Choice(e.value, EXPECTATION_LABELS[e].capitalize()) for e in Expectation),
+            optional=True,
+        ),
+        MultiSelectField(
+            OUTCOMES,
+            "What came of it?",
+            tuple(Choice(t.value, OUTCOME_LABELS[t].capitalize()) for t in OutcomeTag),
+            optional=True,
+        ),
+        TextField(
+            STEP,
+            "A next step they promised?",
+            optional=True,
+            placeholder="She'll introduce me to the CFO",
+            max_length=NEXT_STEP_MAX,
+        ),
+        DateField(STEP_DUE, "Check on it by", optional=True),
     )
     return Form(
         FormKind.LOG_CONVERSATION,
@@ -133,6 +171,10 @@ class LogEntry:
     occurred_on: date
     note: str
     learned: str
+    response: Expectation | None = None
+    outcomes: frozenset[OutcomeTag] = frozenset()
+    step: str = ""
+    step_due: date | None = None
 
 
 def read_contact(values: Values) -> ContactDraft:
@@ -210,10 +252,46 @@ def read_log(values: Values, today: date) -> LogEntry:
     for key, text in ((NOTE, note), (LEARNED, learned)):
         if len(text) > NOTES_MAX:
             errors[key] = f"Please keep this under {NOTES_MAX} characters."
+    response, outcomes, step, step_due = _read_evidence(values, today, errors)
     if errors:
         raise FieldErrors(errors)
     assert contact_id is not None
-    return LogEntry(contact_id, occurred, note, learned)
+    return LogEntry(contact_id, occurred, note, learned, response, outcomes, step, step_due)
+
+
+def _read_evidence(
+    values: Values, today: date, errors: dict[str, str]
+) -> tuple[Expectation | None, frozenset[OutcomeTag], str, date | None]:
+    """The response, outcomes and next step of a log submission; problems go in ``errors``."""
+    raw_response = (values.get(RESPONSE) or "").strip()
+    response = parse_expectation(raw_response)
+    if raw_response and response is None:
+        errors[RESPONSE] = "Please choose one of the answers."
+    outcomes: set[OutcomeTag] = set()
+    for raw in (values.get(OUTCOMES) or "").split(","):
+        if raw.strip():
+            try:
+                outcomes.add(OutcomeTag(raw.strip()))
+            except ValueError:
+                errors[OUTCOMES] = "Please choose among the listed outcomes."
+    step = one_line(values.get(STEP) or "")
+    if len(step) > NEXT_STEP_MAX:
+        errors[STEP] = f"Please keep the next step under {NEXT_STEP_MAX} characters."
+    step_due: date | None = None
+    raw_due = (values.get(STEP_DUE) or "").strip()
+    if raw_due:
+        try:
+            step_due = date.fromisoformat(raw_due)
+        except ValueError:
+            errors[STEP_DUE] = "Please pick a date."
+        else:
+            if problem := step_due_problem(step_due, today):
+                errors[STEP_DUE] = problem
+    if step and raw_due == "":
+        errors[STEP_DUE] = "When should I remind you? Pick a date."
+    elif raw_due and not step and STEP_DUE not in errors:
+        errors[STEP] = "What's the next step? Or clear the date."
+    return response, frozenset(outcomes), step, step_due
 
 
 def _cadence_label(span: Span) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from bot.core import forms, predict
+from bot.core import forms, outreach
 from bot.core.actions import Act
 from bot.core.cadence import Span, Unit
 from bot.core.model import MAX_ID, Contact
@@ -64,7 +64,7 @@ async def card_action(book: ContactBook, act: Act, value: str, today: date, cmd:
     if card is not None and card.state in _ACTIVE:
         match act:
             case Act.CARD_REACHED:
-                await predict.reach_out(book, contact, today)
+                await outreach.reach_out(book, contact, today)
                 card.state = CardState.REACHED
             case Act.CARD_OPENERS:
                 card.state = CardState.OPENERS
@@ -86,6 +86,7 @@ async def card_action(book: ContactBook, act: Act, value: str, today: date, cmd:
             case Act.FOLLOW_DROP:
                 contact.drop_follow_up()
                 await book.save(contact)
+                await outreach.no_reply(book, contact.id)
                 question.state = FollowUpState.DROPPED
     await book.save_nudge_content(record.id, content.to_json())
     return await rerender(book, record, content, cmd)

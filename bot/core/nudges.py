@@ -14,8 +14,12 @@ from enum import StrEnum
 
 from bot.core import dates, prompts
 from bot.core.actions import Act
+from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, story_text
+from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
+from bot.core.predict_views import prediction_actions, response_actions
+from bot.core.predict_views import question as prediction_question
 from bot.core.prompts import Hurdle
 from bot.core.ranking import Pick, rank
 from bot.core.replies import (
@@ -38,6 +42,10 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Days after "Reached out" before the nudge asks whether they replied.
 FOLLOW_UP_DAYS = 3
 MAX_CARDS = 5
+#: Next steps shown in one nudge, at most (the earliest due first).
+MAX_STEPS = 3
+#: "Remind me in 3 days" on a next step.
+STEP_LATER_DAYS = 3
 
 
 class CardState(StrEnum):
@@ -45,7 +53,8 @@ class CardState(StrEnum):
 
     OPEN = "open"
     OPENERS = "openers"  # open, with drafted openers shown
-    REACHED = "reached"
+    REACHED = "reached"  # asks for a prediction (one tap) until answered
+    PREDICTED = "predicted"  # reached out, prediction answered or skipped
     LOGGED = "logged"
     SNOOZED = "snoozed"
     SKIPPED = "skipped"
@@ -58,6 +67,7 @@ class FollowUpState(StrEnum):
     LOGGED = "logged"
     LATER = "later"
     DROPPED = "dropped"
+    ANSWERED = "answered"  # said in one tap how they responded (bot.core.predict)
 
 
 @dataclass(slots=True)
@@ -80,6 +90,27 @@ class FollowUp:
     until: str = ""
 
 
+class StepState(StrEnum):
+    """What the user did with a next step shown in the nudge."""
+
+    OPEN = "open"
+    DONE = "done"
+    LATER = "later"
+    DROPPED = "dropped"
+
+
+@dataclass(slots=True)
+class StepCard:
+    """A next step that came due ("Dana: intro to the CFO — check by Friday")."""
+
+    step_id: int
+    contact_id: int
+    text: str
+    due_on: str
+    state: StepState = StepState.OPEN
+    until: str = ""  # reminded again on (ISO date)
+
+
 @dataclass(slots=True)
 class NudgeContent:
     """Everything a nudge shows, as stored."""
@@ -91,6 +122,9 @@ class NudgeContent:
     welcome: bool = False
     #: The weekly goal's progress when the nudge was composed ("2 of 3 this week").
     goal: str = ""
+    steps: list[StepCard] = field(default_factory=list)
+    #: The user's own evidence under a courage or mind-reading prompt (bot.core.courage).
+    evidence: str = ""
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -113,8 +147,23 @@ class NudgeContent:
                 for f in self.followups
             ],
             "welcome": self.welcome,
-            "goal": self.goal,
         }
+        if self.goal:  # absent without a weekly goal
+            data["goal"] = self.goal
+        if self.evidence:
+            data["evidence"] = self.evidence
+        if self.steps:  # absent for most nudges: stored content stays as it was
+            data["steps"] = [
+                {
+                    "step_id": t.step_id,
+                    "contact_id": t.contact_id,
+                    "text": t.text,
+                    "due_on": t.due_on,
+                    "state": t.state.value,
+                    "until": t.until,
+                }
+                for t in self.steps
+            ]
         return _ENCODER.encode(data)
 
     @classmethod
@@ -145,6 +194,18 @@ class NudgeContent:
                 ],
                 welcome=bool(data.get("welcome", False)),
                 goal=str(data.get("goal", "")),
+                evidence=str(data.get("evidence", "")),
+                steps=[
+                    StepCard(
+                        int(t["step_id"]),
+                        int(t["contact_id"]),
+                        str(t["text"]),
+                        str(t["due_on"]),
+                        StepState(t["state"]),
+                        str(t.get("until", "")),
+                    )
+                    for t in data.get("steps", [])
+                ],
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed nudge content") from exc
@@ -157,9 +218,14 @@ class NudgeContent:
         """The follow-up question about ``contact_id``, if this nudge asks one."""
         return next((f for f in self.followups if f.contact_id == contact_id), None)
 
+    def step(self, step_id: int) -> StepCard | None:
+        """The next step ``step_id``, if this nudge shows it."""
+        return next((t for t in self.steps if t.step_id == step_id), None)
+
     def contact_ids(self) -> list[int]:
         """Every contact the nudge mentions."""
-        return [f.contact_id for f in self.followups] + [c.contact_id for c in self.cards]
+        ids = [f.contact_id for f in self.followups] + [c.contact_id for c in self.cards]
+        return ids + [t.contact_id for t in self.steps if t.contact_id not in ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,13 +267,22 @@ def compose(
     prompt_views: Mapping[str, int],
     today: date,
     seed: int,
+    evidence: EvidenceHint | None = None,
 ) -> NudgeContent:
-    """Choose today's content. ``picks`` are already ranked and limited."""
+    """Choose today's content. ``picks`` are already ranked and limited. With ``evidence``,
+    a courage or mind-reading prompt comes with the user's own story, and prompts that ask
+    about predictions only come up once the user has made one."""
     if activity.contacts == 0:
         return NudgeContent(day=today.isoformat(), welcome=True)
     hurdle = choose_hurdle(activity, picks, today, seed)
-    prompt = prompts.choose_prompt(hurdle, prompt_views, seed)
+    exclude = () if evidence is not None and evidence.predicted else NEEDS_PREDICTION
+    prompt = prompts.choose_prompt(hurdle, prompt_views, seed, exclude)
+    told = ""
+    story = evidence.story if evidence is not None else None
+    if story is not None and hurdle in (Hurdle.COURAGE, Hurdle.MIND_READING):
+        told = story_text(story, today)
     return NudgeContent(
+        evidence=told,
         day=today.isoformat(),
         prompt_id=prompt.id,
         cards=[Card(p.contact.id, p.why) for p in picks],
@@ -224,9 +299,12 @@ def compose_for(
     followups: Sequence[Contact],
     activity: Activity,
     prompt_views: Mapping[str, int],
+    next_steps: Sequence[tuple[NextStep, Contact]] = (),
+    evidence: EvidenceHint | None = None,
 ) -> tuple[NudgeContent, dict[int, Contact]]:
     """``user``'s nudge for ``day``: the candidates ranked down to ``cards``, then
-    :func:`compose` with a seed stable for the user and day; with the contacts it names."""
+    :func:`compose` with a seed stable for the user and day; with the contacts it names.
+    Open ``next_steps`` that came due (with their contacts) are shown too."""
     picks = rank(candidates, day, limit=cards)
     seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
     content = compose(
@@ -236,8 +314,15 @@ def compose_for(
         prompt_views=prompt_views,
         today=day,
         seed=seed,
+        evidence=evidence,
     )
     contacts = {p.contact.id: p.contact for p in picks} | {c.id: c for c in followups}
+    if next_steps and not content.welcome:
+        content.steps = [
+            StepCard(step.id, contact.id, step.text, step.due_on.isoformat())
+            for step, contact in next_steps[:MAX_STEPS]
+        ]
+        contacts |= {contact.id: contact for _, contact in next_steps[:MAX_STEPS]}
     return content, contacts
 
 
@@ -254,15 +339,21 @@ def render(
     first = contacts[cards[0].contact_id].first_name if cards else None
     if prompt is not None:
         blocks.append(section(prompts.render(prompt, first)))
+        if content.evidence:
+            blocks.append(section("📈 From your own record: ", Em(content.evidence)))
         blocks.append(context(f"💡 {prompt.hurdle.title}"))
     for question in content.followups:
         contact = contacts.get(question.contact_id)
         if contact is not None:
             blocks.extend(_followup(question, contact, day, nudge_id))
+    for step in content.steps:
+        contact = contacts.get(step.contact_id)
+        if contact is not None:
+            blocks.extend(_step(step, contact, day, nudge_id))
     for card in cards:
         blocks.append(Divider())
         blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
-    if not cards and not content.followups:
+    if not cards and not content.followups and not content.steps:
         blocks.append(section("Nobody is due today — a good day to add someone you miss."))
     if content.goal:
         blocks.append(context(f"🎯 Weekly goal: {content.goal}"))
@@ -313,6 +404,16 @@ def _card(card: Card, contact: Contact, day: date, nudge_id: int) -> list[Block]
                     "✓ You reached out to ",
                     Strong(contact.name),
                     f". I'll ask in {FOLLOW_UP_DAYS} days whether you heard back.",
+                ),
+                context(prediction_question(contact.first_name)),
+                prediction_actions(Act.CARD_PREDICT, value),
+            ]
+        case CardState.PREDICTED:
+            return [
+                section(
+                    "✓ You reached out to ",
+                    Strong(contact.name),
+                    f". I'll ask in {FOLLOW_UP_DAYS} days how it went.",
                 )
             ]
         case CardState.LOGGED:
@@ -349,6 +450,34 @@ def _card(card: Card, contact: Contact, day: date, nudge_id: int) -> list[Block]
     return blocks
 
 
+def _step(step: StepCard, contact: Contact, day: date, nudge_id: int) -> list[Block]:
+    value = f"{nudge_id}:{step.step_id}"
+    match step.state:
+        case StepState.DONE:
+            return [section("✓ Done: ", Strong(contact.name), f" — {step.text}")]
+        case StepState.LATER:
+            until = dates.show(date.fromisoformat(step.until), day) if step.until else "later"
+            return [section("I'll bring up ", Strong(contact.name), f"'s next step again {until}.")]
+        case StepState.DROPPED:
+            return [section("Dropped the next step with ", Strong(contact.name), ".")]
+    due = date.fromisoformat(step.due_on)
+    when = "due today" if due == day else f"was due {dates.show(due, day)}"
+    return [
+        section(
+            "Next step with ",
+            Strong(contact.name),
+            f" ({when}): “{step.text}” — check in with {contact.first_name} kindly?",
+        ),
+        Actions(
+            (
+                Button("Done", Act.STEP_DONE, value, style="primary"),
+                Button(f"Remind me in {STEP_LATER_DAYS} days", Act.STEP_LATER, value),
+                Button("Drop it", Act.STEP_DROP, value),
+            )
+        ),
+    ]
+
+
 def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) -> list[Block]:
     value = f"{nudge_id}:{contact.id}"
     match question.state:
@@ -357,6 +486,14 @@ def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) ->
         case FollowUpState.LATER:
             until = dates.show(date.fromisoformat(question.until), day) if question.until else ""
             return [section("I'll ask about ", Strong(contact.name), f" again {until}.")]
+        case FollowUpState.ANSWERED:
+            return [
+                section(
+                    "✓ Noted how ",
+                    Strong(contact.name),
+                    " responded. When you talk, log it — what came of it counts too.",
+                )
+            ]
         case FollowUpState.DROPPED:
             return [
                 section(
@@ -379,4 +516,6 @@ def _followup(question: FollowUp, contact: Contact, day: date, nudge_id: int) ->
                 Button("Let it go", Act.FOLLOW_DROP, value),
             )
         ),
+        context("They replied? Say how, in one tap:"),
+        response_actions(Act.FOLLOW_ACTUAL, value),
     ]

@@ -12,7 +12,7 @@ with the next free number of their hurdle.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -525,7 +525,9 @@ def _score(seed: int, prompt_id: str) -> int:
     return x ^ (x >> 31)
 
 
-def choose_prompt(hurdle: Hurdle, shown: Mapping[str, int], seed: int) -> Prompt:
+def choose_prompt(
+    hurdle: Hurdle, shown: Mapping[str, int], seed: int, exclude: Collection[str] = ()
+) -> Prompt:
     """Pick today's prompt for ``hurdle``.
 
     ``shown`` maps prompt ids to how many times this user has seen each (ids of other hurdles
@@ -533,9 +535,10 @@ def choose_prompt(hurdle: Hurdle, shown: Mapping[str, int], seed: int) -> Prompt
     sees every prompt of a hurdle before any repeats, and a newly added prompt comes up soon.
     Ties are broken by a stable hash of ``seed`` and the prompt id: the same seed always gives the
     same prompt, different seeds spread over the candidates, and adding a prompt leaves the
-    relative order of the others unchanged.
+    relative order of the others unchanged. Prompts in ``exclude`` are left out (unless that
+    leaves none).
     """
-    candidates = prompts_for(hurdle)
+    candidates = tuple(p for p in prompts_for(hurdle) if p.id not in exclude) or prompts_for(hurdle)
     fewest = min(shown.get(prompt.id, 0) for prompt in candidates)
     least_shown = [prompt for prompt in candidates if shown.get(prompt.id, 0) == fewest]
     return min(least_shown, key=lambda prompt: (_score(seed, prompt.id), prompt.id))

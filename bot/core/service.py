@@ -18,7 +18,18 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.core import commands as c
-from bot.core import dates, forms, nudge_actions, preferences, views, weekly
+from bot.core import (
+    dates,
+    evidence_report,
+    evidence_views,
+    forms,
+    log_facts,
+    nudge_actions,
+    predict,
+    preferences,
+    views,
+    weekly,
+)
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.dates import Clock, system_clock
@@ -190,7 +201,10 @@ class Reconnect:
                 notice=notice,
                 schedule=preferences.describe(await book.prefs(), today),
             )
-            return weekly.with_goal(home, week, caller.command)
+            home = weekly.with_goal(home, week, caller.command)
+            return evidence_views.with_home_section(
+                home, await evidence_report.home_blocks(book, today)
+            )
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
         """Remember the caller's IANA time zone (from their platform profile); ``False`` (and
@@ -238,10 +252,22 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
         case c.Log(name=str(name), note=note):
             if len(note) > NOTES_MAX:
                 return views.note_too_long_reply(len(note), request.cmd)
-            found = await _resolve(request, name, "log", note=note)
+            facts = log_facts.from_command(command, request.today)
+            if isinstance(facts, str):
+                return message(facts)
+            name = await log_facts.typed_name(request.book, command, name)
+            facts = log_facts.for_name(command, name, facts)
+            found = await _resolve(request, name, "log", note=note, **facts.encode())
             if isinstance(found, Reply):
                 return found
-            return await _log(request, found, request.today, note, "")
+            return await _log(request, found, request.today, note, "", facts)
+        case c.Reached(name=name):
+            found = await _resolve(request, name, "reached")
+            if isinstance(found, Reply):
+                return found
+            return await predict.reached(request.book, found, request.today)
+        case c.ShowEvidence():
+            return await evidence_report.report(request.book, request.today, request.cmd)
         case c.Due():
             return await _due(request)
         case c.ListAll(page=page):
@@ -301,13 +327,23 @@ async def _edit(request: _Request, context_value: str, draft: ContactDraft) -> R
     return views.saved_reply(contact, request.today)
 
 
-async def _log(request: _Request, contact: Contact, on: date, note: str, learned: str) -> Reply:
+async def _log(
+    request: _Request,
+    contact: Contact,
+    on: date,
+    note: str,
+    learned: str,
+    facts: log_facts.LogFacts = log_facts.NONE,
+) -> Reply:
+    conversation = facts.apply(contact.log_conversation(on, note, learned))
     try:
-        await request.book.log(contact.log_conversation(on, note, learned))
+        await request.book.log(conversation)
     except ContactGone as exc:
         raise ContactGone(exc.contact_id, contact.name) from exc
     await request.book.save(contact)
-    return views.logged_reply(contact, on, learned, request.today, request.cmd)
+    await log_facts.record(request.book, contact, on, facts)
+    reply = views.logged_reply(contact, on, learned, request.today, request.cmd)
+    return log_facts.confirm(reply, contact, facts, request.today)
 
 
 async def _log_submitted(
@@ -317,7 +353,8 @@ async def _log_submitted(
     contact = await request.book.get(entry.contact_id)
     if contact is None:
         return FormErrors({forms.CONTACT: views.CHOOSE_CONTACT})
-    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned)
+    facts = log_facts.from_entry(entry)
+    reply = await _log(request, contact, entry.occurred_on, entry.note, entry.learned, facts)
     if not context_value:
         return reply
     return await nudge_actions.mark_logged(
@@ -517,7 +554,12 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
     match op:
         case "log":
             note = clean(str(data.get("note", "")))[:NOTES_MAX]
-            return await _log(request, contact, request.today, note, "")
+            facts = log_facts.decode(data, request.today)
+            if isinstance(facts, str):
+                return message(facts)
+            return await _log(request, contact, request.today, note, "", facts)
+        case "reached":
+            return await predict.reached(request.book, contact, request.today)
         case "snooze":
             try:
                 span = parse_span(str(data.get("span", "")))
@@ -529,6 +571,36 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
         case "remove":
             return views.confirm_remove_reply(contact)
     return message(views.EXPIRED_BUTTON)
+
+
+@_on_contact
+async def _reached_button(request: _Request, contact: Contact, arg: str) -> Outcome:
+    return await predict.reached(request.book, contact, request.today)
+
+
+async def _predict_button(request: _Request, value: str) -> Outcome:
+    return await predict.predict_button(request.book, value)
+
+
+async def _card_predict_button(request: _Request, value: str) -> Outcome:
+    return await predict.card_predict(request.book, value, request.cmd)
+
+
+async def _follow_actual_button(request: _Request, value: str) -> Outcome:
+    return await predict.follow_actual(request.book, value, request.today, request.cmd)
+
+
+def _step(act: Act) -> _Handler:
+    """A button on a next step in a morning nudge (value ``"<nudge id>:<step id>"``)."""
+
+    async def run(request: _Request, value: str) -> Outcome:
+        return await predict.step_action(request.book, act, value, request.today, request.cmd)
+
+    return run
+
+
+async def _evidence_button(request: _Request, value: str) -> Outcome:
+    return await evidence_report.report(request.book, request.today, request.cmd)
 
 
 #: Every button: its handler, and whether it may write (buttons that only show something or
@@ -557,6 +629,15 @@ _ACTIONS: dict[Act, _Action] = {
     Act.FOLLOW_LATER: _Action(_card(Act.FOLLOW_LATER), writes=True),
     Act.FOLLOW_DROP: _Action(_card(Act.FOLLOW_DROP), writes=True),
     Act.GOAL_SET: _Action(_goal_button, writes=True),
+    # Predict, then find out (bot.core.predict).
+    Act.REACHED: _Action(_reached_button, writes=True),
+    Act.PREDICT: _Action(_predict_button, writes=True),
+    Act.CARD_PREDICT: _Action(_card_predict_button, writes=True),
+    Act.FOLLOW_ACTUAL: _Action(_follow_actual_button, writes=True),
+    Act.STEP_DONE: _Action(_step(Act.STEP_DONE), writes=True),
+    Act.STEP_LATER: _Action(_step(Act.STEP_LATER), writes=True),
+    Act.STEP_DROP: _Action(_step(Act.STEP_DROP), writes=True),
+    Act.EVIDENCE: _Action(_evidence_button, writes=False),
 }
 
 

@@ -52,6 +52,17 @@ def help_reply(cmd: str) -> Reply:
             f"Record a conversation today and restart their cadence. `{cmd}log Dana -- she's "
             "hiring in Q3`. Without a name it opens a form.",
         ),
+        (
+            "log <name> [went well|went great|brushed me off] [-- <note>] [next: <step> by <when>]",
+            f"Say how it went and what came of it: `{cmd}log Dana went well -- referral to Acme "
+            "next: intro to the CFO by friday`. Outcomes (advice, info, intro, referral, "
+            "interview, offer, caught up) are picked up from the note.",
+        ),
+        (
+            "reached <name>",
+            "You reached out today: I'll ask in 3 days whether they replied. One tap to guess "
+            "how they'll respond first — then find out.",
+        ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
         (
@@ -79,6 +90,11 @@ def help_reply(cmd: str) -> Reply:
             "recap",
             "Your week so far: who you reached, fears vs facts, next steps. It also comes by "
             "itself on Fridays at 16:00 (change or turn off in settings).",
+        ),
+        (
+            "evidence",
+            "Fears vs facts: what you expected, what happened, reply rate, dormant ties, "
+            "outcomes — this week, the last 4 weeks and all time, with a chart. Also `stats`.",
         ),
         ("help", "This message."),
     ]
@@ -149,6 +165,7 @@ def contact_actions(contact: Contact) -> Actions:
     return Actions(
         (
             Button("Log conversation", Act.LOG_FORM, cid, style="primary"),
+            Button("Reached out", Act.REACHED, cid),
             Button("Snooze a week", Act.SNOOZE, cid),
             Button("Edit", Act.EDIT_FORM, cid),
             Button("Remove", Act.REMOVE_ASK, cid),

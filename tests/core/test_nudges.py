@@ -12,6 +12,7 @@ from bot.core.nudges import (
     CardState,
     FollowUp,
     NudgeContent,
+    StepCard,
     choose_hurdle,
     compose,
     render,
@@ -134,12 +135,20 @@ def test_content_round_trips_and_rejects_garbage() -> None:
 def test_stored_content_has_every_field() -> None:
     """``to_json`` is written out by hand for speed: a field added later must not be lost."""
     content = NudgeContent(
-        day="2026-12-01", cards=[Card(1, "why")], followups=[FollowUp(2, "2026-11-28")]
+        day="2026-12-01",
+        cards=[Card(1, "why")],
+        followups=[FollowUp(2, "2026-11-28")],
+        steps=[StepCard(5, 3, "send CV", "2026-12-01")],
+        evidence="Last month you were sure Ahmed wouldn't answer. Ahmed replied.",
     )
     data = json.loads(content.to_json())
     assert set(data) == {f.name for f in fields(NudgeContent)}
     assert set(data["cards"][0]) == {f.name for f in fields(Card)}
     assert set(data["followups"][0]) == {f.name for f in fields(FollowUp)}
+    assert set(data["steps"][0]) == {f.name for f in fields(StepCard)}
+    assert NudgeContent.from_json(content.to_json()) == content
+    # Without next steps the stored content is as it was before they existed.
+    assert "steps" not in json.loads(NudgeContent(day="2026-12-01").to_json())
 
 
 def test_render_shows_each_state_and_only_open_cards_have_buttons() -> None:
@@ -150,7 +159,11 @@ def test_render_shows_each_state_and_only_open_cards_have_buttons() -> None:
     ])  # fmt: skip
     reply = render(content, people, nudge_id=7, cmd="/reconnect ")
     rows = [b for b in reply.blocks if isinstance(b, Actions)]
-    assert len(rows) == 1 and all(b.value == "7:1" for b in rows[0].buttons)
+    # The open card's buttons, and the one-tap prediction on the card just reached out on.
+    assert len(rows) == 2 and all(b.value == "7:1" for b in rows[0].buttons)
+    assert [b.value for b in rows[1].buttons] == [
+        "7:2:no_reply", "7:2:brush_off", "7:2:glad", "7:2:go_out_of_way", "7:2:skip"
+    ]  # fmt: skip
     text = " ".join(plain(b.parts) for b in reply.blocks if hasattr(b, "parts"))
     assert "You reached out to Bo Li" in text and "Not today — Cy Park" in text
     assert reply.summary == "Today: reconnect with Dana Whitfield, Bo Li, Cy Park"

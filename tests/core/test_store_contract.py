@@ -401,7 +401,7 @@ async def test_commands_on_the_ack_path_run_few_statements(sql_engine: AsyncEngi
         event.remove(sql_engine.sync_engine, "before_cursor_execute", record)
     assert runs == {
         "due": 2,  # user row, due summary
-        "home": 4,  # user row, due summary, conversation count, the week's goal and reach
+        "home": 5,  # user row, due summary, conversation count, week's goal and reach, evidence
         "list": 3,  # user row, page, count
         "add Marcus": 2,  # user row, insert
         "log Marcus": 9,  # user row, names, get, log (check, insert), save (as for snooze)

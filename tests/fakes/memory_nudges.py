@@ -28,8 +28,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.core.courage import EvidenceHint, Story, better
+from bot.core.evidence import StepStatus
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import Activity
+from bot.core.nudges import MAX_STEPS, Activity
+from storage.compose_reads import STORY_WITHIN
 from storage.records import (
     MORNING,
     AttemptOutcome,
@@ -39,7 +42,7 @@ from storage.records import (
     NudgeStatus,
     Recipient,
 )
-from tests.fakes.memory_store import MemoryStore
+from tests.fakes.memory_store import MemoryStore, _Owner
 
 
 @dataclass(slots=True)
@@ -251,6 +254,18 @@ class MemoryNudgeStore:
             inputs.prompt_views = {
                 prompt: count for (u, prompt), (count, _) in self.prompt_views.items() if u == uid
             }
+            due_steps = sorted(
+                (
+                    s
+                    for s in owner.next_steps.values()
+                    if s.status is StepStatus.OPEN
+                    and s.due_on <= day
+                    and s.contact_id in owner.contacts
+                ),
+                key=lambda s: (s.due_on, s.id),
+            )[:MAX_STEPS]
+            inputs.next_steps = [(s, copy.copy(owner.contacts[s.contact_id])) for s in due_steps]
+            inputs.evidence = _evidence_hint(owner, day)
         return out
 
     async def contacts_for(self, user_id: int, contact_ids: list[int]) -> dict[int, Contact]:
@@ -310,3 +325,30 @@ class MemoryNudgeStore:
 
 
 __all__ = ["AttemptRow", "MemoryNudgeStore", "NudgeRow", "UserRow"]
+
+
+def _evidence_hint(owner: _Owner, day: date) -> EvidenceHint:
+    """As ``storage.compose_reads`` reads it: any prediction, and the latest fear (within a
+    year) that turned out better."""
+    events = list(owner.outreach.values())
+    if not any(e.expected is not None for e in events):
+        return EvidenceHint()
+    candidates = sorted(
+        (
+            e
+            for e in events
+            if e.expected is not None
+            and e.actual is not None
+            and e.contact_id in owner.contacts
+            and better(e.expected, e.actual)
+            and day - STORY_WITHIN <= e.reached_on <= day
+        ),
+        key=lambda e: (e.reached_on, e.id),
+        reverse=True,
+    )
+    if not candidates:
+        return EvidenceHint(predicted=True)
+    e = candidates[0]
+    assert e.expected is not None and e.actual is not None
+    first = owner.contacts[e.contact_id].name.split(" ", 1)[0]
+    return EvidenceHint(True, Story(first, e.expected, e.actual, e.reached_on, e.replied_on))

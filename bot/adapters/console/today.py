@@ -106,4 +106,6 @@ def _compose(
         followups=inputs.followups,
         activity=inputs.activity,
         prompt_views=inputs.prompt_views,
+        next_steps=inputs.next_steps,
+        evidence=inputs.evidence,
     )

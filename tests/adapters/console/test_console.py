@@ -45,7 +45,7 @@ async def test_commands_buttons_and_forms(service: Reconnect, store: SqlStore) -
             "", "VP Ops", "", "", "4",  # name left empty; role, how, notes, cadence #4
             "Zoë Ó Briain",  # only the name is asked again
             "due",
-            "9",  # no such button
+            "99",  # no such button
             "quit",
         ],
     )  # fmt: skip

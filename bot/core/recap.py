@@ -166,6 +166,12 @@ class RecapContent:
     question_id: str = ""
     schedule: str = ""
     recaps_on: bool = True  # False: asked for with ``recap`` while they are switched off
+    day: str = ""  # the local date it was composed for (ISO); after ``end`` on a Monday
+
+    @property
+    def looks_back(self) -> bool:
+        """A Monday recap: about the week that just ended, not the week so far."""
+        return bool(self.day) and self.day > self.end
 
     @property
     def quiet(self) -> bool:
@@ -174,7 +180,7 @@ class RecapContent:
 
     @property
     def next_week(self) -> date:
-        """The Monday the recap's goal buttons apply from."""
+        """The Monday the recap's goal buttons apply from: the week after the one it covers."""
         return date.fromisoformat(self.start) + timedelta(days=7)
 
     def to_json(self) -> str:
@@ -197,6 +203,7 @@ class RecapContent:
                 "question_id": self.question_id,
                 "schedule": self.schedule,
                 "recaps_on": self.recaps_on,
+                "day": self.day,
             }
         )
 
@@ -222,6 +229,7 @@ class RecapContent:
                 question_id=str(data.get("question_id", "")),
                 schedule=str(data.get("schedule", "")),
                 recaps_on=bool(data.get("recaps_on", True)),
+                day=str(data.get("day", "")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed recap content") from exc
@@ -272,6 +280,7 @@ def compose_recap(
         wins=inputs.wins[:_LINES_SHOWN],
         schedule=(recap or RecapPrefs()).describe(),
         recaps_on=(recap or RecapPrefs()).enabled,
+        day=day.isoformat(),
     )
     if not content.quiet:
         seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, content.start)
@@ -363,14 +372,16 @@ def render_recap(content: RecapContent, *, cmd: str) -> Reply:
     if content.quiet:
         blocks.append(
             section(
-                "A quiet week — that happens. One message next week is enough to get going again."
+                "A quiet week — that happens. One message "
+                + ("this" if content.looks_back else "next")
+                + " week is enough to get going again."
             )
         )
         summary = "Your week in review: a quiet one"
     else:
         blocks.append(section(*_did(content)))
         summary = f"Your week in review: {people(week.done)} reached"
-    goal_line = _goal_sentence(week)
+    goal_line = _goal_sentence(week, "last week" if content.looks_back else "this week")
     if goal_line:
         blocks.append(section(goal_line))
     for title, lines in (
@@ -384,7 +395,8 @@ def render_recap(content: RecapContent, *, cmd: str) -> Reply:
     question = _QUESTION_TEXT.get(content.question_id)
     if question is not None:
         blocks.append(section(Strong("One question to sit with: "), Em(question)))
-    blocks.append(Actions(goal_buttons(week.goal, content.next_week)))
+    which = "this week" if content.looks_back else "next week"
+    blocks.append(Actions(goal_buttons(week.goal, content.next_week, which)))
     if not content.recaps_on:
         footer = f"Weekly recaps are off. Turn them on in `{cmd}settings`."
     else:
@@ -393,7 +405,7 @@ def render_recap(content: RecapContent, *, cmd: str) -> Reply:
     return Reply(summary=summary, blocks=tuple(blocks))
 
 
-def goal_buttons(goal: int, week: date) -> tuple[Button, ...]:
+def goal_buttons(goal: int, week: date, which: str = "next week") -> tuple[Button, ...]:
     """Keep, raise or lower the goal from ``week`` on (or set one, without a goal).
 
     Each value is ``"<Monday>:<goal>"``; the service checks both before changing anything.
@@ -409,7 +421,7 @@ def goal_buttons(goal: int, week: date) -> tuple[Button, ...]:
             button(f"Set a goal of {SUGGESTED_GOAL} a week", SUGGESTED_GOAL, True),
             button("Start with 1 a week", 1),
         )
-    buttons = [button(f"Keep {goal} next week", goal, True)]
+    buttons = [button(f"Keep {goal} {which}", goal, True)]
     if goal < MAX_GOAL:
         buttons.append(button(f"Raise to {goal + 1}", goal + 1))
     if goal > 1:
@@ -430,11 +442,11 @@ def _did(content: RecapContent) -> tuple[str | Strong, ...]:
         lead = " You" if parts else "You"
         parts.append(f"{lead} logged {talks} conversation{'s' if talks != 1 else ''}.")
     if not parts:
-        parts.append("No one reached this week, but there was news worth a look below.")
+        parts.append("No one reached, but there was news worth a look below.")
     return tuple(parts)
 
 
-def _goal_sentence(week: WeekProgress) -> str:
+def _goal_sentence(week: WeekProgress, which: str) -> str:
     streak = week.streak_line()
     if week.goal <= 0:
         return (
@@ -442,9 +454,9 @@ def _goal_sentence(week: WeekProgress) -> str:
             "find it easier to keep going."
         )
     if week.met:
-        head = f"Goal met: {week.done} of {week.goal} this week."
+        head = f"Goal met: {week.done} of {week.goal} {which}."
     else:
-        head = f"{week.done} of {week.goal} this week."
+        head = f"{week.done} of {week.goal} {which}."
     return f"{head} {streak}".strip()
 
 

@@ -263,3 +263,22 @@ def test_content_round_trips_and_malformed_content_is_refused() -> None:
     for bad in ("{}", "[]", '{"start": "x", "end": "2026-12-04"}', '{"start": 5}', "null"):
         with pytest.raises(ValueError):
             RecapContent.from_json(bad)
+
+
+def test_a_monday_recap_speaks_of_last_week_and_sets_this_weeks_goal() -> None:
+    monday = date(2026, 12, 7)
+    inputs = RecapInputs(
+        reached=[Reach(date(2026, 12, 2), 1), Reach(date(2026, 12, 7), 2)],  # Wed, and today
+        names=dict(NAMES),
+        goals=[GoalChange(date(2026, 11, 23), 2)],
+    )
+    content = compose_recap(ADA, monday, inputs, RecapPrefs(day=0))
+    assert (content.start, content.end, content.done) == ("2026-11-30", "2026-12-06", 1)
+    body = "\n".join(words(render_recap(content, cmd="/reconnect ")))
+    assert "Your week, 30 Nov – 6 Dec" in body
+    assert "1 of 2 last week." in body and "this week" not in body.split("One question")[0]
+    [actions] = [b for b in render_recap(content, cmd="").blocks if isinstance(b, Actions)]
+    assert [b.label for b in actions.buttons] == ["Keep 2 this week", "Raise to 3", "Lower to 1"]
+    assert {b.value for b in actions.buttons} == {"2026-12-07:2", "2026-12-07:3", "2026-12-07:1"}
+    quiet = render_recap(compose_recap(ADA, monday, RecapInputs()), cmd="")
+    assert "One message this week is enough" in "\n".join(words(quiet))

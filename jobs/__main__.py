@@ -107,6 +107,11 @@ async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
         )
     recipients = await runner.store.recipients(platforms)
     where = " and ".join(platforms)
+    if not recipients and runner.kind == RECAP:
+        return (
+            f"nobody on {where} has added a contact yet (a recap needs someone to look back "
+            "on; users marked undeliverable are left out)."
+        )
     if not recipients:
         return (
             f"there are no users on {where} yet (someone appears once they use the bot; "

@@ -269,6 +269,14 @@ async def test_a_dry_run_shows_each_recap_in_full_and_sends_nothing(
     assert "nobody's weekly recap" in why
 
 
+async def test_a_dry_run_with_nobody_to_recap_says_why(recaps: RecapRunner, user: MakeUser) -> None:
+    await user("U1")  # no contacts
+    now = at(2026, 12, 4, 16, 0)
+    summary = await recaps.run_once(now, dry_run=True)
+    lines = "\n".join(await report(recaps, summary, now, dry_run=True))
+    assert "nobody on slack has added a contact yet" in lines
+
+
 async def test_prefs_default_is_friday_16(user: MakeUser, store: SqlStore) -> None:
     caller = await user("U1", "Dana")
     async with store.book(caller.user, write=False) as book:

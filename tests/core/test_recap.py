@@ -282,3 +282,13 @@ def test_a_monday_recap_speaks_of_last_week_and_sets_this_weeks_goal() -> None:
     assert {b.value for b in actions.buttons} == {"2026-12-07:2", "2026-12-07:3", "2026-12-07:1"}
     quiet = render_recap(compose_recap(ADA, monday, RecapInputs()), cmd="")
     assert "One message this week is enough" in "\n".join(words(quiet))
+
+
+def test_wins_from_the_hook_show_as_good_news() -> None:
+    """``storage.weekly_reads.wins_heard`` (the hook for contacts' news) fills ``wins``."""
+    inputs = RecapInputs(wins=["Dana Whitfield started as CFO at Acme."])
+    content = compose_recap(ADA, FRI, inputs)
+    assert not content.quiet and content.question_id
+    body = "\n".join(words(render_recap(content, cmd="")))
+    assert "Good news you heard\n• Dana Whitfield started as CFO at Acme." in body
+    assert "No one reached, but there was news worth a look below." in body

@@ -138,13 +138,15 @@ async def serve(settings: Settings) -> None:
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = None
     if settings.run_scheduler:
-        from jobs.app import build_runner, build_scheduler
+        from jobs.app import build_recap_runner, build_runner, build_scheduler
         from jobs.purge import Purger
 
         nudge_runner = build_runner(settings, engine=app.engine)
+        recaps = build_recap_runner(settings, engine=app.engine, messengers=nudge_runner.messengers)
         store = app.service.store
         write_turn = store.write_turn if isinstance(store, SqlStore) else None
-        scheduler = build_scheduler(nudge_runner, Purger(app.engine, write_turn=write_turn))
+        purger = Purger(app.engine, write_turn=write_turn)
+        scheduler = build_scheduler(nudge_runner, recaps, purger)
         scheduler.start()
     if app.teams is not None and app.teams.anonymous:
         log.warning(

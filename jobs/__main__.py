@@ -1,7 +1,7 @@
 """``python -m jobs``: the nudge scheduler on its own (the Procfile's ``clock`` process).
 
 uv run python -m jobs                                   # run the scheduler until stopped
-uv run python -m jobs run-once [--at ISO-8601] [--dry-run]
+uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap]
 uv run python -m jobs purge [--at ISO-8601]             # the hourly clean-up pass, once
 """
 
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         "purge", help="delete data of users who uninstalled 30+ days ago, and stale files"
     )
     purge.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
+    once.add_argument(
+        "--kind",
+        choices=("morning", "recap"),
+        default="morning",
+        help="the morning nudges (default) or the weekly recaps",
+    )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
     dry = args.command == "run-once" and args.dry_run
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "purge":
             return asyncio.run(_purge(settings, args.at))
         if args.command == "run-once":
-            return asyncio.run(_run_once(settings, args.at, dry))
+            return asyncio.run(_run_once(settings, args.at, dry, args.kind))
         asyncio.run(_run_forever(settings))
     except ConfigError as exc:
         print(f"reconnect: {exc}", file=sys.stderr)
@@ -52,15 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _run_once(settings: Settings, at: datetime | None, dry_run: bool) -> int:
+async def _run_once(
+    settings: Settings, at: datetime | None, dry_run: bool, kind: str = "morning"
+) -> int:
     from bot.app import prepare_database
-    from jobs.app import build_runner
+    from jobs.app import build_recap_runner, build_runner
     from storage import db
 
     await prepare_database(settings)
     # Ours to dispose: the runner sees its store only through jobs.ports.NudgeStorePort.
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
+    if kind == "recap":
+        runner = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
     try:
         now = at or runner.clock()
         summary = await runner.run_once(now, dry_run=dry_run)
@@ -112,6 +122,7 @@ async def report(
 async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
     """Why a pass at ``now`` found nobody due: no platform, no users, or nobody's time."""
     from bot.core.schedule import nudge_instant
+    from storage.records import RECAP
 
     platforms = sorted(runner.messengers)
     if not platforms:
@@ -121,12 +132,24 @@ async def nobody_due_because(runner: NudgeRunner, now: datetime) -> str:
         )
     recipients = await runner.store.recipients(platforms)
     where = " and ".join(platforms)
+    if not recipients and runner.kind == RECAP:
+        return (
+            f"nobody on {where} has added a contact yet (a recap needs someone to look back "
+            "on; users marked undeliverable are left out)."
+        )
     if not recipients:
         return (
             f"there are no users on {where} yet (someone appears once they use the bot; "
             "users marked undeliverable are left out)."
         )
     grace = runner.config.grace
+    if runner.kind == RECAP:
+        return (
+            f"{len(recipients)} user{'s' if len(recipients) != 1 else ''} with contacts on "
+            f"{where}, but nobody's weekly recap (their recap day and local time, default "
+            f"Fridays at 16:00) falls in the last {grace.total_seconds() / 3600:g} h before "
+            f"{now:%Y-%m-%d %H:%M} UTC, or their recaps are off or paused."
+        )
     upcoming = []
     for recipient in recipients:
         prefs = recipient.prefs
@@ -157,7 +180,7 @@ async def _run_forever(settings: Settings) -> None:
     import structlog
 
     from bot.app import prepare_database, until_stopped
-    from jobs.app import build_runner, build_scheduler, describe_schedule
+    from jobs.app import build_recap_runner, build_runner, build_scheduler, describe_schedule
     from storage import db
 
     log = structlog.get_logger("jobs")
@@ -166,7 +189,8 @@ async def _run_forever(settings: Settings) -> None:
     runner = build_runner(settings, engine=engine)
     from jobs.purge import Purger
 
-    scheduler = build_scheduler(runner, Purger(engine))
+    recaps = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
+    scheduler = build_scheduler(runner, recaps, Purger(engine))
     scheduler.start()
     log.info(
         "clock.started",
@@ -181,6 +205,7 @@ async def _run_forever(settings: Settings) -> None:
         await until_stopped()
     finally:
         scheduler.shutdown(wait=False)
+        await recaps.stop()
         await runner.stop()
         await runner.close()
         await engine.dispose()

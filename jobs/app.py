@@ -15,9 +15,11 @@ from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.ports import Messenger
 from bot.settings import Settings
 from jobs.purge import Purger
+from jobs.recap_runner import RecapRunner
 from jobs.runner import Clock, NudgeConfig, NudgeRunner
 from storage import db
 from storage.nudges import NudgeStore
+from storage.recap_reads import RecapStore
 
 log = structlog.get_logger(__name__)
 
@@ -77,9 +79,27 @@ def build_runner(
     )
 
 
-def build_scheduler(runner: NudgeRunner, purger: Purger | None = None) -> AsyncIOScheduler:
-    """An APScheduler that runs a pass at the start of every minute, never two at once, and
-    the clean-up pass (``purger``) hourly."""
+def build_recap_runner(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    messengers: dict[str, Messenger],
+    clock: Clock | None = None,
+) -> RecapRunner:
+    """The weekly recap runner for ``settings``, sharing the morning runner's messengers."""
+    config = NudgeConfig(
+        grace=timedelta(hours=settings.nudge_grace_hours),
+        concurrency=settings.nudge_concurrency,
+    )
+    return RecapRunner(RecapStore(engine), messengers, config=config, clock=clock)
+
+
+def build_scheduler(
+    runner: NudgeRunner, recaps: RecapRunner | None = None, purger: Purger | None = None
+) -> AsyncIOScheduler:
+    """An APScheduler that runs a pass at the start of every minute, never two at once: the
+    morning nudges, then (with ``recaps``) the weekly recaps; and the clean-up pass
+    (``purger``) hourly."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
@@ -87,6 +107,11 @@ def build_scheduler(runner: NudgeRunner, purger: Purger | None = None) -> AsyncI
             await runner.run_once()
         except Exception:
             log.exception("nudges.pass_failed")
+        if recaps is not None:
+            try:
+                await recaps.run_once()
+            except Exception:
+                log.exception("recaps.pass_failed")
 
     scheduler.add_job(
         tick,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from bot.core.model import Contact
+from bot.core.recap import RecapInputs
 from storage.records import AttemptOutcome, AttemptStart, ComposeInputs, NudgeState, Recipient
 
 
@@ -86,4 +87,13 @@ class NudgeStorePort(Protocol):
         ...
 
 
-__all__ = ["NudgeStorePort"]
+class RecapStorePort(NudgeStorePort, Protocol):
+    """The same, for weekly recaps (claims of kind "recap"), and what composing them needs:
+    exactly the methods :class:`jobs.recap_runner.RecapRunner` calls."""
+
+    async def recap_inputs(self, users: dict[int, date]) -> dict[int, RecapInputs]:
+        """What composing each user's recap for their local recap day needs (one batch)."""
+        ...
+
+
+__all__ = ["NudgeStorePort", "RecapStorePort"]

@@ -28,12 +28,14 @@ import structlog
 from bot.core.model import Contact
 from bot.core.nudges import NudgeContent, compose_for, render
 from bot.core.ports import DeliveryError, DeliveryKind, Messenger
+from bot.core.recap import RecapContent
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, measured
 from jobs.ports import NudgeStorePort
 from storage.records import (
+    MORNING,
     AttemptOutcome,
     AttemptResult,
     AttemptStart,
@@ -115,6 +117,7 @@ class _Job:
     contacts: dict[int, Contact] = field(default_factory=dict)
     prompt_id: str = ""
     open_attempt: bool = False  # the previous worker's last attempt never finished
+    recap: RecapContent | None = None  # a weekly recap's content (jobs.recap_runner)
 
 
 @dataclass(slots=True)
@@ -143,6 +146,9 @@ class _Send:
 
 class NudgeRunner:
     """Runs passes; one per process (see :func:`worker_id`)."""
+
+    #: What this runner sends (``nudges.kind``); the recap runner sends "recap".
+    kind: str = MORNING
 
     def __init__(
         self,
@@ -193,7 +199,7 @@ class NudgeRunner:
                 await self._deliver_all(jobs, summary)
         finally:
             beating.cancel()
-        log.info("nudges.pass", worker=self.worker, **_fields(summary))
+        log.info("nudges.pass", worker=self.worker, kind=self.kind, **_fields(summary))
         return summary
 
     # --- deciding ---------------------------------------------------------------------------
@@ -202,7 +208,7 @@ class NudgeRunner:
         recipients = await self.store.recipients(self.messengers)
         due: dict[int, tuple[Recipient, date]] = {}
         for recipient in recipients:
-            day = due_day(recipient.prefs, now, self.config.grace)
+            day = self._due(recipient, now)
             if day is not None:
                 due[recipient.id] = (recipient, day)
         summary.due = len(due)
@@ -251,6 +257,10 @@ class NudgeRunner:
             else:
                 summary.busy += 1
         return jobs
+
+    def _due(self, recipient: Recipient, now: datetime) -> date | None:
+        """The local date whose message ``recipient`` is due at ``now``, if any."""
+        return due_day(recipient.prefs, now, self.config.grace)
 
     def _dead(
         self, worker: str, workers: Mapping[str, tuple[str, int, datetime]], wall: datetime
@@ -616,7 +626,7 @@ class NudgeRunner:
 
 
 def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[int, Contact]]:
-    return compose_for(
+    content, contacts = compose_for(
         job.recipient.user,
         job.day,
         cards=job.recipient.prefs.cards,
@@ -628,6 +638,9 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
         next_steps=inputs.next_steps,
         evidence=inputs.evidence,
     )
+    if not content.welcome:
+        content.goal = inputs.goal
+    return content, contacts
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from storage.models import (
 from storage.pool_offers import read_pool_offers
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
+from storage.weekly_reads import read_goal_lines
 
 #: What :meth:`Dialect.owned_contacts` reads: a contact book's columns, then the owner's id.
 OWNED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, ContactRow.owner_id)
@@ -104,6 +105,8 @@ class ComposeReads(DialectStore):
             )
             for user_id, prompt_id, count in views:
                 out[user_id].prompt_views[prompt_id] = count
+            for user_id, line in (await read_goal_lines(self.dialect, connection, users)).items():
+                out[user_id].goal = line
         return out
 
     async def _candidates(

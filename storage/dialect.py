@@ -111,9 +111,14 @@ class Dialect(ABC):
 
     @abstractmethod
     async def claim_batch(
-        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+        self,
+        connection: AsyncConnection,
+        batch: Wanted,
+        worker: str,
+        now: datetime,
+        kind: str = MORNING,
     ) -> list[Claimed]:
-        """Claim a morning nudge for each ``(user id, local date)`` of ``batch``; returns the
+        """Claim a nudge of ``kind`` for each ``(user id, local date)`` of ``batch``; returns the
         claims won (an existing nudge for the same user and day wins over a new one)."""
         raise NotImplementedError
 
@@ -201,7 +206,12 @@ class SqliteDialect(Dialect):
         return out
 
     async def claim_batch(
-        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+        self,
+        connection: AsyncConnection,
+        batch: Wanted,
+        worker: str,
+        now: datetime,
+        kind: str = MORNING,
     ) -> list[Claimed]:
         # Rows as executemany parameters, not one multi-VALUES statement — SQLAlchemy still
         # sends them as multi-row INSERT … RETURNING, but compiles the statement once (a
@@ -214,7 +224,7 @@ class SqliteDialect(Dialect):
         params = [
             {
                 "user_id": uid,
-                "kind": MORNING,
+                "kind": kind,
                 "local_date": day,
                 "status": NudgeStatus.CLAIMED,
                 "worker": worker,
@@ -301,7 +311,12 @@ class PostgresDialect(Dialect):
         return out
 
     async def claim_batch(
-        self, connection: AsyncConnection, batch: Wanted, worker: str, now: datetime
+        self,
+        connection: AsyncConnection,
+        batch: Wanted,
+        worker: str,
+        now: datetime,
+        kind: str = MORNING,
     ) -> list[Claimed]:
         # One INSERT … SELECT FROM unnest(ids, dates): two array parameters instead of eight
         # per row, so the statement is short, cached and cheap to send.
@@ -315,7 +330,7 @@ class PostgresDialect(Dialect):
         )
         source = select(
             rows.c.user_id,
-            literal(MORNING, String),
+            literal(kind, String),
             rows.c.local_date,
             literal(NudgeStatus.CLAIMED.value, String),
             literal(worker, String),

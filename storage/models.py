@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -310,3 +311,30 @@ class HeldFile(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WeeklyGoal(Base):
+    """A user's weekly outreach goal from the week starting ``week_start`` (a local Monday) on,
+    until a later row; ``goal == 0`` means none. Past rows are kept: each week is judged by
+    the goal in force then (``bot.core.goals``)."""
+
+    __tablename__ = "weekly_goals"
+    __table_args__ = (PrimaryKeyConstraint("owner_id", "week_start", name="pk_weekly_goals"),)
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    week_start: Mapped[date] = mapped_column(Date)
+    goal: Mapped[int] = mapped_column(Integer)
+
+
+class RecapSetting(Base):
+    """When a user's weekly recap comes. No row: the defaults (Fridays at 16:00, on)."""
+
+    __tablename__ = "recap_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # 0 = Monday … 6 = Sunday.
+    day: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    at: Mapped[time] = mapped_column(Time, default=time(16, 0), server_default="16:00:00")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -20,6 +20,9 @@ _CLAIM_CHUNK = 5000
 class ClaimStore(DialectStore):
     """Worker heartbeats, the users due a nudge, and claims on their nudges."""
 
+    #: The kind of nudge this store claims (``nudges.kind``); the recap store claims "recap".
+    kind: str = MORNING
+
     # --- workers --------------------------------------------------------------------------
 
     async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
@@ -88,7 +91,7 @@ class ClaimStore(DialectStore):
             Nudge.content,
             Nudge.claimed_at,
             open_attempt.label("open_attempt"),
-        ).where(Nudge.kind == MORNING, Nudge.local_date.in_(days))
+        ).where(Nudge.kind == self.kind, Nudge.local_date.in_(days))
         async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return {
@@ -115,7 +118,9 @@ class ClaimStore(DialectStore):
         for start in range(0, len(wanted), _CLAIM_CHUNK):
             batch = wanted[start : start + _CLAIM_CHUNK]
             async with self.engine.begin() as connection:
-                for claimed in await self.dialect.claim_batch(connection, batch, worker, now):
+                for claimed in await self.dialect.claim_batch(
+                    connection, batch, worker, now, self.kind
+                ):
                     won[claimed.user_id] = claimed.id
         return won
 
@@ -134,7 +139,7 @@ class ClaimStore(DialectStore):
     async def counts_by_status(self, day: date | None = None) -> dict[str, int]:
         """``{status: count}`` of morning nudges (for summaries and tests)."""
         query = (
-            select(Nudge.status, func.count()).where(Nudge.kind == MORNING).group_by(Nudge.status)
+            select(Nudge.status, func.count()).where(Nudge.kind == self.kind).group_by(Nudge.status)
         )
         if day is not None:
             query = query.where(Nudge.local_date == day)

@@ -15,10 +15,13 @@ from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import Activity
 from bot.core.ports import DeliveryKind
+from bot.core.recap import RecapPrefs
 from bot.core.schedule import NudgePrefs
 
 #: The kind of nudge the morning pass sends (``nudges.kind``).
 MORNING = "morning"
+#: The kind of the weekly recap (``bot.core.recap``), sent by the same machinery.
+RECAP = "recap"
 
 
 class NudgeStatus(StrEnum):
@@ -56,6 +59,8 @@ class Recipient:
     user: UserRef
     prefs: NudgePrefs
     dm_channel: str | None
+    #: When the weekly recap comes (read only by the recap pass).
+    recap: RecapPrefs | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class ComposeInputs:
     prompt_views: dict[str, int] = field(default_factory=dict)
     #: Someone from the pool to offer for the circle (on offer days only; storage.pool_offers).
     pool_offer: Contact | None = None
+    #: The weekly goal's progress, "2 of 3 this week" (empty without a goal).
+    goal: str = ""
     #: Open next steps due on the user's day (earliest first, at most ``MAX_STEPS``).
     next_steps: list[tuple[NextStep, Contact]] = field(default_factory=list)
     #: Predictions made, and a fear that turned out better (bot.core.courage).
@@ -117,6 +124,7 @@ class AttemptOutcome:
 
 __all__ = [
     "MORNING",
+    "RECAP",
     "AttemptOutcome",
     "AttemptResult",
     "AttemptStart",

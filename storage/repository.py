@@ -76,6 +76,7 @@ from storage.models import (
 from storage.pool import PoolBook
 from storage.user_data import erase_owner, erase_where, export_owner, scrub_nudges
 from storage.user_data import uninstalled_values as _uninstalled_values
+from storage.weekly_book import WeeklyBook
 
 
 class OwnerVanished(LookupError):
@@ -376,7 +377,7 @@ class SqlStore:
         return owner
 
 
-class SqlContactBook(PoolBook):
+class SqlContactBook(PoolBook, WeeklyBook):
     """One owner's contacts within one transaction (see :class:`bot.core.ports.ContactBook`).
 
     Every statement is one of the prepared Core statements below, run on the transaction's
@@ -392,6 +393,11 @@ class SqlContactBook(PoolBook):
         self.timezone: str = owner.timezone
         #: Set by :meth:`erase_all`: the owner's row is gone once this transaction commits.
         self.erased = False
+
+    @property
+    def _dialect(self) -> Dialect:
+        assert self._statements.dialect is not None
+        return self._statements.dialect
 
     async def add(self, draft: ContactDraft, *, due_on: date, today: date) -> Contact:
         key = fold(draft.name)
@@ -981,6 +987,7 @@ class _Statements:
     #: Insert a contact, or nothing when the owner already has one with that name key;
     #: returns the new id.
     add: Any
+    dialect: Dialect | None = None
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> _Statements:
@@ -989,7 +996,7 @@ class _Statements:
             .on_conflict_do_nothing(index_elements=[_c.owner_id, _c.name_key])
             .returning(_c.id)
         )
-        return cls(add=add)
+        return cls(add=add, dialect=dialect)
 
 
 #: Serialization failure and deadlock: the transaction was aborted and may simply run again.

@@ -42,7 +42,9 @@ from storage.models import (
     Nudge,
     OutreachRow,
     PromptView,
+    RecapSetting,
     User,
+    WeeklyGoal,
 )
 
 #: How long a Teams user's data is kept after they removed the app (unless they reinstall).
@@ -134,6 +136,28 @@ async def _next_steps(connection: AsyncConnection, owner_id: int) -> list[dict[s
     ]
 
 
+async def _weekly_goals(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    rows = await connection.execute(
+        select(WeeklyGoal.week_start, WeeklyGoal.goal)
+        .where(WeeklyGoal.owner_id == owner_id)
+        .order_by(WeeklyGoal.week_start)
+    )
+    return [{"from_week": row.week_start.isoformat(), "goal": row.goal} for row in rows]
+
+
+async def _recap_settings(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    rows = await connection.execute(
+        select(RecapSetting.day, RecapSetting.at, RecapSetting.enabled).where(
+            RecapSetting.user_id == owner_id
+        )
+    )
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    return [
+        {"day": days[row.day % 7], "at": row.at.strftime("%H:%M"), "on": bool(row.enabled)}
+        for row in rows
+    ]
+
+
 async def _nudges(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
     rows = await connection.execute(
         select(Nudge.local_date, Nudge.kind, Nudge.status, Nudge.sent_at, Nudge.content)
@@ -182,6 +206,8 @@ SECTIONS: dict[str, _Section] = {
     "conversations": _Section("conversations", _conversations),
     "outreach": _Section("outreach", _outreach),
     "next_steps": _Section("next_steps", _next_steps),
+    "weekly_goals": _Section("weekly_goals", _weekly_goals),
+    "recap_settings": _Section("recap_settings", _recap_settings),
     "nudges": _Section("nudges", _nudges),
     "prompts_seen": _Section("prompt_views", _prompts_seen),
     "teams_chat": _Section("conversation_refs", _teams_chat),

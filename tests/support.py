@@ -33,6 +33,8 @@ TABLES = (
     "workers",
     "outreach",
     "next_steps",
+    "weekly_goals",
+    "recap_settings",
     "conversations",
     "contacts",
     "users",

@@ -44,6 +44,8 @@ class Act(StrEnum):
     POOL_NOT_NOW = "pool.not_now"  # value: contact id
     POOL_OFFER_ADD = "pool.offer_add"  # value: "<nudge id>:<contact id>" (weekly offer)
     POOL_OFFER_NOT_NOW = "pool.offer_not_now"  # value: "<nudge id>:<contact id>"
+    # The weekly recap. value: "<Monday the goal applies from>:<goal>", e.g. "2026-12-07:4"
+    GOAL_SET = "goal.set"
     # Predict, then find out (bot.core.predict).
     REACHED = "reached"  # value: contact id ("Reached out" on a contact outside a nudge)
     PREDICT = "predict"  # value: "<outreach id>:<expectation or skip>"

@@ -22,6 +22,8 @@ The grammar (also shown by ``/reconnect help``)::
     import                       (how to upload a LinkedIn, Google or vCard file)
     list pool [<page>]
     triage                       (pick who matters from the pool)
+    goal [<N> | off]
+    recap
     evidence                      (alias: stats)
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
@@ -234,11 +236,31 @@ class Triage:
     writes: ClassVar[bool] = False
 
 
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """Show (no text), set (``3``) or clear (``off``) the weekly outreach goal."""
+
+    text: str = ""
+
+    @property
+    def writes(self) -> bool:
+        """Without a number it only shows the goal."""
+        return bool(self.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Recap:
+    """Show the weekly recap of the week so far."""
+
+    writes: ClassVar[bool] = False
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
 Command = (
     Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
     | Opener | Prep | Export | DeleteMyData | Import | ListPool | Triage | Reached | ShowEvidence
+    | Goal | Recap
 )  # fmt: skip
 
 
@@ -265,6 +287,7 @@ COMMANDS = (
     "opener", "prep",
     "export",
     "import", "triage",
+    "goal", "recap",
     "reached", "evidence",
 )  # fmt: skip
 #: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
@@ -292,6 +315,10 @@ _ALIASES = {
     "prepare": "prep",
     "download": "export",
     "pool": "triage",
+    "goals": "goal",
+    "target": "goal",
+    "week": "recap",
+    "review": "recap",
     "stats": "evidence",
     "reachedout": "reached",
 }
@@ -361,6 +388,10 @@ def parse(text: str) -> Command:
             return Import(one_line(rest))
         case "triage":
             return Triage()
+        case "goal":
+            return Goal(one_line(rest))
+        case "recap":
+            return Recap()
         case "reached":
             return Reached(_required_name(rest, "reached"))
         case "evidence":

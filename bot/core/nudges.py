@@ -123,6 +123,8 @@ class NudgeContent:
     welcome: bool = False
     #: A pool contact offered for the circle (weekly; bot.core.imports.offer_view).
     offer: PoolOffer | None = None
+    #: The weekly goal's progress when the nudge was composed ("2 of 3 this week").
+    goal: str = ""
     steps: list[StepCard] = field(default_factory=list)
     #: The user's own evidence under a courage or mind-reading prompt (bot.core.courage).
     evidence: str = ""
@@ -150,6 +152,8 @@ class NudgeContent:
             "welcome": self.welcome,
             "offer": self.offer.to_data() if self.offer is not None else None,
         }
+        if self.goal:  # absent without a weekly goal
+            data["goal"] = self.goal
         if self.evidence:
             data["evidence"] = self.evidence
         if self.steps:  # absent for most nudges: stored content stays as it was
@@ -194,6 +198,7 @@ class NudgeContent:
                 ],
                 welcome=bool(data.get("welcome", False)),
                 offer=PoolOffer.from_data(data.get("offer")),
+                goal=str(data.get("goal", "")),
                 evidence=str(data.get("evidence", "")),
                 steps=[
                     StepCard(
@@ -361,6 +366,8 @@ def render(
         blocks.append(section("Nobody is due today — a good day to add someone you miss."))
     if content.offer is not None:
         blocks.extend(offer_blocks(content.offer, nudge_id))
+    if content.goal:
+        blocks.append(context(f"🎯 Weekly goal: {content.goal}"))
     blocks.append(
         context(f"Change the time or days: `{cmd}settings` · Away? `{cmd}pause until <date>`")
     )
@@ -384,7 +391,10 @@ def _welcome(blocks: list[Block], cmd: str) -> Reply:
                 "-- former CFO at Brightline, loves sailing`",
             ),
             Actions((Button("Add a contact", Act.ADD_FORM, style="primary"),)),
-            context("Tomorrow morning I'll suggest whom to reach out to first."),
+            context(
+                "Tomorrow morning I'll suggest whom to reach out to first. Tip: "
+                f"`{cmd}goal 3` sets a weekly goal of three people — small enough to keep."
+            ),
         ]
     )
     return Reply(summary="Welcome to Reconnect: add your first three people", blocks=tuple(blocks))

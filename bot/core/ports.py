@@ -11,7 +11,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot.core.cadence import Span
 from bot.core.evidence import ConversationFacts, Expectation, NextStep, Outreach, StepStatus
+from bot.core.goals import GoalChange, Reach
 from bot.core.model import Contact, ContactDraft, Conversation, UserRef
+from bot.core.recap import RecapInputs, RecapPrefs
 from bot.core.replies import Reply
 from bot.core.schedule import NudgePrefs
 
@@ -177,6 +179,34 @@ class ContactBook(Protocol):
 
     async def pool_decline(self, contact_id: int, today: date) -> Contact | None:
         """Mark a pool contact as offered and declined today; ``None`` if not in the pool."""
+
+    # --- the weekly goal and recap (bot.core.goals, bot.core.recap) ---------------------------
+
+    async def goal_changes(self) -> list[GoalChange]:
+        """Every weekly goal the owner has set, oldest week first."""
+        ...
+
+    async def set_goal(self, week: date, goal: int) -> None:
+        """Make ``goal`` (0: none) the goal from the week starting ``week`` on, replacing any
+        set for that week or later ones."""
+        ...
+
+    async def week_record(self, since: date) -> tuple[list[GoalChange], list[Reach]]:
+        """Every goal set (oldest week first), and everyone reached ("Reached out" or a logged
+        conversation) on or after ``since``: what the goal's progress and streak need."""
+        ...
+
+    async def recap_prefs(self) -> RecapPrefs:
+        """When the owner's weekly recap comes."""
+        ...
+
+    async def save_recap_prefs(self, prefs: RecapPrefs) -> None:
+        """Store when the weekly recap comes."""
+        ...
+
+    async def recap_inputs(self, day: date) -> RecapInputs:
+        """What composing the owner's recap for the local date ``day`` needs."""
+        ...
 
     # --- predictions, outcomes and next steps (bot.core.evidence) ---------------------------
 

@@ -30,6 +30,7 @@ from bot.core import (
     predict,
     preferences,
     views,
+    weekly,
 )
 from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
@@ -164,11 +165,10 @@ class Reconnect:
                     entry = forms.read_log(values, request.today)
                     return await _log_submitted(request, context_value, entry)
                 case FormKind.SETTINGS:
-                    current = await book.prefs()
-                    prefs = preferences.read_settings(values, current, request.today)
-                    await book.save_prefs(prefs, timezone_from_user=prefs.timezone_locked)
+                    prefs = await weekly.save_settings(book, values, request.today)
                     # The time zone may just have changed, and with it today.
-                    return views.settings_saved_reply(prefs, self._today(book))
+                    saved = views.settings_saved_reply(prefs, self._today(book))
+                    return await weekly.saved_reply(book, saved)
                 case FormKind.TRIAGE_POOL:
                     return await imports.submit_triage(
                         book, request.today, request.cmd, context_value, values
@@ -196,7 +196,7 @@ class Reconnect:
                     log = forms.log_form(await book.upcoming(limit=100), today)
                     return replace(log, context=context_value)
                 case FormKind.SETTINGS:
-                    return preferences.settings_form(await book.prefs())
+                    return await weekly.settings_form(book)
         return None
 
     async def home(self, caller: Caller, notice: Reply | None = None) -> Reply:
@@ -204,6 +204,7 @@ class Reconnect:
         async with self.store.book(caller.user, write=False) as book:
             today = self._today(book)
             due = await book.due_summary(today, limit=views.HOME_DUE_SHOWN)
+            week = await weekly.week_progress(book, today)
             home = views.home_reply(
                 due=due.contacts,
                 total_due=due.total_due,
@@ -214,6 +215,7 @@ class Reconnect:
                 notice=notice,
                 schedule=preferences.describe(await book.prefs(), today),
             )
+            home = weekly.with_goal(home, week, caller.command)
             return evidence_views.with_home_section(
                 home, await evidence_report.home_blocks(book, today)
             )
@@ -304,7 +306,7 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             found = await _resolve(request, name, "remove")
             return found if isinstance(found, Reply) else views.confirm_remove_reply(found)
         case c.Settings():
-            return preferences.settings_form(await request.book.prefs())
+            return await weekly.settings_form(request.book)
         case c.Pause(when=when):
             try:
                 until = preferences.parse_pause(when, request.today)
@@ -329,6 +331,11 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return await imports.list_pool(request.book, request.today, request.cmd, page)
         case c.Triage():
             return await imports.triage_page(request.book, request.today, request.cmd)
+        case c.Goal(text=text):
+            return await weekly.goal_command(request.book, text, request.today, request.cmd)
+        case c.Recap():
+            user = request.caller.user
+            return await weekly.recap_command(request.book, user, request.today, request.cmd)
     return views.help_reply(request.cmd)
 
 
@@ -530,7 +537,11 @@ async def _help_button(request: _Request, value: str) -> Outcome:
 
 
 async def _settings_button(request: _Request, value: str) -> Outcome:
-    return preferences.settings_form(await request.book.prefs())
+    return await weekly.settings_form(request.book)
+
+
+async def _goal_button(request: _Request, value: str) -> Outcome:
+    return await weekly.goal_button(request.book, value, request.today)
 
 
 async def _resume_button(request: _Request, value: str) -> Outcome:
@@ -730,6 +741,7 @@ _ACTIONS: dict[Act, _Action] = {
     Act.POOL_NOT_NOW: _Action(_pool(imports.not_now_button), writes=True),
     Act.POOL_OFFER_ADD: _Action(_pool(pool_offer.add_offered), writes=True),
     Act.POOL_OFFER_NOT_NOW: _Action(_pool(pool_offer.decline_offered), writes=True),
+    Act.GOAL_SET: _Action(_goal_button, writes=True),
     # Predict, then find out (bot.core.predict).
     Act.REACHED: _Action(_reached_button, writes=True),
     Act.PREDICT: _Action(_predict_button, writes=True),

@@ -104,6 +104,16 @@ def help_reply(cmd: str) -> Reply:
             "picks who matters.",
         ),
         (
+            "goal [<N> | off]",
+            f"A weekly goal: how many people to reach each week. `{cmd}goal 3` is a good start; "
+            "the morning nudge and Home show how it's going, and a streak counts weeks met.",
+        ),
+        (
+            "recap",
+            "Your week so far: who you reached, fears vs facts, next steps. It also comes by "
+            "itself on Fridays at 16:00 (change or turn off in settings).",
+        ),
+        (
             "evidence",
             "Fears vs facts: what you expected, what happened, reply rate, dormant ties, "
             "outcomes — this week, the last 4 weeks and all time, with a chart. Also `stats`.",

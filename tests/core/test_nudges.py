@@ -141,6 +141,7 @@ def test_stored_content_has_every_field() -> None:
         followups=[FollowUp(2, "2026-11-28")],
         steps=[StepCard(5, 3, "send CV", "2026-12-01")],
         evidence="Last month you were sure Ahmed wouldn't answer. Ahmed replied.",
+        goal="2 of 3 this week",
     )
     data = json.loads(content.to_json())
     assert set(data) == {f.name for f in fields(NudgeContent)}

@@ -374,7 +374,7 @@ async def test_commands_on_the_ack_path_run_few_statements(sql_engine: AsyncEngi
     """As many statements as before the service became a dispatcher (measured on bd320a8).
 
     Every request reads the user's row first (the id is looked up once per process); ``due``
-    then needs one statement, ``home`` two; savepoints guard a rename racing another.
+    then needs one statement, ``home`` three (the weekly goal's progress is one); savepoints guard a rename racing another.
     SQLite's BEGIN IMMEDIATE for writers is left out: PostgreSQL's BEGIN is implicit.
     """
     service = Reconnect(SqlStore(sql_engine), clock=Clock())
@@ -401,7 +401,7 @@ async def test_commands_on_the_ack_path_run_few_statements(sql_engine: AsyncEngi
         event.remove(sql_engine.sync_engine, "before_cursor_execute", record)
     assert runs == {
         "due": 2,  # user row, due summary
-        "home": 4,  # user row, due summary, conversation count, evidence history
+        "home": 5,  # user row, due summary, conversation count, week's goal and reach, evidence
         "list": 3,  # user row, page, count
         "add Marcus": 2,  # user row, insert
         "log Marcus": 9,  # user row, names, get, log (check, insert), save (as for snooze)

@@ -21,7 +21,7 @@ import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from bot.core.cadence import DEFAULT_CADENCE, Span
 from bot.core.data_export import contact_record, nudge_record, profile_record
@@ -33,6 +33,7 @@ from bot.core.evidence import (
     Outreach,
     StepStatus,
 )
+from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, week_start
 from bot.core.model import (
     POOL_DUE,
     Contact,
@@ -44,6 +45,7 @@ from bot.core.model import (
 )
 from bot.core.nudge_scrub import without_contact
 from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
+from bot.core.recap import STEPS_SHOWN, RecapInputs, RecapPrefs, recap_window
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 
@@ -103,6 +105,8 @@ class _Owner:
     erased: bool = False
     #: Imported people not yet chosen (kept apart: the circle's methods never see them).
     pool: dict[int, Contact] = field(default_factory=dict)
+    goals: dict[date, int] = field(default_factory=dict)
+    recap: RecapPrefs = field(default_factory=RecapPrefs)
     outreach: dict[int, Outreach] = field(default_factory=dict)
     next_steps: dict[int, NextStep] = field(default_factory=dict)
 
@@ -363,6 +367,11 @@ class MemoryBook:
                     }
                     for t in sorted(owner.next_steps.values(), key=lambda t: (t.due_on, t.id))
                 ],
+                "weekly_goals": [
+                    {"from_week": week.isoformat(), "goal": goal}
+                    for week, goal in sorted(owner.goals.items())
+                ],
+                "recap_settings": [],
                 "prompts_seen": [],
                 "teams_chat": [],
             },
@@ -379,6 +388,53 @@ class MemoryBook:
         owner.next_steps.clear()
         owner.erased = True
         return erased
+
+    # --- the weekly goal and recap -------------------------------------------------------------
+
+    async def goal_changes(self) -> list[GoalChange]:
+        return [GoalChange(week, goal) for week, goal in sorted(self._owner.goals.items())]
+
+    async def set_goal(self, week: date, goal: int) -> None:
+        self._writing()
+        goals = {w: g for w, g in self._owner.goals.items() if w < week}
+        goals[week] = goal
+        self._owner.goals = goals
+
+    async def week_record(self, since: date) -> tuple[list[GoalChange], list[Reach]]:
+        outreach, talks = await self.evidence_history(since)
+        reached = [Reach(o.reached_on, o.contact_id) for o in outreach] + [
+            Reach(t.occurred_on, t.contact_id) for t in talks
+        ]
+        return await self.goal_changes(), reached
+
+    async def recap_prefs(self) -> RecapPrefs:
+        return self._owner.recap
+
+    async def save_recap_prefs(self, prefs: RecapPrefs) -> None:
+        self._writing()
+        self._owner.recap = prefs
+
+    async def recap_inputs(self, day: date) -> RecapInputs:
+        start, end = recap_window(day)
+        first = week_start(day) - timedelta(weeks=STREAK_WEEKS)
+        outreach, talks = await self.evidence_history(first)
+        inputs = RecapInputs(goals=await self.goal_changes())
+        for event in outreach:
+            if event.reached_on <= day:
+                inputs.reached.append(Reach(event.reached_on, event.contact_id))
+                if start <= event.reached_on <= end:
+                    inputs.outreach.append(event)
+        for talk in talks:
+            if talk.occurred_on <= day:
+                inputs.reached.append(Reach(talk.occurred_on, talk.contact_id))
+                if start <= talk.occurred_on <= end:
+                    inputs.talks.append(talk)
+        inputs.steps = await self.open_next_steps(limit=STEPS_SHOWN)
+        named = {r.contact_id for r in inputs.reached if start <= r.day <= end}
+        named |= {s.contact_id for s in inputs.steps}
+        contacts = self._owner.contacts
+        inputs.names = {cid: contacts[cid].name for cid in named if cid in contacts}
+        return inputs
 
     # --- predictions, outcomes and next steps ------------------------------------------------
 

@@ -179,7 +179,8 @@ async def test_settings_modal_and_pause(
     view = (await fake_slack.async_wait_for("views.open"))[0].params["view"]
     kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
     assert kinds == {"nudge_time": "timepicker", "nudge_days": "checkboxes", "timezone":
-                     "plain_text_input", "paused_until": "datepicker", "cards": "static_select"}  # fmt: skip
+                     "plain_text_input", "paused_until": "datepicker", "cards": "static_select",
+                     "recap_day": "static_select", "recap_time": "timepicker"}  # fmt: skip
     bad = await slack.submit(
         "rc_form:settings",
         {"nudge_time": {"type": "timepicker", "selected_time": "07:15"},

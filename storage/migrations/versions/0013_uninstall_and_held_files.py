@@ -1,7 +1,7 @@
 """users.uninstalled_at (Teams uninstall), held_files (Teams file-consent uploads)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-28
 
 Uninstalling the Teams app stops the morning nudges at once; the user's data is deleted 30
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

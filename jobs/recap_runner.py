@@ -1,0 +1,112 @@
+"""The weekly recap pass: the morning pass's machinery, for messages of kind "recap".
+
+Everything that makes the morning nudge arrive exactly once — claims unique per user, kind and
+local date; attempts written before each send; take-overs of dead workers' claims; looking for
+an in-doubt send before sending again; retries and rate-limit waits — is
+:class:`jobs.runner.NudgeRunner`'s, unchanged. This runner only says who is due (the user's
+recap day and time, :func:`bot.core.recap.due_recap_day`), what each recap says (composed from
+bulk reads, a batch of users per few statements) and how it looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from bot.core.ports import Messenger
+from bot.core.recap import (
+    RecapContent,
+    RecapInputs,
+    RecapPrefs,
+    compose_recap,
+    due_recap_day,
+    render_recap,
+)
+from bot.core.replies import Reply
+from jobs.ports import RecapStorePort
+from jobs.runner import Clock, NudgeConfig, NudgeRunner, _Job
+from storage.records import RECAP, Recipient
+
+#: Users composed per batch (their reads overlap with composing the batch before); a small
+#: first batch, as in the morning pass, so composing starts sooner.
+_CHUNK = 2000
+_FIRST_CHUNK = 250
+
+
+class RecapRunner(NudgeRunner):
+    """Runs weekly recap passes; one per process, beside the morning :class:`NudgeRunner`."""
+
+    kind = RECAP
+
+    def __init__(
+        self,
+        store: RecapStorePort,
+        messengers: Mapping[str, Messenger],
+        *,
+        config: NudgeConfig | None = None,
+        clock: Clock | None = None,
+        wall_clock: Clock | None = None,
+        worker: str | None = None,
+    ) -> None:
+        super().__init__(
+            store, messengers, config=config, clock=clock, wall_clock=wall_clock, worker=worker
+        )
+        self.recaps: RecapStorePort = store
+
+    def _due(self, recipient: Recipient, now: datetime) -> date | None:
+        recap = recipient.recap or RecapPrefs()
+        return due_recap_day(recap, recipient.prefs, now, self.config.grace)
+
+    async def _compose(self, jobs: list[_Job]) -> None:
+        fresh = [job for job in jobs if not (job.content and await self._restore(job))]
+        if not fresh:
+            return
+        chunks = [fresh[:_FIRST_CHUNK]] + [
+            fresh[i : i + _CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _CHUNK)
+        ]
+
+        def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, RecapInputs]]:
+            users = {job.recipient.id: job.day for job in chunk}
+            return asyncio.create_task(self.recaps.recap_inputs(users))
+
+        pending = fetch(chunks[0])
+        try:
+            for k, chunk in enumerate(chunks):
+                inputs = await pending
+                if k + 1 < len(chunks):
+                    pending = fetch(chunks[k + 1])
+                for job in chunk:
+                    await asyncio.sleep(0)  # let the prefetch and web requests move on
+                    recipient = job.recipient
+                    content = compose_recap(
+                        recipient.user,
+                        job.day,
+                        inputs.get(recipient.id) or RecapInputs(),
+                        recipient.recap,
+                    )
+                    job.recap = content
+                    # Stored with the first attempt, before anything is sent.
+                    job.content = content.to_json()
+                    job.prompt_id = content.question_id
+        finally:
+            pending.cancel()
+
+    async def _restore(self, job: _Job) -> bool:
+        """Reuse a taken-over recap's stored content (what may already have been sent)."""
+        try:
+            content = RecapContent.from_json(job.content)
+        except ValueError:
+            return False
+        job.recap = content
+        job.prompt_id = content.question_id
+        return True
+
+    def _render(self, job: _Job) -> Reply | None:
+        if job.recap is None:
+            return None
+        cmd = self.messengers[job.recipient.user.platform].command_prefix
+        return render_recap(job.recap, cmd=cmd)
+
+
+__all__ = ["RecapRunner"]

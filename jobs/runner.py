@@ -599,6 +599,9 @@ class NudgeRunner:
             message_id=message_id,
             prompt_id=job.prompt_id,
             at=self.wall(),
+            # Fair rotation: the contacts this nudge suggested, and its day.
+            suggested=tuple(c.contact_id for c in job.composed.cards) if job.composed else (),
+            day=job.day,
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
@@ -36,6 +36,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    or_,
     select,
     true,
 )
@@ -45,6 +46,7 @@ from sqlalchemy.orm import aliased
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact
+from bot.core.ranking import WEEK
 from storage.db import READ_ONLY
 from storage.models import ContactRow, Nudge, User
 from storage.records import MORNING, NudgeStatus
@@ -125,9 +127,11 @@ class Dialect(ABC):
         latest: date,
         limit: int,
     ) -> AnySelect:
-        """``columns`` of the ``limit`` most overdue contacts due by ``latest`` and not awaiting
-        a reply, of each of ``owners``. Read straight off the (owner_id, next_due_on) index:
-        a window over every due contact would sort a hundred times more rows."""
+        """``columns`` of each of ``owners``' first ``limit`` contacts in fair-rotation order
+        (``rotation_key``, then most overdue) that are due by ``latest``, not awaiting a reply
+        and not suggested twice in the week before ``latest`` (``bot.core.ranking.eligible``).
+        Read straight off the (owner_id, rotation_key, next_due_on) index, so every eligible
+        contact competes while a window over every due contact would sort far more rows."""
         raise NotImplementedError
 
 
@@ -180,7 +184,8 @@ class SqliteDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await self._fetch(connection, query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, owner) = row  # fmt: skip
+             reached, follow, tie, touch, win, win_on, shown, shown_before,
+             owner) = row  # fmt: skip
             contact = Contact(
                 cid,
                 name,
@@ -195,6 +200,12 @@ class SqliteDialect(Dialect):
                 iso(skipped) if skipped else None,
                 iso(reached) if reached else None,
                 iso(follow) if follow else None,
+                tie,
+                iso(touch) if touch else None,
+                win,
+                iso(win_on) if win_on else None,
+                iso(shown) if shown else None,
+                iso(shown_before) if shown_before else None,
             )
             out.append((owner, contact))
         return out
@@ -242,8 +253,9 @@ class SqliteDialect(Dialect):
                 other.owner_id == owner.c.id,
                 other.next_due_on <= latest,
                 other.follow_up_on.is_(None),
+                _weekly_limit(other, latest),
             )
-            .order_by(other.next_due_on, other.id)
+            .order_by(other.rotation_key, other.next_due_on, other.id)
             .limit(limit)
             .correlate(owner)
         )
@@ -291,10 +303,11 @@ class PostgresDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await connection.execute(query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, owner) = row  # fmt: skip
+             reached, follow, tie, touch, win, win_on, shown, shown_before,
+             owner) = row  # fmt: skip
             contact = Contact(
                 cid, name, _span(count, unit), role, how, notes, last, due, note, created,
-                skipped, reached, follow,
+                skipped, reached, follow, tie, touch, win, win_on, shown, shown_before,
             )  # fmt: skip
             out.append((owner, contact))
         return out
@@ -357,8 +370,9 @@ class PostgresDialect(Dialect):
                 ContactRow.owner_id == owner.c.id,
                 ContactRow.next_due_on <= latest,
                 ContactRow.follow_up_on.is_(None),
+                _weekly_limit(ContactRow, latest),
             )
-            .order_by(ContactRow.next_due_on, ContactRow.id)
+            .order_by(ContactRow.rotation_key, ContactRow.next_due_on, ContactRow.id)
             .limit(limit)
             .lateral("top")
         )
@@ -391,6 +405,16 @@ def dialect_of(engine: AsyncEngine) -> Dialect:
     if engine.dialect.name == "sqlite":
         return SqliteDialect(engine)
     raise ValueError(f"unsupported database {engine.dialect.name!r}")
+
+
+def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
+    """Not suggested twice in the seven days up to ``latest`` (``ranking.within_weekly_limit``;
+    the caller checks each user's own day again)."""
+    condition: ColumnElement[bool] = or_(
+        contacts.suggested_before_on.is_(None),
+        contacts.suggested_before_on <= latest - timedelta(days=WEEK),
+    )
+    return condition
 
 
 def _span(count: int, unit: str) -> Span:

@@ -44,6 +44,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import DueSummary, NudgeRecord
+from bot.core.ranking import rotation_key, value_points
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage.dialect import Dialect, dialect_of
@@ -286,6 +287,7 @@ class SqlContactBook:
             "next_due_on": due_on,
             "last_note": "",
             **_draft_values(draft),
+            **_rank_values(draft.new_contact(0, due_on=due_on, today=today)),
         }
         # One statement: a name this owner already has (even one a concurrent request just
         # added) inserts nothing, and the transaction stays usable.
@@ -348,6 +350,8 @@ class SqlContactBook:
             "reached_out_on": contact.reached_out_on,
             "follow_up_on": contact.follow_up_on,
             **_draft_values(contact),
+            # Not the suggested_* dates: only the morning pass writes those (storage.delivery).
+            **_rank_values(contact),
         }
         # In a savepoint, so losing a race on the unique name stays recoverable.
         try:
@@ -468,6 +472,12 @@ CONTACT_COLUMNS = (
     _c.skipped_on,
     _c.reached_out_on,
     _c.follow_up_on,
+    _c.relationship,
+    _c.last_in_touch,
+    _c.win,
+    _c.win_on,
+    _c.suggested_on,
+    _c.suggested_before_on,
 )
 
 #: What a book needs of its owner's row: the id and the nudge settings.
@@ -630,6 +640,18 @@ def _draft_values(draft: ContactDraft | Contact) -> dict[str, Any]:
     }
 
 
+def _rank_values(contact: Contact) -> dict[str, Any]:
+    """The issue-10 fields of a contact, with the ranking columns maintained from them."""
+    return {
+        "relationship": contact.relationship,
+        "last_in_touch": contact.last_in_touch,
+        "win": contact.win,
+        "win_on": contact.win_on,
+        "value_points": value_points(contact),
+        "rotation_key": rotation_key(contact),
+    }
+
+
 def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
     return Contact(
         id=row.id,
@@ -645,4 +667,10 @@ def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
         skipped_on=row.skipped_on,
         reached_out_on=row.reached_out_on,
         follow_up_on=row.follow_up_on,
+        relationship=row.relationship,
+        last_in_touch=row.last_in_touch,
+        win=row.win,
+        win_on=row.win_on,
+        suggested_on=row.suggested_on,
+        suggested_before_on=row.suggested_before_on,
     )

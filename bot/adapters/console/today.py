@@ -88,6 +88,8 @@ class TodayNudge:
                     message_id=f"{PLATFORM}-{nudge_id}",
                     prompt_id=content.prompt_id,
                     at=now,
+                    suggested=tuple(c.contact_id for c in content.cards),
+                    day=day,
                 )
             ]
         )

@@ -3,8 +3,9 @@
 The grammar (also shown by ``/reconnect help``)::
 
     help
-    add <full name> [every <N> days|weeks|months] [-- <notes>]
+    add <full name> [as <relationship>] [last <when>] [every <N> days|weeks|months] [-- <notes>]
     log <name> [-- <what you talked about>]
+    win <name> -- <their news or win>
     due
     list [<page>]
     snooze <name> [<N> days|weeks|months]
@@ -13,6 +14,11 @@ The grammar (also shown by ``/reconnect help``)::
     settings
     pause [until <date> | for <N> days|weeks]
     resume
+
+``<relationship>`` is one of ``former boss`` (``boss``, ``manager``), ``peer`` (``colleague``),
+``report`` (``managed``: someone you managed), ``mentor``, ``client``, ``friend``, ``other``;
+``<when>`` (last in touch, before Reconnect) is ``March 2019``, ``2019-03``, ``3/2019``,
+``2019`` or ``years ago``. The ``as``, ``last`` and ``every`` parts may come in any order.
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -27,6 +33,7 @@ from typing import ClassVar
 
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_cadence, parse_span
 from bot.core.model import COMMAND_MAX
+from bot.core.relationships import parse_relationship
 from bot.core.text import clean, one_line, parse_count
 
 
@@ -44,6 +51,8 @@ class Add:
     name: str | None = None
     cadence: Span | None = None
     notes: str = ""
+    relationship: str = ""  # a Relationship value
+    last_in_touch: str = ""  # as typed; read with bot.core.relationships.parse_last_in_touch
 
     @property
     def writes(self) -> bool:
@@ -62,6 +71,16 @@ class Log:
     def writes(self) -> bool:
         """Without a name it only opens the form."""
         return self.name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Win:
+    """Note a contact's news or win (dated today): it brings a "Congratulate …" card."""
+
+    writes: ClassVar[bool] = True
+
+    name: str
+    news: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +152,9 @@ class Resume:
 
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
-Command = Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+Command = (
+    Help | Add | Log | Win | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+)
 
 
 class CommandError(ValueError):
@@ -156,6 +177,7 @@ class UnknownCommand(CommandError):
 
 COMMANDS = (
     "help", "add", "log", "due", "list", "snooze", "edit", "remove", "settings", "pause", "resume",
+    "win",
 )  # fmt: skip
 _ALIASES = {
     "?": "help",
@@ -173,6 +195,9 @@ _ALIASES = {
     "preferences": "settings",
     "vacation": "pause",
     "unpause": "resume",
+    "news": "win",
+    "wins": "win",
+    "congrats": "win",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -212,6 +237,8 @@ def parse(text: str) -> Command:
             return _parse_add(rest)
         case "log":
             return _parse_log(rest)
+        case "win":
+            return _parse_win(rest)
         case "due":
             return Due()
         case "list":
@@ -268,19 +295,65 @@ def _parse_add(rest: str) -> Add:
         return Add()
     head, notes = split_notes(rest)
     cadence = None
-    tail = _CADENCE_TAIL.search(head)
-    if tail is not None:
-        try:
-            cadence = parse_cadence(head[tail.start() :])
-        except CadenceError as exc:
-            raise CommandError(str(exc)) from None
-        head = head[: tail.start()].strip()
+    relationship = last = ""
+    # The optional parts, peeled off the end one at a time (any order): ``every …``,
+    # ``last …`` and ``as …``. A ``last``/``as`` that doesn't read as one stays in the name.
+    while True:
+        tail = _LAST_TAIL.search(head)
+        if not last and tail is not None and _looks_like_when(tail.group("when")):
+            last = one_line(tail.group("when"))
+            head = head[: tail.start()].strip()
+            continue
+        tail = _AS_TAIL.search(head)
+        if not relationship and tail is not None:
+            found = parse_relationship(tail.group("tie"))
+            if found is not None:
+                relationship = found.value
+                head = head[: tail.start()].strip()
+                continue
+        tail = _CADENCE_TAIL.search(head)
+        if cadence is None and tail is not None:
+            try:
+                cadence = parse_cadence(head[tail.start() :])
+            except CadenceError as exc:
+                raise CommandError(str(exc)) from None
+            head = head[: tail.start()].strip()
+            continue
+        break
     head = _name(head)
     if not head:
         raise CommandError(
             "Who would you like to add? Try `add Dana Whitfield every 2 months -- former CFO`."
         )
-    return Add(name=head, cadence=cadence, notes=notes)
+    return Add(
+        name=head, cadence=cadence, notes=notes, relationship=relationship, last_in_touch=last
+    )
+
+
+# The value of a part stops where another part begins (``… last 2019 every 2 months``).
+_NOT_A_PART = r"(?:(?!\s(?:as|last|every)\s).)*"
+_LAST_TAIL = re.compile(
+    rf"(?:^|\s)last(?:\s+in\s+touch)?\s+(?P<when>\S{_NOT_A_PART})$", re.IGNORECASE
+)
+_AS_TAIL = re.compile(
+    rf"(?:^|\s)as\s+(?:(?:my|a|an)\s+)?(?P<tie>[a-z]{_NOT_A_PART})$", re.IGNORECASE
+)
+_WHEN_START = re.compile(r"^(?:\d|years\b|many\b|some\b|a few\b|[a-z]{3,9}\.?,?\s+\d)", re.I)
+
+
+def _looks_like_when(text: str) -> bool:
+    """Whether the words after ``last`` are meant as a date (and so must parse as one)."""
+    return bool(_WHEN_START.match(text.strip()))
+
+
+def _parse_win(rest: str) -> Win:
+    head, news = split_notes(rest)
+    name = _name(head)
+    if not name or not news:
+        raise CommandError(
+            "Whose news is it, and what happened? Try `win Dana -- got promoted to VP`."
+        )
+    return Win(name=name, news=one_line(news))
 
 
 def _parse_log(rest: str) -> Log:

@@ -15,12 +15,21 @@ from bot.core.model import (
     Contact,
     ContactDraft,
 )
+from bot.core.relationships import (
+    Relationship,
+    WhenError,
+    parse_last_in_touch,
+    parse_relationship,
+    show_last_in_touch,
+)
 from bot.core.replies import Choice, DateField, Form, FormKind, SelectField, TextField
 from bot.core.text import clean, fold, one_line, parse_count, visible
+from bot.core.wins import WIN_MAX
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
 CONTACT, DATE, NOTE, LEARNED = "contact", "occurred_on", "note", "learned"
+RELATIONSHIP, LAST_IN_TOUCH, WIN = "relationship", "last_in_touch", "win"
 
 Values = Mapping[str, str | None]
 
@@ -64,6 +73,21 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
             multiline=True,
             max_length=SHORT_FIELD_MAX,
         ),
+        SelectField(
+            RELATIONSHIP,
+            "Who they are to you",
+            tuple(Choice(r.value, r.label) for r in Relationship),
+            initial=contact.relationship if contact and contact.relationship else None,
+            optional=True,
+        ),
+        TextField(
+            LAST_IN_TOUCH,
+            "Last in touch (before Reconnect)",
+            show_last_in_touch(contact.last_in_touch) if contact and contact.last_in_touch else "",
+            placeholder="March 2019, or years ago",
+            optional=True,
+            max_length=40,
+        ),
         TextField(
             NOTES,
             "Their wins and interests",
@@ -72,6 +96,14 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
             optional=True,
             multiline=True,
             max_length=NOTES_MAX,
+        ),
+        TextField(
+            WIN,
+            "Their latest news or win",
+            contact.win if contact else "",
+            placeholder="Got promoted to VP of Finance",
+            optional=True,
+            max_length=WIN_MAX,
         ),
         SelectField(
             CADENCE,
@@ -135,8 +167,9 @@ class LogEntry:
     learned: str
 
 
-def read_contact(values: Values) -> ContactDraft:
-    """Validate an add/edit submission; raises :class:`FieldErrors`."""
+def read_contact(values: Values, today: date | None = None) -> ContactDraft:
+    """Validate an add/edit submission (on the user's ``today``); raises :class:`FieldErrors`."""
+    today = today or date.today()
     errors: dict[str, str] = {}
     name = one_line(values.get(NAME) or "")
     if not name:
@@ -162,9 +195,35 @@ def read_contact(values: Values) -> ContactDraft:
             cadence = parse_cadence(raw)  # the form's values ("2 months") or "every 3 weeks"
         except CadenceError as exc:
             errors[CADENCE] = str(exc)
+    relationship = ""
+    raw_tie = one_line(values.get(RELATIONSHIP) or "")
+    if raw_tie:
+        tie = parse_relationship(raw_tie)
+        if tie is None:
+            errors[RELATIONSHIP] = "Please choose one of the options."
+        else:
+            relationship = tie.value
+    last_in_touch = None
+    try:
+        last_in_touch = parse_last_in_touch(one_line(values.get(LAST_IN_TOUCH) or ""), today)
+    except WhenError as exc:
+        errors[LAST_IN_TOUCH] = str(exc)
+    win = one_line(values.get(WIN) or "")
+    if len(win) > WIN_MAX:
+        errors[WIN] = f"Please keep this under {WIN_MAX} characters."
     if errors:
         raise FieldErrors(errors)
-    return ContactDraft(name=name, cadence=cadence, company_role=role, how_known=how, notes=notes)
+    return ContactDraft(
+        name=name,
+        cadence=cadence,
+        company_role=role,
+        how_known=how,
+        notes=notes,
+        relationship=relationship,
+        last_in_touch=last_in_touch,
+        win=win,
+        win_on=today if win else None,
+    )
 
 
 def name_problem(name: str) -> str | None:
@@ -203,7 +262,7 @@ def read_log(values: Values, today: date) -> LogEntry:
         else:
             if occurred > today:
                 errors[DATE] = "That date is in the future — log conversations once they happen."
-            elif (today - occurred).days > 3650:
+            elif occurred < ten_years_before(today):
                 errors[DATE] = "That's more than ten years ago — please check the date."
     note = clean(values.get(NOTE) or "")
     learned = clean(values.get(LEARNED) or "")
@@ -214,6 +273,15 @@ def read_log(values: Values, today: date) -> LogEntry:
         raise FieldErrors(errors)
     assert contact_id is not None
     return LogEntry(contact_id, occurred, note, learned)
+
+
+def ten_years_before(today: date) -> date:
+    """The earliest day a conversation may be logged for: ten calendar years back (counting
+    days would refuse the last two or three days of the ten years, for the leap days)."""
+    try:
+        return today.replace(year=today.year - 10)
+    except ValueError:  # 29 February, ten years after a leap year: the 28th
+        return today.replace(year=today.year - 10, day=28)
 
 
 def _cadence_label(span: Span) -> str:

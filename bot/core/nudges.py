@@ -14,10 +14,12 @@ from enum import StrEnum
 
 from bot.core import dates, prompts
 from bot.core.actions import Act
+from bot.core.gentle import extra_card_lines, prompt_id_visualises, visualisation
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
 from bot.core.prompts import Hurdle
-from bot.core.ranking import Pick, rank
+from bot.core.ranking import Pick, congratulate, rank
+from bot.core.ranking_views import nothing_due_text
 from bot.core.replies import (
     Actions,
     Block,
@@ -38,6 +40,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Days after "Reached out" before the nudge asks whether they replied.
 FOLLOW_UP_DAYS = 3
 MAX_CARDS = 5
+#: Contacts added with no outreach yet that make a user an anxious non-starter.
+ANXIOUS_ADDS = 5
 
 
 class CardState(StrEnum):
@@ -89,6 +93,8 @@ class NudgeContent:
     cards: list[Card] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     welcome: bool = False
+    # An anxious user who hasn't started: a visualisation and a micro-step come with the cards.
+    gentle: bool = False
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -111,6 +117,7 @@ class NudgeContent:
                 for f in self.followups
             ],
             "welcome": self.welcome,
+            "gentle": self.gentle,
         }
         return _ENCODER.encode(data)
 
@@ -141,6 +148,7 @@ class NudgeContent:
                     for f in data.get("followups", [])
                 ],
                 welcome=bool(data.get("welcome", False)),
+                gentle=bool(data.get("gentle", False)),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed nudge content") from exc
@@ -170,19 +178,39 @@ class Activity:
     followups_pending: int
 
 
-def choose_hurdle(activity: Activity, picks: Sequence[Pick], today: date, seed: int) -> Hurdle:
-    """Which of the eight hurdles today's prompt should address, from what the user does."""
+def anxious_non_starter(activity: Activity) -> bool:
+    """Many people added and nobody reached yet: the gentle path (courage first, the warmest
+    contact first, micro-steps)."""
+    return activity.conversations == 0 and activity.contacts >= ANXIOUS_ADDS
+
+
+def choose_hurdle(
+    activity: Activity,
+    picks: Sequence[Pick],
+    today: date,
+    seed: int,
+    *,
+    followups: int = 0,
+) -> Hurdle:
+    """Which of the eight hurdles today's prompt should address, from what the user does.
+
+    ``followups`` is how many "did you hear back?" questions today's nudge asks.
+    """
     idle = activity.last_activity_on is None or (today - activity.last_activity_on).days >= 7
-    if activity.conversations == 0 and activity.added_last_week >= 5:
-        return Hurdle.ABOUT_THEM  # collecting names instead of talking to them
+    if anxious_non_starter(activity):
+        # Anxiety, not value, is the barrier (Walter et al., 2015): courage and visualisation
+        # first, with the double standard's reframe every third morning or so.
+        return (Hurdle.COURAGE, Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD)[seed % 3]
     if idle:
         return (Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD)[seed % 2]
-    if activity.followups_pending:
-        return Hurdle.MIND_READING  # waiting for replies breeds imagined rejection
+    if followups and seed % 2 == 0:
+        # Waiting for replies breeds imagined rejection — but only on mornings that ask about
+        # a reply, and not every one of them, or a single pending follow-up locks the prompt.
+        return Hurdle.MIND_READING
     if activity.last_conversation_learned is False:
         return Hurdle.LISTENING
     top = picks[0].contact if picks else None
-    if top is not None and top.notes:
+    if top is not None and (top.notes or congratulate(top, today)):
         return Hurdle.THEIR_SUCCESSES
     if top is not None and not (top.how_known or top.company_role):
         return Hurdle.WHAT_TO_SAY
@@ -201,13 +229,15 @@ def compose(
     """Choose today's content. ``picks`` are already ranked and limited."""
     if activity.contacts == 0:
         return NudgeContent(day=today.isoformat(), welcome=True)
-    hurdle = choose_hurdle(activity, picks, today, seed)
-    prompt = prompts.choose_prompt(hurdle, prompt_views, seed)
+    asked = followups[:3]
+    hurdle = choose_hurdle(activity, picks, today, seed, followups=len(asked))
+    prompt = prompts.choose_prompt(hurdle, prompt_views, seed, cards=bool(picks))
     return NudgeContent(
         day=today.isoformat(),
         prompt_id=prompt.id,
         cards=[Card(p.contact.id, p.why) for p in picks],
-        followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in followups[:3]],
+        followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in asked],
+        gentle=anxious_non_starter(activity) and bool(picks),
     )
 
 
@@ -223,7 +253,7 @@ def compose_for(
 ) -> tuple[NudgeContent, dict[int, Contact]]:
     """``user``'s nudge for ``day``: the candidates ranked down to ``cards``, then
     :func:`compose` with a seed stable for the user and day; with the contacts it names."""
-    picks = rank(candidates, day, limit=cards)
+    picks = rank(candidates, day, limit=cards, gentle=anxious_non_starter(activity))
     seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
     content = compose(
         activity=activity,
@@ -251,15 +281,22 @@ def render(
     if prompt is not None:
         blocks.append(section(prompts.render(prompt, first)))
         blocks.append(context(f"💡 {prompt.hurdle.title}"))
+    if content.gentle and first is not None and not prompt_id_visualises(content.prompt_id):
+        blocks.append(section(visualisation(first, day)))
     for question in content.followups:
         contact = contacts.get(question.contact_id)
         if contact is not None:
             blocks.extend(_followup(question, contact, day, nudge_id))
-    for card in cards:
+    for number, card in enumerate(cards):
         blocks.append(Divider())
-        blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
+        contact = contacts[card.contact_id]
+        blocks.extend(_card(card, contact, day, nudge_id))
+        if card.state in (CardState.OPEN, CardState.OPENERS):
+            blocks[-1:-1] = extra_card_lines(
+                contact, day, micro_step=content.gentle and number == 0
+            )
     if not cards and not content.followups:
-        blocks.append(section("Nobody is due today — a good day to add someone you miss."))
+        blocks.append(section(nothing_due_text(day, cmd)))
     blocks.append(
         context(f"Change the time or days: `{cmd}settings` · Away? `{cmd}pause until <date>`")
     )

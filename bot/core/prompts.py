@@ -416,8 +416,8 @@ PROMPTS: tuple[Prompt, ...] = (
     _p(
         _H.ABOUT_THEM,
         6,
-        'Read your draft and count the sentences that start with "I". If most of them do, turn '
-        "one into a question about the other person.",
+        'Once you\'ve written your message, count the sentences that start with "I". If most '
+        "of them do, turn one into a question about the other person.",
     ),
     _p(
         _H.ABOUT_THEM,
@@ -525,7 +525,19 @@ def _score(seed: int, prompt_id: str) -> int:
     return x ^ (x >> 31)
 
 
-def choose_prompt(hurdle: Hurdle, shown: Mapping[str, int], seed: int) -> Prompt:
+#: Phrases that presuppose a card (a contact suggested today) on the morning nudge.
+_NEEDS_CARD = ("today's contact", "today's first", "card", "today's conversation")
+
+
+def needs_card(prompt: Prompt) -> bool:
+    """Whether ``prompt`` talks about today's contact or card, so fits only a day with cards."""
+    text = f"{prompt.text} {prompt.generic}".lower()
+    return any(phrase in text for phrase in _NEEDS_CARD)
+
+
+def choose_prompt(
+    hurdle: Hurdle, shown: Mapping[str, int], seed: int, *, cards: bool = True
+) -> Prompt:
     """Pick today's prompt for ``hurdle``.
 
     ``shown`` maps prompt ids to how many times this user has seen each (ids of other hurdles
@@ -533,9 +545,15 @@ def choose_prompt(hurdle: Hurdle, shown: Mapping[str, int], seed: int) -> Prompt
     sees every prompt of a hurdle before any repeats, and a newly added prompt comes up soon.
     Ties are broken by a stable hash of ``seed`` and the prompt id: the same seed always gives the
     same prompt, different seeds spread over the candidates, and adding a prompt leaves the
-    relative order of the others unchanged.
+    relative order of the others unchanged. Without ``cards`` today, prompts that
+    :func:`needs_card` are left out.
     """
     candidates = prompts_for(hurdle)
+    if not cards:
+        # No card today: nothing may mention "today's contact" (COMMITMENT always has some).
+        candidates = tuple(p for p in candidates if not needs_card(p)) or tuple(
+            p for p in prompts_for(Hurdle.COMMITMENT) if not needs_card(p)
+        )
     fewest = min(shown.get(prompt.id, 0) for prompt in candidates)
     least_shown = [prompt for prompt in candidates if shown.get(prompt.id, 0) == fewest]
     return min(least_shown, key=lambda prompt: (_score(seed, prompt.id), prompt.id))

@@ -165,9 +165,7 @@ def why(contact: Contact, today: date) -> str:
     if congratulate(contact, today):
         return f"{wins.congratulate_title(contact)} — good news is the easiest reason to write."
     tie = (
-        Relationship(contact.relationship).phrase
-        if contact.relationship in _RELATIONSHIPS
-        else ""
+        Relationship(contact.relationship).phrase if contact.relationship in _RELATIONSHIPS else ""
     )
     since = in_touch_since(contact)
     if since is not None:
@@ -212,22 +210,19 @@ def rank(
 ) -> list[Pick]:
     """The best ``limit`` of ``contacts`` — all :func:`eligible` today — best first.
 
-    ``gentle`` (an anxious user who hasn't started) puts the warmest, easiest contacts first.
-    Ties break by value (rotation order, then most overdue), and last by a hash of the contact
-    and the day, never by name or id, so equal contacts take turns.
+    ``gentle`` (an anxious user who hasn't started): the warmest, easiest of them goes first,
+    the rest by value. Ties break by value (rotation order, then most overdue), and last by a
+    hash of the contact and the day, never by name or id, so equal contacts take turns.
     """
     day = today.isoformat()
     scored = [
-        (
-            warmth(c, today) if gentle else score(c, today),
-            score(c, today) if gentle else 0.0,
-            rotation_key(c),
-            c.next_due_on,
-            stable_seed(str(c.id), day),
-            c,
-        )
+        (score(c, today), rotation_key(c), c.next_due_on, stable_seed(str(c.id), day), c)
         for c in contacts
     ]
-    scored.sort(key=lambda sc: (-sc[0], -sc[1], sc[2], sc[3], sc[4]))
+    scored.sort(key=lambda sc: (-sc[0], sc[1], sc[2], sc[3]))
+    if gentle and scored:
+        # Stable sort: among equally warm contacts the more valuable stays ahead.
+        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][4], today), -i))
+        scored.insert(0, scored.pop(warmest))
     # The one-line reason is only worth writing for the contacts that make the cut.
-    return [Pick(c, value, why(c, today)) for value, _, _, _, _, c in scored[:limit]]
+    return [Pick(c, value, why(c, today)) for value, _, _, _, c in scored[:limit]]

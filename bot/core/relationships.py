@@ -156,11 +156,10 @@ def parse_last_in_touch(text: str, today: date) -> date | None:
     return when
 
 
-def show_last_in_touch(when: date, today: date) -> str:
-    """``"March 2019"``, or ``"years ago"``; a form's text for the field."""
+def show_last_in_touch(when: date) -> str:
+    """``"March 2019"``, or ``"years ago"``; also a form's text for the field (it reads back)."""
     if when == YEARS_AGO:
         return "years ago"
-    del today  # the month and year say it all; kept for a uniform signature
     return f"{when:%B %Y}"
 
 

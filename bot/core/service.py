@@ -34,6 +34,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import ContactBook, Store
+from bot.core.relationships import WhenError
 from bot.core.replies import (
     Button,
     Form,
@@ -44,8 +45,10 @@ from bot.core.replies import (
     Reply,
     message,
 )
-from bot.core.text import clean, parse_count
+from bot.core.text import clean, one_line, parse_count
 from bot.core.views import GONE
+from bot.core.win_commands import draft_from_add, save_win
+from bot.core.wins import WIN_MAX
 
 __all__ = ["GONE", "Caller", "Reconnect"]
 
@@ -141,9 +144,9 @@ class Reconnect:
         try:
             match kind:
                 case FormKind.ADD_CONTACT:
-                    return await _add(request, forms.read_contact(values))
+                    return await _add(request, forms.read_contact(values, request.today))
                 case FormKind.EDIT_CONTACT:
-                    draft = forms.read_contact(values)
+                    draft = forms.read_contact(values, request.today)
                     return await _edit(request, context_value, draft)
                 case FormKind.LOG_CONVERSATION:
                     entry = forms.read_log(values, request.today)
@@ -225,7 +228,10 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
                 return message(problem)
             if len(notes) > NOTES_MAX:
                 return views.notes_too_long_reply(len(notes), request.cmd)
-            draft = ContactDraft(name=name, notes=notes)
+            try:
+                draft = draft_from_add(command, request.today)
+            except WhenError as exc:
+                return message(str(exc))
             if cadence is not None:
                 draft = replace(draft, cadence=cadence)
             result = await _add(request, draft)
@@ -241,6 +247,13 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             if isinstance(found, Reply):
                 return found
             return await _log(request, found, request.today, note, "")
+        case c.Win(name=name, news=news):
+            if len(news) > WIN_MAX:
+                return message(f"Please keep their news under {WIN_MAX} characters.")
+            found = await _resolve(request, name, "win", news=news)
+            if isinstance(found, Reply):
+                return found
+            return await save_win(request.book, found, news, request.today)
         case c.Due():
             return await _due(request)
         case c.ListAll(page=page):
@@ -518,6 +531,13 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
             return forms.contact_form(contact)
         case "remove":
             return views.confirm_remove_reply(contact)
+        case "win":
+            news = one_line(str(data.get("news", "")))[:WIN_MAX]
+            return (
+                await save_win(request.book, contact, news, request.today)
+                if news
+                else message(views.EXPIRED_BUTTON)
+            )
     return message(views.EXPIRED_BUTTON)
 
 

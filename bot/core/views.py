@@ -10,6 +10,7 @@ from bot.core import dates, preferences
 from bot.core.actions import Act
 from bot.core.cadence import Span
 from bot.core.model import NAME_MAX, NOTES_MAX, Contact
+from bot.core.ranking_views import added_prompt, tie_lines
 from bot.core.replies import (
     Actions,
     Block,
@@ -114,7 +115,13 @@ def status_line(contact: Contact, today: date) -> str:
         when = contact.last_contacted_on
         last = f"Last talked {dates.show(when, today)} ({dates.ago(when, today)})"
     days = contact.days_overdue(today)
-    due = dates.overdue(days) if days >= 0 else f"next {dates.until(contact.next_due_on, today)}"
+    if days < 0:
+        due = f"next {dates.until(contact.next_due_on, today)}"
+    elif contact.last_contacted_on is None:
+        # Nobody is "19 days overdue" for a first message: there is no rhythm to be late on yet.
+        due = "ready for a first message"
+    else:
+        due = dates.overdue(days)
     return f"{last} · {contact.cadence.every()} · {due}"
 
 
@@ -122,8 +129,10 @@ def knowledge_lines(contact: Contact) -> list[Inline]:
     """What the user knows about the contact, as labelled lines."""
     parts: list[Inline] = []
     for label, value in (
+        *tie_lines(contact),
         ("How you know them", contact.how_known),
         ("Wins & interests", contact.notes),
+        ("Latest news", contact.win),
         ("Last note", contact.last_note),
     ):
         if value:
@@ -315,10 +324,7 @@ def added_reply(contact: Contact) -> Reply:
     cid = str(contact.id)
     blocks: list[Block] = [
         section("Added ", Strong(contact.name), f" — I'll remind you {contact.cadence.every()}."),
-        context(
-            f"Would you mind if {contact.first_name} got in touch with you out of the blue? "
-            "Most people are gladder to hear from an old colleague than we expect."
-        ),
+        context(added_prompt(contact)),
         Actions(
             (
                 Button("Log a conversation", Act.LOG_FORM, cid),

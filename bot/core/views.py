@@ -43,15 +43,23 @@ def help_reply(cmd: str) -> Reply:
     """What the bot does and every command, with examples."""
     rows: list[tuple[str, str]] = [
         (
-            "add <full name> [every <N> days|weeks|months] [-- <notes>]",
-            f"Add someone to keep in touch with. `{cmd}add Dana Whitfield every 2 months -- former "
-            "CFO at Brightline, loves sailing`. Without a name it opens a form. Default: every 6 "
+            "add <full name> [as <relationship>] [last <when>] [every <N> days|weeks|months] "
+            "[-- <notes>]",
+            f"Add someone to keep in touch with. `{cmd}add Dana Whitfield as former boss last "
+            "March 2019 every 2 months -- CFO at Brightline, loves sailing`. Relationship: "
+            "former boss, peer, report, mentor, client, friend or other; last in touch: a month "
+            "and year, a year, or `years ago`. Without a name it opens a form. Default: every 6 "
             "weeks.",
         ),
         (
             "log <name> [-- <what you talked about>]",
             f"Record a conversation today and restart their cadence. `{cmd}log Dana -- she's "
             "hiring in Q3`. Without a name it opens a form.",
+        ),
+        (
+            "win <name> -- <their news>",
+            f"Note their latest news or win: `{cmd}win Dana -- got promoted to VP`. I'll help "
+            "you congratulate them.",
         ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),

@@ -207,8 +207,8 @@ def choose_hurdle(
         # Waiting for replies breeds imagined rejection — but only on mornings that ask about
         # a reply, and not every one of them, or a single pending follow-up locks the prompt.
         return Hurdle.MIND_READING
-    if activity.last_conversation_learned is False:
-        return Hurdle.LISTENING
+    if activity.last_conversation_learned is False and seed % 3:
+        return Hurdle.LISTENING  # most mornings after a talk with no lesson noted, not all
     top = picks[0].contact if picks else None
     if top is not None and (top.notes or congratulate(top, today)):
         return Hurdle.THEIR_SUCCESSES

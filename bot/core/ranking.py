@@ -210,19 +210,29 @@ def rank(
 ) -> list[Pick]:
     """The best ``limit`` of ``contacts`` — all :func:`eligible` today — best first.
 
-    ``gentle`` (an anxious user who hasn't started): the warmest, easiest of them goes first,
-    the rest by value. Ties break by value (rotation order, then most overdue), and last by a
-    hash of the contact and the day, never by name or id, so equal contacts take turns.
+    A fresh win to congratulate comes first; then fair rotation (:func:`rotation_key`: never
+    suggested before suggested, the most valuable first, then least recently suggested, with
+    value as a head start), as the morning pass's SQL reads them; then today's :func:`score`
+    (how overdue, how dormant). Last, a hash of the contact and the day — never name or id —
+    so equal contacts take turns. ``gentle`` (an anxious user who hasn't started): the
+    warmest, easiest of them goes first.
     """
     day = today.isoformat()
     scored = [
-        (score(c, today), rotation_key(c), c.next_due_on, stable_seed(str(c.id), day), c)
+        (
+            0 if congratulate(c, today) else 1,
+            rotation_key(c),
+            -score(c, today),
+            c.next_due_on,
+            stable_seed(str(c.id), day),
+            c,
+        )
         for c in contacts
     ]
-    scored.sort(key=lambda sc: (-sc[0], sc[1], sc[2], sc[3]))
+    scored.sort(key=lambda sc: sc[:5])
     if gentle and scored:
-        # Stable sort: among equally warm contacts the more valuable stays ahead.
-        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][4], today), -i))
+        # Among equally warm contacts the one ahead in the rotation stays ahead.
+        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][5], today), -i))
         scored.insert(0, scored.pop(warmest))
     # The one-line reason is only worth writing for the contacts that make the cut.
-    return [Pick(c, value, why(c, today)) for value, _, _, _, c in scored[:limit]]
+    return [Pick(c, -minus, why(c, today)) for _, _, minus, _, _, c in scored[:limit]]

@@ -102,7 +102,7 @@ def test_hurdle_follows_behaviour() -> None:
     assert choose_hurdle(waiting, picks, TODAY, 1, followups=1) is not Hurdle.MIND_READING
     assert choose_hurdle(waiting, picks, TODAY, 0) is not Hurdle.MIND_READING
     assert (
-        choose_hurdle(activity(last_conversation_learned=False), picks, TODAY, 0)
+        choose_hurdle(activity(last_conversation_learned=False), picks, TODAY, 1)
         is Hurdle.LISTENING
     )
     assert choose_hurdle(activity(), picks, TODAY, 0) is Hurdle.THEIR_SUCCESSES

@@ -70,6 +70,8 @@ def _verb_phrase(win: str, first_name: str) -> list[str] | None:
         return None
     if any(word.lower() in {"i", "me", "my"} for word in words):
         return None  # "got me a referral": about the user, not a win of theirs
+    if win.isupper():
+        words = [w.lower() for w in words]  # "GOT PROMOTED": not shouted back at them
     return [words[0].lower(), *words[1:]]
 
 

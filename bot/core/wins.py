@@ -99,6 +99,4 @@ def congratulate_opener(contact: Contact) -> str:
         )
     verb = _SECOND_PERSON.get(words[0], words[0])
     phrase = " ".join([verb, *words[1:]])
-    return (
-        f"Hi {first}, I just heard you {phrase} — congratulations! How are you finding it so far?"
-    )
+    return f"Hi {first}, I just heard you {phrase} — congratulations! How did it all come about?"

@@ -69,6 +69,7 @@ def _storable_contact(c: Contact | ContactDraft) -> None:
         how_known=c.how_known,
         notes=c.notes,
         last_note=getattr(c, "last_note", ""),
+        win=c.win,
     )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -246,12 +247,15 @@ class SqliteDialect(Dialect):
     ) -> AnySelect:
         # No LATERAL: a correlated ``IN (… LIMIT n)`` walks the same index.
         owner = User.__table__.alias("u")
-        other = aliased(ContactRow)
+        other = aliased(ContactRow, name="rotation")
         ids = (
             select(other.id)
             .where(
                 other.owner_id == owner.c.id,
-                other.next_due_on <= latest,
+                # Unary plus: not a term for an index, so the planner walks the rotation
+                # index in order and stops after ``limit`` (checking the due date from the
+                # index) instead of taking the due-date index and sorting every due contact.
+                literal_column("+rotation.next_due_on") <= latest,
                 other.follow_up_on.is_(None),
                 _weekly_limit(other, latest),
             )

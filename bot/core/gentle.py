@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.model import Contact
-from bot.core.ranking import congratulate
 from bot.core.replies import Block, Em, Strong, context, section
-from bot.core.wins import congratulate_opener
+from bot.core.wins import congratulate_opener, is_recent
 
 #: Courage prompts that already are a visualisation: no second one on the same morning.
 _VISUALISING = frozenset({"courage-01", "courage-02", "courage-05"})
@@ -40,7 +39,9 @@ def extra_card_lines(contact: Contact, day: date, *, micro_step: bool) -> list[B
     """Lines an open card gets before its buttons: the congratulations opener for a recent
     win, and (first card, gentle path) today's one micro-step."""
     blocks: list[Block] = []
-    if congratulate(contact, day):
+    # Fresh news, not ``ranking.congratulate``: once sent, the nudge has marked the card
+    # suggested, and a card re-rendered after a click must keep its message.
+    if is_recent(contact, day):
         blocks.append(section(Strong("You could send:"), "\n", congratulate_opener(contact)))
     if micro_step:
         blocks.append(

@@ -16,7 +16,6 @@ from bot.core import wins
 from bot.core.cadence import Unit
 from bot.core.model import Contact
 from bot.core.openers import first_interest
-from bot.core.prompts import stable_seed
 from bot.core.relationships import YEARS_AGO, Relationship, years_since
 
 _UNIT_DAYS = {Unit.DAYS: 1, Unit.WEEKS: 7, Unit.MONTHS: 30}
@@ -62,16 +61,23 @@ def value_points(contact: Contact) -> int:
     Storage keeps it in ``contacts.value_points`` (and :func:`rotation_key` from it), so the
     morning pass's SQL orders every eligible contact by it, not only the most overdue few.
     """
+    # Written without min()/max() or generator calls: the morning pass ranks 80,000 contacts.
     points = _TIE_VALUE.get(contact.relationship, 0)
-    since = in_touch_since(contact)
+    since = contact.last_contacted_on or contact.last_in_touch
     if since is None:
         points += 1  # never talked since joining the list: a first message is worth a lot
+    elif since == YEARS_AGO:
+        points += 4
     else:
-        asof = max(
-            d for d in (contact.created_on, contact.last_contacted_on, contact.suggested_on) if d
-        )
-        years = years_since(since, asof)
-        points += 4 if years >= 3 else 2 if years >= 1 else 0
+        asof = contact.created_on
+        last = contact.last_contacted_on
+        if last is not None and last > asof:
+            asof = last
+        shown = contact.suggested_on
+        if shown is not None and shown > asof:
+            asof = shown
+        days = (asof - since).days
+        points += 4 if days >= 3 * 365 else 2 if days >= 365 else 0
     if contact.notes or contact.how_known or contact.win:
         points += 1  # something to talk about makes the first message easier
     return points
@@ -98,10 +104,14 @@ def within_weekly_limit(contact: Contact, today: date) -> bool:
 
 def congratulate(contact: Contact, today: date) -> bool:
     """A recent win not yet congratulated through a nudge: worth a card even if not due."""
-    return wins.is_recent(contact, today) and (
-        contact.suggested_on is None
-        or contact.win_on is None
-        or contact.suggested_on < contact.win_on
+    return (
+        bool(contact.win)
+        and wins.is_recent(contact, today)
+        and (
+            contact.suggested_on is None
+            or contact.win_on is None
+            or contact.suggested_on < contact.win_on
+        )
     )
 
 
@@ -127,7 +137,7 @@ def score(contact: Contact, today: date) -> float:
     late = (today - contact.next_due_on).days
     lateness = 0.0 if late <= 0 else late / cadence_days
     value = 1.0 + (lateness if lateness < 3.0 else 3.0) + _TIE_VALUE.get(contact.relationship, 0)
-    since = in_touch_since(contact)
+    since = contact.last_contacted_on or contact.last_in_touch
     if since is None:
         value += 0.75
     else:
@@ -139,7 +149,7 @@ def score(contact: Contact, today: date) -> float:
         shown = (today - contact.suggested_on).days
         if shown < WEEK:
             value -= 4.0 - shown * 0.5  # shown lately and not acted on: let others go first
-    if congratulate(contact, today):
+    if contact.win and congratulate(contact, today):
         value += 6.0  # news is perishable: congratulate while it's fresh
     return value
 
@@ -164,10 +174,8 @@ def why(contact: Contact, today: date) -> str:
     first = contact.first_name
     if congratulate(contact, today):
         return f"{wins.congratulate_title(contact)} — good news is the easiest reason to write."
-    tie = (
-        Relationship(contact.relationship).phrase if contact.relationship in _RELATIONSHIPS else ""
-    )
-    since = in_touch_since(contact)
+    tie = _PHRASES.get(contact.relationship, "")
+    since = contact.last_contacted_on or contact.last_in_touch
     if since is not None:
         years = years_since(since, today)
         if years >= 3:
@@ -202,7 +210,7 @@ def why(contact: Contact, today: date) -> str:
     return f"Today is the day on your {contact.cadence.every()} rhythm with {first}."
 
 
-_RELATIONSHIPS = frozenset(r.value for r in Relationship)
+_PHRASES = {r.value: r.phrase for r in Relationship}
 
 
 def rank(
@@ -213,26 +221,29 @@ def rank(
     A fresh win to congratulate comes first; then fair rotation (:func:`rotation_key`: never
     suggested before suggested, the most valuable first, then least recently suggested, with
     value as a head start), as the morning pass's SQL reads them; then today's :func:`score`
-    (how overdue, how dormant). Last, a hash of the contact and the day — never name or id —
-    so equal contacts take turns. ``gentle`` (an anxious user who hasn't started): the
-    warmest, easiest of them goes first.
+    (how overdue, how dormant). Last, a hash of the contact and the day — never name or id
+    order — so equal contacts take turns. ``gentle`` (an anxious user who hasn't started):
+    the warmest, easiest of them goes first.
     """
-    day = today.isoformat()
+    day = today.toordinal()
+    # Integers only: ``hash`` of an int tuple is the same in every process (str hashes are not).
+    # The id before the contact keeps the sort from ever comparing two contacts.
     scored = [
         (
-            0 if congratulate(c, today) else 1,
+            0 if c.win and congratulate(c, today) else 1,
             rotation_key(c),
             -score(c, today),
             c.next_due_on,
-            stable_seed(str(c.id), day),
+            hash((c.id, day)),
+            c.id,
             c,
         )
         for c in contacts
     ]
-    scored.sort(key=lambda sc: sc[:5])
+    scored.sort()
     if gentle and scored:
         # Among equally warm contacts the one ahead in the rotation stays ahead.
-        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][5], today), -i))
+        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][6], today), -i))
         scored.insert(0, scored.pop(warmest))
     # The one-line reason is only worth writing for the contacts that make the cut.
-    return [Pick(c, -minus, why(c, today)) for _, _, minus, _, _, c in scored[:limit]]
+    return [Pick(c, -minus, why(c, today)) for _, _, minus, _, _, _, c in scored[:limit]]

@@ -47,9 +47,12 @@ _NOBODY_DUE = (
     "them — a first message to an old tie is the most welcome kind.",
     "All caught up. Pick one person from `{cmd}list` and send a two-line note for no "
     "particular reason — casual contact keeps ties alive.",
+    "Nobody is due today. Who helped you early in your career? A short thank-you is the "
+    "easiest message there is — add them and I'll remind you.",
 )
 
 
 def nothing_due_text(day: date, cmd: str) -> str:
-    """What a morning with no card and no question says: a different useful step each day."""
+    """What a morning with no card and no question says: a different useful step each day
+    (five of them, so no gap between weekday mornings repeats one)."""
     return _NOBODY_DUE[day.toordinal() % len(_NOBODY_DUE)].replace("{cmd}", cmd)

@@ -67,6 +67,7 @@ MANAGER_CONTACTS = [
     "Hal Moore",
 ]
 CMD = "/reconnect "
+WIN_MORNING = 12  # by then the manager is up to date
 
 
 def _name(line: str) -> str:
@@ -123,6 +124,9 @@ async def test_three_weeks_of_mornings_for_the_vp_and_the_manager(
                 first_seen[who].setdefault(name, number)
             if who == "mgr" and names:
                 await service.command(manager, f"log {names[0]} -- coffee, she's hiring")
+            if who == "mgr" and number == WIN_MORNING:
+                # Up to date, and then some news: a congratulations card, though Cara isn't due.
+                await service.command(manager, "win cara -- got promoted to VP")
 
     vp_names = {_name(line) for line in VP_CONTACTS}
     assert set(first_seen["vp"]) == vp_names  # everyone came up…
@@ -153,6 +157,10 @@ async def test_three_weeks_of_mornings_for_the_vp_and_the_manager(
     assert all(s in t for s, (_, t) in zip(suggestions, idle, strict=True))
     assert all(a != b for a, b in itertools.pairwise(suggestions))  # a different step each day
     assert not any("Nobody is due today — a good day" in t for _, t in idle)
+    after = [" ".join(t.split()) for t in texts["mgr"][WIN_MORNING:]]
+    assert "Congratulate Cara on getting promoted to VP" in after[0]
+    assert "Hi Cara, I just heard you got promoted to VP — congratulations!" in after[0]
+    assert not any("Congratulate Cara" in t for t in after[1:])  # once is enough
     assert not any("today's contact" in t.lower() for _, t in idle)
 
 

@@ -22,7 +22,7 @@ from jobs.ports import NudgeStorePort
 from storage.records import AttemptOutcome, AttemptResult, AttemptStart, ComposeInputs, NudgeStatus
 
 #: Candidates ranked beyond the number of cards (as the morning pass does).
-_EXTRA_CANDIDATES = 5
+_EXTRA_CANDIDATES = 3
 PLATFORM = "console"
 
 

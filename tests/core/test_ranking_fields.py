@@ -340,3 +340,32 @@ def test_congratulations_are_grammatical_and_never_leak(win: str) -> None:
     assert opener.startswith("Hi Dana, I just heard ") and opener.endswith(("?", "."))
     # A quoted win is in the second person, never "you was" or "you is".
     assert not any(bad in opener for bad in ("you was", "you is", "you has", "you she"))
+
+
+# --- corpus: every "why" line a card can show -------------------------------------------------
+
+
+def test_why_lines_read_well_for_every_kind_of_contact() -> None:
+    ties = ["", *(r.value for r in Relationship)]
+    touches = [None, YEARS_AGO, date(2019, 3, 1), date(2025, 6, 1), date(2026, 10, 1)]
+    talks = [None, TODAY - timedelta(days=40), TODAY - timedelta(days=500)]
+    extras = [{}, {"notes": "loves sailing"}, {"win": "got promoted to VP", "win_on": TODAY},
+              {"win": "passed away", "win_on": TODAY}]  # fmt: skip
+    seen = set()
+    for tie in ties:
+        for touch in touches:
+            for talked in talks:
+                for extra in extras:
+                    contact = person(1, name="Dana Whitfield", relationship=tie,
+                                     last_in_touch=touch, last_contacted_on=talked,
+                                     created_on=TODAY - timedelta(days=20),
+                                     next_due_on=TODAY - timedelta(days=5), **extra)  # fmt: skip
+                    line = why(contact, TODAY)
+                    seen.add(line)
+                    assert line.endswith(".") and "\n" not in line and len(line) < 220
+                    assert "  " not in line and "{" not in line and "None" not in line
+                    assert " 1 years" not in line and " 0 years" not in line
+                    assert "passed away" not in line and "1900" not in line
+                    if talked is None:
+                        assert "overdue" not in line and "days past" not in line
+    assert len(seen) > 20  # specific to the contact, not one line for everyone

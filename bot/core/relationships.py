@@ -157,9 +157,13 @@ def parse_last_in_touch(text: str, today: date) -> date | None:
 
 
 def show_last_in_touch(when: date) -> str:
-    """``"March 2019"``, or ``"years ago"``; also a form's text for the field (it reads back)."""
+    """``"March 2019"``, ``"2019"`` or ``"years ago"``; also a form's text for the field (it
+    reads back). A year alone is kept as 1 January, so January shows as the year alone rather
+    than claim a month nobody gave."""
     if when == YEARS_AGO:
         return "years ago"
+    if when.month == 1:
+        return str(when.year)
     return f"{when:%B %Y}"
 
 

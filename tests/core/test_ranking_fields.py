@@ -33,7 +33,7 @@ from bot.core.replies import Form, FormErrors
 from bot.core.service import Reconnect
 from bot.core.views import status_line
 from bot.core.wins import congratulate_opener, congratulate_title
-from tests.core.test_service import ADA, BOB, contact_named, text
+from tests.core.test_service import ADA, BOB, buttons, contact_named, text
 from tests.fakes.memory_store import MemoryStore
 from tests.support import Clock
 
@@ -109,6 +109,10 @@ def test_relationships_read_labels_values_and_words() -> None:
     assert parse_relationship("rival") is None
     assert show_last_in_touch(date(2019, 3, 1)) == "March 2019"
     assert show_last_in_touch(YEARS_AGO) == "years ago"
+    assert show_last_in_touch(date(2019, 1, 1)) == "2019"  # a year alone: no made-up month
+    for shown in ("March 2019", "2019", "years ago"):
+        when = parse_last_in_touch(shown, TODAY)
+        assert when is not None and show_last_in_touch(when) == shown
 
 
 # --- service: add, edit, win ------------------------------------------------------------------
@@ -369,3 +373,22 @@ def test_why_lines_read_well_for_every_kind_of_contact() -> None:
                     if talked is None:
                         assert "overdue" not in line and "days past" not in line
     assert len(seen) > 20  # specific to the contact, not one line for everyone
+
+
+async def test_win_edge_cases_change_nothing_or_ask_whom(
+    service: Reconnect, store: MemoryStore
+) -> None:
+    await service.command(ADA, "add Dana Whitfield")
+    await service.command(ADA, "add Dana Scully")
+    long = "x" * 201
+    assert "under 200 characters" in text(await service.command(ADA, f"win dana w -- {long}"))
+    assert (await contact_named(store, ADA, "Dana Whitfield")).win == ""
+    choose = await service.command(ADA, "win dana -- launched her book\u0000 today")
+    assert "Several contacts match" in text(choose)
+    (scully, whitfield) = (b for b in buttons(choose) if b.label.startswith("Dana"))
+    reply = await service.action(ADA, whitfield.action, whitfield.value)
+    assert "Congratulate Dana on launching her book today" in text(reply)
+    dana = await contact_named(store, ADA, "Dana Whitfield")
+    assert dana.win == "launched her book today" and dana.win_on == TODAY
+    assert (await contact_named(store, ADA, "Dana Scully")).win == ""
+    assert scully.label == "Dana Scully"

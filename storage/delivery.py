@@ -136,7 +136,7 @@ class DeliveryWrites(DialectStore):
     ) -> None:
         """Note that a sent nudge suggested its cards' contacts on its day: the last two such
         days keep anyone from more than two suggestions a week, and ``rotation_key`` moves
-        them to the back of the rotation (``bot.core.model.Contact.suggested`` and
+        them to the back of the rotation (``bot.core.model.Contact.mark_suggested`` and
         ``bot.core.ranking.rotation_key``, in SQL). Sending the same day's nudge again (a
         retry) changes nothing."""
         rows = [

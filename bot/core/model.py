@@ -134,7 +134,7 @@ class Contact:
         """Their latest news or win, noted on ``on`` (replaces the previous one)."""
         self.win, self.win_on = text, on
 
-    def suggested(self, on: date) -> None:
+    def mark_suggested(self, on: date) -> None:
         """A morning nudge suggested them on ``on`` (a second suggestion that day is the same)."""
         if self.suggested_on != on:
             self.suggested_before_on, self.suggested_on = self.suggested_on, on

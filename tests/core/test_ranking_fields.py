@@ -201,8 +201,8 @@ def test_weekly_limit_allows_two_suggestions_in_seven_days() -> None:
     assert not within_weekly_limit(twice, TODAY) and not eligible(twice, TODAY)
     assert within_weekly_limit(week_ago, TODAY)
     suggested = person(5)
-    suggested.suggested(TODAY)
-    suggested.suggested(TODAY)  # the same morning again (a retry) counts once
+    suggested.mark_suggested(TODAY)
+    suggested.mark_suggested(TODAY)  # the same morning again (a retry) counts once
     assert (suggested.suggested_on, suggested.suggested_before_on) == (TODAY, None)
 
 

@@ -323,7 +323,7 @@ class MemoryNudgeStore:
                 book = self.book_store.owners[row.ref].contacts
                 for cid in o.suggested:
                     if cid in book:
-                        book[cid].suggested(o.day)
+                        book[cid].mark_suggested(o.day)
         for o in finished:
             if o.status == NudgeStatus.SENT and o.prompt_id:
                 count, _ = self.prompt_views.get((o.user_id, o.prompt_id), (0, date.min))

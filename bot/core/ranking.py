@@ -56,7 +56,7 @@ def in_touch_since(contact: Contact) -> date | None:
 
 def value_points(contact: Contact) -> int:
     """The contact's lasting value (0–9), independent of today: the kind of tie, how long it
-    has been dormant (as of the contact's latest known date), and something to talk about.
+    had been dormant when added or last talked to, and something to talk about.
 
     Storage keeps it in ``contacts.value_points`` (and :func:`rotation_key` from it), so the
     morning pass's SQL orders every eligible contact by it, not only the most overdue few.
@@ -69,13 +69,12 @@ def value_points(contact: Contact) -> int:
     elif since == YEARS_AGO:
         points += 4
     else:
+        # As of the latest date a save knows (not today, nor the last suggestion, which SQL
+        # sets without recomputing): the stored points then always equal this function's.
         asof = contact.created_on
         last = contact.last_contacted_on
         if last is not None and last > asof:
             asof = last
-        shown = contact.suggested_on
-        if shown is not None and shown > asof:
-            asof = shown
         days = (asof - since).days
         points += 4 if days >= 3 * 365 else 2 if days >= 365 else 0
     if contact.notes or contact.how_known or contact.win:

@@ -84,7 +84,7 @@ USER_COLUMNS = (
 CONTACT_COLUMNS = (
     "id", "owner_id", "name", "name_key", "company_role", "how_known", "notes", "cadence_count",
     "cadence_unit", "last_contacted_on", "next_due_on", "last_note", "created_on", "skipped_on",
-    "reached_out_on", "follow_up_on",
+    "reached_out_on", "follow_up_on", "relationship", "value_points", "rotation_key",
 )  # fmt: skip
 CONVERSATION_COLUMNS = (
     "id", "owner_id", "contact_id", "occurred_on", "kind", "note", "learned",
@@ -144,6 +144,26 @@ def contact_profile(rng: random.Random, day: date) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+RELATIONSHIPS = ("", "", "", "", "boss", "peer", "peer", "report", "mentor", "client", "friend")
+
+
+def ranked_profile(profile: tuple[Any, ...], rng: random.Random) -> tuple[Any, ...]:
+    """``profile`` with a relationship (six in ten have one) and the ranking columns the
+    application maintains (``bot.core.ranking.value_points`` and ``rotation_key``)."""
+    from bot.core.cadence import Span, Unit
+    from bot.core.model import Contact
+    from bot.core.ranking import rotation_key, value_points
+
+    (role, how, notes, count, unit, last, due, last_note, created, skipped, reached,
+     follow) = profile  # fmt: skip
+    tie = RELATIONSHIPS[rng.randrange(len(RELATIONSHIPS))]
+    contact = Contact(
+        0, "x", Span(count, Unit(unit)), role, how, notes, last, due, last_note, created,
+        skipped, reached, follow, tie,
+    )  # fmt: skip
+    return (*profile, tie, value_points(contact), rotation_key(contact))
+
+
 def contact_plan(
     users: int, contacts: int, day: date, seed: int
 ) -> tuple[list[str], list[str], list[tuple[Any, ...]], Iterator[tuple[int, int, int, int]]]:
@@ -156,6 +176,9 @@ def contact_plan(
     names = [f"{first} {last}" for last in LAST for first in FIRST]
     keys = [fold(name) for name in names]
     pool = [contact_profile(rng, day) for _ in range(POOL)]
+    # Issue 10's ranking columns, drawn apart so the profiles above stay as they were.
+    ties = random.Random(seed ^ 0x5EED)
+    pool = [ranked_profile(profile, ties) for profile in pool]
     if contacts > len(names):
         raise SystemExit(f"--contacts: at most {len(names)} (distinct names per user)")
 

@@ -54,7 +54,7 @@ Clock = Callable[[], datetime]
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
 #: Candidates ranked per user beyond the number of cards.
-_EXTRA_CANDIDATES = 5
+_EXTRA_CANDIDATES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,10 +295,10 @@ class NudgeRunner:
         fresh = [job for job in jobs if not (job.content and await self._restore(job))]
         if not fresh:
             return
-        # Ranking by value looks at the most overdue few beyond the cards shown. Most of a
-        # contact's value (lateness, dormancy) grows with how long ago it fell due, so the
-        # winners sit at the front of that order; every extra candidate is a row read and
-        # scored for each of thousands of users.
+        # The store reads each user's eligible contacts in fair-rotation order, which already
+        # weighs their lasting value (storage.dialect.top_due, bot.core.ranking.rotation_key);
+        # the few beyond the cards let today's score break ties and the gentle path pick the
+        # warmest. Every extra candidate is a row read and scored for thousands of users.
         per_user = max(job.recipient.prefs.cards for job in fresh) + _EXTRA_CANDIDATES
         # A small first batch: nothing overlaps its reads, so composing starts sooner.
         chunks = [fresh[:_FIRST_CHUNK]] + [
@@ -609,6 +609,9 @@ class NudgeRunner:
             message_id=message_id,
             prompt_id=job.prompt_id,
             at=self.wall(),
+            # Fair rotation: the contacts this nudge suggested, and its day.
+            suggested=tuple(c.contact_id for c in job.composed.cards) if job.composed else (),
+            day=job.day,
         )
 
     def _backoff(self, attempt: int) -> float:

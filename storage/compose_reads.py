@@ -12,10 +12,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core import wins
 from bot.core.courage import EvidenceHint, Story, better
 from bot.core.evidence import Expectation, NextStep, StepStatus, parse_expectation
 from bot.core.model import Contact
 from bot.core.nudges import MAX_STEPS, Activity
+from bot.core.ranking import eligible, within_weekly_limit
 from storage.dialect import DialectStore
 from storage.models import (
     ContactRow,
@@ -124,8 +126,36 @@ class ComposeReads(DialectStore):
         query = self.dialect.top_due(OWNED_CONTACT_COLUMNS, ids, latest, limit)
         for owner_id, contact in await self.dialect.owned_contacts(connection, query):
             day = users[owner_id]
-            if contact.next_due_on <= day and contact.skipped_on != day:
+            if (
+                contact.next_due_on <= day
+                and contact.skipped_on != day
+                and within_weekly_limit(contact, day)
+            ):
                 out[owner_id].candidates.append(contact)
+        await self._wins(connection, ids, users, out)
+
+    async def _wins(
+        self,
+        connection: AsyncConnection,
+        ids: list[int],
+        users: dict[int, date],
+        out: dict[int, ComposeInputs],
+    ) -> None:
+        """Contacts with a recent win to congratulate, due or not (``ranking.congratulate``):
+        read off the partial (owner_id, win_on) index, which holds only contacts with a win."""
+        earliest = min(users.values()) - wins.RECENT
+        query = select(*OWNED_CONTACT_COLUMNS).where(
+            self.dialect.among(ContactRow.owner_id, ids),
+            ContactRow.win_on.is_not(None),  # the partial index's condition
+            ContactRow.win_on >= earliest,
+            ContactRow.follow_up_on.is_(None),
+        )
+        for owner_id, contact in await self.dialect.owned_contacts(connection, query):
+            inputs = out[owner_id]
+            if any(c.id == contact.id for c in inputs.candidates):
+                continue
+            if eligible(contact, users[owner_id]):
+                inputs.candidates.append(contact)
 
     async def _followups(
         self,

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Date, Integer, bindparam, or_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import DialectStore
-from storage.models import DeliveryAttempt, Nudge, PromptView, User
+from storage.models import ContactRow, DeliveryAttempt, Nudge, PromptView, User
 from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
 
 
@@ -106,6 +107,7 @@ class DeliveryWrites(DialectStore):
                     .execution_options(synchronize_session=False),
                     [{"uid": o.user_id, "reason": o.detail[:64]} for o in dead],
                 )
+            await self._mark_suggested(connection, finished)
             shown = [o for o in finished if o.status == NudgeStatus.SENT and o.prompt_id]
             if shown:
                 statement = self.dialect.insert(PromptView)
@@ -128,6 +130,40 @@ class DeliveryWrites(DialectStore):
                         for o in shown
                     ],
                 )
+
+    async def _mark_suggested(
+        self, connection: AsyncConnection, finished: Sequence[AttemptOutcome]
+    ) -> None:
+        """Note that a sent nudge suggested its cards' contacts on its day: the last two such
+        days keep anyone from more than two suggestions a week, and ``rotation_key`` moves
+        them to the back of the rotation (``bot.core.model.Contact.mark_suggested`` and
+        ``bot.core.ranking.rotation_key``, in SQL). Sending the same day's nudge again (a
+        retry) changes nothing."""
+        rows = [
+            {"uid": o.user_id, "cid": cid, "day": o.day, "turn": o.day.toordinal()}
+            for o in finished
+            if o.status == NudgeStatus.SENT and o.day is not None
+            for cid in o.suggested
+        ]
+        if not rows:
+            return
+        c = ContactRow
+        await connection.execute(
+            update(ContactRow)
+            .where(
+                c.owner_id == bindparam("uid"),
+                c.id == bindparam("cid"),
+                or_(c.suggested_on.is_(None), c.suggested_on != bindparam("day", type_=Date)),
+            )
+            .values(
+                # SET expressions read the row as it was, on SQLite and PostgreSQL alike.
+                suggested_before_on=c.suggested_on,
+                suggested_on=bindparam("day", type_=Date),
+                rotation_key=bindparam("turn", type_=Integer) - c.value_points,
+            )
+            .execution_options(synchronize_session=False),
+            rows,
+        )
 
     async def set_dm_channels(self, channels: dict[int, str | None]) -> None:
         """Cache (or forget, with ``None``) users' DM channel ids."""

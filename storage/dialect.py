@@ -20,7 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
@@ -36,6 +36,8 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
+    or_,
     select,
     true,
 )
@@ -45,6 +47,7 @@ from sqlalchemy.orm import aliased
 
 from bot.core.cadence import Span, Unit
 from bot.core.model import Contact
+from bot.core.ranking import WEEK
 from storage.db import READ_ONLY
 from storage.models import ContactRow, Nudge, User
 from storage.records import MORNING, NudgeStatus
@@ -130,9 +133,11 @@ class Dialect(ABC):
         latest: date,
         limit: int,
     ) -> AnySelect:
-        """``columns`` of the ``limit`` most overdue contacts due by ``latest`` and not awaiting
-        a reply, of each of ``owners``. Read straight off the (owner_id, next_due_on) index:
-        a window over every due contact would sort a hundred times more rows."""
+        """``columns`` of each of ``owners``' first ``limit`` contacts in fair-rotation order
+        (``rotation_key``, then most overdue) that are due by ``latest``, not awaiting a reply
+        and not suggested twice in the week before ``latest`` (``bot.core.ranking.eligible``).
+        Read straight off the (owner_id, rotation_key, next_due_on) index, so every eligible
+        contact competes while a window over every due contact would sort far more rows."""
         raise NotImplementedError
 
 
@@ -185,7 +190,8 @@ class SqliteDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await self._fetch(connection, query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, preferred, owner) = row  # fmt: skip
+             reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
+             owner) = row  # fmt: skip
             contact = Contact(
                 cid,
                 name,
@@ -200,7 +206,13 @@ class SqliteDialect(Dialect):
                 iso(skipped) if skipped else None,
                 iso(reached) if reached else None,
                 iso(follow) if follow else None,
-                preferred,
+                preferred_name=preferred,
+                relationship=tie,
+                last_in_touch=iso(touch) if touch else None,
+                win=win,
+                win_on=iso(win_on) if win_on else None,
+                suggested_on=iso(shown) if shown else None,
+                suggested_before_on=iso(shown_before) if shown_before else None,
             )
             out.append((owner, contact))
         return out
@@ -246,15 +258,19 @@ class SqliteDialect(Dialect):
     ) -> AnySelect:
         # No LATERAL: a correlated ``IN (… LIMIT n)`` walks the same index.
         owner = User.__table__.alias("u")
-        other = aliased(ContactRow)
+        other = aliased(ContactRow, name="rotation")
         ids = (
             select(other.id)
             .where(
                 other.owner_id == owner.c.id,
-                other.next_due_on <= latest,
+                # Unary plus: not a term for an index, so the planner walks the rotation
+                # index in order and stops after ``limit`` (checking the due date from the
+                # index) instead of taking the due-date index and sorting every due contact.
+                literal_column("+rotation.next_due_on") <= latest,
                 other.follow_up_on.is_(None),
+                _weekly_limit(other, latest),
             )
-            .order_by(other.next_due_on, other.id)
+            .order_by(other.rotation_key, other.next_due_on, other.id)
             .limit(limit)
             .correlate(owner)
         )
@@ -302,10 +318,13 @@ class PostgresDialect(Dialect):
         out: list[OwnedContact] = []
         for row in await connection.execute(query):
             (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, preferred, owner) = row  # fmt: skip
+             reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
+             owner) = row  # fmt: skip
             contact = Contact(
                 cid, name, _span(count, unit), role, how, notes, last, due, note, created,
-                skipped, reached, follow, preferred,
+                skipped, reached, follow, preferred_name=preferred, relationship=tie,
+                last_in_touch=touch, win=win, win_on=win_on, suggested_on=shown,
+                suggested_before_on=shown_before,
             )  # fmt: skip
             out.append((owner, contact))
         return out
@@ -373,8 +392,9 @@ class PostgresDialect(Dialect):
                 ContactRow.owner_id == owner.c.id,
                 ContactRow.next_due_on <= latest,
                 ContactRow.follow_up_on.is_(None),
+                _weekly_limit(ContactRow, latest),
             )
-            .order_by(ContactRow.next_due_on, ContactRow.id)
+            .order_by(ContactRow.rotation_key, ContactRow.next_due_on, ContactRow.id)
             .limit(limit)
             .lateral("top")
         )
@@ -407,6 +427,16 @@ def dialect_of(engine: AsyncEngine) -> Dialect:
     if engine.dialect.name == "sqlite":
         return SqliteDialect(engine)
     raise ValueError(f"unsupported database {engine.dialect.name!r}")
+
+
+def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
+    """Not suggested twice in the seven days up to ``latest`` (``ranking.within_weekly_limit``;
+    the caller checks each user's own day again)."""
+    condition: ColumnElement[bool] = or_(
+        contacts.suggested_before_on.is_(None),
+        contacts.suggested_before_on <= latest - timedelta(days=WEEK),
+    )
+    return condition
 
 
 def _span(count: int, unit: str) -> Span:

@@ -100,6 +100,15 @@ class ContactRow(Base):
             postgresql_where=text("in_pool"),
             sqlite_where=text("in_pool"),
         ),
+        # The morning pass: every eligible contact in fair-rotation order (bot.core.ranking).
+        Index("ix_contacts_owner_rotation", "owner_id", "rotation_key", "next_due_on", "id"),
+        Index(
+            "ix_contacts_owner_win",
+            "owner_id",
+            "win_on",
+            postgresql_where=text("win_on IS NOT NULL"),
+            sqlite_where=text("win_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -122,6 +131,16 @@ class ContactRow(Base):
     # "Reached out" and the follow-up question that comes a few days later.
     reached_out_on: Mapped[date | None] = mapped_column(Date)
     follow_up_on: Mapped[date | None] = mapped_column(Date)
+    # Issue 10: the tie, their latest news, and the last two mornings a nudge suggested them.
+    relationship: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    last_in_touch: Mapped[date | None] = mapped_column(Date)
+    win: Mapped[str] = mapped_column(Text, default="", server_default="")
+    win_on: Mapped[date | None] = mapped_column(Date)
+    suggested_on: Mapped[date | None] = mapped_column(Date)
+    suggested_before_on: Mapped[date | None] = mapped_column(Date)
+    # Maintained from the fields above by bot.core.ranking (value_points, rotation_key).
+    value_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rotation_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

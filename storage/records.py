@@ -120,6 +120,9 @@ class AttemptOutcome:
     message_id: str | None = None
     prompt_id: str = ""
     at: datetime | None = None
+    # A sent morning nudge: the contacts its cards suggested, and its local day (fair rotation).
+    suggested: tuple[int, ...] = ()
+    day: date | None = None
 
 
 __all__ = [

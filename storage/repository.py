@@ -60,6 +60,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
+from bot.core.ranking import rotation_key, value_points
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage import replays
@@ -408,6 +409,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
             "next_due_on": due_on,
             "last_note": "",
             **_draft_values(draft),
+            **_rank_values(draft.new_contact(0, due_on=due_on, today=today)),
         }
         # One statement: a name this owner already has (even one a concurrent request just
         # added) inserts nothing, and the transaction stays usable.
@@ -475,6 +477,8 @@ class SqlContactBook(PoolBook, WeeklyBook):
             "linkedin_url": contact.linkedin_url,
             "connected_on": contact.connected_on,
             **_draft_values(contact),
+            # Not the suggested_* dates: only the morning pass writes those (storage.delivery).
+            **_rank_values(contact),
         }
         # In a savepoint, so losing a race on the unique name stays recoverable.
         try:
@@ -749,7 +753,13 @@ CONTACT_COLUMNS = (
     _c.skipped_on,
     _c.reached_out_on,
     _c.follow_up_on,
-    _c.preferred_name,  # last: storage.dialect reads these by position
+    _c.preferred_name,
+    _c.relationship,
+    _c.last_in_touch,
+    _c.win,
+    _c.win_on,
+    _c.suggested_on,
+    _c.suggested_before_on,  # storage.dialect reads these by position: add new ones at the end
 )
 #: What a book reads of a contact: the above, and what imports add (``storage.pool``). The
 #: morning pass reads :data:`CONTACT_COLUMNS` only (pool contacts are never due).
@@ -1049,6 +1059,18 @@ def _draft_values(draft: ContactDraft | Contact) -> dict[str, Any]:
     }
 
 
+def _rank_values(contact: Contact) -> dict[str, Any]:
+    """The issue-10 fields of a contact, with the ranking columns maintained from them."""
+    return {
+        "relationship": contact.relationship,
+        "last_in_touch": contact.last_in_touch,
+        "win": contact.win,
+        "win_on": contact.win_on,
+        "value_points": value_points(contact),
+        "rotation_key": rotation_key(contact),
+    }
+
+
 def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
     return Contact(
         id=row.id,
@@ -1069,4 +1091,10 @@ def _contact(row: ContactRow | Row[*tuple[Any, ...]]) -> Contact:
         linkedin_url=row.linkedin_url,
         connected_on=row.connected_on,
         in_pool=bool(row.in_pool),
+        relationship=row.relationship,
+        last_in_touch=row.last_in_touch,
+        win=row.win,
+        win_on=row.win_on,
+        suggested_on=row.suggested_on,
+        suggested_before_on=row.suggested_before_on,
     )

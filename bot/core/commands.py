@@ -3,12 +3,14 @@
 The grammar (also shown by ``/reconnect help``)::
 
     help
-    add <full name> [called <preferred name>] [every <N> days|weeks|months] [-- <notes>]
+    add <full name> [called <preferred name>] [as <relationship>] [last <when>]
+        [every <N> days|weeks|months] [-- <notes>]
     log <name> [<how it went>] [-- <what you talked about>] [learned: <what you learned>]
         [next: <next step> by <when>]
     reached <name>
     opener <name>
     prep <name>
+    win <name> -- <their news or win>
     due
     list [<page>]
     snooze <name> [<N> days|weeks|months]
@@ -25,6 +27,11 @@ The grammar (also shown by ``/reconnect help``)::
     goal [<N> | off]
     recap
     evidence                      (alias: stats)
+
+``<relationship>`` is one of ``former boss`` (``boss``, ``manager``), ``peer`` (``colleague``),
+``report`` (``managed``: someone you managed), ``mentor``, ``client``, ``friend``, ``other``;
+``<when>`` (last in touch, before Reconnect) is ``March 2019``, ``2019-03``, ``3/2019``,
+``2019`` or ``years ago``. The ``as``, ``last`` and ``every`` parts may come in any order.
 
 ``--`` may also be typed as an em dash (``—``), which many keyboards substitute automatically.
 Text reaching this module is already unescaped by the adapter (no Slack ``&amp;`` or ``<@U…>``).
@@ -44,6 +51,7 @@ from bot.core.evidence import Expectation, OutcomeTag
 from bot.core.model import COMMAND_MAX
 from bot.core.names import split_preferred
 from bot.core.reflection import split_learned
+from bot.core.relationships import parse_relationship
 from bot.core.text import clean, one_line, parse_count
 
 
@@ -62,6 +70,8 @@ class Add:
     cadence: Span | None = None
     notes: str = ""
     preferred: str = ""
+    relationship: str = ""  # a Relationship value
+    last_in_touch: str = ""  # as typed; read with bot.core.relationships.parse_last_in_touch
 
     @property
     def writes(self) -> bool:
@@ -100,6 +110,16 @@ class Reached:
     writes: ClassVar[bool] = True
 
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Win:
+    """Note a contact's news or win (dated today): it brings a "Congratulate …" card."""
+
+    writes: ClassVar[bool] = True
+
+    name: str
+    news: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +278,7 @@ class Recap:
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
 Command = (
-    Help | Add | Log | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
+    Help | Add | Log | Win | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
     | Opener | Prep | Export | DeleteMyData | Import | ListPool | Triage | Reached | ShowEvidence
     | Goal | Recap
 )  # fmt: skip
@@ -289,6 +309,7 @@ COMMANDS = (
     "import", "triage",
     "goal", "recap",
     "reached", "evidence",
+    "win",
 )  # fmt: skip
 #: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
 _ERASE_PHRASES = frozenset(
@@ -321,6 +342,9 @@ _ALIASES = {
     "review": "recap",
     "stats": "evidence",
     "reachedout": "reached",
+    "news": "win",
+    "wins": "win",
+    "congrats": "win",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -362,6 +386,8 @@ def parse(text: str) -> Command:
             return _parse_add(rest)
         case "log":
             return _parse_log(rest)
+        case "win":
+            return _parse_win(rest)
         case "due":
             return Due()
         case "list":
@@ -436,20 +462,75 @@ def _parse_add(rest: str) -> Add:
         return Add()
     head, notes = split_notes(rest)
     cadence = None
-    tail = _CADENCE_TAIL.search(head)
-    if tail is not None:
-        try:
-            cadence = parse_cadence(head[tail.start() :])
-        except CadenceError as exc:
-            raise CommandError(str(exc)) from None
-        head = head[: tail.start()].strip()
-    head, preferred = split_preferred(head)
+    relationship = last = preferred = ""
+    # The optional parts, peeled off the end one at a time (any order): ``every …``,
+    # ``last …``, ``as …`` and ``called …``. A ``last``/``as`` that doesn't read as one stays
+    # in the name.
+    while True:
+        tail = _LAST_TAIL.search(head)
+        if not last and tail is not None and _looks_like_when(tail.group("when")):
+            last = one_line(tail.group("when"))
+            head = head[: tail.start()].strip()
+            continue
+        tail = _AS_TAIL.search(head)
+        if not relationship and tail is not None:
+            found = parse_relationship(tail.group("tie"))
+            if found is not None:
+                relationship = found.value
+                head = head[: tail.start()].strip()
+                continue
+        tail = _CADENCE_TAIL.search(head)
+        if cadence is None and tail is not None:
+            try:
+                cadence = parse_cadence(head[tail.start() :])
+            except CadenceError as exc:
+                raise CommandError(str(exc)) from None
+            head = head[: tail.start()].strip()
+            continue
+        if not preferred:
+            head, preferred = split_preferred(head)
+            if preferred:
+                continue
+        break
     head = _name(head)
     if not head:
         raise CommandError(
             "Who would you like to add? Try `add Dana Whitfield every 2 months -- former CFO`."
         )
-    return Add(name=head, cadence=cadence, notes=notes, preferred=preferred)
+    return Add(
+        name=head,
+        cadence=cadence,
+        notes=notes,
+        preferred=preferred,
+        relationship=relationship,
+        last_in_touch=last,
+    )
+
+
+# The value of a part stops where another part begins (``… last 2019 every 2 months``).
+_NOT_A_PART = r"(?:(?!\s(?:as|last|every)\s).)*"
+_LAST_TAIL = re.compile(
+    rf"(?:^|\s)last(?:\s+in\s+touch)?\s+(?P<when>\S{_NOT_A_PART})$", re.IGNORECASE
+)
+_AS_TAIL = re.compile(
+    rf"(?:^|\s)as\s+(?:(?:my|a|an)\s+)?(?P<tie>[a-z]{_NOT_A_PART})$", re.IGNORECASE
+)
+_WHEN_START = re.compile(r"^(?:\d|years\b|many\b|some\b|a few\b|[a-z]{3,9}\.?,?\s+\d)", re.I)
+
+
+def _looks_like_when(text: str) -> bool:
+    """Whether the words after ``last`` are meant as a date (and so must parse as one)."""
+    return bool(_WHEN_START.match(text.strip()))
+
+
+def _parse_win(rest: str) -> Win:
+    head, news = split_notes(rest)
+    name = _name(head)
+    if not name or not news:
+        raise CommandError(
+            "Whose news is it, and what happened? Try `win Dana -- got promoted to VP`."
+        )
+    return Win(name=name, news=one_line(news))
 
 
 def _parse_log(rest: str) -> Log:

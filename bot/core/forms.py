@@ -25,6 +25,13 @@ from bot.core.model import (
     ContactDraft,
 )
 from bot.core.names import PREFERRED_MAX, clean_preferred, default_preferred
+from bot.core.relationships import (
+    Relationship,
+    WhenError,
+    parse_last_in_touch,
+    parse_relationship,
+    show_last_in_touch,
+)
 from bot.core.replies import (
     Choice,
     DateField,
@@ -35,12 +42,14 @@ from bot.core.replies import (
     TextField,
 )
 from bot.core.text import clean, fold, one_line, parse_count, visible
+from bot.core.wins import WIN_MAX
 
 # Field ids, shared by every adapter.
 NAME, ROLE, HOW, NOTES, CADENCE = "name", "company_role", "how_known", "notes", "cadence"
 CONTACT, DATE, NOTE, LEARNED = "contact", "occurred_on", "note", "learned"
 PREFERRED = "preferred_name"
 RESPONSE, OUTCOMES, STEP, STEP_DUE = "response", "outcomes", "next_step", "next_step_due"
+RELATIONSHIP, LAST_IN_TOUCH, WIN = "relationship", "last_in_touch", "win"
 
 Values = Mapping[str, str | None]
 
@@ -92,6 +101,21 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
             multiline=True,
             max_length=SHORT_FIELD_MAX,
         ),
+        SelectField(
+            RELATIONSHIP,
+            "Who they are to you",
+            tuple(Choice(r.value, r.label) for r in Relationship),
+            initial=contact.relationship if contact and contact.relationship else None,
+            optional=True,
+        ),
+        TextField(
+            LAST_IN_TOUCH,
+            "Last in touch (before Reconnect)",
+            show_last_in_touch(contact.last_in_touch) if contact and contact.last_in_touch else "",
+            placeholder="March 2019, or years ago",
+            optional=True,
+            max_length=40,
+        ),
         TextField(
             NOTES,
             "Their wins and interests",
@@ -100,6 +124,14 @@ def contact_form(contact: Contact | None = None, *, name: str = "") -> Form:
             optional=True,
             multiline=True,
             max_length=NOTES_MAX,
+        ),
+        TextField(
+            WIN,
+            "Their latest news or win",
+            contact.win if contact else "",
+            placeholder="Got promoted to VP of Finance",
+            optional=True,
+            max_length=WIN_MAX,
         ),
         SelectField(
             CADENCE,
@@ -187,8 +219,9 @@ class LogEntry:
     step_due: date | None = None
 
 
-def read_contact(values: Values) -> ContactDraft:
-    """Validate an add/edit submission; raises :class:`FieldErrors`."""
+def read_contact(values: Values, today: date | None = None) -> ContactDraft:
+    """Validate an add/edit submission (on the user's ``today``); raises :class:`FieldErrors`."""
+    today = today or date.today()
     errors: dict[str, str] = {}
     name = one_line(values.get(NAME) or "")
     if not name:
@@ -217,6 +250,22 @@ def read_contact(values: Values) -> ContactDraft:
             cadence = parse_cadence(raw)  # the form's values ("2 months") or "every 3 weeks"
         except CadenceError as exc:
             errors[CADENCE] = str(exc)
+    relationship = ""
+    raw_tie = one_line(values.get(RELATIONSHIP) or "")
+    if raw_tie:
+        tie = parse_relationship(raw_tie)
+        if tie is None:
+            errors[RELATIONSHIP] = "Please choose one of the options."
+        else:
+            relationship = tie.value
+    last_in_touch = None
+    try:
+        last_in_touch = parse_last_in_touch(one_line(values.get(LAST_IN_TOUCH) or ""), today)
+    except WhenError as exc:
+        errors[LAST_IN_TOUCH] = str(exc)
+    win = one_line(values.get(WIN) or "")
+    if len(win) > WIN_MAX:
+        errors[WIN] = f"Please keep this under {WIN_MAX} characters."
     if errors:
         raise FieldErrors(errors)
     return ContactDraft(
@@ -226,6 +275,10 @@ def read_contact(values: Values) -> ContactDraft:
         how_known=how,
         notes=notes,
         preferred_name=preferred,
+        relationship=relationship,
+        last_in_touch=last_in_touch,
+        win=win,
+        win_on=today if win else None,
     )
 
 
@@ -265,7 +318,7 @@ def read_log(values: Values, today: date) -> LogEntry:
         else:
             if occurred > today:
                 errors[DATE] = "That date is in the future — log conversations once they happen."
-            elif (today - occurred).days > 3650:
+            elif occurred < ten_years_before(today):
                 errors[DATE] = "That's more than ten years ago — please check the date."
     note = clean(values.get(NOTE) or "")
     learned = clean(values.get(LEARNED) or "")
@@ -318,6 +371,15 @@ def _preferred_hint(contact: Contact | None) -> str:
     """The form's hint: what we'd call them without a preferred name ("Dr. Okafor")."""
     default = default_preferred(contact.name) if contact else ""
     return f"Leave empty for “{default}”" if default else "Dana, or a nickname — empty: first name"
+
+
+def ten_years_before(today: date) -> date:
+    """The earliest day a conversation may be logged for: ten calendar years back (counting
+    days would refuse the last two or three days of the ten years, for the leap days)."""
+    try:
+        return today.replace(year=today.year - 10)
+    except ValueError:  # 29 February, ten years after a leap year: the 28th
+        return today.replace(year=today.year - 10, day=28)
 
 
 def _cadence_label(span: Span) -> str:

@@ -72,6 +72,15 @@ class Contact:
     connected_on: date | None = None
     #: Imported but not chosen yet: in the pool, with no cadence (due :data:`POOL_DUE`).
     in_pool: bool = False
+    # Issue 10 (ranking): what the user remembers of the tie, their latest news, and when the
+    # morning nudge last suggested them (fair rotation). Appended last: positional rows
+    # (``storage.dialect``) fill the fields above in order.
+    relationship: str = ""  # a :class:`~bot.core.relationships.Relationship` value, or ""
+    last_in_touch: date | None = None  # before Reconnect; YEARS_AGO when only "years ago"
+    win: str = ""  # their latest news or win ("got promoted to VP")
+    win_on: date | None = None
+    suggested_on: date | None = None  # the last morning nudge that suggested them
+    suggested_before_on: date | None = None  # the one before that
 
     @property
     def first_name(self) -> str:
@@ -133,8 +142,21 @@ class Contact:
         self.notes = draft.notes
         self.preferred_name = draft.preferred_name
         self.cadence = draft.cadence
+        self.relationship = draft.relationship
+        self.last_in_touch = draft.last_in_touch
+        if draft.win != self.win:
+            self.win, self.win_on = draft.win, draft.win_on if draft.win else None
         if cadence_changed and self.last_contacted_on is not None:
             self.next_due_on = draft.cadence.after(self.last_contacted_on)
+
+    def record_win(self, text: str, on: date) -> None:
+        """Their latest news or win, noted on ``on`` (replaces the previous one)."""
+        self.win, self.win_on = text, on
+
+    def mark_suggested(self, on: date) -> None:
+        """A morning nudge suggested them on ``on`` (a second suggestion that day is the same)."""
+        if self.suggested_on != on:
+            self.suggested_before_on, self.suggested_on = self.suggested_on, on
 
     def _restart_cadence(self, on: date) -> bool:
         """Restart the cadence from ``on`` if that is the newest contact; whether it did."""
@@ -155,6 +177,10 @@ class ContactDraft:
     how_known: str = ""
     notes: str = ""
     preferred_name: str = ""
+    relationship: str = ""
+    last_in_touch: date | None = None
+    win: str = ""
+    win_on: date | None = None  # the day the win was entered
 
     def new_contact(self, contact_id: int, *, due_on: date, today: date) -> Contact:
         """The contact this draft becomes when added as ``contact_id``, first due ``due_on``."""
@@ -168,6 +194,10 @@ class ContactDraft:
             preferred_name=self.preferred_name,
             next_due_on=due_on,
             created_on=today,
+            relationship=self.relationship,
+            last_in_touch=self.last_in_touch,
+            win=self.win,
+            win_on=(self.win_on or today) if self.win else None,
         )
 
 

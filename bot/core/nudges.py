@@ -16,13 +16,15 @@ from bot.core import dates, prompts
 from bot.core.actions import Act
 from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, story_text
 from bot.core.evidence import NextStep
+from bot.core.gentle import extra_card_lines, prompt_id_visualises, visualisation
 from bot.core.imports.offer_view import PoolOffer, offer_blocks
 from bot.core.model import Contact, UserRef
 from bot.core.openers import openers
 from bot.core.predict_views import prediction_actions, response_actions
 from bot.core.predict_views import question as prediction_question
 from bot.core.prompts import Hurdle
-from bot.core.ranking import Pick, rank
+from bot.core.ranking import Pick, congratulate, rank
+from bot.core.ranking_views import nothing_due_text
 from bot.core.replies import (
     Actions,
     Block,
@@ -47,6 +49,8 @@ MAX_CARDS = 5
 MAX_STEPS = 3
 #: "Remind me in 3 days" on a next step.
 STEP_LATER_DAYS = 3
+#: Contacts added with no outreach yet that make a user an anxious non-starter.
+ANXIOUS_ADDS = 5
 
 
 class CardState(StrEnum):
@@ -128,6 +132,8 @@ class NudgeContent:
     steps: list[StepCard] = field(default_factory=list)
     #: The user's own evidence under a courage or mind-reading prompt (bot.core.courage).
     evidence: str = ""
+    # An anxious user who hasn't started: a visualisation and a micro-step come with the cards.
+    gentle: bool = False
 
     def to_json(self) -> str:
         """Serialise for storage."""
@@ -151,6 +157,7 @@ class NudgeContent:
             ],
             "welcome": self.welcome,
             "offer": self.offer.to_data() if self.offer is not None else None,
+            "gentle": self.gentle,
         }
         if self.goal:  # absent without a weekly goal
             data["goal"] = self.goal
@@ -211,6 +218,7 @@ class NudgeContent:
                     )
                     for t in data.get("steps", [])
                 ],
+                gentle=bool(data.get("gentle", False)),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("malformed nudge content") from exc
@@ -245,19 +253,39 @@ class Activity:
     followups_pending: int
 
 
-def choose_hurdle(activity: Activity, picks: Sequence[Pick], today: date, seed: int) -> Hurdle:
-    """Which of the eight hurdles today's prompt should address, from what the user does."""
+def anxious_non_starter(activity: Activity) -> bool:
+    """Many people added and nobody reached yet: the gentle path (courage first, the warmest
+    contact first, micro-steps)."""
+    return activity.conversations == 0 and activity.contacts >= ANXIOUS_ADDS
+
+
+def choose_hurdle(
+    activity: Activity,
+    picks: Sequence[Pick],
+    today: date,
+    seed: int,
+    *,
+    followups: int = 0,
+) -> Hurdle:
+    """Which of the eight hurdles today's prompt should address, from what the user does.
+
+    ``followups`` is how many "did you hear back?" questions today's nudge asks.
+    """
     idle = activity.last_activity_on is None or (today - activity.last_activity_on).days >= 7
-    if activity.conversations == 0 and activity.added_last_week >= 5:
-        return Hurdle.ABOUT_THEM  # collecting names instead of talking to them
+    if anxious_non_starter(activity):
+        # Anxiety, not value, is the barrier (Walter et al., 2015): courage and visualisation
+        # first, with the double standard's reframe every third morning or so.
+        return (Hurdle.COURAGE, Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD)[seed % 3]
     if idle:
         return (Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD)[seed % 2]
-    if activity.followups_pending:
-        return Hurdle.MIND_READING  # waiting for replies breeds imagined rejection
-    if activity.last_conversation_learned is False:
-        return Hurdle.LISTENING
+    if followups and seed % 2 == 0:
+        # Waiting for replies breeds imagined rejection — but only on mornings that ask about
+        # a reply, and not every one of them, or a single pending follow-up locks the prompt.
+        return Hurdle.MIND_READING
+    if activity.last_conversation_learned is False and seed % 3:
+        return Hurdle.LISTENING  # most mornings after a talk with no lesson noted, not all
     top = picks[0].contact if picks else None
-    if top is not None and top.notes:
+    if top is not None and (top.notes or congratulate(top, today)):
         return Hurdle.THEIR_SUCCESSES
     if top is not None and not (top.how_known or top.company_role):
         return Hurdle.WHAT_TO_SAY
@@ -279,9 +307,10 @@ def compose(
     about predictions only come up once the user has made one."""
     if activity.contacts == 0:
         return NudgeContent(day=today.isoformat(), welcome=True)
-    hurdle = choose_hurdle(activity, picks, today, seed)
+    asked = followups[:3]
+    hurdle = choose_hurdle(activity, picks, today, seed, followups=len(asked))
     exclude = () if evidence is not None and evidence.predicted else NEEDS_PREDICTION
-    prompt = prompts.choose_prompt(hurdle, prompt_views, seed, exclude)
+    prompt = prompts.choose_prompt(hurdle, prompt_views, seed, exclude, cards=bool(picks))
     told = ""
     story = evidence.story if evidence is not None else None
     if story is not None and hurdle in (Hurdle.COURAGE, Hurdle.MIND_READING):
@@ -291,7 +320,8 @@ def compose(
         day=today.isoformat(),
         prompt_id=prompt.id,
         cards=[Card(p.contact.id, p.why) for p in picks],
-        followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in followups[:3]],
+        followups=[FollowUp(c.id, (c.reached_out_on or today).isoformat()) for c in asked],
+        gentle=anxious_non_starter(activity) and bool(picks),
     )
 
 
@@ -312,7 +342,7 @@ def compose_for(
     :func:`compose` with a seed stable for the user and day; with the contacts it names.
     ``pool_offer``: someone from the pool to offer for the circle (not on a welcome). Open
     ``next_steps`` that came due (with their contacts) are shown too."""
-    picks = rank(candidates, day, limit=cards)
+    picks = rank(candidates, day, limit=cards, gentle=anxious_non_starter(activity))
     seed = prompts.stable_seed(user.platform, user.workspace_id, user.user_id, day.isoformat())
     content = compose(
         activity=activity,
@@ -351,6 +381,8 @@ def render(
         if content.evidence:
             blocks.append(section("📈 From your own record: ", Em(content.evidence)))
         blocks.append(context(f"💡 {prompt.hurdle.title}"))
+    if content.gentle and first is not None and not prompt_id_visualises(content.prompt_id):
+        blocks.append(section(visualisation(first, day)))
     for question in content.followups:
         contact = contacts.get(question.contact_id)
         if contact is not None:
@@ -359,11 +391,16 @@ def render(
         contact = contacts.get(step.contact_id)
         if contact is not None:
             blocks.extend(_step(step, contact, day, nudge_id))
-    for card in cards:
+    for number, card in enumerate(cards):
         blocks.append(Divider())
-        blocks.extend(_card(card, contacts[card.contact_id], day, nudge_id))
+        contact = contacts[card.contact_id]
+        blocks.extend(_card(card, contact, day, nudge_id))
+        if card.state in (CardState.OPEN, CardState.OPENERS):
+            blocks[-1:-1] = extra_card_lines(
+                contact, day, micro_step=content.gentle and number == 0
+            )
     if not cards and not content.followups and not content.steps:
-        blocks.append(section("Nobody is due today — a good day to add someone you miss."))
+        blocks.append(section(nothing_due_text(day, cmd)))
     if content.offer is not None:
         blocks.extend(offer_blocks(content.offer, nudge_id))
     if content.goal:

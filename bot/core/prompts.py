@@ -416,8 +416,8 @@ PROMPTS: tuple[Prompt, ...] = (
     _p(
         _H.ABOUT_THEM,
         6,
-        'Read your draft and count the sentences that start with "I". If most of them do, turn '
-        "one into a question about the other person.",
+        'Once you\'ve written your message, count the sentences that start with "I". If most '
+        "of them do, turn one into a question about the other person.",
     ),
     _p(
         _H.ABOUT_THEM,
@@ -525,8 +525,23 @@ def _score(seed: int, prompt_id: str) -> int:
     return x ^ (x >> 31)
 
 
+#: Phrases that presuppose a card (a contact suggested today) on the morning nudge.
+_NEEDS_CARD = ("today's contact", "today's first", "card", "today's conversation")
+
+
+def needs_card(prompt: Prompt) -> bool:
+    """Whether ``prompt`` talks about today's contact or card, so fits only a day with cards."""
+    text = f"{prompt.text} {prompt.generic}".lower()
+    return any(phrase in text for phrase in _NEEDS_CARD)
+
+
 def choose_prompt(
-    hurdle: Hurdle, shown: Mapping[str, int], seed: int, exclude: Collection[str] = ()
+    hurdle: Hurdle,
+    shown: Mapping[str, int],
+    seed: int,
+    exclude: Collection[str] = (),
+    *,
+    cards: bool = True,
 ) -> Prompt:
     """Pick today's prompt for ``hurdle``.
 
@@ -536,9 +551,14 @@ def choose_prompt(
     Ties are broken by a stable hash of ``seed`` and the prompt id: the same seed always gives the
     same prompt, different seeds spread over the candidates, and adding a prompt leaves the
     relative order of the others unchanged. Prompts in ``exclude`` are left out (unless that
-    leaves none).
+    leaves none). Without ``cards`` today, prompts that :func:`needs_card` are left out.
     """
     candidates = tuple(p for p in prompts_for(hurdle) if p.id not in exclude) or prompts_for(hurdle)
+    if not cards:
+        # No card today: nothing may mention "today's contact" (COMMITMENT always has some).
+        candidates = tuple(p for p in candidates if not needs_card(p)) or tuple(
+            p for p in prompts_for(Hurdle.COMMITMENT) if not needs_card(p)
+        )
     fewest = min(shown.get(prompt.id, 0) for prompt in candidates)
     least_shown = [prompt for prompt in candidates if shown.get(prompt.id, 0) == fewest]
     return min(least_shown, key=lambda prompt: (_score(seed, prompt.id), prompt.id))

@@ -12,11 +12,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.core import wins
 from bot.core.cadence import Unit
 from bot.core.model import Contact
 from bot.core.openers import first_interest
+from bot.core.relationships import YEARS_AGO, Relationship, years_since
 
 _UNIT_DAYS = {Unit.DAYS: 1, Unit.WEEKS: 7, Unit.MONTHS: 30}
+
+#: How much each kind of tie is worth reviving: a former boss or mentor knows your work best
+#: and can vouch for it; someone you managed or a client saw you deliver.
+_TIE_VALUE = {
+    Relationship.BOSS.value: 4,
+    Relationship.MENTOR.value: 3,
+    Relationship.REPORT.value: 2,
+    Relationship.CLIENT.value: 2,
+    Relationship.PEER.value: 1,
+    Relationship.FRIEND.value: 1,
+}
+#: How warm (easy to approach) each kind of tie feels, for an anxious first step.
+_WARMTH = {
+    Relationship.FRIEND.value: 3,
+    Relationship.PEER.value: 2,
+    Relationship.MENTOR.value: 1,
+}
+#: Suggested at most twice in any seven days, unless the user asks (``due``, ``today``).
+WEEK = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +49,83 @@ class Pick:
     why: str
 
 
+def in_touch_since(contact: Contact) -> date | None:
+    """When the tie was last live: the last logged contact, else the user's "last in touch"."""
+    return contact.last_contacted_on or contact.last_in_touch
+
+
+def value_points(contact: Contact) -> int:
+    """The contact's lasting value (0–9), independent of today: the kind of tie, how long it
+    had been dormant when added or last talked to, and something to talk about.
+
+    Storage keeps it in ``contacts.value_points`` (and :func:`rotation_key` from it), so the
+    morning pass's SQL orders every eligible contact by it, not only the most overdue few.
+    """
+    # Written without min()/max() or generator calls: the morning pass ranks 80,000 contacts.
+    points = _TIE_VALUE.get(contact.relationship, 0)
+    since = contact.last_contacted_on or contact.last_in_touch
+    if since is None:
+        points += 1  # never talked since joining the list: a first message is worth a lot
+    elif since == YEARS_AGO:
+        points += 4
+    else:
+        # As of the latest date a save knows (not today, nor the last suggestion, which SQL
+        # sets without recomputing): the stored points then always equal this function's.
+        asof = contact.created_on
+        last = contact.last_contacted_on
+        if last is not None and last > asof:
+            asof = last
+        days = (asof - since).days
+        points += 4 if days >= 3 * 365 else 2 if days >= 365 else 0
+    if contact.notes or contact.how_known or contact.win:
+        points += 1  # something to talk about makes the first message easier
+    return points
+
+
+def rotation_key(contact: Contact) -> int:
+    """Fair rotation order among eligible contacts: lower comes first.
+
+    Never suggested comes before suggested (most valuable first); after that, least recently
+    suggested first, with each value point worth a day's head start. So someone shown and not
+    acted on yields to everyone else, and valuable ties come round a little more often.
+    Storage keeps it in ``contacts.rotation_key``.
+    """
+    shown = contact.suggested_on.toordinal() if contact.suggested_on else 0
+    return shown - value_points(contact)
+
+
+def within_weekly_limit(contact: Contact, today: date) -> bool:
+    """Whether suggesting ``contact`` today keeps them at no more than two suggestions in any
+    seven days."""
+    before = contact.suggested_before_on
+    return before is None or (today - before).days >= WEEK
+
+
+def congratulate(contact: Contact, today: date) -> bool:
+    """A recent win not yet congratulated through a nudge: worth a card even if not due."""
+    return (
+        bool(contact.win)
+        and wins.is_recent(contact, today)
+        and (
+            contact.suggested_on is None
+            or contact.win_on is None
+            or contact.suggested_on < contact.win_on
+        )
+    )
+
+
 def eligible(contact: Contact, today: date) -> bool:
-    """Due, not set aside for today, and not waiting for a reply: who may be suggested.
+    """Due (or with a win to congratulate), not set aside for today, not waiting for a reply,
+    and not suggested twice this week already: who may be suggested.
 
     The morning pass reads only eligible contacts (``storage.compose_reads``), so
     :func:`rank` does not check again.
     """
     return (
-        contact.next_due_on <= today
+        (contact.next_due_on <= today or congratulate(contact, today))
         and contact.skipped_on != today
         and contact.follow_up_on is None
+        and within_weekly_limit(contact, today)
     )
 
 
@@ -47,29 +135,62 @@ def score(contact: Contact, today: date) -> float:
     cadence_days = contact.cadence.count * _UNIT_DAYS[contact.cadence.unit]
     late = (today - contact.next_due_on).days
     lateness = 0.0 if late <= 0 else late / cadence_days
-    value = 1.0 + (lateness if lateness < 3.0 else 3.0)
-    if contact.last_contacted_on is None:
+    value = 1.0 + (lateness if lateness < 3.0 else 3.0) + _TIE_VALUE.get(contact.relationship, 0)
+    since = contact.last_contacted_on or contact.last_in_touch
+    if since is None:
         value += 0.75
     else:
-        days = (today - contact.last_contacted_on).days
-        value += 2.0 if days >= 3 * 365.25 else 1.0 if days >= 365.25 else 0.0
+        days = (today - since).days
+        value += 3.0 if days >= 3 * 365.25 else 1.5 if days >= 365.25 else 0.0
     if contact.notes or contact.how_known:
-        value += 0.5  # something to talk about makes the first message easier
+        value += 0.5
+    if contact.suggested_on is not None:
+        shown = (today - contact.suggested_on).days
+        if shown < WEEK:
+            value -= 4.0 - shown * 0.5  # shown lately and not acted on: let others go first
+    if contact.win and congratulate(contact, today):
+        value += 6.0  # news is perishable: congratulate while it's fresh
+    return value
+
+
+def warmth(contact: Contact, today: date) -> float:
+    """How easy ``contact`` is to approach (higher is easier), for a first, anxious step:
+    a friend or peer, someone you talked with lately, someone you know things about."""
+    value = float(_WARMTH.get(contact.relationship, 0))
+    since = in_touch_since(contact)
+    if since is not None and since != YEARS_AGO:
+        days = (today - since).days
+        value += 2.0 if days < 365 else 1.0 if days < 3 * 365 else 0.0
+    if contact.notes or contact.how_known:
+        value += 1.0
+    if congratulate(contact, today):
+        value += 2.0  # congratulating is the easiest message there is
     return value
 
 
 def why(contact: Contact, today: date) -> str:
-    """One line: why this person, today."""
+    """One line: why this person, today (their win, the tie, how long it's been)."""
     first = contact.first_name
-    if contact.last_contacted_on is not None:
-        years = (today - contact.last_contacted_on).days // 365
+    if congratulate(contact, today):
+        return f"{wins.congratulate_title(contact)} — good news is the easiest reason to write."
+    tie = _PHRASES.get(contact.relationship, "")
+    since = contact.last_contacted_on or contact.last_in_touch
+    if since is not None:
+        years = years_since(since, today)
         if years >= 3:
+            ago = "years ago" if since == YEARS_AGO else f"{years} years ago"
+            who = f"{first}, {tie}," if tie else first
             return (
-                f"You last talked {years} years ago — dormant ties often bring the freshest "
-                "advice, and people are gladder to hear from you than you'd guess."
+                f"You were last in touch with {who} {ago} — dormant ties often bring the "
+                "freshest advice, and people are gladder to hear from you than you'd guess."
             )
         if years >= 1:
-            return f"It's been over a year since you talked with {first}."
+            who = f"{first} ({tie})" if tie else first
+            return f"It's been over a year since you were in touch with {who}."
+    if tie and contact.relationship == Relationship.BOSS.value:
+        return f"{first} is {tie}: nobody can vouch for your work better."
+    if tie and contact.relationship == Relationship.MENTOR.value:
+        return f"{first} is {tie} — mentors like to hear how things turned out."
     interest = first_interest(contact.notes)
     if contact.last_contacted_on is None:
         added = (today - contact.created_on).days
@@ -88,10 +209,40 @@ def why(contact: Contact, today: date) -> str:
     return f"Today is the day on your {contact.cadence.every()} rhythm with {first}."
 
 
-def rank(contacts: Sequence[Contact], today: date, *, limit: int) -> list[Pick]:
-    """The best ``limit`` of ``contacts`` — all :func:`eligible` today — best first (ties:
-    most overdue, then name)."""
-    scored = [(score(c, today), c) for c in contacts]
-    scored.sort(key=lambda sc: (-sc[0], sc[1].next_due_on, sc[1].name.casefold()))
+_PHRASES = {r.value: r.phrase for r in Relationship}
+
+
+def rank(
+    contacts: Sequence[Contact], today: date, *, limit: int, gentle: bool = False
+) -> list[Pick]:
+    """The best ``limit`` of ``contacts`` — all :func:`eligible` today — best first.
+
+    A fresh win to congratulate comes first; then fair rotation (:func:`rotation_key`: never
+    suggested before suggested, the most valuable first, then least recently suggested, with
+    value as a head start), as the morning pass's SQL reads them; then today's :func:`score`
+    (how overdue, how dormant). Last, a hash of the contact and the day — never name or id
+    order — so equal contacts take turns. ``gentle`` (an anxious user who hasn't started):
+    the warmest, easiest of them goes first.
+    """
+    day = today.toordinal()
+    # Integers only: ``hash`` of an int tuple is the same in every process (str hashes are not).
+    # The id before the contact keeps the sort from ever comparing two contacts.
+    scored = [
+        (
+            0 if c.win and congratulate(c, today) else 1,
+            rotation_key(c),
+            -score(c, today),
+            c.next_due_on,
+            hash((c.id, day)),
+            c.id,
+            c,
+        )
+        for c in contacts
+    ]
+    scored.sort()
+    if gentle and scored:
+        # Among equally warm contacts the one ahead in the rotation stays ahead.
+        warmest = max(range(len(scored)), key=lambda i: (warmth(scored[i][6], today), -i))
+        scored.insert(0, scored.pop(warmest))
     # The one-line reason is only worth writing for the contacts that make the cut.
-    return [Pick(c, value, why(c, today)) for value, c in scored[:limit]]
+    return [Pick(c, -minus, why(c, today)) for _, _, minus, _, _, _, c in scored[:limit]]

@@ -50,6 +50,7 @@ from bot.core.model import (
     UserRef,
 )
 from bot.core.ports import ContactBook, Store
+from bot.core.relationships import WhenError
 from bot.core.replies import (
     Button,
     Form,
@@ -60,8 +61,10 @@ from bot.core.replies import (
     Reply,
     message,
 )
-from bot.core.text import clean, parse_count
+from bot.core.text import clean, one_line, parse_count
 from bot.core.views import GONE
+from bot.core.win_commands import draft_from_add, save_win
+from bot.core.wins import WIN_MAX
 
 __all__ = ["GONE", "Caller", "Reconnect"]
 
@@ -157,9 +160,9 @@ class Reconnect:
         try:
             match kind:
                 case FormKind.ADD_CONTACT:
-                    return await _add(request, forms.read_contact(values))
+                    return await _add(request, forms.read_contact(values, request.today))
                 case FormKind.EDIT_CONTACT:
-                    draft = forms.read_contact(values)
+                    draft = forms.read_contact(values, request.today)
                     return await _edit(request, context_value, draft)
                 case FormKind.LOG_CONVERSATION:
                     entry = forms.read_log(values, request.today)
@@ -247,14 +250,17 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
     match command:
         case c.Add(name=None):
             return forms.contact_form()
-        case c.Add(name=str(name), cadence=cadence, notes=notes, preferred=preferred):
+        case c.Add(name=str(name), cadence=cadence, notes=notes):
             if len(name) > NAME_MAX:
                 return views.name_too_long_reply()
             if problem := forms.name_problem(name):
                 return message(problem)
             if len(notes) > NOTES_MAX:
                 return views.notes_too_long_reply(len(notes), request.cmd)
-            draft = ContactDraft(name=name, notes=notes, preferred_name=preferred)
+            try:
+                draft = draft_from_add(command, request.today)
+            except WhenError as exc:
+                return message(str(exc))
             if cadence is not None:
                 draft = replace(draft, cadence=cadence)
             result = await _add(request, draft)
@@ -290,6 +296,13 @@ async def _run(request: _Request, command: c.Command) -> Outcome:
             return await predict.reached(request.book, found, request.today)
         case c.ShowEvidence():
             return await evidence_report.report(request.book, request.today, request.cmd)
+        case c.Win(name=name, news=news):
+            if len(news) > WIN_MAX:
+                return message(f"Please keep their news under {WIN_MAX} characters.")
+            found = await _resolve(request, name, "win", news=news)
+            if isinstance(found, Reply):
+                return found
+            return await save_win(request.book, found, news, request.today)
         case c.Due():
             return await _due(request)
         case c.ListAll(page=page):
@@ -654,6 +667,13 @@ async def _pick_button(request: _Request, value: str) -> Outcome:
             return forms.contact_form(contact)
         case "remove":
             return views.confirm_remove_reply(contact)
+        case "win":
+            news = one_line(str(data.get("news", "")))[:WIN_MAX]
+            return (
+                await save_win(request.book, contact, news, request.today)
+                if news
+                else message(views.EXPIRED_BUTTON)
+            )
     return message(views.EXPIRED_BUTTON)
 
 

@@ -11,6 +11,7 @@ from bot.core.actions import Act
 from bot.core.cadence import Span
 from bot.core.model import NAME_MAX, NOTES_MAX, Contact
 from bot.core.opener_views import opener_line
+from bot.core.ranking_views import added_prompt, tie_lines
 from bot.core.replies import (
     Actions,
     Block,
@@ -43,10 +44,13 @@ def help_reply(cmd: str) -> Reply:
     """What the bot does and every command, with examples."""
     rows: list[tuple[str, str]] = [
         (
-            "add <full name> [called <name>] [every <N> days|weeks|months] [-- <notes>]",
-            f"Add someone to keep in touch with. `{cmd}add Dana Whitfield every 2 months -- former "
-            "CFO at Brightline, loves sailing`. `called Dee` sets what they like to be called. "
-            "Without a name it opens a form. Default: every 6 weeks.",
+            "add <full name> [called <name>] [as <relationship>] [last <when>] "
+            "[every <N> days|weeks|months] [-- <notes>]",
+            f"Add someone to keep in touch with. `{cmd}add Dana Whitfield called Dee as former "
+            "boss last March 2019 every 2 months -- CFO at Brightline, loves sailing`. "
+            "`called` sets what they like to be called; relationship: former boss, peer, "
+            "report, mentor, client, friend or other; last in touch: a month and year, a year, "
+            "or `years ago`. Without a name it opens a form. Default: every 6 weeks.",
         ),
         (
             "log <name> [-- <what you talked about>] [learned: <what you learned>]",
@@ -73,6 +77,11 @@ def help_reply(cmd: str) -> Reply:
             "reached <name>",
             "You reached out today: I'll ask in 3 days whether they replied. One tap to guess "
             "how they'll respond first — then find out.",
+        ),
+        (
+            "win <name> -- <their news>",
+            f"Note their latest news or win: `{cmd}win Dana -- got promoted to VP`. I'll help "
+            "you congratulate them.",
         ),
         ("due", "Who is due or overdue now, most overdue first."),
         ("list [<page>]", "Everyone you keep in touch with, 10 at a time."),
@@ -162,7 +171,13 @@ def status_line(contact: Contact, today: date) -> str:
         when = contact.last_contacted_on
         last = f"Last talked {dates.show(when, today)} ({dates.ago(when, today)})"
     days = contact.days_overdue(today)
-    due = dates.overdue(days) if days >= 0 else f"next {dates.until(contact.next_due_on, today)}"
+    if days < 0:
+        due = f"next {dates.until(contact.next_due_on, today)}"
+    elif contact.last_contacted_on is None:
+        # Nobody is "19 days overdue" for a first message: there is no rhythm to be late on yet.
+        due = "ready for a first message"
+    else:
+        due = dates.overdue(days)
     return f"{last} · {contact.cadence.every()} · {due}"
 
 
@@ -170,8 +185,10 @@ def knowledge_lines(contact: Contact) -> list[Inline]:
     """What the user knows about the contact, as labelled lines."""
     parts: list[Inline] = []
     for label, value in (
+        *tie_lines(contact),
         ("How you know them", contact.how_known),
         ("Wins & interests", contact.notes),
+        ("Latest news", contact.win),
         ("Last note", contact.last_note),
     ):
         if value:
@@ -366,10 +383,7 @@ def added_reply(contact: Contact) -> Reply:
     cid = str(contact.id)
     blocks: list[Block] = [
         section("Added ", Strong(contact.name), f" — I'll remind you {contact.cadence.every()}."),
-        context(
-            f"Would you mind if {contact.first_name} got in touch with you out of the blue? "
-            "Most people are gladder to hear from an old colleague than we expect."
-        ),
+        context(added_prompt(contact)),
         Actions(
             (
                 Button("Log a conversation", Act.LOG_FORM, cid),

@@ -7,6 +7,7 @@ import pytest
 
 from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, Story, better, story_text, when
 from bot.core.evidence import Expectation
+from bot.core.model import ContactDraft
 from bot.core.nudges import Activity, NudgeContent, compose, render
 from bot.core.prompts import Hurdle, choose_prompt, prompts_for
 from bot.core.replies import plain
@@ -59,9 +60,14 @@ def test_prediction_prompts_wait_for_a_prediction() -> None:
 
 
 def compose_with(hint: EvidenceHint | None, pending: int, seed: int) -> NudgeContent:
+    """A nudge of an active user; ``pending`` follow-ups are asked about today."""
     activity = Activity(3, 0, 4, TODAY - timedelta(1), True, pending)
+    asked = [
+        ContactDraft(name=f"Person {n}").new_contact(n + 1, due_on=TODAY, today=TODAY)
+        for n in range(pending)
+    ]
     return compose(
-        activity=activity, picks=[], followups=[], prompt_views={}, today=TODAY, seed=seed,
+        activity=activity, picks=[], followups=asked, prompt_views={}, today=TODAY, seed=seed,
         evidence=hint,
     )  # fmt: skip
 
@@ -69,7 +75,8 @@ def compose_with(hint: EvidenceHint | None, pending: int, seed: int) -> NudgeCon
 def test_the_story_comes_with_a_mind_reading_or_courage_prompt_only() -> None:
     story = Story("Ahmed", E.NO_REPLY, E.GLAD, date(2026, 11, 2), date(2026, 11, 3))
     hint = EvidenceHint(True, story)
-    mind = compose_with(hint, pending=1, seed=3)  # a reply pending: mind-reading
+    # A reply asked about today: mind-reading on even seeds (not every morning).
+    mind = compose_with(hint, pending=1, seed=2)
     assert mind.prompt_id.startswith("mind-reading") and "Ahmed replied" in mind.evidence
     commit = compose_with(hint, pending=0, seed=3)  # active, nothing pending: commitment
     assert commit.evidence == ""

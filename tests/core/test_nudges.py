@@ -84,10 +84,11 @@ def test_reasons_are_one_line_and_specific() -> None:
 def test_hurdle_follows_behaviour() -> None:
     picks = [Pick(contact(1, notes="sails"), 1.0, "")]
     bare = [Pick(contact(1), 1.0, "")]
-    assert (
-        choose_hurdle(activity(conversations=0, added_last_week=8), picks, TODAY, 0)
-        is Hurdle.ABOUT_THEM
-    )
+    # An anxious non-starter (many adds, no outreach): courage first, never "it's about them".
+    anxious = activity(conversations=0, added_last_week=8)
+    chosen = [choose_hurdle(anxious, picks, TODAY, s) for s in range(6)]
+    assert set(chosen) == {Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD}
+    assert chosen.count(Hurdle.COURAGE) > chosen.count(Hurdle.DOUBLE_STANDARD)
     idle = activity(last_activity_on=TODAY - timedelta(days=9))
     assert {choose_hurdle(idle, picks, TODAY, s) for s in (0, 1)} == {
         Hurdle.COURAGE,
@@ -97,9 +98,13 @@ def test_hurdle_follows_behaviour() -> None:
         Hurdle.COURAGE,
         Hurdle.DOUBLE_STANDARD,
     )
-    assert choose_hurdle(activity(followups_pending=2), picks, TODAY, 0) is Hurdle.MIND_READING
+    waiting = activity(followups_pending=2)
+    assert choose_hurdle(waiting, picks, TODAY, 0, followups=1) is Hurdle.MIND_READING
+    # A pending follow-up doesn't lock the prompt: not on other seeds, nor without a question.
+    assert choose_hurdle(waiting, picks, TODAY, 1, followups=1) is not Hurdle.MIND_READING
+    assert choose_hurdle(waiting, picks, TODAY, 0) is not Hurdle.MIND_READING
     assert (
-        choose_hurdle(activity(last_conversation_learned=False), picks, TODAY, 0)
+        choose_hurdle(activity(last_conversation_learned=False), picks, TODAY, 1)
         is Hurdle.LISTENING
     )
     assert choose_hurdle(activity(), picks, TODAY, 0) is Hurdle.THEIR_SUCCESSES

@@ -412,3 +412,29 @@ async def test_commands_on_the_ack_path_run_few_statements(sql_engine: AsyncEngi
     writes = ("add Marcus", "log Marcus", "snooze dana")
     one_lock = 1 if sql_engine.dialect.name == "postgresql" else 0
     assert locks == {request: one_lock if request in writes else 0 for request in runs}
+
+
+async def test_relationship_last_in_touch_and_wins_round_trip(any_store: Store) -> None:
+    """Issue 10's fields are kept as given, by add and by save, for their owner only."""
+    dana = await add(
+        any_store, ADA, "Dana Whitfield", relationship="boss", last_in_touch=date(2019, 3, 1),
+        win="got promoted to VP", win_on=date(2026, 11, 20),
+    )  # fmt: skip
+    async with any_store.book(ADA) as book:
+        contact = await book.get(dana)
+        assert contact is not None
+        assert (contact.relationship, contact.last_in_touch) == ("boss", date(2019, 3, 1))
+        assert (contact.win, contact.win_on) == ("got promoted to VP", date(2026, 11, 20))
+        assert (contact.suggested_on, contact.suggested_before_on) == (None, None)
+        contact.record_win("launched her book", TODAY)
+        contact.relationship, contact.last_in_touch = "mentor", None
+        await book.save(contact)
+    async with any_store.book(ADA, write=False) as book:
+        saved = await book.get(dana)
+        assert saved is not None
+        assert (saved.win, saved.win_on, saved.relationship) == (
+            "launched her book", TODAY, "mentor",
+        )  # fmt: skip
+        assert saved.last_in_touch is None
+    async with any_store.book(BOB, write=False) as book:
+        assert await book.get(dana) is None

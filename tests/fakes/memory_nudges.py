@@ -10,10 +10,13 @@ against the real store on SQLite and PostgreSQL by ``tests/jobs/test_nudge_store
 - outcomes close attempts, then set the nudge's status, channel, message id, ``sent_at`` (sent
   only) and error (not sent only), mark undeliverable users and count prompt views, in that order;
 - a worker's heartbeat refreshes only its time; workers silent for a day are forgotten;
-- compose reads follow the SQL: candidates are each user's ``candidates_per_user`` most overdue
-  contacts due by the batch's latest day and not awaiting a reply, then only those due on the
-  user's day and not skipped that day; follow-ups due by the user's day; "added last week"
-  counts from the batch's earliest day.
+- compose reads follow the SQL: candidates are each user's first ``candidates_per_user``
+  contacts in fair-rotation order (``ranking.rotation_key``, then most overdue) due by the
+  batch's latest day, not awaiting a reply and within the weekly limit, then only those due on
+  the user's day, not skipped that day and within its weekly limit; plus contacts with a win to
+  congratulate; follow-ups due by the user's day; "added last week" counts from the batch's
+  earliest day;
+- a sent nudge's ``suggested`` contacts are marked suggested on its ``day``.
 
 Users, their settings and contacts live in a :class:`~tests.fakes.memory_store.MemoryStore` (so
 tests seed them through the same ``Store`` protocol as the SQL store); user ids are handed out
@@ -32,6 +35,8 @@ from bot.core.courage import EvidenceHint, Story, better
 from bot.core.evidence import StepStatus
 from bot.core.model import Contact, UserRef
 from bot.core.nudges import MAX_STEPS, Activity
+from bot.core.ranking import eligible, rotation_key, within_weekly_limit
+from bot.core.wins import RECENT
 from storage.compose_reads import STORY_WITHIN
 from storage.records import (
     MORNING,
@@ -226,12 +231,29 @@ class MemoryNudgeStore:
             owner = self.book_store.owners[row.ref]
             contacts = list(owner.contacts.values())
             top = sorted(
-                (c for c in contacts if c.next_due_on <= latest and c.follow_up_on is None),
-                key=lambda c: (c.next_due_on, c.id),
+                (
+                    c
+                    for c in contacts
+                    if c.next_due_on <= latest
+                    and c.follow_up_on is None
+                    and within_weekly_limit(c, latest)
+                ),
+                key=lambda c: (rotation_key(c), c.next_due_on, c.id),
             )[:candidates_per_user]
             inputs = out[uid]
             inputs.candidates = [
-                copy.copy(c) for c in top if c.next_due_on <= day and c.skipped_on != day
+                copy.copy(c)
+                for c in top
+                if c.next_due_on <= day and c.skipped_on != day and within_weekly_limit(c, day)
+            ]
+            chosen = {c.id for c in inputs.candidates}
+            inputs.candidates += [
+                copy.copy(c)
+                for c in contacts
+                if c.id not in chosen
+                and c.win_on is not None
+                and c.win_on >= min(users.values()) - RECENT
+                and eligible(c, day)
             ]
             inputs.followups = [
                 copy.copy(c)
@@ -310,6 +332,13 @@ class MemoryNudgeStore:
         for o in finished:
             if o.status == NudgeStatus.UNDELIVERABLE and o.user_id in rows:
                 rows[o.user_id].undeliverable = o.detail[:64]
+        for o in finished:
+            row = rows.get(o.user_id)
+            if o.status == NudgeStatus.SENT and o.day is not None and row is not None:
+                book = self.book_store.owners[row.ref].contacts
+                for cid in o.suggested:
+                    if cid in book:
+                        book[cid].mark_suggested(o.day)
         for o in finished:
             if o.status == NudgeStatus.SENT and o.prompt_id:
                 count, _ = self.prompt_views.get((o.user_id, o.prompt_id), (0, date.min))

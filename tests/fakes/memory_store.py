@@ -91,6 +91,7 @@ def _storable_contact(c: Contact | ContactDraft) -> None:
         notes=c.notes,
         preferred_name=c.preferred_name,
         last_note=getattr(c, "last_note", ""),
+        win=c.win,
     )
 
 

@@ -22,7 +22,7 @@ from jobs.ports import NudgeStorePort
 from storage.records import AttemptOutcome, AttemptResult, AttemptStart, ComposeInputs, NudgeStatus
 
 #: Candidates ranked beyond the number of cards (as the morning pass does).
-_EXTRA_CANDIDATES = 5
+_EXTRA_CANDIDATES = 3
 PLATFORM = "console"
 
 
@@ -88,6 +88,8 @@ class TodayNudge:
                     message_id=f"{PLATFORM}-{nudge_id}",
                     prompt_id=content.prompt_id,
                     at=now,
+                    suggested=tuple(c.contact_id for c in content.cards),
+                    day=day,
                 )
             ]
         )

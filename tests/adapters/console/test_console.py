@@ -42,7 +42,9 @@ async def test_commands_buttons_and_forms(service: Reconnect, store: SqlStore) -
             "log dana -- coffee",  # ambiguous: buttons 1 and 2
             "2",  # Dana Whitfield (alphabetical: Scully, Whitfield)
             "add",  # the add form
-            "", "", "VP Ops", "", "", "4",  # name left empty; preferred, role, how, notes, cadence
+            # name left empty; preferred, role, how, relationship, last in touch, notes, win,
+            # cadence #4
+            "", "", "VP Ops", "", "", "", "", "", "4",
             "Zoë Ó Briain",  # only the name is asked again
             "due",
             "99",  # no such button

@@ -64,7 +64,8 @@ async def test_add_without_text_opens_the_modal(slack: SlackClient, fake_slack: 
     assert call.params["trigger_id"].startswith("T.")
     assert view["callback_id"] == "rc_form:add_contact"
     assert [b["block_id"] for b in view["blocks"]] == [
-        "name", "preferred_name", "company_role", "how_known", "notes", "cadence",
+        "name", "preferred_name", "company_role", "how_known", "relationship", "last_in_touch",
+        "notes", "win", "cadence",
     ]  # fmt: skip
     assert len(view["title"]["text"]) <= 24
 

@@ -74,7 +74,10 @@ async def test_the_add_form_and_its_errors_stay_on_the_card(
         "preferred_name": "Input.Text",
         "company_role": "Input.Text",
         "how_known": "Input.Text",
+        "relationship": "Input.ChoiceSet",
+        "last_in_touch": "Input.Text",
         "notes": "Input.Text",
+        "win": "Input.Text",
         "cadence": "Input.ChoiceSet",
     }
     submit = form.card["actions"][0]["data"]

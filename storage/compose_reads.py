@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core import wins
 from bot.core.courage import EvidenceHint, Story, better
 from bot.core.evidence import Expectation, NextStep, StepStatus, parse_expectation
-from bot.core.model import Contact
+from bot.core.model import POOL_DUE, Contact
 from bot.core.nudges import MAX_STEPS, Activity
 from bot.core.ranking import eligible, within_weekly_limit
 from storage.dialect import DialectStore
@@ -190,12 +190,12 @@ class ComposeReads(DialectStore):
         earliest = min(users.values()) - timedelta(days=7)
         owner = User.__table__.alias("u")
 
-        def contacts_where(*where: Any) -> Any:
+        def contacts_where(*where: Any, circle: Any = ContactRow.in_pool.is_(False)) -> Any:
             return (
                 select(func.count())
                 .select_from(ContactRow)
                 # The circle only: imported people waiting in the pool are not contacts yet.
-                .where(ContactRow.owner_id == owner.c.id, ContactRow.in_pool.is_(False), *where)
+                .where(ContactRow.owner_id == owner.c.id, circle, *where)
                 .scalar_subquery()
             )
 
@@ -216,7 +216,9 @@ class ComposeReads(DialectStore):
             connection,
             select(
                 owner.c.id,
-                contacts_where().label("contacts"),
+                # Pool contacts are the ones due POOL_DUE, so the (owner, due) index counts the
+                # circle without reading a row (``in_pool`` would read all of them).
+                contacts_where(circle=ContactRow.next_due_on < POOL_DUE).label("contacts"),
                 contacts_where(ContactRow.created_on >= earliest).label("recent"),
                 contacts_where(ContactRow.follow_up_on.is_not(None)).label("pending"),
                 talks.label("talks"),

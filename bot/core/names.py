@@ -53,6 +53,8 @@ _DROPPED_TITLES = frozenset(
     ]
 )
 # Letters and generations after a name.
+#: Every title we recognise, kept or dropped (built once: names are read on every nudge).
+_ANY_TITLE = frozenset(_KEPT_TITLES) | _DROPPED_TITLES
 _SUFFIXES = frozenset(
     [
         "jr",
@@ -188,7 +190,7 @@ def _from_name(name: str) -> str:
             text = parts[0]
     words = [w for w in text.split() if _usable(w)]
     title = ""
-    while words and _bare(words[0]) in _KEPT_TITLES | dict.fromkeys(_DROPPED_TITLES, ""):
+    while words and _bare(words[0]) in _ANY_TITLE:
         title = title or _KEPT_TITLES.get(_bare(words[0]), "")
         words.pop(0)
     while words and _bare(words[-1]) in _SUFFIXES:

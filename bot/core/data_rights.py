@@ -21,6 +21,13 @@ from bot.core.replies import Actions, Button, Header, Reply, context, section
 SECTION_WORDS: dict[str, tuple[str, str]] = {
     "contacts": ("contact, with everything you noted", "contacts, with everything you noted"),
     "conversations": ("logged conversation", "logged conversations"),
+    "outreach": (
+        "time you reached out, with what you expected",
+        "times you reached out, with what you expected",
+    ),
+    "next_steps": ("next step", "next steps"),
+    "weekly_goals": ("weekly goal", "weekly goals"),
+    "recap_settings": ("weekly recap setting", "weekly recap settings"),
     "nudges": ("morning message in your history", "morning messages in your history"),
     "prompts_seen": ("record of the prompts you've seen", "records of the prompts you've seen"),
     "teams_chat": ("Teams chat reference (how I reach you)", "Teams chat references"),
@@ -71,7 +78,7 @@ async def confirm_erase_reply(book: ContactBook, user: UserRef, today: date, cmd
             continue
         one, many = SECTION_WORDS.get(name, (f"{name} record", f"{name} records"))
         lines.append(f"• {len(records):,} {one if len(records) == 1 else many}")
-    lines.append("• your settings (nudge time, days, time zone, pause) and any group memberships")
+    lines.append("• your settings (nudge time, days, time zone, pause)")
     text = "This deletes, for good:\n" + "\n".join(lines)
     return Reply(
         summary="Delete all your Reconnect data? This can't be undone.",

@@ -129,7 +129,7 @@ async def test_delete_my_data_asks_then_deletes_everything_of_the_caller_only(
     assert "• 2 contacts, with everything you noted" in shown
     assert "• 1 logged conversation" in shown
     assert "• 1 morning message in your history" in shown
-    assert "group memberships" in shown
+    assert "your settings" in shown and "group" not in shown  # no groups yet (issue 11)
     confirm = buttons(question)["Delete everything"]
     assert confirm.action == Act.ERASE_CONFIRM and confirm.style == "danger"
 
@@ -295,7 +295,7 @@ async def test_wording_is_grammatical_for_every_count(n: int) -> None:
         assert "•" in confirm and "0 " not in confirm  # empty sections are not listed
     else:
         assert f"{n:,} new_table record" in confirm
-    assert "settings" in confirm and "group memberships" in confirm
+    assert "settings" in confirm
 
 
 async def test_another_process_erasing_the_user_is_survived(any_store: Store) -> None:

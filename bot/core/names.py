@@ -9,6 +9,7 @@ warm message would say after "Hi"; a **preferred name** the user typed always wi
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -147,6 +148,7 @@ def clean_preferred(text: str) -> str:
     return name if _usable(name) else ""
 
 
+@functools.lru_cache(maxsize=8192)  # one contact's name is addressed several times per nudge
 def address(name: str, preferred: str = "") -> str:
     """What to call someone after "Hi": the preferred name if given, else worked out from the
     name (see the module docstring). ``""`` when nothing usable is left (the caller then says a

@@ -15,6 +15,7 @@ import re
 from datetime import date, timedelta
 
 from bot.core.model import Contact
+from bot.core.names import address
 
 #: Longest win we keep (one line in a card).
 WIN_MAX = 200
@@ -73,6 +74,20 @@ def _verb_phrase(win: str, first_name: str) -> list[str] | None:
     if win.isupper():
         words = [w.lower() for w in words]  # "GOT PROMOTED": not shouted back at them
     return [words[0].lower(), *words[1:]]
+
+
+def heard_line(name: str, win: str, preferred_name: str = "") -> str | None:
+    """One short sentence for the weekly recap's "Good news you heard": ``"Dana Whitfield got
+    promoted to VP."`` when the win reads as a verb phrase, else ``"Dana Whitfield shared some
+    good news."`` (nothing quoted). ``None`` for news that is not a win (never quoted, never
+    listed) and for an empty note."""
+    if not win.strip() or _SENSITIVE.search(win):
+        return None
+    first = address(name, preferred_name) or name.split(" ", 1)[0]
+    words = _verb_phrase(win, first)
+    if words is None:
+        return f"{name} shared some good news."
+    return f"{name} {' '.join(words)}."
 
 
 def congratulate_title(contact: Contact) -> str:

@@ -44,6 +44,12 @@ _SENSITIVE = re.compile(
     r"diagnos\w*|surgery|bereave\w*|widow\w*)\b",
     re.IGNORECASE,
 )
+# Where a note's first sentence ends: a line break, a semicolon, or a full stop after a word in
+# lower case or a number ("VP. Also", "J.P. Morgan" and "v2.0" are not ends; a rare miss only
+# makes a longer line).
+_SENTENCE_END = re.compile(r"\n|;\s|(?<=[a-z0-9])[.!?]+\s+")
+#: Longest win quoted in a recap's "Good news you heard" line (longer: "shared some good news").
+HEARD_MAX = 100
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TRAILING = ".!?;,:— -"
 
@@ -84,10 +90,12 @@ def heard_line(name: str, win: str, preferred_name: str = "") -> str | None:
     if not win.strip() or _SENSITIVE.search(win):
         return None
     first = address(name, preferred_name) or name.split(" ", 1)[0]
-    words = _verb_phrase(win, first)
-    if words is None:
+    # Only the note's first sentence ("launched her book. It's great" → "launched her book").
+    words = _verb_phrase(_SENTENCE_END.split(win.strip(), maxsplit=1)[0], first)
+    phrase = " ".join(words) if words else ""
+    if not phrase or len(phrase) > HEARD_MAX:
         return f"{name} shared some good news."
-    return f"{name} {' '.join(words)}."
+    return f"{name} {phrase}."
 
 
 def congratulate_title(contact: Contact) -> str:

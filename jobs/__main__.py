@@ -113,6 +113,11 @@ async def report(
     for who, reply in summary.messages:
         lines.append(f"--- would send to {who} ---")
         lines.append(render(reply)[0])
+        for file in reply.files:  # named and described, never dumped
+            size = f"{len(file.content) / 1024:.1f} KB"
+            lines.append(f"  [with {file.filename} ({file.media_type}, {size})]")
+            if file.alt_text:
+                lines.append(f"  {file.alt_text}")
     unshown = summary.due - summary.skipped - summary.failed - len(summary.messages)
     if dry_run and summary.messages and unshown > 0:
         lines.append(f"  … and {unshown} more not shown")

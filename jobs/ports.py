@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from bot.core.evidence import ConversationFacts, Outreach
 from bot.core.model import Contact
 from bot.core.recap import RecapInputs
 from storage.records import AttemptOutcome, AttemptStart, ComposeInputs, NudgeState, Recipient
@@ -93,6 +94,12 @@ class RecapStorePort(NudgeStorePort, Protocol):
 
     async def recap_inputs(self, users: dict[int, date]) -> dict[int, RecapInputs]:
         """What composing each user's recap for their local recap day needs (one batch)."""
+        ...
+
+    async def evidence_history(
+        self, user_id: int
+    ) -> tuple[list[Outreach], list[ConversationFacts]]:
+        """One user's outreach and conversations, for the chart that goes with their recap."""
         ...
 
 

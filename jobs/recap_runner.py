@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 
+import structlog
+
+from bot.core.evidence_report import recap_chart
 from bot.core.ports import Messenger
 from bot.core.recap import (
     RecapContent,
@@ -27,6 +31,8 @@ from bot.core.replies import Reply
 from jobs.ports import RecapStorePort
 from jobs.runner import Clock, NudgeConfig, NudgeRunner, _Job
 from storage.records import RECAP, Recipient
+
+log = structlog.get_logger(__name__)
 
 #: Users composed per batch (their reads overlap with composing the batch before); a small
 #: first batch, as in the morning pass, so composing starts sooner.
@@ -107,6 +113,28 @@ class RecapRunner(NudgeRunner):
             return None
         cmd = self.messengers[job.recipient.user.platform].command_prefix
         return render_recap(job.recap, cmd=cmd)
+
+    async def _prepare(self, job: _Job) -> Reply | None:
+        """The recap with its evidence chart (a PNG, when there is anything to draw).
+
+        The chart is made here, per message as it is sent, not while composing: composing is
+        the pass's bulk part (thousands of users in seconds), and a user's whole record is
+        read only for the chart. One read and a few milliseconds of drawing, in a worker
+        thread, overlap with other users' sends. A chart that fails is left out; the recap's
+        text says what matters anyway."""
+        reply = self._render(job)
+        if reply is None or job.recap is None:
+            return reply
+        end = date.fromisoformat(job.recap.end)
+        try:
+            outreach, talks = await self.recaps.evidence_history(job.recipient.id)
+            picture = await recap_chart(outreach, talks, end)
+        except Exception:  # the recap goes out without its picture
+            log.exception("recaps.chart_failed", user=job.recipient.id)
+            return reply
+        if picture is None:
+            return reply
+        return replace(reply, files=(*reply.files, picture))
 
 
 __all__ = ["RecapRunner"]

@@ -286,7 +286,7 @@ class NudgeRunner:
         jobs = [_Job(0, r, day, "", 0, False, self.wall()) for r, day in pending]
         await self._compose(jobs)
         for job in jobs[:20]:
-            reply = self._render(job)
+            reply = await self._prepare(job)
             if reply is not None:
                 summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
                 summary.messages.append((_who(job.recipient), reply))
@@ -353,6 +353,11 @@ class NudgeRunner:
             return None
         cmd = self.messengers[job.recipient.user.platform].command_prefix
         return render(job.composed, job.contacts, nudge_id=job.nudge_id, cmd=cmd)
+
+    async def _prepare(self, job: _Job) -> Reply | None:
+        """The message for ``job`` as it goes out: rendered, with whatever else is made only
+        at send time (a weekly recap's chart). Called once per delivery, and for previews."""
+        return self._render(job)
 
     # --- delivering -------------------------------------------------------------------------
 
@@ -458,7 +463,7 @@ class NudgeRunner:
     async def _send_with_retries(self, send: _Send, writers: _Writers) -> NudgeStatus:
         """Post until it is sent, refused for good, or out of attempts for this pass."""
         job = send.job
-        reply = self._render(job)
+        reply = await self._prepare(job)
         assert reply is not None
         while (
             send.failures < self.config.max_attempts

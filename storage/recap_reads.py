@@ -14,12 +14,13 @@ from datetime import date, time
 
 from sqlalchemy import select
 
+from bot.core.evidence import ConversationFacts, Outreach
 from bot.core.model import UserRef
 from bot.core.recap import RecapInputs, RecapPrefs
 from storage.models import ContactRow, RecapSetting, User
 from storage.nudges import NudgeStore
 from storage.records import RECAP, Recipient
-from storage.repository import prefs_of
+from storage.repository import prefs_of, read_evidence_history
 from storage.weekly_reads import read_recap_inputs
 
 
@@ -71,6 +72,14 @@ class RecapStore(NudgeStore):
         """What composing each user's recap for their local recap day needs (one batch)."""
         async with self._reading() as connection:
             return await read_recap_inputs(self.dialect, connection, users)
+
+    async def evidence_history(
+        self, user_id: int
+    ) -> tuple[list[Outreach], list[ConversationFacts]]:
+        """One user's whole record of outreach and conversations, for their recap's chart
+        (read as each recap is sent: one statement, on the owner's index)."""
+        async with self._reading() as connection:
+            return await read_evidence_history(connection, user_id, None)
 
 
 __all__ = ["RecapStore", "recap_prefs_of"]

@@ -634,32 +634,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
     async def evidence_history(
         self, since: date | None
     ) -> tuple[list[Outreach], list[ConversationFacts]]:
-        # One statement (a UNION ALL of both tables): the Home tab reads this on every open.
-        outreach: list[Outreach] = []
-        talks: list[ConversationFacts] = []
-        for r in await self._rows(_HISTORY, since=since or date.min):
-            if r.source == "o":
-                outreach.append(
-                    Outreach(
-                        id=r.id,
-                        contact_id=r.contact_id,
-                        reached_on=r.day,
-                        expected=parse_expectation(r.expected),
-                        actual=parse_expectation(r.actual),
-                        replied_on=r.replied_on,
-                        previous_contact_on=r.previous_contact_on,
-                    )
-                )
-            else:
-                talks.append(
-                    ConversationFacts(
-                        r.contact_id,
-                        r.day,
-                        parse_expectation(r.expected),
-                        parse_outcomes(r.outcomes),
-                    )
-                )
-        return outreach, talks
+        return await read_evidence_history(self._connection, self._owner_id, since)
 
     async def add_next_step(self, contact_id: int, text: str, due_on: date) -> NextStep:
         values = {
@@ -953,6 +928,41 @@ def _history_statement() -> Any:
 
 
 _HISTORY = _history_statement()
+
+
+async def read_evidence_history(
+    connection: AsyncConnection, owner_id: int, since: date | None
+) -> tuple[list[Outreach], list[ConversationFacts]]:
+    """One owner's outreach and logged conversations since ``since`` (all, with ``None``),
+    oldest first. One statement (a UNION ALL of both tables): the Home tab reads this on every
+    open, and the recap pass for each recap's chart as it is sent."""
+    outreach: list[Outreach] = []
+    talks: list[ConversationFacts] = []
+    params = {"owner": owner_id, "since": since or date.min}
+    for r in (await connection.execute(_HISTORY, params)).all():
+        if r.source == "o":
+            outreach.append(
+                Outreach(
+                    id=r.id,
+                    contact_id=r.contact_id,
+                    reached_on=r.day,
+                    expected=parse_expectation(r.expected),
+                    actual=parse_expectation(r.actual),
+                    replied_on=r.replied_on,
+                    previous_contact_on=r.previous_contact_on,
+                )
+            )
+        else:
+            talks.append(
+                ConversationFacts(
+                    r.contact_id,
+                    r.day,
+                    parse_expectation(r.expected),
+                    parse_outcomes(r.outcomes),
+                )
+            )
+    return outreach, talks
+
 
 _next_steps_t = cast(Table, NextStepRow.__table__)
 _n = _next_steps_t.c

@@ -23,6 +23,7 @@ from bot.core.evidence import (
 )
 from bot.core.goals import STREAK_WEEKS, GoalChange, Reach, goal_for, progress, week_start
 from bot.core.recap import STEPS_SHOWN, RecapInputs, recap_window
+from bot.core.wins import heard_line
 from storage.dialect import Dialect
 from storage.models import (
     ContactRow,
@@ -65,6 +66,14 @@ class _Name(NamedTuple):
     owner_id: int
     id: int
     name: str
+
+
+class _Win(NamedTuple):
+    owner_id: int
+    name: str
+    preferred_name: str
+    win: str
+    win_on: date
 
 
 class _Goal(NamedTuple):
@@ -281,14 +290,39 @@ async def wins_heard(
     users: dict[int, date],
     out: dict[int, RecapInputs],
 ) -> None:
-    """HOOK for contacts' news and wins (hurdle 4: the other person's successes).
+    """Contacts' news and wins (hurdle 4: the other person's successes) that each user noted
+    within their recap's week (``recap_window(users[user id])``), as short sentences in
+    ``out[user id].wins`` ("Dana Whitfield started as CFO at Acme."), in the order they were
+    noted. News that is not a win (``bot.core.wins``: an illness, a lay-off) is left out.
 
-    Fill ``out[user id].wins`` with one short sentence per piece of good news the user noted
-    about a contact within their recap's week (``recap_window(users[user id])``), e.g.
-    "Dana Whitfield started as CFO at Acme." — one statement for the batch, scoped by owner.
-    Nothing records news yet, so there is nothing to add.
+    One statement for the batch, scoped by owner; it uses the partial index on
+    ``(owner_id, win_on)`` (a contact keeps only its latest news, so a week has few rows).
     """
-    return None
+    if not users:
+        return
+    windows = {uid: recap_window(day) for uid, day in users.items()}
+    rows = await dialect.rows(
+        connection,
+        select(
+            ContactRow.owner_id,
+            ContactRow.name,
+            ContactRow.preferred_name,
+            ContactRow.win,
+            ContactRow.win_on,
+        )
+        .where(
+            dialect.among(ContactRow.owner_id, list(users)),
+            ContactRow.win_on >= min(start for start, _ in windows.values()),
+            ContactRow.win_on <= max(end for _, end in windows.values()),
+        )
+        .order_by(ContactRow.owner_id, ContactRow.win_on, ContactRow.id),
+        _Win._make,
+        dates=(4,),
+    )
+    for uid, name, preferred, win, on in rows:
+        start, end = windows[uid]
+        if start <= on <= end and (line := heard_line(name, win, preferred)) is not None:
+            out[uid].wins.append(line)
 
 
 async def read_goal_lines(

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.core import preferences
+from bot.core.evidence_report import recap_chart
 from bot.core.forms import FieldErrors
 from bot.core.goals import (
     MAX_GOAL,
@@ -110,10 +111,14 @@ async def goal_button(book: ContactBook, value: str, today: date) -> Reply:
 
 
 async def recap_command(book: ContactBook, user: UserRef, today: date, cmd: str) -> Reply:
-    """The recap of the week so far (of last week, on a Monday), as it would come."""
+    """The recap of the week so far (of last week, on a Monday), as it would come: with the
+    evidence chart when there is anything to draw."""
     recap = await book.recap_prefs()
     content = compose_recap(user, today, await book.recap_inputs(today), recap)
-    return render_recap(content, cmd=cmd)
+    reply = render_recap(content, cmd=cmd)
+    outreach, talks = await book.evidence_history(None)
+    picture = await recap_chart(outreach, talks, date.fromisoformat(content.end))
+    return reply if picture is None else replace(reply, files=(picture,))
 
 
 def with_goal(reply: Reply, week: WeekProgress, cmd: str) -> Reply:

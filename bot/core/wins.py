@@ -15,6 +15,7 @@ import re
 from datetime import date, timedelta
 
 from bot.core.model import Contact
+from bot.core.names import address
 
 #: Longest win we keep (one line in a card).
 WIN_MAX = 200
@@ -43,6 +44,12 @@ _SENSITIVE = re.compile(
     r"diagnos\w*|surgery|bereave\w*|widow\w*)\b",
     re.IGNORECASE,
 )
+# Where a note's first sentence ends: a line break, a semicolon, or a full stop after a word in
+# lower case or a number ("VP. Also", "J.P. Morgan" and "v2.0" are not ends; a rare miss only
+# makes a longer line).
+_SENTENCE_END = re.compile(r"\n|;\s|(?<=[a-z0-9])[.!?]+\s+")
+#: Longest win quoted in a recap's "Good news you heard" line (longer: "shared some good news").
+HEARD_MAX = 100
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TRAILING = ".!?;,:— -"
 
@@ -73,6 +80,22 @@ def _verb_phrase(win: str, first_name: str) -> list[str] | None:
     if win.isupper():
         words = [w.lower() for w in words]  # "GOT PROMOTED": not shouted back at them
     return [words[0].lower(), *words[1:]]
+
+
+def heard_line(name: str, win: str, preferred_name: str = "") -> str | None:
+    """One short sentence for the weekly recap's "Good news you heard": ``"Dana Whitfield got
+    promoted to VP."`` when the win reads as a verb phrase, else ``"Dana Whitfield shared some
+    good news."`` (nothing quoted). ``None`` for news that is not a win (never quoted, never
+    listed) and for an empty note."""
+    if not win.strip() or _SENSITIVE.search(win):
+        return None
+    first = address(name, preferred_name) or name.split(" ", 1)[0]
+    # Only the note's first sentence ("launched her book. It's great" → "launched her book").
+    words = _verb_phrase(_SENTENCE_END.split(win.strip(), maxsplit=1)[0], first)
+    phrase = " ".join(words) if words else ""
+    if not phrase or len(phrase) > HEARD_MAX:
+        return f"{name} shared some good news."
+    return f"{name} {phrase}."
 
 
 def congratulate_title(contact: Contact) -> str:

@@ -292,3 +292,87 @@ def test_wins_from_the_hook_show_as_good_news() -> None:
     body = "\n".join(words(render_recap(content, cmd="")))
     assert "Good news you heard\n• Dana Whitfield started as CFO at Acme." in body
     assert "No one reached, but there was news worth a look below." in body
+
+
+# --- good news heard: one sentence per win (bot.core.wins.heard_line) ---------------------------
+
+WIN_LINES = [
+    ("Dana Whitfield", "", "started as CFO at Acme", "Dana Whitfield started as CFO at Acme."),
+    ("Dana Whitfield", "", "she got promoted to VP!", "Dana Whitfield got promoted to VP."),
+    ("Dana Whitfield", "", "Dana launched her book.", "Dana Whitfield launched her book."),
+    ("Dana Whitfield", "", "they won the hackathon", "Dana Whitfield won the hackathon."),
+    ("Dana Whitfield", "", "was promoted to partner", "Dana Whitfield was promoted to partner."),
+    ("Dana Whitfield", "", "is moving to Berlin", "Dana Whitfield is moving to Berlin."),
+    ("Dana Whitfield", "", "has a new job at Initech", "Dana Whitfield has a new job at Initech."),
+    ("Dana Whitfield", "", "GOT PROMOTED", "Dana Whitfield got promoted."),
+    ("Robert Okafor", "Bob", "Bob ran his first marathon", "Robert Okafor ran his first marathon."),
+    ("WANG Li", "", "Li joined Stripe;", "WANG Li joined Stripe."),
+    ("Dana Whitfield", "", "New job at Initech", "Dana Whitfield shared some good news."),
+    ("Dana Whitfield", "", "promotion!!", "Dana Whitfield shared some good news."),
+    ("Dana Whitfield", "", "got me a referral", "Dana Whitfield shared some good news."),
+    ("Dana Whitfield", "", "launched https://x.io", "Dana Whitfield shared some good news."),
+    ("Dana Whitfield", "", "her father passed away", None),
+    ("Dana Whitfield", "", "was laid off last week", None),
+    ("Dana Whitfield", "", "Got divorced", None),
+    ("Dana Whitfield", "", "in hospital after surgery", None),
+    ("Dana Whitfield", "", "   ", None),
+    ("Dana Whitfield", "", "launched her book. It's great", "Dana Whitfield launched her book."),
+    ("Dana Whitfield", "", "got promoted\nand moved", "Dana Whitfield got promoted."),
+    ("Dana Whitfield", "", "joined J.P. Morgan", "Dana Whitfield joined J.P. Morgan."),
+    ("Dana Whitfield", "", "shipped v2.0...", "Dana Whitfield shipped v2.0."),
+    ("Dana Whitfield", "", "won " + "a" * 120, "Dana Whitfield shared some good news."),
+]
+
+
+@pytest.mark.parametrize(("name", "preferred", "note", "expected"), WIN_LINES)
+def test_wins_heard_read_as_one_short_sentence(
+    name: str, preferred: str, note: str, expected: str | None
+) -> None:
+    from bot.core.wins import heard_line
+
+    assert heard_line(name, note, preferred) == expected
+
+
+WIN_NOTES = [
+    "got promoted to VP", "she got promoted", "Started at Acme as head of design",
+    "launched her podcast!", "they raised a Series A.", "won Best Paper at ICML",
+    "was named CTO", "had a baby", "married Sam", "retired from the navy", "became a partner —",
+    "passed the bar exam", "graduated from Stanford", "new role at Acme", "Promotion",
+    "https://linkedin.com/in/dana", "got laid off", "passed away", "is sick", "fired",
+    "got me an intro to Acme", "my referral came through", "RAN A MARATHON", "  ",
+    "got promoted to VP. Also {weird} text", "shipped v2.0...",
+]  # fmt: skip
+SENSITIVE_WORDS = ("laid off", "passed away", "sick", "fired", "divorc", "hospital")
+
+
+@pytest.mark.parametrize("note", WIN_NOTES)
+def test_every_win_heard_reads_well_in_a_recap(note: str) -> None:
+    """Each note as a recap's only good news: a sentence that starts with the name, ends with
+    one full stop, speaks of them (not "you" or "I"), quotes nothing sensitive, and sits in the
+    recap without breaking its grammar."""
+    from bot.core.wins import heard_line
+
+    line = heard_line("Dana Whitfield", note)
+    if any(word in note.lower() for word in SENSITIVE_WORDS) or not note.strip():
+        assert line is None
+        return
+    assert line is not None
+    assert line.startswith("Dana Whitfield ") and line.endswith(".") and not line.endswith("..")
+    assert line == line.strip() and "  " not in line and " ." not in line
+    tail = line.removeprefix("Dana Whitfield ").lower().split()
+    assert not {"i", "me", "my", "you", "your", "she", "they"} & {tail[0]}
+    assert "http" not in line and "linkedin" not in line
+    assert line == line[0] + line[1:] and not line.removeprefix("Dana Whitfield ").isupper()
+    content = compose_recap(ADA, FRI, RecapInputs(wins=[line]))
+    body = "\n".join(words(render_recap(RecapContent.from_json(content.to_json()), cmd="")))
+    assert f"Good news you heard\n• {line}" in body
+    for text in body.split("\n"):
+        if text != line.removeprefix("• ") and not text.startswith("• "):
+            for bad in BAD:
+                assert not bad.search(text), (bad.pattern, text)
+
+
+def test_a_recap_lists_at_most_five_wins() -> None:
+    wins = [f"Person {i} got promoted." for i in range(8)]
+    content = compose_recap(ADA, FRI, RecapInputs(wins=wins))
+    assert content.wins == wins[:5]

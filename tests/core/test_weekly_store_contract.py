@@ -137,3 +137,41 @@ async def test_a_long_streak_reads_the_older_history_too(any_store: Store) -> No
         inputs = await book.recap_inputs(friday)
     content = compose_recap(ADA, friday, inputs)
     assert (content.streak, content.done, content.goal) == (21, 1, 1)
+
+
+async def test_recap_inputs_hold_the_wins_noted_this_week(any_store: Store) -> None:
+    """Good news noted within the recap's week, one sentence each in the order noted; news
+    that is not a win is never listed (nor quoted), and other users' contacts stay theirs."""
+    friday = WEEK + timedelta(4)
+    dana = await add(
+        any_store, ADA, "Dana Whitfield", win="started as CFO at Acme", win_on=WEEK + timedelta(2)
+    )
+    await add(any_store, ADA, "Bo Li", win="she launched her book!", win_on=WEEK)
+    await add(any_store, ADA, "Cy Ode", win="a new job at Initech", win_on=WEEK + timedelta(3))
+    await add(any_store, ADA, "Ed Vance", win="was laid off", win_on=WEEK + timedelta(1))
+    await add(any_store, ADA, "Old News", win="got promoted", win_on=WEEK - timedelta(1))
+    await add(any_store, ADA, "Too Late", win="got promoted", win_on=friday + timedelta(1))
+    await add(any_store, ADA, "No News")
+    await add(any_store, BOB, "Secret", win="got promoted to VP", win_on=WEEK + timedelta(1))
+    async with any_store.book(ADA, write=False) as book:
+        inputs = await book.recap_inputs(friday)
+    assert inputs.wins == [
+        "Bo Li launched her book.",
+        "Dana Whitfield started as CFO at Acme.",
+        "Cy Ode shared some good news.",
+    ]
+    # A Monday recap looks back at last week: the Sunday before counts, this week's don't.
+    async with any_store.book(ADA, write=False) as book:
+        monday = await book.recap_inputs(WEEK)
+    assert monday.wins == ["Old News got promoted."]
+    async with any_store.book(BOB, write=False) as book:
+        assert (await book.recap_inputs(friday)).wins == ["Secret got promoted to VP."]
+    async with any_store.book(ADA) as book:
+        contact = await book.get(dana)
+        assert contact is not None
+        contact.record_win("became a partner", friday)
+        await book.save(contact)
+    async with any_store.book(ADA, write=False) as book:
+        inputs = await book.recap_inputs(friday)
+    assert inputs.wins[-1] == "Dana Whitfield became a partner."
+    assert "Dana Whitfield started as CFO at Acme." not in inputs.wins

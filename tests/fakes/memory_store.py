@@ -48,6 +48,7 @@ from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.recap import STEPS_SHOWN, RecapInputs, RecapPrefs, recap_window
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
+from bot.core.wins import heard_line
 
 
 class ReadOnlyViolation(AssertionError):
@@ -435,6 +436,14 @@ class MemoryBook:
         named |= {s.contact_id for s in inputs.steps}
         contacts = self._owner.contacts
         inputs.names = {cid: contacts[cid].name for cid in named if cid in contacts}
+        noted = sorted(
+            (c for c in contacts.values() if c.win_on is not None and start <= c.win_on <= end),
+            key=lambda c: (c.win_on or start, c.id),
+        )
+        for contact in noted:
+            line = heard_line(contact.name, contact.win, contact.preferred_name)
+            if line is not None:
+                inputs.wins.append(line)
         return inputs
 
     # --- predictions, outcomes and next steps ------------------------------------------------

@@ -172,6 +172,12 @@ async def test_the_recap_tells_the_week_and_offers_next_weeks_goal(
     assert "One question to sit with:" in body
     labels = [b["text"]["text"] for b in buttons(message)]
     assert labels == ["Keep 3 next week", "Raise to 4", "Lower to 2"]
+    # The evidence chart comes with it, uploaded to the same DM, its words in the alt text.
+    [chart] = fake_slack.shared_files
+    assert (chart["filename"], chart["channel"]) == ("reconnect-week-2026-12-04.png", "DU1")
+    assert chart["content"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert "You expected a cold reception once" in chart["alt_txt"]
+    assert "for the 8 weeks to 04 Dec 2026: once in all" in chart["alt_txt"]
     # The question shown is remembered, so next week's is another one.
     async with engine.connect() as connection:
         views = (await connection.execute(select(PromptView.prompt_id))).scalars().all()
@@ -218,6 +224,7 @@ async def test_a_quiet_week_gets_a_short_kind_recap(
         "Start with 1 a week",
     ]
     assert len(message["blocks"]) <= 6
+    assert fake_slack.shared_files == []  # nothing recorded, nothing to draw
 
 
 async def test_the_streak_counts_weeks_met_and_a_miss_starts_afresh(
@@ -245,6 +252,71 @@ async def test_the_streak_counts_weeks_met_and_a_miss_starts_afresh(
         assert "fail" not in text.lower() and "broke" not in text.lower()
 
 
+async def test_wins_heard_this_week_are_in_the_recap(
+    recaps: RecapRunner, user: MakeUser, service: Reconnect, clock: Clock, fake_slack: FakeSlack
+) -> None:
+    caller = await user("U1", "Dana Whitfield", "Priya Raman", "Marcus Chen")
+    clock.now = at(2026, 11, 30, 9, 0)  # Monday
+    await service.command(caller, "win Dana -- started as CFO at Acme")
+    clock.now = at(2026, 12, 2, 9, 0)
+    await service.command(caller, "win Priya -- she launched her book!")
+    await service.command(caller, "win Marcus -- was laid off, keep it quiet")
+    await recaps.run_once(at(2026, 12, 4, 16, 0))
+    [message] = fake_slack.messages_to("DU1")
+    body = texts(message)
+    assert (
+        "Good news you heard\n• Dana Whitfield started as CFO at Acme.\n"
+        "• Priya Raman launched her book." in body
+    )
+    assert "Marcus" not in body and "laid off" not in body
+    assert "No one reached, but there was news worth a look below." in body
+
+
+async def test_a_chart_that_fails_leaves_the_recap_to_go_out_alone(
+    recaps: RecapRunner,
+    user: MakeUser,
+    service: Reconnect,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caller = await user("U1", "Dana Whitfield")
+    clock.now = at(2026, 12, 2, 9, 0)
+    await service.command(caller, "log Dana -- lunch")
+
+    async def broken(user_id: int) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(recaps.recaps, "evidence_history", broken)
+    summary = await recaps.run_once(at(2026, 12, 4, 16, 0))
+    assert summary.sent == 1
+    [message] = fake_slack.messages_to("DU1")
+    assert "You reached 1 person: Dana Whitfield." in texts(message)
+    assert fake_slack.shared_files == []
+    assert [status for *_, status in await recap_rows(engine)] == ["sent"]
+
+
+async def test_a_failed_chart_upload_still_counts_the_recap_sent_once(
+    recaps: RecapRunner,
+    user: MakeUser,
+    service: Reconnect,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    engine: AsyncEngine,
+) -> None:
+    caller = await user("U1", "Dana Whitfield")
+    clock.now = at(2026, 12, 2, 9, 0)
+    await service.command(caller, "log Dana -- lunch")
+    fake_slack.fail("files.completeUploadExternal", status=200, error="missing_scope")
+    summary = await recaps.run_once(at(2026, 12, 4, 16, 0))
+    assert (summary.sent, summary.failed) == (1, 0)
+    assert len(fake_slack.messages_to("DU1")) == 1
+    assert fake_slack.shared_files == []
+    again = await recaps.run_once(at(2026, 12, 4, 16, 30))
+    assert (again.sent, again.already) == (0, 1)
+
+
 # --- dry run ------------------------------------------------------------------------------------
 
 
@@ -262,6 +334,11 @@ async def test_a_dry_run_shows_each_recap_in_full_and_sends_nothing(
     assert "--- would send to slack:T1:U1 ---" in lines
     assert "You reached 1 person: Dana Whitfield." in lines
     assert "One question to sit with:" in lines
+    # The chart is named and described, not dumped.
+    assert "[with reconnect-week-2026-12-04.png (image/png, " in lines
+    assert "Chart. Left: your predicted versus actual responses." in lines
+    assert "PNG" not in lines.replace("reconnect-week-2026-12-04.png", "")
+    assert fake_slack.calls_to("files.getUploadURLExternal") == []
     assert await recap_rows(engine) == []
     assert fake_slack.messages_to("DU1") == []
     nobody = await recaps.run_once(at(2026, 12, 3, 16, 0), dry_run=True)

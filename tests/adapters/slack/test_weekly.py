@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.slack import files
 from bot.core.model import UserRef
 from bot.core.recap import RecapPrefs
 from storage.repository import SqlStore
@@ -72,6 +73,14 @@ async def test_the_recap_command_and_its_goal_buttons(
     body = recap.texts()
     assert "You reached *1 person*: Dana Whitfield." in body
     assert "1 of 2 this week." in body
+    # The evidence chart goes to the DM (an ephemeral reply can't carry files), named for the
+    # recap's last day, with its words as alt text.
+    assert files.IN_YOUR_DMS in body
+    await fake_slack.async_wait_for("files.completeUploadExternal")
+    [chart] = fake_slack.shared_files
+    assert (chart["filename"], chart["channel"]) == ("reconnect-week-2026-11-25.png", "DU1")
+    assert chart["content"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart["alt_txt"].startswith("Chart. Left: your predicted versus actual responses.")
     keep = button(recap.json["blocks"], "Keep 2 next week")
     raise_ = button(recap.json["blocks"], "Raise to 3")
     lower = button(recap.json["blocks"], "Lower to 1")
@@ -85,6 +94,17 @@ async def test_the_recap_command_and_its_goal_buttons(
     await fake_slack.async_wait_for("response_url", 2)
     assert await goals(engine) == [2, 3]
     assert await goals(engine, BOB) == [1]
+
+
+async def test_a_recap_with_nothing_recorded_comes_without_a_chart(
+    slack: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await slack.command("add Dana Whitfield")
+    recap = await slack.command("recap")
+    assert "A quiet week" in recap.texts()
+    assert files.IN_YOUR_DMS not in recap.texts()
+    assert fake_slack.calls_to("files.getUploadURLExternal") == []
+    assert fake_slack.shared_files == []
 
 
 async def test_forged_goal_buttons_change_nothing(

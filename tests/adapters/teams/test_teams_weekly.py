@@ -113,3 +113,7 @@ async def test_the_recap_pass_sends_the_recap_card_on_friday_afternoon_in_berlin
     assert "Your week, 30 Nov – 4 Dec" in text
     assert "You reached **1 person**: Dana Whitfield." in text
     assert "Set a goal of 3 a week" in text
+    # The evidence chart is an image inside the card, with its words as alt text.
+    [image] = [b for b in sent.card["body"] if b.get("type") == "Image"]
+    assert image["url"].startswith("data:image/png;base64,iVBORw0KGgo")
+    assert image["altText"].startswith("Chart. Left: your predicted versus actual responses.")

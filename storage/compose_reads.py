@@ -190,12 +190,13 @@ class ComposeReads(DialectStore):
         earliest = min(users.values()) - timedelta(days=7)
         owner = User.__table__.alias("u")
 
-        def contacts_where(*where: Any, circle: Any = ContactRow.in_pool.is_(False)) -> Any:
+        def contacts_where(*where: Any, circle: Any = None) -> Any:
+            # The circle only: imported people waiting in the pool are not contacts yet.
+            in_circle = ContactRow.in_pool.is_(False) if circle is None else circle
             return (
                 select(func.count())
                 .select_from(ContactRow)
-                # The circle only: imported people waiting in the pool are not contacts yet.
-                .where(ContactRow.owner_id == owner.c.id, circle, *where)
+                .where(ContactRow.owner_id == owner.c.id, in_circle, *where)
                 .scalar_subquery()
             )
 

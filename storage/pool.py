@@ -61,6 +61,9 @@ class PoolBook:
                         "b_email": c.email,
                         "b_linkedin_url": c.linkedin_url,
                         "b_connected_on": c.connected_on,
+                        "b_preferred_name": c.preferred_name,
+                        "b_relationship": c.relationship,
+                        "b_last_in_touch": c.last_in_touch,
                     }
                     for c in merged
                 ],
@@ -121,6 +124,9 @@ class PoolBook:
         contact.company_role = draft.company_role or contact.company_role
         contact.how_known = draft.how_known or contact.how_known
         contact.notes = draft.notes or contact.notes
+        contact.preferred_name = draft.preferred_name or contact.preferred_name
+        contact.relationship = draft.relationship or contact.relationship
+        contact.last_in_touch = draft.last_in_touch or contact.last_in_touch
         await self._connection.execute(
             update(_t)
             .where(_c.owner_id == self._owner_id, _c.id == contact.id)
@@ -133,6 +139,9 @@ class PoolBook:
                 company_role=contact.company_role,
                 how_known=contact.how_known,
                 notes=contact.notes,
+                preferred_name=contact.preferred_name,
+                relationship=contact.relationship,
+                last_in_touch=contact.last_in_touch,
             )
         )
         return contact
@@ -155,6 +164,9 @@ class PoolBook:
             "email": person.email,
             "linkedin_url": person.linkedin_url,
             "connected_on": person.connected_on,
+            "preferred_name": person.preferred_name,
+            "relationship": person.relationship,
+            "last_in_touch": person.last_in_touch,
             "in_pool": True,
         }
 
@@ -182,6 +194,9 @@ _MERGE = (
         email=bindparam("b_email"),
         linkedin_url=bindparam("b_linkedin_url"),
         connected_on=bindparam("b_connected_on"),
+        preferred_name=bindparam("b_preferred_name"),
+        relationship=bindparam("b_relationship"),
+        last_in_touch=bindparam("b_last_in_touch"),
     )
 )
 _JOIN = (

@@ -84,8 +84,17 @@ def nothing_to_import(problems: list[Problem]) -> Reply:
     return message(text)
 
 
-def report(form: Format, plan: Plan, problems: list[Problem], pool_size: int, cmd: str) -> Reply:
-    """What an import did, with the way into the triage."""
+def report(
+    form: Format,
+    plan: Plan,
+    problems: list[Problem],
+    pool_size: int,
+    cmd: str,
+    *,
+    left_out: list[Problem] | None = None,
+) -> Reply:
+    """What an import did, with the way into the triage; ``left_out``: values that could not
+    be read (the people were imported without them)."""
     imported = len(plan.new)
     facts = [
         f"Imported {count(imported, 'person', 'people')} from your {form.label} into your pool."
@@ -97,6 +106,8 @@ def report(form: Format, plan: Plan, problems: list[Problem], pool_size: int, cm
         )
     if problems:
         facts.append(_skipped_text(problems))
+    if left_out:
+        facts.append(_left_out_text(left_out))
     blocks: list[Block] = [section("\n".join(facts))]
     if pool_size:
         noun = "connections" if form is Format.LINKEDIN else "contacts"
@@ -126,6 +137,18 @@ def _skipped_text(problems: list[Problem]) -> str:
     more = len(problems) - len(shown)
     tail = f"; and {more:,} more" if more else ""
     return f"Skipped {count(len(problems), 'line', 'lines')}: " + "; ".join(shown) + tail + "."
+
+
+def _left_out_text(left_out: list[Problem]) -> str:
+    shown = [f"line {p.line} — {p.reason}" for p in left_out[:SKIPPED_SHOWN]]
+    more = len(left_out) - len(shown)
+    tail = f"; and {more:,} more" if more else ""
+    return (
+        f"Imported without {count(len(left_out), 'value', 'values')} I couldn't read: "
+        + "; ".join(shown)
+        + tail
+        + "."
+    )
 
 
 def empty_pool(cmd: str) -> Reply:

@@ -65,7 +65,14 @@ def how_to_import(cmd: str) -> Reply:
                 "• LinkedIn: Settings → Data privacy → Get a copy of your data → Connections "
                 "→ Connections.csv\n"
                 "• Google Contacts: Export → Google CSV\n"
-                "• iPhone, Outlook and most address books: export as vCard (.vcf)"
+                "• iPhone, Outlook and most address books: export as vCard (.vcf)\n"
+                f"• My own export (`{cmd}export csv` or `{cmd}export vcf`), e.g. from another "
+                "workspace"
+            ),
+            context(
+                "Any CSV may add a “Relationship” column (former boss, peer, someone I "
+                "managed, mentor, client, friend, other) and a “Last in touch” column "
+                "(`March 2019`, `2019`, `years ago`)."
             ),
             context(
                 "Imported people go into your pool, not your circle: no reminders until you "

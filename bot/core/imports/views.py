@@ -122,8 +122,8 @@ def report(
             section(
                 Strong(f"You imported {imported:,} {noun} — pick who matters. "),
                 f"{count(pool_size, 'person is', 'people are')} in your pool with no "
-                "reminders; I'll show the likely valuable ones first (former bosses, senior titles, ties "
-                "you haven't touched in years).",
+                "reminders; I'll show the likely valuable ones first (former bosses, senior "
+                "titles, ties you haven't touched in years).",
             )
         )
         blocks.append(

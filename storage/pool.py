@@ -10,6 +10,7 @@ and the morning pass, which reads due contacts only, never see them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +20,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from bot.core.cadence import DEFAULT_CADENCE, Span
 from bot.core.imports.clean import name_key
 from bot.core.model import POOL_DUE, Contact, ContactDraft
+from bot.core.ranking import rotation_key, value_points
 from storage.models import ContactRow
 
 if TYPE_CHECKING:
@@ -61,6 +63,11 @@ class PoolBook:
                         "b_email": c.email,
                         "b_linkedin_url": c.linkedin_url,
                         "b_connected_on": c.connected_on,
+                        "b_preferred_name": c.preferred_name,
+                        "b_relationship": c.relationship,
+                        "b_last_in_touch": c.last_in_touch,
+                        "b_value_points": value_points(c),
+                        "b_rotation_key": rotation_key(c),
                     }
                     for c in merged
                 ],
@@ -121,6 +128,9 @@ class PoolBook:
         contact.company_role = draft.company_role or contact.company_role
         contact.how_known = draft.how_known or contact.how_known
         contact.notes = draft.notes or contact.notes
+        contact.preferred_name = draft.preferred_name or contact.preferred_name
+        contact.relationship = draft.relationship or contact.relationship
+        contact.last_in_touch = draft.last_in_touch or contact.last_in_touch
         await self._connection.execute(
             update(_t)
             .where(_c.owner_id == self._owner_id, _c.id == contact.id)
@@ -133,11 +143,17 @@ class PoolBook:
                 company_role=contact.company_role,
                 how_known=contact.how_known,
                 notes=contact.notes,
+                preferred_name=contact.preferred_name,
+                relationship=contact.relationship,
+                last_in_touch=contact.last_in_touch,
+                value_points=value_points(contact),
+                rotation_key=rotation_key(contact),
             )
         )
         return contact
 
     def _new_values(self, person: Contact, today: date) -> dict[str, Any]:
+        stored = replace(person, created_on=today)  # what the ranking columns are worked from
         return {
             "owner_id": self._owner_id,
             "name": person.name,
@@ -155,6 +171,12 @@ class PoolBook:
             "email": person.email,
             "linkedin_url": person.linkedin_url,
             "connected_on": person.connected_on,
+            "preferred_name": person.preferred_name,
+            "relationship": person.relationship,
+            "last_in_touch": person.last_in_touch,
+            # The morning pass orders the circle by these once the person joins it.
+            "value_points": value_points(stored),
+            "rotation_key": rotation_key(stored),
             "in_pool": True,
         }
 
@@ -182,6 +204,11 @@ _MERGE = (
         email=bindparam("b_email"),
         linkedin_url=bindparam("b_linkedin_url"),
         connected_on=bindparam("b_connected_on"),
+        preferred_name=bindparam("b_preferred_name"),
+        relationship=bindparam("b_relationship"),
+        last_in_touch=bindparam("b_last_in_touch"),
+        value_points=bindparam("b_value_points"),
+        rotation_key=bindparam("b_rotation_key"),
     )
 )
 _JOIN = (

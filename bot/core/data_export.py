@@ -20,6 +20,7 @@ import vobject
 
 from bot.core.model import Contact, Conversation
 from bot.core.ports import UserData
+from bot.core.relationships import Relationship, show_last_in_touch
 from bot.core.replies import FileOut
 from bot.core.schedule import DAY_NAMES, NudgePrefs
 
@@ -28,7 +29,7 @@ JSON_FORMAT = "reconnect-export"
 JSON_VERSION = 1
 
 #: What a spreadsheet would run as a formula when a cell starts with it (OWASP: CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Format(StrEnum):
@@ -73,6 +74,11 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "skipped_on": _iso(contact.skipped_on),
         "reached_out_on": _iso(contact.reached_out_on),
         "follow_up_on": _iso(contact.follow_up_on),
+        "preferred_name": contact.preferred_name,
+        "relationship": contact.relationship,
+        "last_in_touch": _iso(contact.last_in_touch),
+        "email": contact.email,
+        "linkedin_url": contact.linkedin_url,
     }
 
 
@@ -127,7 +133,8 @@ def export_files(data: UserData, formats: Iterable[Format], *, today: date) -> t
     return tuple(builders[f](data, today) for f in dict.fromkeys(formats))
 
 
-#: CSV columns: (header, record key).
+#: CSV columns: (header, record key). The import recognises the file by its first three
+#: headers (:mod:`bot.core.imports.tables`) and reads back every field the user typed.
 CSV_COLUMNS = (
     ("Name", "name"),
     ("Company and role", "company_role"),
@@ -138,6 +145,11 @@ CSV_COLUMNS = (
     ("Next due", "next_due_on"),
     ("Last note", "last_note"),
     ("Added", "created_on"),
+    ("Preferred name", "preferred_name"),
+    ("Relationship", "relationship"),
+    ("Last in touch", "last_in_touch"),
+    ("Email", "email"),
+    ("LinkedIn", "linkedin_url"),
 )
 
 
@@ -147,15 +159,44 @@ def csv_text(contacts: Iterable[Mapping[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([header for header, _ in CSV_COLUMNS])
     for record in contacts:
-        writer.writerow([safe_cell(record.get(key)) for _, key in CSV_COLUMNS])
+        shown = {**record, **_readable(record)}
+        writer.writerow([safe_cell(shown.get(key)) for _, key in CSV_COLUMNS])
     return out.getvalue()
+
+
+def relationship_text(value: Any) -> str:
+    """A stored relationship as a form shows it ("Former boss"); ``""`` when none."""
+    try:
+        return Relationship(value).label if value else ""
+    except ValueError:
+        return str(value)
+
+
+def last_in_touch_text(value: Any) -> str:
+    """A record's ``last_in_touch`` (ISO) as the form writes it: ``"March 2019"``, ``"2019"``
+    or ``"years ago"`` (and read back by :func:`~bot.core.relationships.parse_last_in_touch`)."""
+    if not value:
+        return ""
+    try:
+        return show_last_in_touch(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _readable(record: Mapping[str, Any]) -> dict[str, str]:
+    """The cells a person reads differently from the stored value."""
+    return {
+        "relationship": relationship_text(record.get("relationship")),
+        "last_in_touch": last_in_touch_text(record.get("last_in_touch")),
+    }
 
 
 def safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: one starting with ``=``, ``+``, ``-``, ``@``, a tab
-    or a carriage return gets a leading apostrophe, so it is never run as a formula."""
+    or a carriage return gets a leading apostrophe, so it is never run as a formula. Apostrophes
+    already before such a start get one more, so the import can take exactly one off again."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def json_text(data: UserData, *, today: date) -> str:
@@ -171,7 +212,15 @@ def json_text(data: UserData, *, today: date) -> str:
 
 
 def vcard_text(contacts: Iterable[Mapping[str, Any]]) -> str:
-    """The contacts as vCard 4.0 (RFC 6350), one card each."""
+    """The contacts as vCard 4.0 (RFC 6350), one card each.
+
+    The preferred name is ``NICKNAME``; the relationship and "last in touch" are
+    ``X-RECONNECT-RELATIONSHIP`` (the stored value, e.g. ``boss``) and
+    ``X-RECONNECT-LAST-IN-TOUCH`` (``March 2019``, ``2019``, ``years ago``). RFC 6350's
+    ``RELATED`` names *another person* with a fixed vocabulary that has no "former boss" or
+    "someone I managed", so ``X-`` properties, which address books keep and ignore (§6.10),
+    carry them; the import reads them back.
+    """
     cards = []
     for record in contacts:
         card = vobject.vCard()
@@ -180,8 +229,18 @@ def vcard_text(contacts: Iterable[Mapping[str, Any]]) -> str:
         card.add("fn").value = name
         given, _, family = name.rpartition(" ") if " " in name else (name, "", "")
         card.add("n").value = vobject.vcard.Name(family=family, given=given)
+        if record.get("preferred_name"):
+            card.add("nickname").value = str(record["preferred_name"])
         if record.get("company_role"):
             card.add("title").value = str(record["company_role"])
+        if record.get("email"):
+            card.add("email").value = str(record["email"])
+        if record.get("linkedin_url"):
+            card.add("url").value = str(record["linkedin_url"])
+        if record.get("relationship"):
+            card.add("x-reconnect-relationship").value = str(record["relationship"])
+        if touch := last_in_touch_text(record.get("last_in_touch")):
+            card.add("x-reconnect-last-in-touch").value = touch
         note = "\n\n".join(
             str(part)
             for part in (record.get("how_known"), record.get("notes"), record.get("last_note"))

@@ -49,6 +49,12 @@ class Pick:
     why: str
 
 
+def tie_value(relationship: str) -> int:
+    """How much a kind of tie is worth reviving (0 for none or "other", 4 for a former boss);
+    the pool's triage and weekly offer order by it too."""
+    return _TIE_VALUE.get(relationship, 0)
+
+
 def in_touch_since(contact: Contact) -> date | None:
     """When the tie was last live: the last logged contact, else the user's "last in touch"."""
     return contact.last_contacted_on or contact.last_in_touch

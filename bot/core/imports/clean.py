@@ -13,6 +13,8 @@ from datetime import date
 
 from bot.core.imports.people import Person, Problem
 from bot.core.model import EMAIL_MAX, NAME_KEY_MAX, NAME_MAX, NOTES_MAX, SHORT_FIELD_MAX, URL_MAX
+from bot.core.names import PREFERRED_MAX, clean_preferred
+from bot.core.relationships import WhenError, parse_last_in_touch, parse_relationship
 from bot.core.text import clean, fold, one_line, shorten, visible
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -57,14 +59,33 @@ def person(
     email: str = "",
     linkedin_url: str = "",
     connected_on: date | None = None,
+    preferred_name: str | None = None,
+    relationship: str | None = None,
+    last_in_touch: str | None = None,
+    today: date | None = None,
+    left_out: list[Problem] | None = None,
 ) -> Person | Problem:
-    """A cleaned :class:`Person`, or the :class:`Problem` that keeps them out."""
+    """A cleaned :class:`Person`, or the :class:`Problem` that keeps them out.
+
+    ``preferred_name``, ``relationship`` and ``last_in_touch`` are the file's text, read as the
+    add/edit form reads them (:func:`~bot.core.names.clean_preferred`,
+    :func:`~bot.core.relationships.parse_relationship`,
+    :func:`~bot.core.relationships.parse_last_in_touch` on ``today``). A value that can't be
+    read is left out of the person, and why is added to ``left_out``: one odd cell never keeps
+    a person (or the file) out.
+    """
     name = line_text(name)
     # A cleaned, non-empty ASCII name has a visible character (controls are gone).
     if not name or not (name.isascii() or visible(name)):
         return Problem(line, "no name")
     if len(name) > NAME_MAX or len(name_key(name)) > NAME_KEY_MAX:
         return Problem(line, f"the name is longer than {NAME_MAX} characters")
+    notices: list[Problem] = []
+    preferred = _preferred(line, preferred_name, notices)
+    tie = _relationship(line, relationship, notices)
+    touch = _last_in_touch(line, last_in_touch, today or date.today(), notices)
+    if left_out is not None:
+        left_out.extend(notices)
     return Person(
         line=line,
         name=name,
@@ -74,7 +95,55 @@ def person(
         email=email_address(email),
         linkedin_url=linkedin_profile(linkedin_url),
         connected_on=connected_on,
+        preferred_name=preferred,
+        relationship=tie,
+        last_in_touch=touch,
     )
+
+
+def _preferred(line: int, value: str | None, notices: list[Problem]) -> str:
+    text = line_text(value)
+    preferred = clean_preferred(text) if text else ""
+    if len(preferred) > PREFERRED_MAX:
+        notices.append(
+            Problem(line, f"the preferred name is longer than {PREFERRED_MAX} characters")
+        )
+        return ""
+    return preferred
+
+
+def _relationship(line: int, value: str | None, notices: list[Problem]) -> str:
+    text = line_text(value)
+    if not text:
+        return ""
+    found = parse_relationship(text)
+    if found is None:
+        notices.append(
+            Problem(
+                line,
+                f"the relationship “{shorten(text, 40)}” isn't one I know (former boss, peer, "
+                "someone I managed, mentor, client, friend, other), so I left it empty",
+            )
+        )
+        return ""
+    return found.value
+
+
+def _last_in_touch(
+    line: int, value: str | None, today: date, notices: list[Problem]
+) -> date | None:
+    text = line_text(value)
+    try:
+        return parse_last_in_touch(text, today)
+    except WhenError:
+        notices.append(
+            Problem(
+                line,
+                f"“{shorten(text, 40)}” isn't a last-in-touch date I can read (write "
+                "`March 2019`, `2019` or `years ago`), so I left it empty",
+            )
+        )
+        return None
 
 
 def role(title: str | None, company: str | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date as dt_date
+from datetime import timedelta
 
 from bot.core import dates
 from bot.core.cadence import DEFAULT_CADENCE
@@ -33,8 +34,11 @@ Handler = Callable[[ContactBook, dt_date, str, str], Awaitable[Outcome]]
 
 async def import_file(store: Store, clock: Clock, user: UserRef, data: bytes, cmd: str) -> Reply:
     """Import one file for ``user``; the reply is the report (or why nothing changed)."""
+    # "Last in touch" may not be in the future: a day ahead of UTC allows every time zone (the
+    # user's own date needs their book, which is opened after parsing).
+    latest = clock().date() + timedelta(days=1)
     try:
-        parsed = await asyncio.to_thread(parse_file, data)
+        parsed = await asyncio.to_thread(parse_file, data, latest)
     except ImportRefused as exc:
         return message(exc.message)
     problems = skipped(parsed.problems)
@@ -47,7 +51,9 @@ async def import_file(store: Store, clock: Clock, user: UserRef, data: bytes, cm
         changes = plan(existing, parsed.people)
         await book.import_people(changes.new, changes.updated, today=today)
         pool_size = sum(1 for c in existing if c.in_pool) + len(changes.new)
-        return views.report(parsed.format, changes, problems, pool_size, cmd)
+        return views.report(
+            parsed.format, changes, problems, pool_size, cmd, left_out=skipped(parsed.left_out)
+        )
 
     return await store.in_book(user, work)
 

@@ -3,7 +3,9 @@
 Two records are one person when they share an e-mail address (any case), a LinkedIn profile
 (any spelling of its URL) or a name (folded as contact names are: the database allows one
 contact per folded name). Merging keeps the richer fields: what is already known stays, empty
-fields are filled, notes are added to, and the earliest "connected on" wins.
+fields are filled, notes are added to, and the earliest "connected on" wins. A relationship
+fills an empty one or "other"; a month of "last in touch" fills an empty one or a bare
+"years ago".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date
 from bot.core.imports.clean import email_key, linkedin_key, name_key
 from bot.core.imports.people import Person, Problem
 from bot.core.model import NOTES_MAX, Contact
+from bot.core.relationships import YEARS_AGO, Relationship
 from bot.core.text import fold, shorten
 
 
@@ -80,6 +83,9 @@ def _new_contact(person: Person) -> Contact:
         linkedin_url=person.linkedin_url,
         connected_on=person.connected_on,
         in_pool=True,
+        preferred_name=person.preferred_name,
+        relationship=person.relationship,
+        last_in_touch=person.last_in_touch,
     )
 
 
@@ -91,6 +97,11 @@ def _enrich(contact: Contact, person: Person) -> bool:
     contact.email = contact.email or person.email
     contact.linkedin_url = contact.linkedin_url or person.linkedin_url
     contact.connected_on = _earliest(contact.connected_on, person.connected_on)
+    contact.preferred_name = contact.preferred_name or person.preferred_name
+    if contact.relationship in ("", Relationship.OTHER.value) and person.relationship:
+        contact.relationship = person.relationship
+    if contact.last_in_touch in (None, YEARS_AGO) and person.last_in_touch is not None:
+        contact.last_in_touch = person.last_in_touch
     if person.notes and fold(person.notes) not in fold(contact.notes):
         joined = f"{contact.notes}\n{person.notes}" if contact.notes else person.notes
         contact.notes = shorten(joined, NOTES_MAX)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.core.imports.decode import decode
 from bot.core.imports.people import MAX_BYTES, ImportRefused, Parsed
 from bot.core.imports.tables import UNKNOWN_FORMAT, looks_like_table, parse_table
@@ -17,8 +19,9 @@ def too_big(size: int) -> str:
     )
 
 
-def parse_file(data: bytes) -> Parsed:
-    """Read an export, whatever its format (detected from the content, not the file name).
+def parse_file(data: bytes, today: date | None = None) -> Parsed:
+    """Read an export, whatever its format (detected from the content, not the file name);
+    "last in touch" may not be after ``today`` (by default the system's).
 
     Raises :class:`ImportRefused` for a file that is too big, empty, not text, or no format
     we know; nothing of it is then imported.
@@ -29,7 +32,7 @@ def parse_file(data: bytes) -> Parsed:
     if not text.strip():
         raise ImportRefused("That file is empty — there's nobody in it to import.")
     if looks_like_vcard(text):
-        return parse_vcards(text)
+        return parse_vcards(text, today)
     if looks_like_table(text):
-        return parse_table(text)
+        return parse_table(text, today)
     raise ImportRefused(UNKNOWN_FORMAT)

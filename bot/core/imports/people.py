@@ -18,6 +18,7 @@ class Format(StrEnum):
     LINKEDIN = "linkedin"
     GOOGLE = "google"
     VCARD = "vcard"
+    RECONNECT = "reconnect"
 
     @property
     def label(self) -> str:
@@ -26,6 +27,7 @@ class Format(StrEnum):
             Format.LINKEDIN: "LinkedIn connections",
             Format.GOOGLE: "Google contacts",
             Format.VCARD: "contact cards",
+            Format.RECONNECT: "Reconnect export",
         }[self]
 
 
@@ -44,11 +46,16 @@ class Person:
     email: str = ""
     linkedin_url: str = ""
     connected_on: date | None = None
+    preferred_name: str = ""
+    #: A :class:`~bot.core.relationships.Relationship` value, or ``""``.
+    relationship: str = ""
+    last_in_touch: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A line (a row or a card) that was skipped, and why, in words for the user."""
+    """A line (a row or a card) that was skipped, or one of its values that was left out, and
+    why, in words for the user."""
 
     line: int
     reason: str
@@ -61,6 +68,8 @@ class Parsed:
     format: Format
     people: list[Person] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Values left out of people who were imported (a relationship or date we couldn't read).
+    left_out: list[Problem] = field(default_factory=list)
 
     def add(self, result: Person | Problem) -> None:
         """Keep a person, or note a skipped line."""

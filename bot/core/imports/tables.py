@@ -1,4 +1,10 @@
-"""CSV exports: LinkedIn's ``Connections.csv`` and Google Contacts (current and older form).
+"""CSV exports: LinkedIn's ``Connections.csv``, Google Contacts (current and older form) and
+our own export (``reconnect-contacts-….csv``, :mod:`bot.core.data_export`).
+
+Any of them may also have a ``Relationship`` and a ``Last in touch`` column (any case: someone
+added them in a spreadsheet); they are read as the add/edit form reads them, and a value that
+can't be read is left out with a line in the report. Google's ``Relation 1 - Label`` columns are
+not that: they name the contact's own relatives (spouse, child), so they are ignored.
 
 The header is found by its column names, so preamble lines before it (LinkedIn starts with a
 few ``Notes:`` lines) are skipped, and its delimiter (``,`` or ``;``, which Excel writes where
@@ -10,12 +16,38 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+from bot.core.data_export import FORMULA_STARTS
 from bot.core.imports import clean as c
 from bot.core.imports.people import MAX_ROWS, Format, ImportRefused, Parsed, Person, Problem
 
 Row = dict[str, str]
-_Reader = Callable[[int, Row], Person | Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every row's reader needs besides the row: the day "last in touch" is read on, and
+    where values left out are noted."""
+
+    today: date
+    left_out: list[Problem]
+
+    def extras(self, row: Row, preferred_name: str | None = None) -> dict[str, Any]:
+        """The keyword arguments of :func:`~bot.core.imports.clean.person` for the preferred
+        name and the optional ``Relationship`` / ``Last in touch`` columns."""
+        return {
+            "preferred_name": preferred_name,
+            "relationship": row.get("relationship"),
+            "last_in_touch": row.get("last in touch"),
+            "today": self.today,
+            "left_out": self.left_out,
+        }
+
+
+_Reader = Callable[[int, Row, _Context], Person | Problem]
 #: How far into a file the header may be (LinkedIn's preamble is three or four lines).
 _HEADER_WITHIN = 20
 
@@ -25,8 +57,9 @@ def looks_like_table(text: str) -> bool:
     return _find_header(text) is not None
 
 
-def parse_table(text: str) -> Parsed:
-    """Read a CSV export; raises :class:`ImportRefused` when it is none we know."""
+def parse_table(text: str, today: date | None = None) -> Parsed:
+    """Read a CSV export (dates of "last in touch" may not be after ``today``, by default the
+    system's); raises :class:`ImportRefused` when it is none we know."""
     found = _find_header(text)
     if found is None:
         raise ImportRefused(UNKNOWN_FORMAT)
@@ -35,6 +68,7 @@ def parse_table(text: str) -> Parsed:
     body = io.StringIO("".join(lines[start:]), newline="")
     reader = csv.reader(body, delimiter=delimiter)
     parsed = Parsed(form)
+    context = _Context(today or date.today(), parsed.left_out)
     try:
         header = [_header_name(h) for h in next(reader)]
         rows = 0
@@ -44,7 +78,7 @@ def parse_table(text: str) -> Parsed:
             rows += 1
             if rows > MAX_ROWS:
                 raise ImportRefused(too_many_rows())
-            result = read(line, dict(zip(header, cells, strict=False)))
+            result = read(line, dict(zip(header, cells, strict=False)), context)
             parsed.add(result)
     except csv.Error as exc:
         raise ImportRefused(
@@ -56,8 +90,8 @@ def parse_table(text: str) -> Parsed:
 
 UNKNOWN_FORMAT = (
     "I don't recognise that file. I can import LinkedIn's Connections.csv (Settings → Data "
-    "privacy → Get a copy of your data → Connections), a Google Contacts export (CSV) and "
-    "vCard files (.vcf)."
+    "privacy → Get a copy of your data → Connections), a Google Contacts export (CSV), "
+    "vCard files (.vcf) and my own export (`export csv` or `export vcf`)."
 )
 
 
@@ -96,6 +130,8 @@ def _find_header(text: str) -> tuple[int, str, Format, _Reader] | None:
 
 
 def _format_of(names: set[str]) -> tuple[Format, _Reader] | None:
+    if {"name", "company and role", "how you know them"} <= names:
+        return Format.RECONNECT, _reconnect
     if {"first name", "last name"} <= names and ("connected on" in names or "url" in names):
         return Format.LINKEDIN, _linkedin
     if {"first name", "last name"} <= names and (
@@ -107,7 +143,30 @@ def _format_of(names: set[str]) -> tuple[Format, _Reader] | None:
     return None
 
 
-def _linkedin(line: int, row: Row) -> Person | Problem:
+def _reconnect(line: int, row: Row, context: _Context) -> Person | Problem:
+    """A row of our own CSV export: every field the user typed, back as they typed it."""
+    row = {key: _unescaped(value) for key, value in row.items()}
+    return c.person(
+        line,
+        row.get("name", ""),
+        company_role=row.get("company and role", ""),
+        how_known=row.get("how you know them", ""),
+        notes=row.get("notes", ""),
+        email=row.get("email", ""),
+        linkedin_url=row.get("linkedin", ""),
+        **context.extras(row, row.get("preferred name")),
+    )
+
+
+def _unescaped(cell: str) -> str:
+    """A cell as it was before :func:`bot.core.data_export.safe_cell` kept a spreadsheet from
+    running it: the apostrophe it put before a formula-like value taken off again."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _linkedin(line: int, row: Row, context: _Context) -> Person | Problem:
     return c.person(
         line,
         c.joined(row.get("first name"), row.get("last name")),
@@ -115,26 +174,30 @@ def _linkedin(line: int, row: Row) -> Person | Problem:
         email=row.get("email address", ""),
         linkedin_url=row.get("url", ""),
         connected_on=c.parse_date(row.get("connected on")),
+        **context.extras(row),
     )
 
 
-def _google(line: int, row: Row) -> Person | Problem:
+def _google(line: int, row: Row, context: _Context) -> Person | Problem:
     name = c.joined(row.get("first name"), row.get("middle name"), row.get("last name"))
+    nickname = c.line_text(row.get("nickname"))
     return c.person(
         line,
-        name or c.line_text(row.get("nickname")),
+        name or nickname,
         company_role=c.role(row.get("organization title"), row.get("organization name")),
         how_known=_labels(row.get("labels")),
         notes=_notes(row.get("notes"), row.get("phone 1 - value")),
         email=row.get("e-mail 1 - value", ""),
         linkedin_url=_website(row),
+        **context.extras(row, nickname if name else ""),
     )
 
 
-def _google_older(line: int, row: Row) -> Person | Problem:
+def _google_older(line: int, row: Row, context: _Context) -> Person | Problem:
     name = c.line_text(row.get("name")) or c.joined(
         row.get("given name"), row.get("additional name"), row.get("family name")
     )
+    nickname = c.line_text(row.get("nickname"))
     return c.person(
         line,
         name,
@@ -143,6 +206,7 @@ def _google_older(line: int, row: Row) -> Person | Problem:
         notes=_notes(row.get("notes"), row.get("phone 1 - value")),
         email=row.get("e-mail 1 - value", ""),
         linkedin_url=_website(row),
+        **context.extras(row, nickname if nickname != name else ""),
     )
 
 

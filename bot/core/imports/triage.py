@@ -1,7 +1,9 @@
 """Who in the pool is likely worth a conversation: the order of the triage and ``list pool``.
 
-Former bosses and senior peers first (by the words of their title), then dormant ties (the
-longer ago you connected, the more a message is overdue); within that, by name.
+The kind of tie first when the user said it (a former boss, then a mentor, someone you managed
+or a client, then peers and friends: :func:`bot.core.ranking.tie_value`), then senior people
+(by the words of their title), then dormant ties (the longer since you were last in touch, or
+else since you connected, the more a message is overdue); within that, by name.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 from datetime import date
 
 from bot.core.model import Contact
+from bot.core.ranking import tie_value
+from bot.core.relationships import Relationship, show_last_in_touch, years_since
 from bot.core.text import fold
 
 #: Title words and how senior they read; the first pattern that matches counts.
@@ -36,7 +40,10 @@ def seniority(contact: Contact) -> int:
 
 
 def dormant_years(contact: Contact, today: date) -> int:
-    """Whole years since you connected (0 when unknown)."""
+    """Whole years since you were last in touch (what the user said), else since you connected
+    (0 when neither is known; 3 for "years ago")."""
+    if contact.last_in_touch is not None:
+        return years_since(contact.last_in_touch, today)
     if contact.connected_on is None:
         return 0
     return max(0, (today - contact.connected_on).days // 365)
@@ -47,6 +54,7 @@ def ranked(pool: list[Contact], today: date) -> list[Contact]:
     return sorted(
         pool,
         key=lambda c: (
+            -tie_value(c.relationship),
             -seniority(c),
             -min(dormant_years(c, today), _DORMANT_CAP),
             fold(c.name),
@@ -61,8 +69,23 @@ def offer_order(pool: list[Contact], today: date) -> list[Contact]:
 
 
 def why(contact: Contact) -> str:
-    """``"VP Engineering at Northwind · connected 2014"`` (what is known of the two)."""
-    parts = [contact.company_role] if contact.company_role else []
-    if contact.connected_on is not None:
+    """``"Former boss · VP Engineering at Northwind · last in touch 2019"`` or ``"… · connected
+    2014"`` (what is known of them)."""
+    parts = [tie_label(contact)] if tie_label(contact) else []
+    if contact.company_role:
+        parts.append(contact.company_role)
+    if contact.last_in_touch is not None:
+        parts.append(f"last in touch {show_last_in_touch(contact.last_in_touch)}")
+    elif contact.connected_on is not None:
         parts.append(f"connected {contact.connected_on.year}")
     return " · ".join(parts)
+
+
+def tie_label(contact: Contact) -> str:
+    """``"Former boss"`` (the form's label of their relationship); ``""`` for none or other."""
+    if not contact.relationship or contact.relationship == Relationship.OTHER.value:
+        return ""
+    try:
+        return Relationship(contact.relationship).label
+    except ValueError:
+        return ""

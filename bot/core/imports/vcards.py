@@ -3,11 +3,17 @@
 The file is cut into cards at their ``BEGIN:VCARD`` lines first, so one broken card is
 reported by its line and skipped while the others are read; ``vobject`` does the rest (folded
 lines, quoted-printable, parameters, escapes).
+
+``NICKNAME`` is the preferred name. Our own export (:mod:`bot.core.data_export`) writes the
+relationship and when you were last in touch as ``X-RECONNECT-RELATIONSHIP`` and
+``X-RECONNECT-LAST-IN-TOUCH`` (address books keep ``X-`` properties they don't know, RFC 6350
+§6.10); they are read back as the add/edit form reads them.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import vobject
@@ -24,9 +30,16 @@ def looks_like_vcard(text: str) -> bool:
     return bool(_BEGIN.match(text.lstrip().split("\n", 1)[0].strip()))
 
 
-def parse_vcards(text: str) -> Parsed:
-    """Every card in ``text``; raises :class:`ImportRefused` past :data:`MAX_ROWS` cards."""
+#: The ``X-`` properties of our export (lower case, as ``vobject`` keys them).
+RELATIONSHIP = "x-reconnect-relationship"
+LAST_IN_TOUCH = "x-reconnect-last-in-touch"
+
+
+def parse_vcards(text: str, today: date | None = None) -> Parsed:
+    """Every card in ``text`` ("last in touch" may not be after ``today``, by default the
+    system's); raises :class:`ImportRefused` past :data:`MAX_ROWS` cards."""
     parsed = Parsed(Format.VCARD)
+    today = today or date.today()
     cards = list(_cards(text))
     if len(cards) > MAX_ROWS:
         from bot.core.imports.tables import too_many_rows
@@ -41,7 +54,7 @@ def parse_vcards(text: str) -> Parsed:
         except Exception:  # vobject raises several kinds (ParseError, ValueError, …)
             parsed.problems.append(Problem(line, "I couldn't read this card"))
             continue
-        result = _person(line, card)
+        result = _person(line, card, today, parsed.left_out)
         parsed.add(result)
     return parsed
 
@@ -66,7 +79,7 @@ def _cards(text: str) -> list[tuple[int, str, bool]]:
     return out
 
 
-def _person(line: int, card: Any) -> Person | Problem:
+def _person(line: int, card: Any, today: date, left_out: list[Problem]) -> Person | Problem:
     name = _value(card, "fn") or _structured_name(card)
     org = _value(card, "org")
     return c.person(
@@ -77,6 +90,11 @@ def _person(line: int, card: Any) -> Person | Problem:
         notes=_notes(card),
         email=_value(card, "email"),
         linkedin_url=next((url for url in _values(card, "url") if c.linkedin_profile(url)), ""),
+        preferred_name=_value(card, "nickname").split(",")[0],
+        relationship=_value(card, RELATIONSHIP),
+        last_in_touch=_value(card, LAST_IN_TOUCH),
+        today=today,
+        left_out=left_out,
     )
 
 

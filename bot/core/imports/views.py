@@ -65,7 +65,14 @@ def how_to_import(cmd: str) -> Reply:
                 "• LinkedIn: Settings → Data privacy → Get a copy of your data → Connections "
                 "→ Connections.csv\n"
                 "• Google Contacts: Export → Google CSV\n"
-                "• iPhone, Outlook and most address books: export as vCard (.vcf)"
+                "• iPhone, Outlook and most address books: export as vCard (.vcf)\n"
+                f"• My own export (`{cmd}export csv` or `{cmd}export vcf`), e.g. from another "
+                "workspace"
+            ),
+            context(
+                "Any CSV may add a “Relationship” column (former boss, peer, someone I "
+                "managed, mentor, client, friend, other) and a “Last in touch” column "
+                "(`March 2019`, `2019`, `years ago`)."
             ),
             context(
                 "Imported people go into your pool, not your circle: no reminders until you "
@@ -84,8 +91,17 @@ def nothing_to_import(problems: list[Problem]) -> Reply:
     return message(text)
 
 
-def report(form: Format, plan: Plan, problems: list[Problem], pool_size: int, cmd: str) -> Reply:
-    """What an import did, with the way into the triage."""
+def report(
+    form: Format,
+    plan: Plan,
+    problems: list[Problem],
+    pool_size: int,
+    cmd: str,
+    *,
+    left_out: list[Problem] | None = None,
+) -> Reply:
+    """What an import did, with the way into the triage; ``left_out``: values that could not
+    be read (the people were imported without them)."""
     imported = len(plan.new)
     facts = [
         f"Imported {count(imported, 'person', 'people')} from your {form.label} into your pool."
@@ -97,6 +113,8 @@ def report(form: Format, plan: Plan, problems: list[Problem], pool_size: int, cm
         )
     if problems:
         facts.append(_skipped_text(problems))
+    if left_out:
+        facts.append(_left_out_text(left_out))
     blocks: list[Block] = [section("\n".join(facts))]
     if pool_size:
         noun = "connections" if form is Format.LINKEDIN else "contacts"
@@ -104,8 +122,8 @@ def report(form: Format, plan: Plan, problems: list[Problem], pool_size: int, cm
             section(
                 Strong(f"You imported {imported:,} {noun} — pick who matters. "),
                 f"{count(pool_size, 'person is', 'people are')} in your pool with no "
-                "reminders; I'll show the likely valuable ones first (senior titles, ties "
-                "you haven't touched in years).",
+                "reminders; I'll show the likely valuable ones first (former bosses, senior "
+                "titles, ties you haven't touched in years).",
             )
         )
         blocks.append(
@@ -126,6 +144,18 @@ def _skipped_text(problems: list[Problem]) -> str:
     more = len(problems) - len(shown)
     tail = f"; and {more:,} more" if more else ""
     return f"Skipped {count(len(problems), 'line', 'lines')}: " + "; ".join(shown) + tail + "."
+
+
+def _left_out_text(left_out: list[Problem]) -> str:
+    shown = [f"line {p.line} — {p.reason}" for p in left_out[:SKIPPED_SHOWN]]
+    more = len(left_out) - len(shown)
+    tail = f"; and {more:,} more" if more else ""
+    return (
+        f"Imported without {count(len(left_out), 'value', 'values')} I couldn't read: "
+        + "; ".join(shown)
+        + tail
+        + "."
+    )
 
 
 def empty_pool(cmd: str) -> Reply:

@@ -580,6 +580,9 @@ class MemoryBook:
                         email=contact.email,
                         linkedin_url=contact.linkedin_url,
                         connected_on=contact.connected_on,
+                        preferred_name=contact.preferred_name,
+                        relationship=contact.relationship,
+                        last_in_touch=contact.last_in_touch,
                     )
 
     async def pool(self) -> list[Contact]:
@@ -620,6 +623,9 @@ class MemoryBook:
             company_role=draft.company_role or contact.company_role,
             how_known=draft.how_known or contact.how_known,
             notes=draft.notes or contact.notes,
+            preferred_name=draft.preferred_name or contact.preferred_name,
+            relationship=draft.relationship or contact.relationship,
+            last_in_touch=draft.last_in_touch or contact.last_in_touch,
         )
         self._owner.contacts[contact.id] = contact
         return copy.copy(contact)

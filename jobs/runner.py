@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 
 from bot.core.model import Contact
-from bot.core.nudges import NudgeContent, compose_for, render
+from bot.core.nudges import NudgeContent, render
 from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.recap import RecapContent
 from bot.core.replies import Reply
@@ -634,18 +634,7 @@ class NudgeRunner:
 
 
 def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[int, Contact]]:
-    content, contacts = compose_for(
-        job.recipient.user,
-        job.day,
-        cards=job.recipient.prefs.cards,
-        candidates=inputs.candidates,
-        followups=inputs.followups,
-        activity=inputs.activity,
-        prompt_views=inputs.prompt_views,
-        pool_offer=inputs.pool_offer,
-        next_steps=inputs.next_steps,
-        evidence=inputs.evidence,
-    )
+    content, contacts = inputs.compose(job.recipient.user, job.day, job.recipient.prefs.cards)
     if not content.welcome:
         content.goal = inputs.goal
     return content, contacts

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import wins
 from bot.core.courage import EvidenceHint, Story, better
-from bot.core.evidence import Expectation, NextStep, StepStatus, parse_expectation
+from bot.core.evidence import Expectation, NextStep, parse_expectation
 from bot.core.model import POOL_DUE, Contact
 from bot.core.nudges import MAX_STEPS, Activity
 from bot.core.ranking import eligible, within_weekly_limit
@@ -22,7 +22,6 @@ from storage.dialect import DialectStore
 from storage.models import (
     ContactRow,
     ConversationRow,
-    NextStepRow,
     OutreachRow,
     PromptView,
     User,
@@ -30,6 +29,7 @@ from storage.models import (
 from storage.pool_offers import read_pool_offers
 from storage.records import ComposeInputs
 from storage.repository import CONTACT_COLUMNS
+from storage.step_reads import OpenStep, open_steps
 from storage.weekly_reads import read_goal_lines
 
 #: What :meth:`Dialect.owned_contacts` reads: a contact book's columns, then the owner's id.
@@ -49,14 +49,6 @@ class _Counts(NamedTuple):
     pending: int
     talks: int
     last_id: int | None
-
-
-class _Step(NamedTuple):
-    owner_id: int
-    id: int
-    contact_id: int
-    text: str
-    due_on: date
 
 
 class _Told(NamedTuple):
@@ -269,25 +261,8 @@ class ComposeReads(DialectStore):
         """Open next steps due on each user's day (at most ``MAX_STEPS``), with their contacts:
         two statements for the batch (most users have none)."""
         latest = max(users.values())
-        steps = await self.dialect.rows(
-            connection,
-            select(
-                NextStepRow.owner_id,
-                NextStepRow.id,
-                NextStepRow.contact_id,
-                NextStepRow.text,
-                NextStepRow.due_on,
-            )
-            .where(
-                self.dialect.among(NextStepRow.owner_id, ids),
-                NextStepRow.status == StepStatus.OPEN.value,
-                NextStepRow.due_on <= latest,
-            )
-            .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id),
-            _Step._make,
-            dates=(4,),
-        )
-        wanted: dict[int, list[_Step]] = {}
+        steps = await open_steps(self.dialect, connection, ids, due_by=latest)
+        wanted: dict[int, list[OpenStep]] = {}
         for row in steps:
             mine = wanted.setdefault(row.owner_id, [])
             if row.due_on <= users[row.owner_id] and len(mine) < MAX_STEPS:

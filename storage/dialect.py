@@ -186,36 +186,8 @@ class SqliteDialect(Dialect):
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        iso = date.fromisoformat
-        out: list[OwnedContact] = []
-        for row in await self._fetch(connection, query):
-            (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
-             owner) = row  # fmt: skip
-            contact = Contact(
-                cid,
-                name,
-                _span(count, unit),
-                role,
-                how,
-                notes,
-                iso(last) if last else None,
-                iso(due),
-                note,
-                iso(created),
-                iso(skipped) if skipped else None,
-                iso(reached) if reached else None,
-                iso(follow) if follow else None,
-                preferred_name=preferred,
-                relationship=tie,
-                last_in_touch=iso(touch) if touch else None,
-                win=win,
-                win_on=iso(win_on) if win_on else None,
-                suggested_on=iso(shown) if shown else None,
-                suggested_before_on=iso(shown_before) if shown_before else None,
-            )
-            out.append((owner, contact))
-        return out
+        # SQLite hands dates back as ISO text.
+        return [_owned_contact(row, _iso_day) for row in await self._fetch(connection, query)]
 
     async def claim_batch(
         self,
@@ -315,19 +287,7 @@ class PostgresDialect(Dialect):
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        out: list[OwnedContact] = []
-        for row in await connection.execute(query):
-            (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
-             reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
-             owner) = row  # fmt: skip
-            contact = Contact(
-                cid, name, _span(count, unit), role, how, notes, last, due, note, created,
-                skipped, reached, follow, preferred_name=preferred, relationship=tie,
-                last_in_touch=touch, win=win, win_on=win_on, suggested_on=shown,
-                suggested_before_on=shown_before,
-            )  # fmt: skip
-            out.append((owner, contact))
-        return out
+        return [_owned_contact(row, _same_day) for row in await connection.execute(query)]
 
     async def claim_batch(
         self,
@@ -437,6 +397,29 @@ def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
         contacts.suggested_before_on <= latest - timedelta(days=WEEK),
     )
     return condition
+
+
+def _owned_contact(row: Any, day: Callable[[Any], Any]) -> OwnedContact:
+    """``(owner id, contact)`` from a row of ``(*CONTACT_COLUMNS, owner_id)``, by position (the
+    morning pass reads thousands: no per-row mapping by name); ``day`` reads a date column."""
+    (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
+     reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
+     owner) = row  # fmt: skip
+    contact = Contact(
+        cid, name, _span(count, unit), role, how, notes, day(last), day(due), note,
+        day(created), day(skipped), day(reached), day(follow), preferred_name=preferred,
+        relationship=tie, last_in_touch=day(touch), win=win, win_on=day(win_on),
+        suggested_on=day(shown), suggested_before_on=day(shown_before),
+    )  # fmt: skip
+    return owner, contact
+
+
+def _iso_day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _same_day(value: date | None) -> date | None:
+    return value
 
 
 def _span(count: int, unit: str) -> Span:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from bot.core.courage import EvidenceHint
 from bot.core.evidence import NextStep
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import Activity
+from bot.core.nudges import Activity, NudgeContent, compose_for
 from bot.core.ports import DeliveryKind
 from bot.core.recap import RecapPrefs
 from bot.core.schedule import NudgePrefs
@@ -94,6 +94,24 @@ class ComposeInputs:
     next_steps: list[tuple[NextStep, Contact]] = field(default_factory=list)
     #: Predictions made, and a fear that turned out better (bot.core.courage).
     evidence: EvidenceHint = field(default_factory=EvidenceHint)
+
+    def compose(
+        self, user: UserRef, day: date, cards: int
+    ) -> tuple[NudgeContent, dict[int, Contact]]:
+        """``user``'s nudge for ``day`` from these inputs (:func:`bot.core.nudges.compose_for`):
+        the one place that hands every input over, for the morning pass and the console."""
+        return compose_for(
+            user,
+            day,
+            cards=cards,
+            candidates=self.candidates,
+            followups=self.followups,
+            activity=self.activity,
+            prompt_views=self.prompt_views,
+            pool_offer=self.pool_offer,
+            next_steps=self.next_steps,
+            evidence=self.evidence,
+        )
 
 
 class AttemptStart(NamedTuple):

@@ -17,7 +17,6 @@ from bot.core.evidence import (
     ConversationFacts,
     NextStep,
     Outreach,
-    StepStatus,
     parse_expectation,
     parse_outcomes,
 )
@@ -28,11 +27,11 @@ from storage.dialect import Dialect
 from storage.models import (
     ContactRow,
     ConversationRow,
-    NextStepRow,
     OutreachRow,
     PromptView,
     WeeklyGoal,
 )
+from storage.step_reads import open_steps
 
 
 class _Outreach(NamedTuple):
@@ -52,14 +51,6 @@ class _Talk(NamedTuple):
     occurred_on: date
     response: str | None
     outcomes: str
-
-
-class _Step(NamedTuple):
-    owner_id: int
-    id: int
-    contact_id: int
-    text: str
-    due_on: date
 
 
 class _Name(NamedTuple):
@@ -195,23 +186,7 @@ async def read_recap_inputs(
     for uid, start, goal in goals:
         out[uid].goals.append(GoalChange(start, goal))
     await _older_history(dialect, connection, users, recent, out)
-    steps = await dialect.rows(
-        connection,
-        select(
-            NextStepRow.owner_id,
-            NextStepRow.id,
-            NextStepRow.contact_id,
-            NextStepRow.text,
-            NextStepRow.due_on,
-        )
-        .where(
-            dialect.among(NextStepRow.owner_id, ids),
-            NextStepRow.status == StepStatus.OPEN.value,
-        )
-        .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id),
-        _Step._make,
-        dates=(4,),
-    )
+    steps = await open_steps(dialect, connection, ids)
     for uid, step_id, contact_id, text, due_on in steps:
         mine = out[uid].steps
         if len(mine) < STEPS_SHOWN:

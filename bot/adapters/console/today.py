@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.core import dates
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import NudgeContent, compose_for, render
+from bot.core.nudges import NudgeContent, render
 from bot.core.ports import Store
 from bot.core.replies import Reply
 from bot.core.service import Caller
@@ -100,15 +100,4 @@ def _compose(
     user: UserRef, day: date, cards: int, inputs: ComposeInputs
 ) -> tuple[NudgeContent, dict[int, Contact]]:
     """As the morning pass composes (``jobs.runner``)."""
-    return compose_for(
-        user,
-        day,
-        cards=cards,
-        candidates=inputs.candidates,
-        followups=inputs.followups,
-        activity=inputs.activity,
-        prompt_views=inputs.prompt_views,
-        pool_offer=inputs.pool_offer,
-        next_steps=inputs.next_steps,
-        evidence=inputs.evidence,
-    )
+    return inputs.compose(user, day, cards)

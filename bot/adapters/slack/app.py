@@ -41,6 +41,8 @@ log = structlog.get_logger(__name__)
 COMMAND = "/reconnect"
 #: Slack drops a slash command not acknowledged within 3 s; leave room for the network.
 ACK_BUDGET_SECONDS = 2.0
+#: Commands still running after their early "One moment…" ack (see :func:`drain_deferred`).
+_DEFERRED: set[asyncio.Task[Any]] = set()
 
 
 def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
@@ -122,6 +124,15 @@ def caller_from(body: dict[str, Any]) -> Caller:
     return Caller(UserRef("slack", str(team_id), str(user_id)), command=COMMAND + " ")
 
 
+async def drain_deferred() -> None:
+    """Wait for acknowledged commands still at work (before the database closes): an orderly
+    shutdown must not drop a command Slack was told is on its way."""
+    loop = asyncio.get_running_loop()
+    mine = [task for task in _DEFERRED if task.get_loop() is loop]
+    if mine:
+        await asyncio.wait(mine)
+
+
 def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
     async def on_command(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
@@ -144,6 +155,10 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
         done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
         if not done:
             # Slow database or Slack: acknowledge now, answer through response_url when ready.
+            # Bolt finishes this listener after the HTTP answer, untracked: remember the work
+            # so that shutting down waits for it instead of abandoning it mid-transaction.
+            _DEFERRED.add(task)
+            task.add_done_callback(_DEFERRED.discard)
             await ack(response_type="ephemeral", text="One moment…")
             outcome = await task
             if isinstance(outcome, Reply):

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.slack.app import ACK_BUDGET_SECONDS
+from bot.adapters.slack.app import ACK_BUDGET_SECONDS, drain_deferred
 from bot.core.model import UserRef
 from bot.core.service import GONE
 from storage.repository import SqlStore
@@ -326,3 +326,27 @@ async def test_a_slow_database_still_gets_an_ack_in_time_and_the_answer_later(
     posted = (await fake_slack.async_wait_for("response_url", within=10))[0]
     assert "Patient Person" in " ".join(iter_texts(posted.params["blocks"]))
     assert await names(engine) == ["Patient Person"]
+
+
+async def test_shutting_down_waits_for_a_command_acknowledged_early(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    """A command Slack was told is on its way ("One moment…") is finished before the app's
+    database closes, not abandoned halfway (``bot.adapters.slack.app.drain_deferred``)."""
+    async with engine.connect() as blocker:
+        if engine.dialect.name == "postgresql":
+            await blocker.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+        else:
+            await blocker.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: holds the write lock
+        response = await slack.command("add Patient Person")
+        assert "One moment" in response.texts()
+
+        async def release() -> None:
+            await asyncio.sleep(0.3)
+            await blocker.rollback()
+
+        releasing = asyncio.create_task(release())
+        await drain_deferred()
+        assert releasing.done()  # the drain waited for the command, which waited for the lock
+    async with SqlStore(engine).book(UserRef("slack", "T1", "U1")) as book:
+        assert [name for _, name in await book.names()] == ["Patient Person"]

@@ -357,3 +357,73 @@ class RecapSetting(Base):
     day: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
     at: Mapped[time] = mapped_column(Time, default=time(16, 0), server_default="16:00:00")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class GroupRow(Base):
+    """An outplacement group: one Slack channel or Teams channel (or group chat), run by
+    coaches (:class:`GroupCoach`), joined by members at the sharing level each chose
+    (:class:`GroupMember`). Its weekly rhythm runs in the group's own time zone."""
+
+    __tablename__ = "groups"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace_id", "channel_id", name="uq_groups_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    # A Slack channel id, or a Teams channel / group chat conversation id (without ";messageid=").
+    channel_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(80))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # 0 = Monday … 6 = Sunday.
+    theme_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    theme_at: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    recap_day: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    recap_at: Mapped[time] = mapped_column(Time, default=time(15, 0), server_default="15:00:00")
+    # The weekly rhythm is paused up to and including this local date (holidays).
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    # Whether the Friday recap may name members whose level allows it.
+    shoutouts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # A member with no activity for this many days shows as "quiet" to the coach.
+    quiet_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Teams: the channel's conversation reference (JSON) for proactive posts; Slack: unused.
+    post_reference: Mapped[str | None] = mapped_column(Text)
+    # None while the group works; else why posting stopped for good ("is_archived",
+    # "not_in_channel", "channel_not_found", "uninstalled", …) and when the coach was told.
+    broken: Mapped[str | None] = mapped_column(String(64))
+    broken_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GroupCoach(Base):
+    """A coach of a group (its creator and any co-coaches). Coaches need not be members."""
+
+    __tablename__ = "group_coaches"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GroupMember(Base):
+    """A member of a group at the sharing level they chose (``bot.core.groups.levels``).
+    Leaving deletes the row, so a member who left is gone from every view at once."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    level: Mapped[str] = mapped_column(String(16), default="numbers", server_default="numbers")
+    # Opted in to weekly practice buddies.
+    buddies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

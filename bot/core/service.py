@@ -78,6 +78,10 @@ class Caller:
 
     user: UserRef
     command: str = "/reconnect "
+    #: The Slack channel id, or the Teams channel / group chat conversation id (without
+    #: ";messageid="), a request came from; ``None`` in a DM or personal chat. Groups are
+    #: keyed by it (:mod:`bot.core.groups`).
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

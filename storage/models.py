@@ -427,3 +427,55 @@ class GroupMember(Base):
     # Opted in to weekly practice buddies.
     buddies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GroupPost(Base):
+    """One post of a group's in its channel for one week: the Monday theme, the Friday recap,
+    the week's wins thread, a coach's prompt. Claimed before it is sent, like :class:`Nudge`:
+    the unique key (group, kind, week, key) makes two clocks agree on who posts what."""
+
+    __tablename__ = "group_posts"
+    __table_args__ = (
+        UniqueConstraint("group_id", "kind", "week_start", "key", name="uq_group_posts_week"),
+        Index("ix_group_posts_week_status", "week_start", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    # "theme" | "recap" | "wins" (the thread shared wins are posted in) | "prompt"
+    kind: Mapped[str] = mapped_column(String(16))
+    # The local Monday of the group's week.
+    week_start: Mapped[date] = mapped_column(Date)
+    # Tells apart several posts of one kind in a week (e.g. coach prompts); "" otherwise.
+    key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # claimed → sent | failed | undeliverable (as storage.records.NudgeStatus)
+    status: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # JSON: what was posted (so a retry posts the same text).
+    content: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The posted message's id (Slack ts, Teams activity id): a thread's parent.
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class GroupWin(Base):
+    """A win a member chose to share with a group (never automatic), in their own words."""
+
+    __tablename__ = "group_wins"
+    __table_args__ = (Index("ix_group_wins_group_week", "group_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The local Monday of the group's week it was shared in.
+    week_start: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(500))
+    # The outcome kind it came from ("introduction", "referral", "interview", "offer",
+    # "went well", …), for the recap's counts.
+    kind: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # The message id of the win in the channel's wins thread, once posted.
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

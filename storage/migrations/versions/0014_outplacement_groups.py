@@ -6,7 +6,8 @@ Create Date: 2026-11-28
 
 ``groups``: one channel (Slack) or channel / group chat (Teams) per group, with its weekly
 rhythm's time zone, days and times. ``group_coaches`` and ``group_members`` (with the sharing
-level each member chose); deleting a user or a group removes their rows.
+level each member chose); ``group_posts`` (the weekly channel posts, claimed like nudges) and
+``group_wins`` (wins members chose to share). Deleting a user or a group removes their rows.
 """
 
 from collections.abc import Sequence
@@ -97,8 +98,64 @@ def upgrade() -> None:
         )
         op.create_index(op.f(f"ix_{table}_user_id"), table, ["user_id"])
 
+    op.create_table(
+        "group_posts",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("group_id", _ID, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("key", sa.String(64), server_default="", nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("worker", sa.String(128), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("content", sa.Text(), server_default="", nullable=False),
+        sa.Column("message_id", sa.String(255), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.String(200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_group_posts_group_id_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_posts")),
+        sa.UniqueConstraint("group_id", "kind", "week_start", "key", name="uq_group_posts_week"),
+    )
+    op.create_index("ix_group_posts_week_status", "group_posts", ["week_start", "status"])
+    op.create_table(
+        "group_wins",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("group_id", _ID, nullable=False),
+        sa.Column("user_id", _ID, nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("text", sa.String(500), nullable=False),
+        sa.Column("kind", sa.String(32), server_default="", nullable=False),
+        sa.Column("message_id", sa.String(255), nullable=True),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_group_wins_group_id_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_group_wins_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_wins")),
+    )
+    op.create_index("ix_group_wins_group_week", "group_wins", ["group_id", "week_start"])
+    op.create_index(op.f("ix_group_wins_user_id"), "group_wins", ["user_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("group_wins")
+    op.drop_table("group_posts")
     op.drop_table("group_members")
     op.drop_table("group_coaches")
     op.drop_table("groups")

@@ -79,6 +79,27 @@ async def claim(connection: AsyncConnection) -> None:
     result = await connection.execute(statement.values(rows))
     if len(result.all()) < len(rows):
         raise Replayed()
+    if name == "sqlite":
+        await _prune_in_transaction(connection)
+
+
+#: When this process last pruned SQLite's keys inside a claiming transaction.
+_sqlite_pruned_at = [0.0]
+
+
+async def _prune_in_transaction(connection: AsyncConnection) -> None:
+    """On SQLite, old keys go in the claiming transaction, which holds the one write lock
+    already: a prune of its own would wait for that lock on the request's path, up to the
+    30 s busy timeout while another writer (the clock, a long import) holds it, and the ack
+    would miss Slack's 3 seconds. PostgreSQL prunes separately (:meth:`SeenRequests.prune_if_due`),
+    where the delete of old rows waits for nobody."""
+    now = time.time()
+    if now - _sqlite_pruned_at[0] < PRUNE_EVERY_SECONDS:
+        return
+    _sqlite_pruned_at[0] = now
+    await connection.execute(
+        delete(SeenSlackRequest).where(SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS)
+    )
 
 
 def claimed() -> None:
@@ -169,7 +190,10 @@ class SeenRequests:
 
     async def prune_if_due(self) -> None:
         """Delete keys past the window, at most once a minute (the HTTP path records keys in
-        the requests' own transactions, so nothing else prunes them)."""
+        the requests' own transactions, so nothing else prunes them). PostgreSQL only: on
+        SQLite the claiming transaction prunes, as it holds the write lock anyway."""
+        if self._write_turn is not None or dialect_of(self._engine).single_writer:
+            return  # SQLite: the claiming transaction prunes (_prune_in_transaction)
         now = self._now()
         if now - self._pruned_at < PRUNE_EVERY_SECONDS:
             return

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.slack.inbound import response_url_allowed
 from bot.app import build_app
 from bot.core.model import UserRef
+from storage import replays
 from storage.replays import KEEP_SECONDS, PRUNE_EVERY_SECONDS, SeenRequests
 from storage.repository import SqlStore
 from tests.conftest import slack_settings
@@ -396,6 +397,30 @@ async def test_seen_requests_are_pruned_after_the_signature_window(engine: Async
     now[0] += KEEP_SECONDS + PRUNE_EVERY_SECONDS + 1
     assert await seen.first_time(int(now[0]), "v0=c")
     assert await seen.count() == 1
+
+
+async def test_old_keys_are_pruned_on_both_databases_without_waiting_for_a_lock(
+    engine: AsyncEngine,
+) -> None:
+    """SQLite prunes inside the claiming transaction (which holds the write lock already; a
+    prune of its own on the request's path waited out the 30 s busy timeout while another
+    writer held the lock); PostgreSQL prunes on its own."""
+    stamp = int(time.time())
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM slack_seen_requests"))
+        await connection.execute(
+            text("INSERT INTO slack_seen_requests (timestamp, signature) VALUES (:t, 'v0=old')"),
+            {"t": stamp - KEEP_SECONDS - 10},
+        )
+    replays._sqlite_pruned_at[0] = 0.0
+    token = replays.PENDING.set(((stamp, "v0=new"),))
+    try:
+        async with engine.begin() as connection:
+            await replays.claim(connection)
+    finally:
+        replays.PENDING.reset(token)
+    await SeenRequests(engine).prune_if_due()
+    assert await SeenRequests(engine).count() == 1
 
 
 async def test_seen_requests_taken_in_together_are_told_apart(engine: AsyncEngine) -> None:

@@ -100,7 +100,7 @@ class ComposeInputs:
     ) -> tuple[NudgeContent, dict[int, Contact]]:
         """``user``'s nudge for ``day`` from these inputs (:func:`bot.core.nudges.compose_for`):
         the one place that hands every input over, for the morning pass and the console."""
-        return compose_for(
+        content, contacts = compose_for(
             user,
             day,
             cards=cards,
@@ -112,6 +112,9 @@ class ComposeInputs:
             next_steps=self.next_steps,
             evidence=self.evidence,
         )
+        if not content.welcome:
+            content.goal = self.goal
+        return content, contacts
 
 
 class AttemptStart(NamedTuple):

@@ -202,3 +202,15 @@ def test_a_console_start_on_a_migrated_database_loads_no_platform_nor_alembic(
         assert result.returncode == 0, result.stderr
     assert "alembic" in runs[0].stdout  # the first start migrated the new file
     assert "LOADED:\n" in runs[1].stdout, runs[1].stdout
+
+
+async def test_today_shows_the_weekly_goal_as_the_morning_nudge_does(
+    service: Reconnect, store: SqlStore, engine: AsyncEngine, clock: Clock
+) -> None:
+    today = TodayNudge(store, NudgeStore(engine), clock)
+    out = io.StringIO()
+    lines = ["add Dana Whitfield every 2 months", "goal 3", "today", "quit"]
+    await Console(
+        service, console_caller("ada"), scripted(lines), out, bold=False, today=today
+    ).run()
+    assert "Weekly goal: 0 of 3 this week" in out.getvalue()

@@ -200,3 +200,14 @@ async def test_an_import_is_all_or_nothing(any_store: Store) -> None:
     with pytest.raises(RuntimeError):
         await any_store.in_book(ADA.user, work)  # type: ignore[arg-type]
     assert await names_in_pool(any_store) == []
+
+
+async def test_the_export_includes_people_still_in_the_pool(any_store: Store) -> None:
+    """Everything stored is exported (`export`), the imported pool too, on every store."""
+    app = Reconnect(any_store, clock=Clock())
+    await app.import_file(ADA, (DATA / "linkedin_connections.csv").read_bytes())
+    pool = await names_in_pool(any_store)
+    assert pool
+    async with any_store.book(ADA.user, write=False) as book:
+        exported = await book.export_data()
+    assert {c["name"] for c in exported.sections["contacts"]} >= set(pool)

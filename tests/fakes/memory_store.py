@@ -329,7 +329,8 @@ class MemoryBook:
 
     async def export_data(self) -> UserData:
         owner = self._owner
-        contacts = sorted(owner.contacts.values(), key=lambda c: (fold(c.name), c.id))
+        everyone = (*owner.contacts.values(), *owner.pool.values())  # as SQL: the pool too
+        contacts = sorted(everyone, key=lambda c: (fold(c.name), c.id))
         names = {c.id: c.name for c in contacts}
         conversations = sorted(owner.conversations, key=lambda c: c.occurred_on)
         user = self._user

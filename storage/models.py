@@ -393,6 +393,7 @@ class GroupRow(Base):
     # "not_in_channel", "channel_not_found", "uninstalled", …) and when the coach was told.
     broken: Mapped[str | None] = mapped_column(String(64))
     broken_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

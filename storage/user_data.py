@@ -38,10 +38,6 @@ from storage.models import (
     ContactRow,
     ConversationRef,
     ConversationRow,
-    GroupCoach,
-    GroupMember,
-    GroupRow,
-    GroupWin,
     NextStepRow,
     Nudge,
     OutreachRow,
@@ -149,55 +145,6 @@ async def _weekly_goals(connection: AsyncConnection, owner_id: int) -> list[dict
     return [{"from_week": row.week_start.isoformat(), "goal": row.goal} for row in rows]
 
 
-async def _groups_joined(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
-    rows = await connection.execute(
-        select(GroupRow.name, GroupMember.level, GroupMember.buddies, GroupMember.joined_at)
-        .join(GroupRow, GroupRow.id == GroupMember.group_id)
-        .where(GroupMember.user_id == owner_id)
-        .order_by(GroupMember.joined_at, GroupRow.id)
-    )
-    return [
-        {
-            "group": row.name,
-            "sharing_level": row.level,
-            "practice_buddies": row.buddies,
-            "joined_at": row.joined_at.isoformat() if row.joined_at else None,
-        }
-        for row in rows
-    ]
-
-
-async def _groups_coached(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
-    rows = await connection.execute(
-        select(GroupRow.name, GroupCoach.added_at)
-        .join(GroupRow, GroupRow.id == GroupCoach.group_id)
-        .where(GroupCoach.user_id == owner_id)
-        .order_by(GroupCoach.added_at, GroupRow.id)
-    )
-    return [
-        {"group": row.name, "coach_since": row.added_at.isoformat() if row.added_at else None}
-        for row in rows
-    ]
-
-
-async def _wins_shared(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
-    rows = await connection.execute(
-        select(GroupRow.name, GroupWin.week_start, GroupWin.text, GroupWin.created_at)
-        .join(GroupRow, GroupRow.id == GroupWin.group_id)
-        .where(GroupWin.user_id == owner_id)
-        .order_by(GroupWin.created_at, GroupWin.id)
-    )
-    return [
-        {
-            "group": row.name,
-            "week_of": row.week_start.isoformat(),
-            "text": row.text,
-            "shared_at": row.created_at.isoformat() if row.created_at else None,
-        }
-        for row in rows
-    ]
-
-
 async def _recap_settings(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
     rows = await connection.execute(
         select(RecapSetting.day, RecapSetting.at, RecapSetting.enabled).where(
@@ -264,9 +211,6 @@ SECTIONS: dict[str, _Section] = {
     "nudges": _Section("nudges", _nudges),
     "prompts_seen": _Section("prompt_views", _prompts_seen),
     "teams_chat": _Section("conversation_refs", _teams_chat),
-    "groups_joined": _Section("group_members", _groups_joined),
-    "groups_coached": _Section("group_coaches", _groups_coached),
-    "wins_shared_with_groups": _Section("group_wins", _wins_shared),
 }
 
 #: Per-user tables left out of the export on purpose, and why.

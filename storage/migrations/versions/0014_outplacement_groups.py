@@ -42,8 +42,15 @@ def upgrade() -> None:
         sa.Column("post_reference", sa.Text(), nullable=True),
         sa.Column("broken", sa.String(64), nullable=True),
         sa.Column("broken_told_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_by", _ID, nullable=True),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_groups_created_by_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_groups")),
         sa.UniqueConstraint("platform", "workspace_id", "channel_id", name="uq_groups_channel"),

@@ -173,8 +173,9 @@ class SqlGroups:
                 self._insert(GroupMember)
                 .values(group_id=group_id, user_id=user_id, level=level.value)
                 .on_conflict_do_nothing()
+                .returning(GroupMember.user_id)
             )
-            return bool(inserted.rowcount)
+            return inserted.first() is not None
 
     async def set_level(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:
         """Change a member's level; ``False`` if they are not a member."""
@@ -207,12 +208,14 @@ class SqlGroups:
             if allowed is None:
                 return None
             coach_id = await _user_id(connection, self._insert, coach)
+            # RETURNING, not rowcount: drivers differ in what rowcount says after DO NOTHING.
             added = await connection.execute(
                 self._insert(GroupCoach)
                 .values(group_id=group_id, user_id=coach_id)
                 .on_conflict_do_nothing()
+                .returning(GroupCoach.user_id)
             )
-            return bool(added.rowcount)
+            return added.first() is not None
 
     async def save_post_reference(self, group_id: int, reference: str) -> None:
         """Store the channel's conversation reference (Teams) for proactive posts."""

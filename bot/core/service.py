@@ -91,6 +91,9 @@ class Caller:
     #: The platform user ids of the people mentioned in the command (``group coach @Dana``),
     #: in order; the typed text only has their names.
     mentions: tuple[str, ...] = ()
+    #: Whether everyone in the conversation reads the answers (a Teams channel or group
+    #: chat; Slack answers in channels ephemerally, to the caller alone).
+    public: bool = False
 
 
 @dataclass(frozen=True, slots=True)

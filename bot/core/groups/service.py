@@ -85,8 +85,8 @@ class GroupService:
             no_group = views.no_group_here_reply(caller.command)
             help_blocks = views.help_reply(caller.command).blocks[1:]
             return Reply(summary=no_group.summary, blocks=(*no_group.blocks, *help_blocks))
-        place = await self.store.place(group.id, caller.user)
-        return views.channel_reply(group, place, caller.command)
+        place = None if caller.public else await self.store.place(group.id, caller.user)
+        return views.channel_reply(group, place, caller.command, public=caller.public)
 
     async def _create(self, caller: Caller, command: GroupCommand) -> Reply:
         if caller.channel is None:
@@ -111,11 +111,9 @@ class GroupService:
         if group is None:
             return views.no_group_here_reply(caller.command)
         if command.level is None:
-            place = await self.store.place(group.id, caller.user)
-            current = place.level if place is not None else None
-            return views.consent_reply(group, current, caller.command)
+            return await self._consent(caller, group)
         new = await self.store.join(group.id, caller.user, command.level)
-        return views.joined_reply(group, command.level, caller.command, new=new)
+        return self._joined(caller, group, command.level, new=new)
 
     async def _mine(self, caller: Caller, command: GroupCommand) -> Reply:
         """``privacy`` and ``leave``: the channel's group, or outside a channel the caller's
@@ -138,7 +136,8 @@ class GroupService:
         if command.verb == "leave":
             return await self._leave(caller, group)
         if command.level is None:
-            return views.consent_reply(group, place.level, caller.command)
+            shown = None if caller.public else place.level
+            return views.consent_reply(group, shown, caller.command)
         return await self._set_level(caller, group, command.level)
 
     async def _add_coach(self, caller: Caller) -> Reply:
@@ -172,27 +171,39 @@ class GroupService:
             case Act.GROUP_JOIN:
                 if caller.channel != group.channel_id:
                     return invalid
-                place = await self.store.place(group.id, caller.user)
-                current = place.level if place is not None else None
-                return views.consent_reply(group, current, caller.command)
+                return await self._consent(caller, group)
             case Act.GROUP_LEVEL:
                 level = SharingLevel.parse(level_part) if level_part else None
                 if level is None:
                     return invalid
                 if await self.store.set_level(group.id, caller.user, level):
-                    return views.joined_reply(group, level, caller.command, new=False)
+                    return self._joined(caller, group, level, new=False)
                 if caller.channel != group.channel_id:
                     return invalid  # joining only from the group's channel
                 new = await self.store.join(group.id, caller.user, level)
-                return views.joined_reply(group, level, caller.command, new=new)
+                return self._joined(caller, group, level, new=new)
             case Act.GROUP_PRIVACY:
                 place = await self.store.place(group.id, caller.user)
                 if place is None or place.level is None:
                     return views.not_member_reply(group, caller.command)
-                return views.consent_reply(group, place.level, caller.command)
+                shown = None if caller.public else place.level
+                return views.consent_reply(group, shown, caller.command)
             case Act.GROUP_LEAVE:
                 return await self._leave(caller, group)
         return invalid
+
+    async def _consent(self, caller: Caller, group: Group) -> Reply:
+        """The consent step; where everyone reads along, without the caller's current level."""
+        if caller.public:
+            return views.consent_reply(group, None, caller.command)
+        place = await self.store.place(group.id, caller.user)
+        return views.consent_reply(group, place.level if place else None, caller.command)
+
+    @staticmethod
+    def _joined(caller: Caller, group: Group, level: SharingLevel, *, new: bool) -> Reply:
+        if caller.public:
+            return views.public_done_reply(group, joined=new)
+        return views.joined_reply(group, level, caller.command, new=new)
 
     async def _group_of(self, caller: Caller, text: str) -> Group | None:
         group_id = parse_count(text, below=_MAX_GROUP_ID)
@@ -213,7 +224,7 @@ class GroupService:
     async def _set_level(self, caller: Caller, group: Group, level: SharingLevel) -> Reply:
         if not await self.store.set_level(group.id, caller.user, level):
             return views.not_member_reply(group, caller.command)
-        return views.joined_reply(group, level, caller.command, new=False)
+        return self._joined(caller, group, level, new=False)
 
     # --- elsewhere ------------------------------------------------------------------------
 

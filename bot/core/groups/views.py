@@ -126,6 +126,27 @@ def joined_reply(group: Group, level: SharingLevel, cmd: str, *, new: bool) -> R
     )
 
 
+def public_done_reply(group: Group, *, joined: bool) -> Reply:
+    """A join or a level change answered where everyone reads along (a Teams channel): it
+    says nothing of the level chosen."""
+    head = (
+        f"You're in {group.name}." if joined else f"Done — your choice for {group.name} is saved."
+    )
+    return Reply(
+        summary=head,
+        blocks=(
+            section(Strong(head), " ", PRIVATE_HINT),
+            context(NEVER_SHARED),
+        ),
+    )
+
+
+PRIVATE_HINT = (
+    "What you share stays between you and the coaches: to see or change it, type `group` in "
+    "your personal chat with Reconnect."
+)
+
+
 def left_reply(group: Group, cmd: str) -> Reply:
     """Confirmation of leaving."""
     return message(
@@ -181,7 +202,7 @@ def welcome_post(group: Group, cmd: str) -> Reply:
                 "numbers, names and outcomes."
             ),
             section(NEVER_SHARED),
-            Actions((Button("Join", Act.GROUP_JOIN, str(group.id), style="primary"),)),
+            _join_actions(group),
             context(f"Or type `{cmd}group join` here. Leaving takes one click, too."),
         ),
     )
@@ -214,23 +235,28 @@ def help_reply(cmd: str) -> Reply:
     )
 
 
-def channel_reply(group: Group, place: Place | None, cmd: str) -> Reply:
-    """Bare ``group`` in a channel: what group this is, the caller's level, what to do."""
+def channel_reply(group: Group, place: Place | None, cmd: str, *, public: bool = False) -> Reply:
+    """Bare ``group`` in a channel: what group this is, the caller's level, what to do.
+    ``public`` (everyone reads the answer): the caller's own place is not shown."""
     blocks: list[Block] = [Header(f"This channel is the group {group.name}"[:150])]
-    if place is not None and place.coach:
-        blocks.append(section("You're a coach of this group."))
-    if place is not None and place.level is not None:
-        blocks.append(
-            section(
-                "You're a member. You share: ",
-                Strong(LABELS[place.level].lower()),
-                f" — the coaches see {COACH_SEES[place.level]}.",
-            )
-        )
-        blocks.append(_member_actions(group))
+    if public:
+        blocks.append(section(PRIVATE_HINT))
+        blocks.append(_join_actions(group))
     else:
-        blocks.append(section("You're not a member."))
-        blocks.append(Actions((Button("Join", Act.GROUP_JOIN, str(group.id), style="primary"),)))
+        if place is not None and place.coach:
+            blocks.append(section("You're a coach of this group."))
+        if place is not None and place.level is not None:
+            blocks.append(
+                section(
+                    "You're a member. You share: ",
+                    Strong(LABELS[place.level].lower()),
+                    f" — the coaches see {COACH_SEES[place.level]}.",
+                )
+            )
+            blocks.append(_member_actions(group))
+        else:
+            blocks.append(section("You're not a member."))
+            blocks.append(_join_actions(group))
     if group.broken:
         blocks.append(
             context("I can't post in this channel any more (it was archived or I was removed).")
@@ -286,6 +312,10 @@ def home_blocks(places: Sequence[Place]) -> tuple[Block, ...]:
         if place.level is not None:
             blocks.append(_member_actions(place.group))
     return tuple(blocks)
+
+
+def _join_actions(group: Group) -> Actions:
+    return Actions((Button("Join", Act.GROUP_JOIN, str(group.id), style="primary"),))
 
 
 def _member_actions(group: Group) -> Actions:

@@ -22,7 +22,7 @@ from bot.core.groups.model import NAME_MAX, Group, Place
 from bot.core.model import UserRef
 from storage import replays
 from storage.dialect import dialect_of
-from storage.models import GroupCoach, GroupMember, GroupRow, User
+from storage.models import GroupCoach, GroupMember, GroupPost, GroupRow, GroupWin, User
 
 _GROUP_COLUMNS = (
     GroupRow.id,
@@ -281,3 +281,22 @@ def _group(row: Any) -> Group:
         name=row.name,
         broken=row.broken,
     )
+
+
+async def erase_workspace_groups(
+    connection: AsyncConnection, platform: str, workspace_id: str
+) -> int:
+    """Delete every group of a workspace (the app was uninstalled there) with its coaches,
+    members, posts and shared wins, children first (the same with SQLite's foreign keys off);
+    how many groups there were. Runs in the caller's transaction."""
+    ids = (
+        select(GroupRow.id)
+        .where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)
+        .scalar_subquery()
+    )
+    for table in (GroupWin, GroupPost, GroupMember, GroupCoach):
+        await connection.execute(delete(table).where(table.group_id.in_(ids)))
+    gone = await connection.execute(
+        delete(GroupRow).where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)
+    )
+    return gone.rowcount or 0

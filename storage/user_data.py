@@ -33,6 +33,7 @@ from bot.core.data_export import (
 from bot.core.model import Conversation
 from bot.core.nudge_scrub import KEY, without_contact
 from bot.core.ports import Erased, UserData
+from storage.groups import erase_workspace_groups
 from storage.models import (
     Base,
     ContactRow,
@@ -382,12 +383,21 @@ async def erase_owner(connection: AsyncConnection, owner_id: int) -> Erased:
     )
 
 
-async def erase_where(engine: AsyncEngine, *where: Any, lock: Any = None) -> int:
-    """Erase every user matching ``where`` (one transaction); how many there were."""
+async def erase_where(
+    engine: AsyncEngine,
+    *where: Any,
+    lock: Any = None,
+    workspace: tuple[str, str] | None = None,
+) -> int:
+    """Erase every user matching ``where`` (one transaction); how many there were. With
+    ``workspace`` (``(platform, workspace id)``: the app was uninstalled there), its
+    outplacement groups go too, in the same transaction."""
     async with _maybe(lock), engine.begin() as connection:
         ids = list((await connection.scalars(select(User.id).where(*where))).all())
         for owner_id in ids:
             await erase_owner(connection, owner_id)
+        if workspace is not None:
+            await erase_workspace_groups(connection, *workspace)
     return len(ids)
 
 

@@ -361,6 +361,9 @@ def _every_view() -> list[Reply]:
         gv.channel_reply(_GROUP, member, CMD),
         gv.channel_reply(Group(7, "slack", "T1", "C1", "G", broken="is_archived"), coach, CMD),
     ]
+    views.append(gv.channel_reply(_GROUP, None, CMD, public=True))
+    views.append(gv.public_done_reply(_GROUP, joined=True))
+    views.append(gv.public_done_reply(_GROUP, joined=False))
     for level in (None, *SharingLevel):
         views.append(gv.consent_reply(_GROUP, level, CMD))
     for level in SharingLevel:
@@ -396,3 +399,27 @@ def test_every_level_is_explained_and_names_nothing_private() -> None:
         assert ("outcomes" in words or "what came of it" in words) == level.allows(
             SharingLevel.OUTCOMES
         )
+
+
+async def test_where_everyone_reads_along_no_answer_says_anyones_level(
+    service: Reconnect, groups: SqlGroups
+) -> None:
+    """A Teams channel: every answer is seen by the whole channel."""
+    await create(service)
+    public = Caller(ADA, command="", channel=CHANNEL, public=True)
+    answers = [
+        await service.command(public, "group join"),
+        await service.command(public, "group join 3"),
+        await service.command(public, "group"),
+        await service.command(public, "group privacy"),
+        await service.command(public, "group privacy 4"),
+    ]
+    [place] = await groups.places(ADA)
+    gid = place.group.id
+    answers.append(await service.action(public, Act.GROUP_LEVEL, f"{gid}:membership"))
+    answers.append(await service.action(public, Act.GROUP_PRIVACY, str(gid)))
+    assert await level_of(groups, ADA) is SharingLevel.MEMBERSHIP
+    for answer in answers:
+        shown = text(answer)
+        assert "your choice now" not in shown and "You share" not in shown, shown
+    assert "You're in Spring cohort" in text(answers[1])

@@ -281,3 +281,23 @@ def test_reading_channels_and_mentions() -> None:
     assert channel_of({"container": {"channel_id": "C7"}}) == "C7"
     assert channel_of({"channel_id": "C1; DROP"}) is None
     assert mentions_in("coach <@U1|ada> and <@W2> <#C1|x> <!here>") == ("U1", "W2")
+
+
+async def test_uninstalling_removes_the_workspaces_groups_and_their_members(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    await slack.command("group create Spring cohort", user=COACH)
+    await slack.command("group join 4", user="U1")
+    await slack.command("group coach <@U1|ada>", user=COACH)
+    other = sr.slash_command("group create Elsewhere", user="UX", team="T2")
+    await slack.post(other)
+    await slack.event(event({"type": "app_uninstalled"}))
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with engine.connect() as connection:
+            left = (await connection.execute(select(GroupRow.workspace_id))).scalars().all()
+        if left == ["T2"]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, left
+        await asyncio.sleep(0.02)
+    assert await members(engine) == {} and await coaches(engine) == {"UX"}

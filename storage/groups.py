@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.groups.levels import SharingLevel
 from bot.core.groups.model import NAME_MAX, Group, Place
+from bot.core.groups.ports import CoachAdded
 from bot.core.model import UserRef
 from storage import replays
 from storage.dialect import dialect_of
@@ -197,7 +198,7 @@ class SqlGroups:
             )
             return bool(gone.rowcount)
 
-    async def add_coach(self, group_id: int, by: UserRef, coach: UserRef) -> bool | None:
+    async def add_coach(self, group_id: int, by: UserRef, coach: UserRef) -> CoachAdded:
         """Make ``coach`` a coach if ``by`` is one (see the port)."""
         async with self._writing() as connection:
             allowed = await connection.scalar(
@@ -206,8 +207,10 @@ class SqlGroups:
                 )
             )
             if allowed is None:
-                return None
-            coach_id = await _user_id(connection, self._insert, coach)
+                return CoachAdded.REFUSED
+            coach_id = await connection.scalar(select(User.id).where(*_identity(coach)))
+            if coach_id is None:
+                return CoachAdded.UNKNOWN
             # RETURNING, not rowcount: drivers differ in what rowcount says after DO NOTHING.
             added = await connection.execute(
                 self._insert(GroupCoach)
@@ -215,7 +218,7 @@ class SqlGroups:
                 .on_conflict_do_nothing()
                 .returning(GroupCoach.user_id)
             )
-            return added.first() is not None
+            return CoachAdded.ADDED if added.first() is not None else CoachAdded.ALREADY
 
     async def save_post_reference(self, group_id: int, reference: str) -> None:
         """Store the channel's conversation reference (Teams) for proactive posts."""

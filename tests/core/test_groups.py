@@ -18,7 +18,7 @@ from bot.core.groups.commands import GroupCommandError, parse_group
 from bot.core.groups.levels import DEFAULT_LEVEL, SharingLevel
 from bot.core.groups.model import Group, Place
 from bot.core.model import UserRef
-from bot.core.replies import Actions, Button, Reply, plain
+from bot.core.replies import Actions, Button, Reply, message, plain
 from bot.core.service import Caller, Reconnect
 from storage.groups import SqlGroups
 from storage.models import GroupCoach, GroupMember, GroupRow
@@ -242,6 +242,11 @@ async def test_only_coaches_add_coaches_named_by_mention(
     assert "Mention them" in text(await service.command(at(COACH), "group coach Bob"))
     two = await service.command(at(COACH, mentions=("UBOB", "UADA")), "group coach Bob Ada")
     assert "one coach at a time" in text(two)
+    # Someone who never used Reconnect is not made a user (morning messages would start).
+    unknown = await service.command(at(COACH, mentions=("UBOB",)), "group coach Bob")
+    assert "haven't used Reconnect yet" in text(unknown)
+    assert await groups.places(BOB) == []
+    await service.home(at(BOB, None))  # Bob opens Reconnect once
     added = await service.command(at(COACH, mentions=("UBOB",)), "group coach Bob")
     assert "they're now a coach of Spring cohort" in text(added)
     [bob] = await groups.places(BOB)
@@ -284,7 +289,7 @@ async def test_export_holds_my_memberships_and_erase_removes_them_but_not_the_gr
     service: Reconnect, groups: SqlGroups, engine: AsyncEngine
 ) -> None:
     await create(service)
-    await service.command(at(ADA), "group join 4")
+    await service.command(at(ADA), "group join 4")  # Ada is known from here on
     await service.command(at(COACH, mentions=("UADA",)), "group coach @Ada")
     exported = reply(await service.command(at(ADA, None), "export json"))
     data = json.loads(exported.files[0].content)
@@ -357,6 +362,10 @@ def _every_view() -> list[Reply]:
         gv.choose_group_reply([member], "leave"),
         gv.coach_added_reply(_GROUP, added=True),
         gv.coach_added_reply(_GROUP, added=False),
+        message(gv.NEW_COACH.format(cmd=CMD)),
+        message(gv.WHO_COACH.format(cmd=CMD)),
+        message(gv.NOT_VALID.format(cmd=CMD)),
+        message(gv.NOT_A_CHANNEL.format(cmd=CMD, verb="join")),
         gv.channel_reply(_GROUP, None, CMD),
         gv.channel_reply(_GROUP, member, CMD),
         gv.channel_reply(Group(7, "slack", "T1", "C1", "G", broken="is_archived"), coach, CMD),

@@ -8,11 +8,23 @@ statement that changes anything.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
 from bot.core.groups.levels import SharingLevel
 from bot.core.groups.model import Group, Place
 from bot.core.model import UserRef
+
+
+class CoachAdded(StrEnum):
+    """What :meth:`GroupStore.add_coach` did."""
+
+    ADDED = "added"
+    ALREADY = "already"
+    #: The caller is not a coach of the group: nothing changed.
+    REFUSED = "refused"
+    #: The person named has never used Reconnect: nothing changed.
+    UNKNOWN = "unknown"
 
 
 class GroupStore(Protocol):
@@ -53,9 +65,9 @@ class GroupStore(Protocol):
         """Remove ``user``'s membership (the row goes); ``False`` if there was none."""
         ...
 
-    async def add_coach(self, group_id: int, by: UserRef, coach: UserRef) -> bool | None:
-        """Make ``coach`` a coach of the group if ``by`` is one: ``True`` added, ``False``
-        already a coach, ``None`` refused (``by`` is not a coach)."""
+    async def add_coach(self, group_id: int, by: UserRef, coach: UserRef) -> CoachAdded:
+        """Make ``coach`` a coach of the group if ``by`` is one. Someone who has never used
+        Reconnect is not added (a user record would start their morning messages unasked)."""
         ...
 
     async def save_post_reference(self, group_id: int, reference: str) -> None:

@@ -19,7 +19,7 @@ from bot.core.groups import views
 from bot.core.groups.commands import GroupCommand, GroupCommandError, parse_group
 from bot.core.groups.levels import SharingLevel
 from bot.core.groups.model import Group, Place
-from bot.core.groups.ports import GroupStore
+from bot.core.groups.ports import CoachAdded, GroupStore
 from bot.core.model import UserRef
 from bot.core.replies import Block, Reply, message
 from bot.core.text import parse_count
@@ -154,9 +154,11 @@ class GroupService:
         user = caller.user
         coach = UserRef(user.platform, user.workspace_id, mentioned[0])
         added = await self.store.add_coach(group.id, user, coach)
-        if added is None:
+        if added is CoachAdded.REFUSED:
             return message(views.ONLY_COACHES)
-        return views.coach_added_reply(group, added=added)
+        if added is CoachAdded.UNKNOWN:
+            return message(views.NEW_COACH.format(cmd=caller.command))
+        return views.coach_added_reply(group, added=added is CoachAdded.ADDED)
 
     # --- buttons --------------------------------------------------------------------------
 

@@ -218,6 +218,10 @@ def coach_added_reply(group: Group, *, added: bool) -> Reply:
 ONLY_COACHES = "Only a coach of this group can add coaches."
 WHO_COACH = "Whom should I add as a coach? Mention them: `{cmd}group coach @someone`."
 ONE_COACH = "Please add one coach at a time: `{cmd}group coach @someone`."
+NEW_COACH = (
+    "They haven't used Reconnect yet, so I can't add them. Ask them to open Reconnect once — "
+    "its Home tab in Slack, or a chat with it in Teams — then add them again."
+)
 
 
 def help_reply(cmd: str) -> Reply:

@@ -201,6 +201,10 @@ async def test_co_coaches_are_added_by_mention_and_only_by_a_coach(
     slack: SlackClient, engine: AsyncEngine
 ) -> None:
     await slack.command("group create Spring cohort", user=COACH)
+    unknown = await slack.command("group coach <@U2|bob>", user=COACH)
+    assert "haven't used Reconnect yet" in unknown.texts()
+    for user in ("U1", "U2"):
+        await slack.command("due", user=user)  # they use Reconnect
     refused = await slack.command("group coach <@U1|ada>", user="U2")
     assert "Only a coach" in refused.texts()
     assert await coaches(engine) == {COACH}
@@ -289,6 +293,7 @@ async def test_uninstalling_removes_the_workspaces_groups_and_their_members(
     await slack.command("group create Spring cohort", user=COACH)
     await slack.command("group join 4", user="U1")
     await slack.command("group coach <@U1|ada>", user=COACH)
+    assert await coaches(engine) == {COACH, "U1"}
     other = sr.slash_command("group create Elsewhere", user="UX", team="T2")
     await slack.post(other)
     await slack.event(event({"type": "app_uninstalled"}))

@@ -177,7 +177,12 @@ async def test_co_coaches_by_mention_and_only_by_a_coach(
     refused = (await connector.async_wait_for("reply", 3))[-1]
     assert "Only a coach" in card_text(refused.card)
     await teams.post(in_channel(teams, "coach", text="group coach <at>Bob</at>", mentioned=[bob]))
-    added = (await connector.async_wait_for("reply", 4))[-1]
+    unknown = (await connector.async_wait_for("reply", 4))[-1]
+    assert "haven't used Reconnect yet" in card_text(unknown.card)
+    await teams.say("help", user="bob")  # Bob opens a chat with Reconnect
+    await connector.async_wait_for("reply", 5)
+    await teams.post(in_channel(teams, "coach", text="group coach <at>Bob</at>", mentioned=[bob]))
+    added = (await connector.async_wait_for("reply", 6))[-1]
     assert "they're now a coach" in card_text(added.card)
     assert await coaches(engine) == {"aad-coach", "aad-bob"}
     # A mention Teams sent without an object id, which the connector can't resolve either.

@@ -172,6 +172,14 @@ class TeamsHandlers:
             # days unless it is installed again).
             await self.store.forget_reference(caller_from(activity).user)
             return
+        gone = groups.gone_channel(activity, bot_removed=bool(removed))
+        if gone is not None and self.service.groups is not None:
+            # A group's channel was deleted, or the bot removed from its team or group chat:
+            # its weekly posts stop (the coach is told by the rhythm).
+            tenant = caller_from(activity).user.workspace_id
+            if await self.service.groups.channel_gone(PLATFORM, tenant, *gone):
+                log.info("teams.group_broken", reason=gone[1])
+            return
         if added:
             caller = caller_from(activity)
             if not await self._remember(context, caller):

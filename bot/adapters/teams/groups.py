@@ -59,3 +59,19 @@ def mentions(activity: Activity) -> list[tuple[str, str | None]]:
             continue
         found.append((account_id, aad if isinstance(aad, str) and aad else None))
     return found
+
+
+def gone_channel(activity: Activity, *, bot_removed: bool) -> tuple[str, str] | None:
+    """``(channel id, reason)`` when a conversationUpdate says a channel is gone for the bot:
+    the channel was deleted, or the bot was removed from the team or group chat (then the
+    conversation's own channel — a team's General channel, or the group chat). ``None``
+    otherwise."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    event = data.get("eventType")
+    if event == "channelDeleted":
+        channel = data.get("channel")
+        found = channel.get("id") if isinstance(channel, dict) else None
+        return (found, "channel_not_found") if isinstance(found, str) and found else None
+    if bot_removed or event == "teamDeleted":
+        return channel_id(activity), "not_in_channel"
+    return None

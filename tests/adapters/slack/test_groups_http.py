@@ -306,3 +306,32 @@ async def test_uninstalling_removes_the_workspaces_groups_and_their_members(
         assert asyncio.get_running_loop().time() < deadline, left
         await asyncio.sleep(0.02)
     assert await members(engine) == {} and await coaches(engine) == {"UX"}
+
+
+async def test_a_group_name_is_shown_as_typed_never_as_markup(
+    slack: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await slack.command("group create &lt;!channel&gt; &amp; friends", user=COACH)
+    [call] = await fake_slack.async_wait_for("chat.postMessage")
+    assert "&lt;!channel&gt; &amp; friends" in call.params["text"]  # the fallback: escaped
+    message = fake_slack.messages_to("C1")[0]
+    mrkdwn: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                mrkdwn.append(str(node.get("text")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message["blocks"])
+    assert mrkdwn and not any("<!channel>" in text for text in mrkdwn)
+    [header] = [b for b in message["blocks"] if b["type"] == "header"]
+    assert header["text"] == {
+        "type": "plain_text",  # shown as typed: Slack reads no markup there
+        "text": "Welcome to <!channel> & friends",
+        "emoji": True,
+    }

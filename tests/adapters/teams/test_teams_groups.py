@@ -218,3 +218,30 @@ async def test_a_group_chat_can_be_a_group_and_other_commands_stay_private(
     await teams.post(in_channel(teams, "ada", text="due", kind="groupChat", conversation=chat))
     private = card_text((await connector.async_wait_for("reply", 5))[-1].card)
     assert "let's talk one to one" in private
+
+
+async def test_a_deleted_channel_or_a_removed_bot_marks_the_group_broken(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    chat = "19:meeting_abc@thread.v2"
+    await teams.post(in_channel(teams, "coach", text="group create A"))
+    await teams.post(
+        in_channel(teams, "coach", text="group create B", kind="groupChat", conversation=chat)
+    )
+    await connector.async_wait_for("reply", 4)
+    deleted = in_channel(teams, "coach", conversation="19:general@thread.tacv2")
+    deleted.update(type="conversationUpdate")
+    deleted["channelData"] = {
+        "tenant": {"id": TENANT},
+        "eventType": "channelDeleted",
+        "channel": {"id": CHANNEL},
+        "team": {"id": "19:general@thread.tacv2"},
+    }
+    assert await teams.post(deleted) in (200, 202)
+    removed = in_channel(teams, "coach", kind="groupChat", conversation=chat)
+    removed.update(type="conversationUpdate", membersRemoved=[BOT])
+    assert await teams.post(removed) in (200, 202)
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(GroupRow.channel_id, GroupRow.broken))
+        broken = {row.channel_id: row.broken for row in rows}
+    assert broken == {CHANNEL: "channel_not_found", chat: "not_in_channel"}

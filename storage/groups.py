@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import and_, delete, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -140,24 +140,33 @@ class SqlGroups:
         return await self._places(user, None)
 
     async def _places(self, user: UserRef, group_id: int | None) -> list[Place]:
-        user_id = select(User.id).where(*_identity(user)).scalar_subquery()
-        member = select(GroupMember.level).where(
-            GroupMember.group_id == GroupRow.id, GroupMember.user_id == user_id
-        )
-        coach = exists().where(GroupCoach.group_id == GroupRow.id, GroupCoach.user_id == user_id)
-        query = (
-            select(*_GROUP_COLUMNS, member.scalar_subquery().label("level"), coach.label("coach"))
-            .where(exists(member) | coach)
-            .order_by(GroupRow.name, GroupRow.id)
-        )
-        if group_id is not None:
-            query = query.where(GroupRow.id == group_id)
+        """The person's groups, found from their own membership and coach rows (both indexed
+        by user), never by scanning the groups."""
         async with self.engine.connect() as connection:
+            user_id = await connection.scalar(select(User.id).where(*_identity(user)))
+            if user_id is None:
+                return []
+            mine = union(
+                select(GroupMember.group_id).where(GroupMember.user_id == user_id),
+                select(GroupCoach.group_id).where(GroupCoach.user_id == user_id),
+            ).subquery()
+            query = (
+                select(*_GROUP_COLUMNS, GroupMember.level, GroupCoach.user_id.label("coach"))
+                .join(mine, mine.c.group_id == GroupRow.id)
+                .outerjoin(
+                    GroupMember,
+                    and_(GroupMember.group_id == GroupRow.id, GroupMember.user_id == user_id),
+                )
+                .outerjoin(
+                    GroupCoach,
+                    and_(GroupCoach.group_id == GroupRow.id, GroupCoach.user_id == user_id),
+                )
+                .order_by(GroupRow.name, GroupRow.id)
+            )
+            if group_id is not None:
+                query = query.where(GroupRow.id == group_id)
             rows = (await connection.execute(query)).all()
-        return [
-            Place(_group(row), SharingLevel(row.level) if row.level else None, bool(row.coach))
-            for row in rows
-        ]
+        return [Place(_group(row), _level(row.level), row.coach is not None) for row in rows]
 
     async def join(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:
         """Make ``user`` a member at ``level``, or change their level."""
@@ -273,6 +282,16 @@ async def _user_id(connection: AsyncConnection, insert: Any, user: UserRef) -> i
         .on_conflict_do_nothing()
     )
     return int((await connection.execute(select(User.id).where(*_identity(user)))).scalar_one())
+
+
+def _level(value: str | None) -> SharingLevel | None:
+    """A stored level; one this code doesn't know counts as the most private."""
+    if value is None:
+        return None
+    try:
+        return SharingLevel(value)
+    except ValueError:
+        return SharingLevel.MEMBERSHIP
 
 
 def _group(row: Any) -> Group:

@@ -19,6 +19,7 @@ from bot.core.service import Reconnect
 from bot.database import prepare_database
 from bot.settings import Settings
 from storage import db
+from storage.groups import SqlGroups
 from storage.nudges import NudgeStore
 from storage.repository import SqlStore
 
@@ -33,7 +34,9 @@ async def run_console(settings: Settings) -> None:
         caller = console_caller()
         with contextlib.suppress(Exception):  # an unknown local zone just means UTC
             await store.set_timezone(caller.user, tzlocal.get_localzone_name())
-        service = Reconnect(store)
+        # No channels here: `group` lists the console user's groups; creating and joining
+        # happen in a channel (Slack, Teams).
+        service = Reconnect(store, groups=SqlGroups(engine, write_turn=store.write_turn))
         today = TodayNudge(store, NudgeStore(engine), service.clock)
         console = Console(
             service, caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty(), today=today

@@ -322,6 +322,7 @@ class SqlStore:
             User.platform == platform,
             User.workspace_id == workspace_id,
             lock=self._write_turn,
+            workspace=(platform, workspace_id),  # its groups go too
         )
         self._forget_cached(lambda u: u.platform == platform and u.workspace_id == workspace_id)
         return erased

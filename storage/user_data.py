@@ -33,11 +33,16 @@ from bot.core.data_export import (
 from bot.core.model import Conversation
 from bot.core.nudge_scrub import KEY, without_contact
 from bot.core.ports import Erased, UserData
+from storage.groups import erase_workspace_groups
 from storage.models import (
     Base,
     ContactRow,
     ConversationRef,
     ConversationRow,
+    GroupCoach,
+    GroupMember,
+    GroupRow,
+    GroupWin,
     NextStepRow,
     Nudge,
     OutreachRow,
@@ -194,6 +199,64 @@ async def _teams_chat(connection: AsyncConnection, owner_id: int) -> list[dict[s
     ]
 
 
+async def _group_memberships(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    """The groups the user is a member of, with the sharing level they chose."""
+    rows = await connection.execute(
+        select(
+            GroupRow.name,
+            GroupRow.channel_id,
+            GroupMember.level,
+            GroupMember.buddies,
+            GroupMember.joined_at,
+        )
+        .join(GroupRow, GroupRow.id == GroupMember.group_id)
+        .where(GroupMember.user_id == owner_id)
+        .order_by(GroupRow.name, GroupRow.id)
+    )
+    return [
+        {
+            "group": row.name,
+            "channel": row.channel_id,
+            "sharing_level": row.level,
+            "practice_buddies": bool(row.buddies),
+            "joined_at": row.joined_at.isoformat() if row.joined_at else None,
+        }
+        for row in rows
+    ]
+
+
+async def _groups_coached(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    """The groups the user coaches (not their members' data: that is theirs)."""
+    rows = await connection.execute(
+        select(GroupRow.name, GroupRow.channel_id, GroupCoach.added_at)
+        .join(GroupRow, GroupRow.id == GroupCoach.group_id)
+        .where(GroupCoach.user_id == owner_id)
+        .order_by(GroupRow.name, GroupRow.id)
+    )
+    return [
+        {
+            "group": row.name,
+            "channel": row.channel_id,
+            "coach_since": row.added_at.isoformat() if row.added_at else None,
+        }
+        for row in rows
+    ]
+
+
+async def _group_wins(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    """The wins the user shared with a group, in their words."""
+    rows = await connection.execute(
+        select(GroupRow.name, GroupWin.week_start, GroupWin.text, GroupWin.kind)
+        .join(GroupRow, GroupRow.id == GroupWin.group_id)
+        .where(GroupWin.user_id == owner_id)
+        .order_by(GroupWin.week_start, GroupWin.id)
+    )
+    return [
+        {"group": row.name, "week": row.week_start.isoformat(), "text": row.text, "kind": row.kind}
+        for row in rows
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class _Section:
     table: str
@@ -211,6 +274,9 @@ SECTIONS: dict[str, _Section] = {
     "nudges": _Section("nudges", _nudges),
     "prompts_seen": _Section("prompt_views", _prompts_seen),
     "teams_chat": _Section("conversation_refs", _teams_chat),
+    "group_memberships": _Section("group_members", _group_memberships),
+    "groups_coached": _Section("group_coaches", _groups_coached),
+    "group_wins": _Section("group_wins", _group_wins),
 }
 
 #: Per-user tables left out of the export on purpose, and why.
@@ -242,13 +308,17 @@ async def export_owner(connection: AsyncConnection, owner_id: int) -> UserData:
 
 def owned_tables() -> list[tuple[Table, Any]]:
     """Every table holding per-user rows, children first, with a WHERE clause builder:
-    ``(table, lambda owner_id: condition)``. Found from the foreign keys to ``users.id``."""
+    ``(table, lambda owner_id: condition)``. Found from the foreign keys to ``users.id``.
+
+    A foreign key declared ``ON DELETE SET NULL`` (``groups.created_by``) does not make the
+    row the user's: a group outlives its creator, who is only forgotten there
+    (:func:`unlinked_columns`)."""
     found: dict[str, tuple[Table, Any]] = {}
     tables = [t for t in Base.metadata.sorted_tables if t.name != "users"]
 
     def owner_column(table: Table) -> Column[Any] | None:
         for column in table.columns:
-            if any(fk.column is _users.c.id for fk in column.foreign_keys):
+            if any(_owns(fk) for fk in column.foreign_keys):
                 return column
         return None
 
@@ -269,6 +339,24 @@ def owned_tables() -> list[tuple[Table, Any]]:
     return [found[name] for name in order if name in found]
 
 
+def _owns(fk: Any) -> bool:
+    return fk.column is _users.c.id and (fk.ondelete or "").upper() != "SET NULL"
+
+
+def unlinked_columns() -> list[Column[Any]]:
+    """Columns that name a user without the row being theirs (``ON DELETE SET NULL``): set to
+    NULL when the user is erased."""
+    return [
+        column
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if any(
+            fk.column is _users.c.id and (fk.ondelete or "").upper() == "SET NULL"
+            for fk in column.foreign_keys
+        )
+    ]
+
+
 def _direct(column: Column[Any]) -> Any:
     return lambda owner_id: column == owner_id
 
@@ -280,6 +368,10 @@ def _through(column: Column[Any], parent_id: Any, parent_owner: Column[Any]) -> 
 async def erase_owner(connection: AsyncConnection, owner_id: int) -> Erased:
     """Delete every row of the user ``owner_id``, the user row last. Counts what went."""
     counts: dict[str, int] = {}
+    for column in unlinked_columns():
+        await connection.execute(
+            update(column.table).where(column == owner_id).values({column.name: None})
+        )
     for table, where in owned_tables():
         result = await connection.execute(delete(table).where(where(owner_id)))
         counts[table.name] = result.rowcount or 0
@@ -291,12 +383,21 @@ async def erase_owner(connection: AsyncConnection, owner_id: int) -> Erased:
     )
 
 
-async def erase_where(engine: AsyncEngine, *where: Any, lock: Any = None) -> int:
-    """Erase every user matching ``where`` (one transaction); how many there were."""
+async def erase_where(
+    engine: AsyncEngine,
+    *where: Any,
+    lock: Any = None,
+    workspace: tuple[str, str] | None = None,
+) -> int:
+    """Erase every user matching ``where`` (one transaction); how many there were. With
+    ``workspace`` (``(platform, workspace id)``: the app was uninstalled there), its
+    outplacement groups go too, in the same transaction."""
     async with _maybe(lock), engine.begin() as connection:
         ids = list((await connection.scalars(select(User.id).where(*where))).all())
         for owner_id in ids:
             await erase_owner(connection, owner_id)
+        if workspace is not None:
+            await erase_workspace_groups(connection, *workspace)
     return len(ids)
 
 

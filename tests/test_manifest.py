@@ -30,6 +30,8 @@ def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
         "im:history",
         "files:read",
         "files:write",
+        "channels:read",  # outplacement groups: a group's channel archived, deleted, left
+        "groups:read",  # the same for private channels
     } == requested
     comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
     denied = set(re.findall(r"\bno ([a-z]+:[a-z]+)(?: scope)?\b", comments))
@@ -40,3 +42,11 @@ def test_uninstall_events_are_subscribed() -> None:
     events = MANIFEST.read_text().split("bot_events:", 1)[1].split("interactivity:", 1)[0]
     subscribed = set(re.findall(r"^\s*- ([a-z_]+)$", events, re.MULTILINE))
     assert {"app_home_opened", "app_uninstalled", "tokens_revoked"} <= subscribed
+
+
+def test_channel_events_the_groups_listen_to_are_subscribed() -> None:
+    from bot.adapters.slack.groups import GONE_EVENTS
+
+    events = MANIFEST.read_text().split("bot_events:", 1)[1].split("interactivity:", 1)[0]
+    subscribed = set(re.findall(r"^\s*- ([a-z_.]+)$", events, re.MULTILINE))
+    assert {*GONE_EVENTS, "member_left_channel"} <= subscribed

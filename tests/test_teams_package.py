@@ -73,7 +73,8 @@ def test_manifest_declares_one_bot_with_command_lists(manifest: dict[str, Any]) 
     by_scope = {tuple(sorted(entry["scopes"])): entry["commands"] for entry in lists}
     personal = by_scope[("personal",)]
     assert [c["title"] for c in personal] == PERSONAL_COMMANDS
-    assert [c["title"] for c in by_scope[("groupChat", "team")]] == ["help"]
+    # In a channel or group chat: help, and the channel's outplacement group.
+    assert [c["title"] for c in by_scope[("groupChat", "team")]] == ["help", "group"]
     add = next(c for c in personal if c["title"] == "add")
     assert "add Dana Whitfield every 2 months -- former CFO" in add["description"]
     for entry in lists:

@@ -56,3 +56,8 @@ class Act(StrEnum):
     STEP_LATER = "step.later"
     STEP_DROP = "step.drop"
     EVIDENCE = "evidence"  # value: empty
+    # Outplacement groups (bot.core.groups). value: the group id, or "<group id>:<level>"
+    GROUP_JOIN = "group.join"  # the consent step (the welcome post's Join button)
+    GROUP_LEVEL = "group.level"  # value: "<group id>:<level>": join at, or change to, a level
+    GROUP_PRIVACY = "group.privacy"  # value: group id: the level choices again
+    GROUP_LEAVE = "group.leave"  # value: group id

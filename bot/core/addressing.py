@@ -3,7 +3,8 @@
 Platforms without slash commands (Teams, the console) take the same commands typed as plain
 text, with or without a leading ``reconnect`` or ``/reconnect``. In a shared chat (a Teams team
 channel or group chat) others read along, so only help is answered there: a contact list, a
-form or a button's result must never be shown to anyone but its owner.
+form or a button's result must never be shown to anyone but its owner. The exception is
+``group``: the channel's outplacement group, whose answers there never show anyone's own data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from bot.core.text import clean
 #: What a typed command may start with; ``/reconnect add Dana`` is ``add Dana``.
 PREFIXES = ("/reconnect", "reconnect")
 #: The first words answered in a shared chat ("" is an empty message, which means help).
-SHARED_CHAT_COMMANDS = frozenset({"", "help"})
+#: ``group`` is about the channel itself (outplacement groups, :mod:`bot.core.groups`).
+SHARED_CHAT_COMMANDS = frozenset({"", "help", "group", "groups", "cohort"})
 
 
 def command_text(text: str | None) -> str:
@@ -30,8 +32,9 @@ def command_text(text: str | None) -> str:
 def may_answer(command: str, *, shared: bool, submitted: bool = False) -> bool:
     """Whether to answer ``command`` (as returned by :func:`command_text`) in this chat.
 
-    Anything is answered in a personal chat. In a ``shared`` one only help is: not a card's
-    button or form (``submitted``), and no other command.
+    Anything is answered in a personal chat. In a ``shared`` one only help and ``group`` are:
+    not a card's button or form (``submitted``; adapters let a group's own buttons through),
+    and no other command.
     """
     if not shared:
         return True

@@ -27,6 +27,7 @@ The grammar (also shown by ``/reconnect help``)::
     goal [<N> | off]
     recap
     evidence                      (alias: stats)
+    group [create|join|privacy|leave|coach …]   (outplacement groups: bot.core.groups)
 
 ``<relationship>`` is one of ``former boss`` (``boss``, ``manager``), ``peer`` (``colleague``),
 ``report`` (``managed``: someone you managed), ``mentor``, ``client``, ``friend``, ``other``;
@@ -275,12 +276,22 @@ class Recap:
     writes: ClassVar[bool] = False
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """An outplacement group command: ``text`` is what follows ``group`` (parsed by
+    :mod:`bot.core.groups.commands`, which runs outside the caller's contact book)."""
+
+    writes: ClassVar[bool] = True
+
+    text: str = ""
+
+
 #: Every command says whether running it may change data (``writes``): commands that only
 #: show something or open a form run in a read-only transaction.
 Command = (
     Help | Add | Log | Win | Due | ListAll | Snooze | Edit | Remove | Settings | Pause | Resume
     | Opener | Prep | Export | DeleteMyData | Import | ListPool | Triage | Reached | ShowEvidence
-    | Goal | Recap
+    | Goal | Recap | Group
 )  # fmt: skip
 
 
@@ -310,6 +321,7 @@ COMMANDS = (
     "goal", "recap",
     "reached", "evidence",
     "win",
+    "group",
 )  # fmt: skip
 #: "delete my data" (and its variants) erases everything; "delete <name>" removes a contact.
 _ERASE_PHRASES = frozenset(
@@ -345,6 +357,8 @@ _ALIASES = {
     "news": "win",
     "wins": "win",
     "congrats": "win",
+    "groups": "group",
+    "cohort": "group",
 }
 
 _NOTES_SPLIT = re.compile(r"(?:^|\s)(?:--|—|–)")
@@ -422,6 +436,8 @@ def parse(text: str) -> Command:
             return Reached(_required_name(rest, "reached"))
         case "evidence":
             return ShowEvidence()
+        case "group":
+            return Group(rest)
     raise UnknownCommand(one_line(word)[:40], suggest(verb))
 
 

@@ -103,11 +103,14 @@ class Reply:
     """A message for one user. ``summary`` is the plain-text fallback for notifications.
 
     ``files`` go with the message (see :class:`FileOut`); most replies have none.
+    ``post`` is a message for everyone in the channel the request came from (a group's
+    welcome); adapters post it there as well, and those without channels ignore it.
     """
 
     summary: str
     blocks: tuple[Block, ...] = ()
     files: tuple[FileOut, ...] = ()
+    post: Reply | None = None
 
 
 def section(*parts: Inline, button: Button | None = None) -> Section:

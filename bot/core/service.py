@@ -36,6 +36,9 @@ from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.data_export import Format
 from bot.core.dates import Clock, system_clock
+from bot.core.groups.ports import GroupStore
+from bot.core.groups.service import GROUP_ACTS, GroupService
+from bot.core.groups.views import with_group_section
 from bot.core.imports import flow as imports
 from bot.core.imports import offer as pool_offer
 from bot.core.matching import match
@@ -68,6 +71,9 @@ from bot.core.wins import WIN_MAX
 
 __all__ = ["GONE", "Caller", "Reconnect"]
 
+#: What group commands and buttons answer where groups are not available.
+NO_GROUPS = "Groups aren't available here."
+
 #: A button value must stay under Slack's 2,000 characters; leave room for JSON quoting.
 _VALUE_MAX = 1900
 
@@ -82,6 +88,12 @@ class Caller:
     #: ";messageid="), a request came from; ``None`` in a DM or personal chat. Groups are
     #: keyed by it (:mod:`bot.core.groups`).
     channel: str | None = None
+    #: The platform user ids of the people mentioned in the command (``group coach @Dana``),
+    #: in order; the typed text only has their names.
+    mentions: tuple[str, ...] = ()
+    #: Whether everyone in the conversation reads the answers (a Teams channel or group
+    #: chat; Slack answers in channels ephemerally, to the caller alone).
+    public: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +113,13 @@ class _Request:
 class Reconnect:
     """The application service every adapter calls."""
 
-    def __init__(self, store: Store, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock = system_clock, groups: GroupStore | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        #: The outplacement groups (``None``: this deployment has none, e.g. in-memory tests).
+        self.groups = GroupService(groups) if groups is not None else None
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -117,6 +133,10 @@ class Reconnect:
             return message(exc.message)
         if isinstance(command, c.Help):
             return views.help_reply(caller.command)
+        if isinstance(command, c.Group):
+            if self.groups is None:
+                return message(NO_GROUPS)
+            return await self.groups.command(caller, command.text)
 
         async def work(book: ContactBook) -> Outcome:
             return await _run(self._request(caller, book), command)
@@ -128,6 +148,10 @@ class Reconnect:
 
     async def action(self, caller: Caller, action: str, value: str) -> Outcome:
         """Handle a button press. ``value`` is untrusted: ids are looked up for this user only."""
+        if action in GROUP_ACTS:
+            if self.groups is None:
+                return message(NO_GROUPS)
+            return await self.groups.action(caller, Act(action), value)
         try:
             spec = _ACTIONS[Act(action)]
         except (ValueError, KeyError):
@@ -223,9 +247,12 @@ class Reconnect:
                 schedule=preferences.describe(await book.prefs(), today),
             )
             home = weekly.with_goal(home, week, caller.command)
-            return evidence_views.with_home_section(
+            home = evidence_views.with_home_section(
                 home, await evidence_report.home_blocks(book, today)
             )
+        if self.groups is None:
+            return home
+        return with_group_section(home, await self.groups.home_blocks(caller.user))
 
     async def set_timezone(self, caller: Caller, timezone: str) -> bool:
         """Remember the caller's IANA time zone (from their platform profile); ``False`` (and
@@ -793,6 +820,8 @@ def command_may_write(text: str) -> bool:
 
 def action_may_write(action: str) -> bool:
     """Whether the button ``action`` may change data (True for one we don't know)."""
+    if action in GROUP_ACTS:
+        return GROUP_ACTS[Act(action)]
     try:
         return _ACTIONS[Act(action)].writes
     except (ValueError, KeyError):

@@ -127,6 +127,12 @@ def help_reply(cmd: str) -> Reply:
             "Fears vs facts: what you expected, what happened, reply rate, dormant ties, "
             "outcomes — this week, the last 4 weeks and all time, with a chart. Also `stats`.",
         ),
+        (
+            "group",
+            f"A coaching group in a channel: `{cmd}group join` there to join and choose what "
+            f"you share (never your contacts or notes), `{cmd}group privacy` to change it, "
+            f"`{cmd}group leave` to leave. `{cmd}group help` for coaches' commands.",
+        ),
         ("help", "This message."),
     ]
     blocks: list[Block] = [

@@ -45,9 +45,12 @@ def test_a_personal_chat_answers_everything(command: str) -> None:
         ("add Dana", False),
         ("helpful", False),
         ("settings", False),
+        ("group join", True),
+        ("Group", True),
+        ("groupie", False),
     ],
 )
-def test_a_shared_chat_answers_help_only(command: str, answered: bool) -> None:
+def test_a_shared_chat_answers_help_and_group_only(command: str, answered: bool) -> None:
     assert may_answer(command, shared=True) is answered
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -22,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import files, guards, render
+from bot.adapters.slack import files, groups, guards, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
@@ -103,6 +104,7 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     app.event("app_home_opened")(_on_home_opened(service, timezones))
     if isinstance(service.store, Uninstalls):
         register_uninstall(app, service.store)
+    groups.register_channel_events(app, service)
     imports = FileImports(service, api_url=api_url)  # contacts files uploaded in the DM
     app.event("message")(imports.on_message)
     app.event("file_shared")(imports.on_file_shared)
@@ -121,7 +123,11 @@ def caller_from(body: dict[str, Any]) -> Caller:
         team_id = body.get("team_id")
     if not team_id:
         team_id = (body.get("team") or {}).get("id") or body.get("enterprise_id") or "unknown"
-    return Caller(UserRef("slack", str(team_id), str(user_id)), command=COMMAND + " ")
+    return Caller(
+        UserRef("slack", str(team_id), str(user_id)),
+        command=COMMAND + " ",
+        channel=groups.channel_of(body),
+    )
 
 
 async def drain_deferred() -> None:
@@ -137,7 +143,8 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
     async def on_command(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
-        caller = caller_from(body)
+        raw = clean_text(str(body.get("text") or ""))
+        caller = replace(caller_from(body), mentions=groups.mentions_in(raw))
 
         async def name_of(user_id: str) -> str | None:
             try:
@@ -148,7 +155,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             return profile.get("real_name") or (info.get("user") or {}).get("real_name")
 
         async def work() -> Any:
-            text = await read_command_text(clean_text(str(body.get("text") or "")), name_of)
+            text = await read_command_text(raw, name_of)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -165,6 +172,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
                 shown = files.with_files_note(outcome)
                 await respond(response_type="ephemeral", **render.message(shown))
                 await _deliver_files(client, respond, caller, outcome)
+                await groups.post_in_channel(client, respond, caller, outcome)
             else:
                 await respond(
                     response_type="ephemeral",
@@ -180,6 +188,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             await ack(response_type="ephemeral", **render.message(shown))
             if isinstance(outcome, Reply):
                 await _deliver_files(client, respond, caller, outcome)
+                await groups.post_in_channel(client, respond, caller, outcome)
         log.info("slack.command", user=caller.user.user_id, team=caller.user.workspace_id)
         timezones.touch(client, caller)
 
@@ -231,7 +240,11 @@ async def _act(
         await _publish_home(service, client, caller, notice=outcome)
     else:
         shown = files.with_files_note(outcome)
-        await respond(replace_original=True, response_type="ephemeral", **render.message(shown))
+        # A public message in a channel (a group's welcome) stays as it is for everyone.
+        replace_it = not groups.in_public_message(body)
+        await respond(
+            replace_original=replace_it, response_type="ephemeral", **render.message(shown)
+        )
     if isinstance(outcome, Reply):
         await _deliver_files(client, respond, caller, outcome)
     log.info("slack.action", action=name, user=caller.user.user_id)

@@ -24,7 +24,19 @@ from bot.core.text import storable
 SIGNATURE_WINDOW_SECONDS = 5 * 60
 
 #: Events about the whole installation, which name no user (bot.adapters.slack.uninstall).
-USERLESS_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+USERLESS_EVENTS = frozenset(
+    {
+        "app_uninstalled",
+        "tokens_revoked",
+        # A group's channel is gone, or the bot left it (bot.adapters.slack.groups).
+        "channel_archive",
+        "group_archive",
+        "channel_deleted",
+        "group_deleted",
+        "channel_left",
+        "group_left",
+    }
+)
 
 #: Keys of a payload that Bolt reads as objects when present.
 _OBJECTS = ("team", "enterprise", "channel", "container", "view", "event", "message", "user")

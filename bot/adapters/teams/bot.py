@@ -14,10 +14,11 @@ import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
-from bot.adapters.teams import cards, files, inbound
+from bot.adapters.teams import cards, files, groups, inbound
 from bot.adapters.teams.file_import import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
+from bot.core.groups.service import GROUP_ACTS
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences
 from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply, message
@@ -130,10 +131,20 @@ class TeamsHandlers:
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(inbound.clean_text(activity.text) if activity.text else None)
-        if not may_answer(text, shared=not _personal(activity), submitted=submitted):
+        shared = not _personal(activity)
+        # A group's own buttons work in its channel (bot.adapters.teams.groups).
+        group_button = (
+            submitted
+            and isinstance(value, dict)
+            and value.get("rc") == "action"
+            and str(value.get("action") or "") in GROUP_ACTS
+        )
+        if not may_answer(text, shared=shared, submitted=submitted and not group_button):
             # A team or group chat is shared: a contact list must never be shown there.
             await _send(context, cards.card(PRIVATE), PRIVATE.summary)
             return
+        if shared:
+            caller = groups.shared_caller(caller, activity, await self._mentioned(context))
         if submitted:
             assert isinstance(value, dict)
             fields = inbound.clean_submission(value)
@@ -143,10 +154,12 @@ class TeamsHandlers:
                 await _send(context, cards.card(UNREADABLE), UNREADABLE.summary)
                 return
             await self._submission(context, caller, fields)
-            return
-        outcome = await self.service.command(caller, text)
-        await self._show(context, outcome)
-        log.info("teams.command", user=caller.user.user_id, tenant=caller.user.workspace_id)
+        else:
+            await self._show(context, await self.service.command(caller, text))
+        if shared:  # after the command: it may just have made the channel a group
+            await self._remember_channel(caller, activity)
+        if not submitted:
+            log.info("teams.command", user=caller.user.user_id, tenant=caller.user.workspace_id)
 
     async def on_conversation_update(self, context: TurnContext, _state: TurnState) -> None:
         """The bot was added to a personal chat or a team: remember it and say hello."""
@@ -158,6 +171,14 @@ class TeamsHandlers:
             # The app was removed from the personal scope: no more nudges (data goes in 30
             # days unless it is installed again).
             await self.store.forget_reference(caller_from(activity).user)
+            return
+        gone = groups.gone_channel(activity, bot_removed=bool(removed))
+        if gone is not None and self.service.groups is not None:
+            # A group's channel was deleted, or the bot removed from its team or group chat:
+            # its weekly posts stop (the coach is told by the rhythm).
+            tenant = caller_from(activity).user.workspace_id
+            if await self.service.groups.channel_gone(PLATFORM, tenant, *gone):
+                log.info("teams.group_broken", reason=gone[1])
             return
         if added:
             caller = caller_from(activity)
@@ -229,7 +250,10 @@ class TeamsHandlers:
             outcome = await self.service.action(
                 caller, str(value.get("action") or ""), str(value.get("value") or "")
             )
-            if isinstance(outcome, Reply) and card_id:
+            if caller.public:
+                # A card everyone in the channel sees (a group's welcome) stays as it is.
+                await self._show(context, outcome)
+            elif isinstance(outcome, Reply) and card_id:
                 content, offered = files.card(outcome)
                 await _replace(context, card_id, content)  # like Slack's replace_original
                 await files.offer(context, self.held, caller.user, offered)
@@ -266,6 +290,48 @@ class TeamsHandlers:
             await _send(context, content, outcome.summary)
             caller = caller_from(context.activity)
             await files.offer(context, self.held, caller.user, offered)
+            if outcome.post is not None and not _personal(context.activity):
+                # A group's welcome, for everyone in the channel.
+                await _send(context, cards.card(outcome.post), outcome.post.summary)
+
+    async def _mentioned(self, context: TurnContext) -> tuple[str, ...]:
+        """The Entra object ids of the people @mentioned (not the bot): ids are what users
+        are known by. A mention without one is looked up in the conversation's members;
+        one that can't be is left out (``group coach`` then asks for a mention again)."""
+        found: list[str] = []
+        for account_id, aad in groups.mentions(context.activity):
+            if aad is None:
+                aad = await _member_object_id(context, account_id)
+            if aad is not None and len(aad) <= inbound.MAX_USER_ID:
+                found.append(aad)
+        return tuple(found)
+
+    async def _remember_channel(self, caller: Caller, activity: Activity) -> None:
+        """Keep the channel's conversation reference on its group, for proactive posts."""
+        if self.service.groups is None:
+            return
+        try:
+            await self.service.groups.remember_channel(caller, groups.channel_reference(activity))
+        except Exception as exc:  # the answer matters more than a reference kept
+            log.warning("teams.group_reference_failed", error=type(exc).__name__)
+
+
+async def _member_object_id(context: TurnContext, account_id: str) -> str | None:
+    """The Entra object id of a conversation member, from the connector; ``None`` if it
+    can't be had."""
+    client: Any = context.turn_state.get("ConnectorClient")
+    conversations = getattr(client, "conversations", None)
+    if conversations is None:
+        return None
+    try:
+        member = await conversations.get_conversation_member(
+            groups.channel_id(context.activity), account_id
+        )
+    except Exception as exc:
+        log.warning("teams.member_lookup_failed", error=type(exc).__name__)
+        return None
+    aad = getattr(member, "aad_object_id", None)
+    return aad if isinstance(aad, str) and aad else None
 
 
 def _personal(activity: Activity) -> bool:

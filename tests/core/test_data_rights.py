@@ -314,3 +314,58 @@ async def test_another_process_erasing_the_user_is_survived(any_store: Store) ->
     assert "You haven't added anyone yet" in listing
     added = texts(await second.command(ADA_CALLER, "add Marcus Chen"))
     assert "Added" in added
+
+
+async def test_group_roles_are_exported_and_erased_but_the_group_stays(any_store: Store) -> None:
+    """A coach or member who deletes their data leaves their groups; the group goes on for
+    everyone else, and the export lists the groups joined, coached and wins shared."""
+    if isinstance(any_store, MemoryStore):
+        pytest.skip("group rows are SQL tables")
+    assert isinstance(any_store, SqlStore)
+    service = Reconnect(any_store, clock=Clock())
+    await seed(service)  # makes both users' rows
+    tables = Base.metadata.tables
+    async with any_store.engine.begin() as connection:
+        ids = dict(
+            (
+                await connection.execute(
+                    select(tables["users"].c.external_id, tables["users"].c.id)
+                )
+            ).all()
+        )
+        group = (
+            await connection.execute(
+                tables["groups"].insert().returning(tables["groups"].c.id),
+                {"platform": "slack", "workspace_id": "T1", "channel_id": "C1", "name": "Cohort 7"},
+            )
+        ).scalar_one()
+        await connection.execute(
+            tables["group_coaches"].insert(), {"group_id": group, "user_id": ids["U1"]}
+        )
+        for user in ("U1", "U2"):
+            await connection.execute(
+                tables["group_members"].insert(),
+                {"group_id": group, "user_id": ids[user], "level": "names"},
+            )
+        await connection.execute(
+            tables["group_wins"].insert(),
+            {"group_id": group, "user_id": ids["U1"], "week_start": TODAY, "text": "An interview!"},
+        )
+    async with any_store.book(ADA, write=False) as book:
+        data = (await book.export_data()).sections
+    assert [g["group"] for g in data["group_memberships"]] == ["Cohort 7"]
+    assert data["group_memberships"][0]["sharing_level"] == "names"
+    assert [g["group"] for g in data["groups_coached"]] == ["Cohort 7"]
+    assert [w["text"] for w in data["group_wins"]] == ["An interview!"]
+    async with any_store.book(BOB, write=False) as book:
+        bobs = (await book.export_data()).sections
+    assert bobs["groups_coached"] == [] and bobs["group_wins"] == []
+
+    confirm = buttons(await service.command(ADA_CALLER, "delete my data"))["Delete everything"]
+    await service.action(ADA_CALLER, confirm.action, confirm.value)
+    async with any_store.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(tables["groups"])) == 1
+        members = (await connection.execute(select(tables["group_members"].c.user_id))).all()
+        assert [m.user_id for m in members] == [ids["U2"]]
+        for name in ("group_coaches", "group_wins"):
+            assert await connection.scalar(select(func.count()).select_from(tables[name])) == 0

@@ -139,7 +139,7 @@ async def serve(settings: Settings) -> None:
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = None
     if settings.run_scheduler:
-        from jobs.app import build_recap_runner, build_runner, build_scheduler
+        from jobs.app import build_group_runner, build_recap_runner, build_runner, build_scheduler
         from jobs.purge import Purger
 
         nudge_runner = build_runner(settings, engine=app.engine)
@@ -147,7 +147,8 @@ async def serve(settings: Settings) -> None:
         store = app.service.store
         write_turn = store.write_turn if isinstance(store, SqlStore) else None
         purger = Purger(app.engine, write_turn=write_turn)
-        scheduler = build_scheduler(nudge_runner, recaps, purger)
+        groups = build_group_runner(app.engine, nudge_runner.messengers)
+        scheduler = build_scheduler(nudge_runner, recaps, purger, groups)
         scheduler.start()
     if app.teams is not None and app.teams.anonymous:
         log.warning(

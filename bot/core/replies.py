@@ -132,8 +132,7 @@ def context(*parts: Inline) -> Context:
 def plain(parts: tuple[Inline, ...]) -> str:
     """The text of ``parts`` without emphasis."""
     return "".join(
-        p if isinstance(p, str) else p.fallback if isinstance(p, Mention) else p.text
-        for p in parts
+        p if isinstance(p, str) else p.fallback if isinstance(p, Mention) else p.text for p in parts
     )
 
 

@@ -1,0 +1,167 @@
+"""What the Friday recap pass reads: a batch of groups' members and, in aggregate, each
+counted member's week (counts only — never a contact, a name or a note) and the wins members
+shared. One statement per query per week and batch of groups, on the owners' indexes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal_column, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.evidence import Expectation, OutcomeTag
+from bot.core.groups.levels import SharingLevel
+from bot.core.groups.recap import GroupRecapInputs, Member, MemberWeek, SharedWin
+from storage.dialect import DialectStore
+from storage.models import (
+    ConversationRow,
+    GroupMember,
+    GroupWin,
+    OutreachRow,
+    User,
+    WeeklyGoal,
+)
+
+__all__ = ["GroupStatsStore", "read_group_inputs"]
+
+#: Groups per batch of statements.
+_GROUP_CHUNK = 500
+#: Outcomes a recap counts (the ones that move a search forward).
+_COUNTED_OUTCOMES = (
+    OutcomeTag.INTRODUCTION,
+    OutcomeTag.REFERRAL,
+    OutcomeTag.INTERVIEW,
+    OutcomeTag.OFFER,
+)
+_WARM = (Expectation.GLAD.value, Expectation.GO_OUT_OF_WAY.value)
+
+
+class GroupStatsStore(DialectStore):
+    """Bulk reads for composing group recaps."""
+
+    async def group_inputs(self, groups: dict[int, date]) -> dict[int, GroupRecapInputs]:
+        """What composing each group's recap for its week (Monday) needs."""
+        out: dict[int, GroupRecapInputs] = {}
+        ids = sorted(groups)
+        async with self._reading() as connection:
+            for start in range(0, len(ids), _GROUP_CHUNK):
+                chunk = {gid: groups[gid] for gid in ids[start : start + _GROUP_CHUNK]}
+                out |= await read_group_inputs(connection, chunk)
+        return out
+
+
+async def read_group_inputs(
+    connection: AsyncConnection, groups: dict[int, date]
+) -> dict[int, GroupRecapInputs]:
+    """One batch of :meth:`GroupStatsStore.group_inputs`."""
+    inputs = {gid: GroupRecapInputs() for gid in groups}
+    members = await connection.execute(
+        select(GroupMember.group_id, GroupMember.user_id, User.external_id, GroupMember.level)
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id.in_(list(groups)))
+        .order_by(GroupMember.group_id, GroupMember.user_id)
+    )
+    for gid, uid, external, level in members:
+        parsed = SharingLevel.parse(level) or SharingLevel.MEMBERSHIP  # unknown: share nothing
+        inputs[gid].members.append(Member(uid, external, parsed))
+    by_week: dict[date, list[int]] = defaultdict(list)
+    for gid, monday in groups.items():
+        by_week[monday].append(gid)
+    for monday, gids in by_week.items():
+        weeks = await _member_weeks(connection, gids, monday)
+        for gid in gids:
+            inputs[gid].weeks = {
+                m.user_id: weeks[m.user_id] for m in inputs[gid].members if m.user_id in weeks
+            }
+    wins = await connection.execute(
+        select(GroupWin.group_id, GroupWin.user_id, GroupWin.text, GroupWin.week_start)
+        .where(GroupWin.group_id.in_(list(groups)))
+        .where(GroupWin.week_start.in_(sorted(set(groups.values()))))
+        .order_by(GroupWin.id)
+    )
+    for gid, uid, text, week in wins:
+        if groups[gid] == week:
+            inputs[gid].wins.append(SharedWin(uid, text))
+    return inputs
+
+
+async def _member_weeks(
+    connection: AsyncConnection, gids: list[int], monday: date
+) -> dict[int, MemberWeek]:
+    """Each counted member's week (members at *membership only* are not read at all)."""
+    sunday = monday + timedelta(days=6)
+    counted = (
+        select(GroupMember.user_id)
+        .where(GroupMember.group_id.in_(gids))
+        .where(GroupMember.level != SharingLevel.MEMBERSHIP.value)
+    )
+    o = OutreachRow
+    in_week = and_(o.owner_id.in_(counted), o.reached_on >= monday, o.reached_on <= sunday)
+    replied = or_(o.replied_on.is_not(None), and_(o.actual.is_not(None), o.actual != "no_reply"))
+    silence = o.expected == Expectation.NO_REPLY.value
+    brushoff = o.expected == Expectation.BRUSH_OFF.value
+    outreach = await connection.execute(
+        select(
+            o.owner_id,
+            func.count(),
+            _sum(replied),
+            _sum(silence),
+            _sum(and_(silence, replied)),
+            _sum(brushoff),
+            _sum(and_(brushoff, o.actual.in_(_WARM))),
+        )
+        .where(in_week)
+        .group_by(o.owner_id)
+    )
+    rows: dict[int, dict[str, int]] = defaultdict(dict)
+    for uid, n, rep, sil, sil_rep, brush, brush_warm in outreach:
+        rows[uid] |= {
+            "outreach": n,
+            "replied": int(rep or 0),
+            "silence": int(sil or 0),
+            "silence_replied": int(sil_rep or 0),
+            "brushoff": int(brush or 0),
+            "brushoff_warm": int(brush_warm or 0),
+        }
+    c = ConversationRow
+    c_week = and_(c.owner_id.in_(counted), c.occurred_on >= monday, c.occurred_on <= sunday)
+    led = or_(*(c.outcomes.like(f"%{tag.value}%") for tag in _COUNTED_OUTCOMES))
+    talks = await connection.execute(
+        select(c.owner_id, func.count(), _sum(led))
+        .where(c_week, c.kind == "conversation")
+        .group_by(c.owner_id)
+    )
+    for uid, n, outcomes in talks:
+        rows[uid] |= {"conversations": n, "outcomes": int(outcomes or 0)}
+    people = union(
+        select(o.owner_id.label("owner"), o.contact_id.label("contact")).where(in_week),
+        select(c.owner_id.label("owner"), c.contact_id.label("contact")).where(c_week),
+    ).subquery()
+    reached = await connection.execute(
+        select(people.c.owner, func.count()).group_by(people.c.owner)
+    )
+    for uid, n in reached:
+        rows[uid]["reached"] = n
+    w = WeeklyGoal
+    latest = (
+        select(w.owner_id, func.max(w.week_start).label("since"))
+        .where(w.owner_id.in_(counted), w.week_start <= monday)
+        .group_by(w.owner_id)
+        .subquery()
+    )
+    goals = await connection.execute(
+        select(w.owner_id, w.goal).join(
+            latest, and_(w.owner_id == latest.c.owner_id, w.week_start == latest.c.since)
+        )
+    )
+    for uid, goal in goals:
+        if goal > 0:
+            rows[uid]["goal"] = goal
+    return {uid: MemberWeek(**fields) for uid, fields in rows.items()}
+
+
+def _sum(condition: Any) -> Any:
+    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)``."""
+    return func.sum(case((condition, 1), else_=literal_column("0")))

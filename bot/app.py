@@ -24,6 +24,7 @@ from bot.database import prepare_database as prepare_database
 from bot.settings import Settings
 from bot.web import build_web_app
 from storage import db
+from storage.group_rhythm import SqlRhythmGroups
 from storage.repository import SqlStore
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def build_app(
     """
     engine = engine or db.create_engine(settings.database_url)
     store = SqlStore(engine)
-    service = Reconnect(store, clock=clock)
+    service = Reconnect(store, clock=clock, groups=SqlRhythmGroups(engine))
     slack = None
     if settings.slack_bot_token:
         slack, timezones = build_slack_app(settings, service)

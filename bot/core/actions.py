@@ -56,3 +56,5 @@ class Act(StrEnum):
     STEP_LATER = "step.later"
     STEP_DROP = "step.drop"
     EVIDENCE = "evidence"  # value: empty
+    # The Monday theme in a group's channel. value: "<group id>:<Monday>:<goal>"
+    GROUP_GOAL = "group.goal"

@@ -231,7 +231,9 @@ async def _act(
         await _publish_home(service, client, caller, notice=outcome)
     else:
         shown = files.with_files_note(outcome)
-        await respond(replace_original=True, response_type="ephemeral", **render.message(shown))
+        # A group's channel post stays as it is for everyone: the answer goes to the clicker.
+        in_place = not (name or "").startswith("group.")
+        await respond(replace_original=in_place, response_type="ephemeral", **render.message(shown))
     if isinstance(outcome, Reply):
         await _deliver_files(client, respond, caller, outcome)
     log.info("slack.action", action=name, user=caller.user.user_id)

@@ -130,7 +130,11 @@ class TeamsHandlers:
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(inbound.clean_text(activity.text) if activity.text else None)
-        if not may_answer(text, shared=not _personal(activity), submitted=submitted):
+        # A group's channel post carries buttons for its members (the Monday theme's goal).
+        group_button = submitted and _group_action(value)
+        if not group_button and not may_answer(
+            text, shared=not _personal(activity), submitted=submitted
+        ):
             # A team or group chat is shared: a contact list must never be shown there.
             await _send(context, cards.card(PRIVATE), PRIVATE.summary)
             return
@@ -229,6 +233,11 @@ class TeamsHandlers:
             outcome = await self.service.action(
                 caller, str(value.get("action") or ""), str(value.get("value") or "")
             )
+            if _group_action(value) and not _personal(context.activity):
+                # Teams has no private replies in a channel: the answer (the member's own
+                # goal) stays out of it; the channel's card is never replaced.
+                await _send(context, cards.card(GROUP_SAVED), GROUP_SAVED.summary)
+                return
             if isinstance(outcome, Reply) and card_id:
                 content, offered = files.card(outcome)
                 await _replace(context, card_id, content)  # like Slack's replace_original
@@ -266,6 +275,17 @@ class TeamsHandlers:
             await _send(context, content, outcome.summary)
             caller = caller_from(context.activity)
             await files.offer(context, self.held, caller.user, offered)
+
+
+#: The channel's answer to a member's click on a group post (their answer is private).
+GROUP_SAVED = message(
+    "Got it — saved privately. Type `goal` in your personal chat with me to see your week."
+)
+
+
+def _group_action(value: object) -> bool:
+    """A click on one of a group channel post's buttons."""
+    return isinstance(value, dict) and str(value.get("action") or "").startswith("group.")
 
 
 def _personal(activity: Activity) -> bool:

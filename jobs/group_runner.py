@@ -70,7 +70,8 @@ class GroupRunSummary:
     already: int = 0
     busy: int = 0
     failed: int = 0
-    broken: int = 0
+    undeliverable: int = 0  # posts refused for good (their channel is gone)
+    broken: int = 0  # groups marked broken by this pass
     told: int = 0  # coaches told that their group's channel stopped working
     #: A dry run's posts: (where, kind, the post).
     messages: list[tuple[str, str, Reply]] = field(default_factory=list)
@@ -81,7 +82,8 @@ class GroupRunSummary:
         return (
             f"group posts due {self.due} · sent {self.sent} · skipped {self.already + self.busy} "
             f"(already sent {self.already}, in progress elsewhere {self.busy}) · "
-            f"failed {self.failed} · channels broken {self.broken} · coaches told {self.told}"
+            f"failed {self.failed} · undeliverable {self.undeliverable} · "
+            f"channels newly broken {self.broken} · coaches told {self.told}"
         )
 
 
@@ -283,6 +285,7 @@ class GroupRunner:
         results = await asyncio.gather(*(one(job) for job in jobs))
         summary.sent += results.count(NudgeStatus.SENT)
         summary.failed += results.count(NudgeStatus.FAILED)
+        summary.undeliverable += results.count(NudgeStatus.UNDELIVERABLE)
 
     async def _deliver(self, job: _Post, summary: GroupRunSummary) -> str:
         messenger = cast(ChannelMessenger, self.messengers[job.group.platform])

@@ -215,6 +215,11 @@ async def run_pass(url: Any, latency: float) -> dict[str, Any]:
     }
 
 
+def _count(url: Any, table: str) -> int:
+    with sync_engine(url) as engine, engine.connect() as c:
+        return int(c.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
 def main() -> int:
     """Run the benchmark on the chosen databases; exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -223,13 +228,22 @@ def main() -> int:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--keep", default="", help="reuse (or seed once) this SQLite file / PostgreSQL schema"
+    )
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     ok = True
     for kind in kinds:
-        with database(kind, prefix="rc_group_bench_") as url:
+        with database(kind, keep=args.keep, prefix="rc_group_bench_") as url:
             started = time.perf_counter()
-            rows = seed(url, args.groups, args.members, args.weeks)
+            seeded_before = args.keep and _count(url, "groups")
+            rows = _count(url, "outreach") if seeded_before else 0
+            if not seeded_before:
+                rows = seed(url, args.groups, args.members, args.weeks)
+            else:
+                with sync_engine(url) as engine, engine.begin() as c:
+                    c.execute(text("DELETE FROM group_posts"))
             seeded = time.perf_counter() - started
             figures = asyncio.run(run_pass(url, args.latency))
         met = figures["compose_s"] <= 3.0 and figures["exactly_one"]

@@ -192,11 +192,13 @@ async def run_pass(url: Any, latency: float) -> dict[str, Any]:
     messenger = PacedMessenger(latency)
     runner = GroupRunner(GroupPostStore(engine), GroupStatsStore(engine), {"slack": messenger})
     plan_started = time.perf_counter()
+    cpu_started = time.process_time()
     original = runner._deliver_all
     marks: dict[str, float] = {}
 
     async def deliver(jobs: Any, summary: Any) -> None:
         marks["composed"] = time.perf_counter()
+        marks["cpu"] = time.process_time() - cpu_started
         await original(jobs, summary)
 
     runner._deliver_all = deliver  # type: ignore[method-assign]
@@ -209,6 +211,7 @@ async def run_pass(url: Any, latency: float) -> dict[str, Any]:
         "sent": summary.sent,
         "compose_s": round(marks["composed"] - plan_started, 3),
         "compose_only_s": round(summary.compose_s, 3),
+        "cpu_s": round(marks["cpu"], 3),
         "deliver_s": round(done - marks["composed"], 3),
         "exactly_one": all(n == 1 for n in messenger.posts.values())
         and len(messenger.posts) == summary.due,
@@ -251,7 +254,8 @@ def main() -> int:
         print(
             f"{kind}: {args.groups} groups × {args.members} members, {rows:,} rows "
             f"(seeded in {seeded:.0f} s) · due {figures['due']} · sent {figures['sent']} · "
-            f"plan+compose {figures['compose_s']} s (compose {figures['compose_only_s']} s) · "
+            f"plan+compose {figures['compose_s']} s (compose {figures['compose_only_s']} s; "
+            f"this process's CPU {figures['cpu_s']} s) · "
             f"deliver {figures['deliver_s']} s at {args.latency * 1000:.0f} ms per post, "
             f"20 at once · exactly one each: {figures['exactly_one']} · "
             f"{'OK' if met else 'MISSED'}"

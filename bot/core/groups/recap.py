@@ -11,7 +11,7 @@ wins are the members' own words, which they chose to share.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
 from bot.core.groups.levels import SharingLevel
@@ -108,7 +108,8 @@ class GroupRecapContent:
 
     def to_json(self) -> str:
         """For ``group_posts.content``."""
-        return json.dumps({"kind": "recap", **asdict(self)}, ensure_ascii=False)
+        values = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps({"kind": "recap", **values}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> GroupRecapContent:
@@ -122,6 +123,11 @@ class GroupRecapContent:
             raise ValueError("not a group recap") from exc
 
 
+_FIELDS = tuple(f.name for f in fields(GroupRecapContent))
+#: The levels' order, looked up rather than computed (a pass ranks 30,000 members).
+_RANK = {level: level.rank for level in SharingLevel}
+
+
 def compose_group_recap(
     monday: date, inputs: GroupRecapInputs, *, shoutouts: bool, platform: str
 ) -> GroupRecapContent:
@@ -132,7 +138,8 @@ def compose_group_recap(
     named: list[str] = []
     by_id = {m.user_id: m for m in inputs.members}
     for member in inputs.members:
-        if not member.level.allows(SharingLevel.NUMBERS):
+        rank = _RANK[member.level]
+        if rank < _RANK[SharingLevel.NUMBERS]:
             continue  # membership only: in no number
         week = inputs.weeks.get(member.user_id, MemberWeek())
         content.counted += 1
@@ -146,7 +153,7 @@ def compose_group_recap(
         if week.goal > 0:
             content.goals_set += 1
             content.goals_met += week.goal_met
-        if member.level.allows(SharingLevel.OUTCOMES):
+        if rank >= _RANK[SharingLevel.OUTCOMES]:
             content.outcome_members += 1
             content.outcomes += week.outcomes
         if week.goal_met and _nameable(member, shoutouts, platform):

@@ -28,9 +28,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from bench.common import database, sync_engine  # noqa: E402
+from bench.common import database, sync_engine
 
 FRIDAY = datetime(2026, 11, 27, 15, 0, 20, tzinfo=UTC)
 MONDAY = date(2026, 11, 23)
@@ -68,7 +68,7 @@ def seed(url: Any, groups: int, members: int, weeks: int) -> int:
             for w in range(weeks):
                 day = MONDAY - timedelta(weeks=w) + timedelta(days=rng.randrange(5))
                 contact = (u - 1) * 5 + rng.randrange(5) + 1
-                actual = rng.choice(EXPECT + (None,))
+                actual = rng.choice((*EXPECT, None))
                 outreach.append(
                     {"owner": u, "contact": contact, "on": day,
                      "expected": rng.choice(EXPECT), "actual": actual,

@@ -85,10 +85,17 @@ def test_recaps_read_well_and_name_only_whom_they_may(shoutouts: bool, platform:
         members = [Member(k, f"U{k}", level) for k, level in enumerate(levels)]
         weeks = {
             k: MemberWeek(
-                outreach=a, replied=min(a, b), conversations=c, outcomes=min(c, 1),
-                reached=a, goal=(k % 3), silence=b, silence_replied=min(b, a),
-                brushoff=c % 3, brushoff_warm=(c % 3) // 2,
-            )  # fmt: skip
+                outreach=a,
+                replied=min(a, b),
+                conversations=c,
+                outcomes=min(c, 1),
+                reached=a,
+                goal=(k % 3),
+                silence=b,
+                silence_replied=min(b, a),
+                brushoff=c % 3,
+                brushoff_warm=(c % 3) // 2,
+            )
             for k in range(4)
         }
         wins = [SharedWin(1, "Got the <b>interview</b> — thanks all!"), SharedWin(99, "gone")]

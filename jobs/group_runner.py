@@ -35,9 +35,17 @@ from bot.core.groups.rhythm import DEFAULT_GRACE, RECAP, THEME, due_posts
 from bot.core.groups.themes import LIBRARY, exercise_for, render_theme
 from bot.core.ports import DeliveryError, Messenger
 from bot.core.replies import Reply, message
+from jobs.batching import GroupCommitter
 from jobs.ports import ChannelMessenger
 from jobs.runner import Clock, worker_id
-from storage.group_posts import GroupPostStore, GroupTarget, PostKey, PostState
+from storage.group_posts import (
+    AttemptOpen,
+    GroupPostStore,
+    GroupTarget,
+    PostKey,
+    PostOutcome,
+    PostState,
+)
 from storage.group_stats import GroupStatsStore
 from storage.records import NudgeStatus
 
@@ -52,7 +60,7 @@ class GroupConfig:
     """Tunables of the group pass."""
 
     grace: timedelta = DEFAULT_GRACE
-    concurrency: int = 20
+    concurrency: int = 50
     max_attempts: int = 6
     max_rate_limit_waits: int = 100
     backoff_base: float = 0.5
@@ -85,6 +93,14 @@ class GroupRunSummary:
             f"failed {self.failed} · undeliverable {self.undeliverable} · "
             f"channels newly broken {self.broken} · coaches told {self.told}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Writers:
+    """The group-committed writes of one delivery phase."""
+
+    starts: GroupCommitter[AttemptOpen]
+    outcomes: GroupCommitter[PostOutcome]
 
 
 @dataclass(slots=True)
@@ -270,51 +286,60 @@ class GroupRunner:
 
     async def _deliver_all(self, jobs: list[_Post], summary: GroupRunSummary) -> None:
         limit = asyncio.Semaphore(self.config.concurrency)
+        # Attempts and outcomes are group-committed: each post still waits until its attempt
+        # is written before it is sent, but many posts share a transaction.
+        writers = _Writers(
+            GroupCommitter(self.posts.start_attempts), GroupCommitter(self.posts.finish)
+        )
 
         async def one(job: _Post) -> str:
             async with limit:
                 try:
-                    return await self._deliver(job, summary)
+                    return await self._deliver(job, summary, writers)
                 except Exception as exc:  # one group's bug must not stop the others
                     log.exception("groups.deliver_crashed", post=job.post_id)
-                    await self.posts.finish(
-                        job.post_id, NudgeStatus.FAILED, error=type(exc).__name__
-                    )
+                    failed = PostOutcome(job.post_id, NudgeStatus.FAILED, type(exc).__name__)
+                    await writers.outcomes.submit(failed)
                     return NudgeStatus.FAILED
 
-        results = await asyncio.gather(*(one(job) for job in jobs))
+        try:
+            results = await asyncio.gather(*(one(job) for job in jobs))
+        finally:
+            await writers.starts.close()
+            await writers.outcomes.close()
         summary.sent += results.count(NudgeStatus.SENT)
         summary.failed += results.count(NudgeStatus.FAILED)
         summary.undeliverable += results.count(NudgeStatus.UNDELIVERABLE)
 
-    async def _deliver(self, job: _Post, summary: GroupRunSummary) -> str:
+    async def _deliver(self, job: _Post, summary: GroupRunSummary, writers: _Writers) -> str:
+        """Post one group's post: settle an earlier attempt in doubt, then post with retries.
+        Every attempt is written before it is made and closed after."""
         messenger = cast(ChannelMessenger, self.messengers[job.group.platform])
         key = f"reconnect-group-{job.post_id}"
         channel = job.group.channel_id
+        done = writers.outcomes.submit
         if job.in_doubt:
             found = await self._find(messenger, channel, key, job.claimed_at)
             if found is not None:
-                await self.posts.finish(
-                    job.post_id, NudgeStatus.SENT, message_id=found, at=self.wall()
-                )
+                await done(PostOutcome(job.post_id, NudgeStatus.SENT, None, found, self.wall()))
                 return NudgeStatus.SENT
         assert job.reply is not None
         number, failures, waits = job.attempts, 0, 0
         while failures < self.config.max_attempts and waits < self.config.max_rate_limit_waits:
             number += 1
-            await self.posts.start_attempt(job.post_id, number, job.content)
+            await writers.starts.submit(AttemptOpen(job.post_id, number, job.content))
             try:
                 sent = await messenger.post_to_channel(
                     channel, job.group.post_reference, job.reply, key
                 )
             except DeliveryError as exc:
                 if exc.permanent:
-                    await self.posts.finish(job.post_id, NudgeStatus.UNDELIVERABLE, error=exc.code)
+                    await done(PostOutcome(job.post_id, NudgeStatus.UNDELIVERABLE, exc.code))
                     if await self.posts.mark_broken(job.group.id, exc.code):
                         summary.broken += 1
                         log.warning("groups.channel_broken", group=job.group.id, error=exc.code)
                     return NudgeStatus.UNDELIVERABLE
-                await self.posts.finish(job.post_id, NudgeStatus.CLAIMED, error=exc.code)
+                await done(PostOutcome(job.post_id, NudgeStatus.CLAIMED, exc.code))
                 if exc.ratelimited:
                     waits += 1
                     wait = exc.retry_after if exc.retry_after is not None else 1.0
@@ -325,16 +350,14 @@ class GroupRunner:
                 # It may have arrived all the same: look before posting again.
                 found = await self._find(messenger, channel, key, job.claimed_at)
                 if found is not None:
-                    await self.posts.finish(
-                        job.post_id, NudgeStatus.SENT, message_id=found, at=self.wall()
-                    )
+                    await done(PostOutcome(job.post_id, NudgeStatus.SENT, None, found, self.wall()))
                     return NudgeStatus.SENT
                 continue
-            await self.posts.finish(
-                job.post_id, NudgeStatus.SENT, message_id=sent.message_id, at=self.wall()
+            await done(
+                PostOutcome(job.post_id, NudgeStatus.SENT, None, sent.message_id, self.wall())
             )
             return NudgeStatus.SENT
-        await self.posts.finish(job.post_id, NudgeStatus.FAILED, error=f"{number} attempts")
+        await done(PostOutcome(job.post_id, NudgeStatus.FAILED, f"{number} attempts"))
         return NudgeStatus.FAILED
 
     async def _find(

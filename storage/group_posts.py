@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.groups.rhythm import GroupSchedule
@@ -24,7 +24,15 @@ from storage.models import GroupCoach, GroupPost, GroupRow, User
 from storage.nudge_claims import ClaimStore, aware
 from storage.records import NudgeStatus
 
-__all__ = ["IN_FLIGHT", "GroupPostStore", "GroupTarget", "PostKey", "PostState"]
+__all__ = [
+    "IN_FLIGHT",
+    "AttemptOpen",
+    "GroupPostStore",
+    "GroupTarget",
+    "PostKey",
+    "PostOutcome",
+    "PostState",
+]
 
 #: ``group_posts.error`` while an attempt is open (written before the post is sent).
 IN_FLIGHT = "in flight"
@@ -59,6 +67,30 @@ class PostState:
     content: str
     claimed_at: datetime
     in_flight: bool  # an attempt was opened and never closed
+
+
+#: The table itself: an executemany UPDATE binds by parameter names, not by ORM attributes.
+_TABLE = cast(Table, GroupPost.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOpen:
+    """An attempt about to be made: its number, and the content it posts."""
+
+    post_id: int
+    number: int
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    """How an attempt ended (``status`` "claimed" after a failure that will be retried)."""
+
+    post_id: int
+    status: str
+    error: str | None = None
+    message_id: str | None = None
+    at: datetime | None = None
 
 
 class GroupPostStore(DialectStore):
@@ -168,33 +200,44 @@ class GroupPostStore(DialectStore):
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
-    async def start_attempt(self, post_id: int, number: int, content: str) -> None:
-        """Open attempt ``number`` (committed before the post is sent)."""
+    async def start_attempts(self, starts: Sequence[AttemptOpen]) -> None:
+        """Open attempts (committed before the posts are sent), several in one transaction."""
+        table = _TABLE
         statement = (
-            update(GroupPost)
-            .where(GroupPost.id == post_id)
-            .values(attempts=number, content=content, error=IN_FLIGHT)
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(attempts=bindparam("b_n"), content=bindparam("b_content"), error=IN_FLIGHT)
         )
+        params = [{"b_id": s.post_id, "b_n": s.number, "b_content": s.content} for s in starts]
         async with self.engine.begin() as connection:
-            await connection.execute(statement)
+            await connection.execute(statement, params)
 
-    async def finish(
-        self,
-        post_id: int,
-        status: str,
-        *,
-        error: str | None = None,
-        message_id: str | None = None,
-        at: datetime | None = None,
-    ) -> None:
-        """Close the open attempt: sent (with its message id), or failed / undeliverable."""
-        values: dict[str, object] = {"status": status, "error": (error or None) and error[:200]}
-        if message_id is not None:
-            values |= {"message_id": message_id, "sent_at": at}
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(GroupPost).where(GroupPost.id == post_id).values(**values)
+    async def finish(self, outcomes: Sequence[PostOutcome]) -> None:
+        """Close open attempts: sent (with the message id), failed or undeliverable, or still
+        claimed after a failure that will be retried."""
+        table = _TABLE
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                error=bindparam("b_error"),
+                message_id=bindparam("b_message"),
+                sent_at=bindparam("b_at"),
             )
+        )
+        params = [
+            {
+                "b_id": o.post_id,
+                "b_status": o.status,
+                "b_error": o.error[:200] if o.error else None,
+                "b_message": o.message_id,
+                "b_at": o.at,
+            }
+            for o in outcomes
+        ]
+        async with self.engine.begin() as connection:
+            await connection.execute(statement, params)
 
     async def mark_broken(self, group_id: int, reason: str) -> bool:
         """Stop posting in a group's channel; ``True`` only for the call that marked it."""

@@ -161,12 +161,12 @@ class Reconnect:
         cmd = caller.command
         chosen = rhythm.chosen_goal(value)
         if chosen is None or self.groups is None:
-            return message(views.OLD_BUTTON)
+            return message(rhythm.STALE.format(cmd=cmd))
         group_id, monday, goal = chosen
         user = caller.user
         group = await self.groups.group_by_id(group_id, user.platform, user.workspace_id)
         if group is None:
-            return message(views.OLD_BUTTON)
+            return message(rhythm.STALE.format(cmd=cmd))
         if not await self.groups.is_member(group_id, user):
             return message(rhythm.NOT_MEMBER.format(cmd=cmd))
 

@@ -46,7 +46,10 @@ NOT_COACH = (
     "Only the group's coaches can change its rhythm — that keeps the weekly posts steady "
     "for everyone. Your own settings are in `{cmd}settings`."
 )
-STALE = "That button is from an earlier week's theme. Type `{cmd}goal 3` to set this week's goal."
+STALE = (
+    "That button is from an earlier week's theme (or no longer works). "
+    "Type `{cmd}goal 3` to set this week's goal."
+)
 NOT_MEMBER = (
     "This button sets the weekly goal of the group's members. Join the group first "
     "(`{cmd}group join`), or set your own goal any time with `{cmd}goal 3`."

@@ -4,12 +4,13 @@ shared. One statement per query per week and batch of groups, on the owners' ind
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, or_, select, union
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.evidence import Expectation, OutcomeTag
 from bot.core.groups.levels import SharingLevel
@@ -46,19 +47,34 @@ class GroupStatsStore(DialectStore):
         """What composing each group's recap for its week (Monday) needs."""
         out: dict[int, GroupRecapInputs] = {}
         ids = sorted(groups)
-        async with self._reading() as connection:
-            for start in range(0, len(ids), _GROUP_CHUNK):
-                chunk = {gid: groups[gid] for gid in ids[start : start + _GROUP_CHUNK]}
-                out |= await read_group_inputs(connection, chunk)
+        for start in range(0, len(ids), _GROUP_CHUNK):
+            chunk = {gid: groups[gid] for gid in ids[start : start + _GROUP_CHUNK]}
+            out |= await read_group_inputs(self._rows, chunk, parallel=self._parallel)
         return out
+
+    @property
+    def _parallel(self) -> bool:
+        """PostgreSQL runs independent statements on several cores; SQLite's reads share
+        this process (and its GIL) and only get in each other's way."""
+        return self.engine.dialect.name == "postgresql"
+
+    async def _rows(self, query: Any) -> list[Any]:
+        """One statement's rows, on a connection of its own: the recap's independent counts
+        run side by side (PostgreSQL works on them in parallel)."""
+        async with self._reading() as connection:
+            return list(await connection.execute(query))
+
+
+Rows = Callable[[Any], Awaitable[list[Any]]]
 
 
 async def read_group_inputs(
-    connection: AsyncConnection, groups: dict[int, date]
+    rows: Rows, groups: dict[int, date], *, parallel: bool = False
 ) -> dict[int, GroupRecapInputs]:
-    """One batch of :meth:`GroupStatsStore.group_inputs`."""
+    """One batch of :meth:`GroupStatsStore.group_inputs`; ``rows`` runs a statement (the
+    independent counts side by side when ``parallel``)."""
     inputs = {gid: GroupRecapInputs() for gid in groups}
-    members = await connection.execute(
+    members = await rows(
         select(GroupMember.group_id, GroupMember.user_id, User.external_id, GroupMember.level)
         .join(User, User.id == GroupMember.user_id)
         .where(GroupMember.group_id.in_(list(groups)))
@@ -72,12 +88,12 @@ async def read_group_inputs(
     for gid, monday in groups.items():
         by_week[monday].append(gid)
     for monday, gids in by_week.items():
-        weeks = await _member_weeks(connection, gids, monday)
+        weeks = await _member_weeks(rows, gids, monday, parallel=parallel)
         for gid in gids:
             inputs[gid].weeks = {
                 m.user_id: weeks[m.user_id] for m in inputs[gid].members if m.user_id in weeks
             }
-    wins = await connection.execute(
+    wins = await rows(
         select(GroupWin.group_id, GroupWin.user_id, GroupWin.text, GroupWin.week_start)
         .where(GroupWin.group_id.in_(list(groups)))
         .where(GroupWin.week_start.in_(sorted(set(groups.values()))))
@@ -90,9 +106,10 @@ async def read_group_inputs(
 
 
 async def _member_weeks(
-    connection: AsyncConnection, gids: list[int], monday: date
+    rows: Rows, gids: list[int], monday: date, *, parallel: bool
 ) -> dict[int, MemberWeek]:
-    """Each counted member's week (members at *membership only* are not read at all)."""
+    """Each counted member's week (members at *membership only* are not read at all): four
+    independent aggregate statements."""
     sunday = monday + timedelta(days=6)
     counted = (
         select(GroupMember.user_id)
@@ -104,7 +121,7 @@ async def _member_weeks(
     replied = or_(o.replied_on.is_not(None), and_(o.actual.is_not(None), o.actual != "no_reply"))
     silence = o.expected == Expectation.NO_REPLY.value
     brushoff = o.expected == Expectation.BRUSH_OFF.value
-    outreach = await connection.execute(
+    outreach_q = (
         select(
             o.owner_id,
             func.count(),
@@ -117,34 +134,19 @@ async def _member_weeks(
         .where(in_week)
         .group_by(o.owner_id)
     )
-    # [outreach, replied, conversations, outcomes, reached, goal, silence, silence_replied,
-    #  brushoff, brushoff_warm]: MemberWeek's fields in order, filled query by query.
-    rows: dict[int, list[int]] = defaultdict(lambda: [0] * 10)
-    for uid, n, rep, sil, sil_rep, brush, brush_warm in outreach:
-        row = rows[uid]
-        row[0], row[1], row[6], row[7], row[8], row[9] = (
-            n, rep or 0, sil or 0, sil_rep or 0, brush or 0, brush_warm or 0,
-        )  # fmt: skip
     c = ConversationRow
     c_week = and_(c.owner_id.in_(counted), c.occurred_on >= monday, c.occurred_on <= sunday)
     led = or_(*(c.outcomes.like(f"%{tag.value}%") for tag in _COUNTED_OUTCOMES))
-    talks = await connection.execute(
+    talks_q = (
         select(c.owner_id, func.count(), _sum(led))
         .where(c_week, c.kind == "conversation")
         .group_by(c.owner_id)
     )
-    for uid, n, outcomes in talks:
-        row = rows[uid]
-        row[2], row[3] = n, outcomes or 0
     people = union(
         select(o.owner_id.label("owner"), o.contact_id.label("contact")).where(in_week),
         select(c.owner_id.label("owner"), c.contact_id.label("contact")).where(c_week),
     ).subquery()
-    reached = await connection.execute(
-        select(people.c.owner, func.count()).group_by(people.c.owner)
-    )
-    for uid, n in reached:
-        rows[uid][4] = n
+    reached_q = select(people.c.owner, func.count()).group_by(people.c.owner)
     w = WeeklyGoal
     latest = (
         select(w.owner_id, func.max(w.week_start).label("since"))
@@ -152,15 +154,31 @@ async def _member_weeks(
         .group_by(w.owner_id)
         .subquery()
     )
-    goals = await connection.execute(
-        select(w.owner_id, w.goal).join(
-            latest, and_(w.owner_id == latest.c.owner_id, w.week_start == latest.c.since)
-        )
+    goals_q = select(w.owner_id, w.goal).join(
+        latest, and_(w.owner_id == latest.c.owner_id, w.week_start == latest.c.since)
     )
+    queries = (outreach_q, talks_q, reached_q, goals_q)
+    if parallel:
+        outreach, talks, reached, goals = await asyncio.gather(*(rows(q) for q in queries))
+    else:
+        outreach, talks, reached, goals = [await rows(q) for q in queries]
+    # [outreach, replied, conversations, outcomes, reached, goal, silence, silence_replied,
+    #  brushoff, brushoff_warm]: MemberWeek's fields in order, filled query by query.
+    weeks: dict[int, list[int]] = defaultdict(lambda: [0] * 10)
+    for uid, n, rep, sil, sil_rep, brush, brush_warm in outreach:
+        row = weeks[uid]
+        row[0], row[1], row[6], row[7], row[8], row[9] = (
+            n, rep or 0, sil or 0, sil_rep or 0, brush or 0, brush_warm or 0,
+        )  # fmt: skip
+    for uid, n, outcomes in talks:
+        row = weeks[uid]
+        row[2], row[3] = n, outcomes or 0
+    for uid, n in reached:
+        weeks[uid][4] = n
     for uid, goal in goals:
         if goal > 0:
-            rows[uid][5] = goal
-    return {uid: MemberWeek(*(int(v) for v in row)) for uid, row in rows.items()}
+            weeks[uid][5] = goal
+    return {uid: MemberWeek(*(int(v) for v in row)) for uid, row in weeks.items()}
 
 
 def _sum(condition: Any) -> Any:

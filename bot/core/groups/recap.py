@@ -89,6 +89,7 @@ class GroupRecapContent:
     start: str
     end: str
     platform: str = "slack"
+    members: int = 0  # members of the group, whatever they share
     counted: int = 0  # members whose numbers are in the totals
     outreach: int = 0
     replied: int = 0
@@ -137,6 +138,7 @@ def compose_group_recap(
     )
     named: list[str] = []
     by_id = {m.user_id: m for m in inputs.members}
+    content.members = len(inputs.members)
     for member in inputs.members:
         rank = _RANK[member.level]
         if rank < _RANK[SharingLevel.NUMBERS]:
@@ -182,7 +184,14 @@ def render_group_recap(content: GroupRecapContent) -> Reply:
     title = f"Our week together ({_span(start, end)})"
     blocks: list[Block] = [Header(title)]
     active = content.outreach or content.conversations or content.replied
-    if not content.counted:
+    if not content.members:
+        blocks.append(
+            section(
+                "Nobody has joined the group yet, so there are no totals this week. "
+                "Members join with the Join button or `group join`."
+            )
+        )
+    elif not content.counted:
         blocks.append(
             section(
                 "Nobody here shares their weekly numbers, so there are no totals this week. "

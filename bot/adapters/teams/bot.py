@@ -18,6 +18,7 @@ from bot.adapters.teams import cards, files, inbound
 from bot.adapters.teams.file_import import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.addressing import command_text, may_answer
+from bot.core.groups.rhythm_commands import GOAL_SET_PREFIX
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences
 from bot.core.replies import Form, FormErrors, MessageUpdate, Outcome, Reply, message
@@ -234,9 +235,11 @@ class TeamsHandlers:
                 caller, str(value.get("action") or ""), str(value.get("value") or "")
             )
             if _group_action(value) and not _personal(context.activity):
-                # Teams has no private replies in a channel: the answer (the member's own
-                # goal) stays out of it; the channel's card is never replaced.
-                await _send(context, cards.card(GROUP_SAVED), GROUP_SAVED.summary)
+                # Teams has no private replies in a channel: the member's own goal stays out
+                # of it (a refusal says nothing personal); the channel's card is never replaced.
+                saved = isinstance(outcome, Reply) and outcome.summary.startswith(GOAL_SET_PREFIX)
+                shown = GROUP_SAVED if saved or not isinstance(outcome, Reply) else outcome
+                await _send(context, cards.card(shown), shown.summary)
                 return
             if isinstance(outcome, Reply) and card_id:
                 content, offered = files.card(outcome)
@@ -277,9 +280,9 @@ class TeamsHandlers:
             await files.offer(context, self.held, caller.user, offered)
 
 
-#: The channel's answer to a member's click on a group post (their answer is private).
+#: The channel's answer to a member's goal click (the goal itself is theirs alone).
 GROUP_SAVED = message(
-    "Got it — saved privately. Type `goal` in your personal chat with me to see your week."
+    "Got it — your weekly goal is saved. Type `goal` in your personal chat with me to see it."
 )
 
 

@@ -28,6 +28,7 @@ from bot.core.model import UserRef
 from bot.core.replies import Reply, message
 
 __all__ = [
+    "GOAL_SET_PREFIX",
     "GroupRef",
     "RhythmGroups",
     "chosen_goal",
@@ -174,9 +175,14 @@ def goal_week(monday: date, today: date) -> date | None:
     return None
 
 
+#: How the private answer to a goal button begins (an adapter that can't answer privately
+#: in a channel recognises it, and says less).
+GOAL_SET_PREFIX = "Your goal this week:"
+
+
 def goal_set_reply(goal: int, cmd: str) -> Reply:
     """The private answer to a goal button."""
     return message(
-        f"Your goal this week: {people(goal)}. Only you see it; the Friday recap counts the "
+        f"{GOAL_SET_PREFIX} {people(goal)}. Only you see it; the Friday recap counts the "
         f"group together. Change it any time with `{cmd}goal`."
     )

@@ -90,9 +90,22 @@ async def test_the_theme_is_posted_in_the_channel_and_a_click_stays_private(
     assert goals == [(date(2026, 11, 23), 5)]
     answers = [c for c in connector.calls if c.conversation_id == CHANNEL and c is not post]
     said = json.dumps([c.cards for c in answers])
-    assert "saved privately" in said
+    assert "your weekly goal is saved" in said
     assert "5 people" not in said  # the member's goal stays out of the channel
     assert connector.updates(CHANNEL) == []  # the theme is never replaced
+
+    stranger = teams.activity(
+        "bob",
+        value={"rc": "action", "action": "group.goal", "value": f"{gid}:2026-11-23:2"},
+        replyToId=post.response_id or "1",
+        conversation={"conversationType": "channel", "tenantId": TENANT, "id": CHANNEL},
+    )
+    assert await teams.post(stranger) in (200, 202)
+    async with engine.connect() as connection:
+        after = [tuple(r) for r in await connection.execute(select(WeeklyGoal.goal))]
+    assert after == [(5,)]  # nothing set for someone who isn't a member
+    refusal = [c for c in connector.calls if c.conversation_id == CHANNEL][-1]
+    assert "Join the group first" in json.dumps(refusal.cards)
 
 
 @pytest.mark.parametrize("status", [403, 404])

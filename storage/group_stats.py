@@ -144,7 +144,10 @@ async def _member_weeks(
     )
     people = union(
         select(o.owner_id.label("owner"), o.contact_id.label("contact")).where(in_week),
-        select(c.owner_id.label("owner"), c.contact_id.label("contact")).where(c_week),
+        # An outreach is also kept as a conversation of kind "outreach": counted by its row.
+        select(c.owner_id.label("owner"), c.contact_id.label("contact")).where(
+            c_week, c.kind == "conversation"
+        ),
     ).subquery()
     reached_q = select(people.c.owner, func.count()).group_by(people.c.owner)
     w = WeeklyGoal

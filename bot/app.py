@@ -24,6 +24,7 @@ from bot.database import prepare_database as prepare_database
 from bot.settings import Settings
 from bot.web import build_web_app
 from storage import db
+from storage.group_rhythm import SqlRhythmGroups
 from storage.groups import SqlGroups
 from storage.repository import SqlStore
 
@@ -63,7 +64,7 @@ def build_app(
     engine = engine or db.create_engine(settings.database_url)
     store = SqlStore(engine)
     groups = SqlGroups(engine, write_turn=store.write_turn)
-    service = Reconnect(store, clock=clock, groups=groups)
+    service = Reconnect(store, clock=clock, groups=groups, rhythm_groups=SqlRhythmGroups(engine))
     slack = None
     if settings.slack_bot_token:
         slack, timezones = build_slack_app(settings, service)
@@ -141,7 +142,7 @@ async def serve(settings: Settings) -> None:
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = None
     if settings.run_scheduler:
-        from jobs.app import build_recap_runner, build_runner, build_scheduler
+        from jobs.app import build_group_runner, build_recap_runner, build_runner, build_scheduler
         from jobs.purge import Purger
 
         nudge_runner = build_runner(settings, engine=app.engine)
@@ -149,7 +150,8 @@ async def serve(settings: Settings) -> None:
         store = app.service.store
         write_turn = store.write_turn if isinstance(store, SqlStore) else None
         purger = Purger(app.engine, write_turn=write_turn)
-        scheduler = build_scheduler(nudge_runner, recaps, purger)
+        groups = build_group_runner(app.engine, nudge_runner.messengers)
+        scheduler = build_scheduler(nudge_runner, recaps, purger, groups)
         scheduler.start()
     if app.teams is not None and app.teams.anonymous:
         log.warning(

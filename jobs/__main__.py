@@ -1,7 +1,7 @@
 """``python -m jobs``: the nudge scheduler on its own (the Procfile's ``clock`` process).
 
 uv run python -m jobs                                   # run the scheduler until stopped
-uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap]
+uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap|group]
 uv run python -m jobs purge [--at ISO-8601]             # the hourly clean-up pass, once
 """
 
@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
     once.add_argument(
         "--kind",
-        choices=("morning", "recap"),
+        choices=("morning", "recap", "group"),
         default="morning",
-        help="the morning nudges (default) or the weekly recaps",
+        help="the morning nudges (default), the weekly recaps, or the groups' channel posts",
     )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
@@ -69,6 +69,12 @@ async def _run_once(
     # Ours to dispose: the runner sees its store only through jobs.ports.NudgeStorePort.
     engine = db.create_engine(settings.database_url)
     runner = build_runner(settings, engine=engine)
+    if kind == "group":
+        try:
+            return await _run_groups(runner.messengers, engine, at, dry_run)
+        finally:
+            await runner.close()
+            await engine.dispose()
     if kind == "recap":
         runner = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
     try:
@@ -79,6 +85,29 @@ async def _run_once(
     finally:
         await runner.close()
         await engine.dispose()
+    print("\n".join(lines))
+    return 0
+
+
+async def _run_groups(messengers: Any, engine: Any, at: datetime | None, dry_run: bool) -> int:
+    """``run-once --kind group``: the groups' theme and recap posts due at ``at``; a dry run
+    prints every post with its full text."""
+    from bot.adapters.console.render import render
+    from jobs.app import build_group_runner
+
+    runner = build_group_runner(engine, messengers)
+    now = at or runner.clock()
+    summary = await runner.run_once(now, dry_run=dry_run)
+    await runner.stop()
+    lines = [("dry run: " if dry_run else "") + summary.line()]
+    if summary.due == 0:
+        lines.append(
+            f"  no group post is due at {now:%Y-%m-%d %H:%M} UTC (themes and recaps are due "
+            "from their local time for a few hours; broken or paused groups are left out)."
+        )
+    for where, kind, reply in summary.messages:
+        lines.append(f"--- would post the {kind} in {where} ---")
+        lines.append(render(reply)[0])
     print("\n".join(lines))
     return 0
 
@@ -185,7 +214,13 @@ async def _run_forever(settings: Settings) -> None:
     import structlog
 
     from bot.app import prepare_database, until_stopped
-    from jobs.app import build_recap_runner, build_runner, build_scheduler, describe_schedule
+    from jobs.app import (
+        build_group_runner,
+        build_recap_runner,
+        build_runner,
+        build_scheduler,
+        describe_schedule,
+    )
     from storage import db
 
     log = structlog.get_logger("jobs")
@@ -195,7 +230,8 @@ async def _run_forever(settings: Settings) -> None:
     from jobs.purge import Purger
 
     recaps = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
-    scheduler = build_scheduler(runner, recaps, Purger(engine))
+    groups = build_group_runner(engine, runner.messengers)
+    scheduler = build_scheduler(runner, recaps, Purger(engine), groups)
     scheduler.start()
     log.info(
         "clock.started",
@@ -211,6 +247,7 @@ async def _run_forever(settings: Settings) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await recaps.stop()
+        await groups.stop()
         await runner.stop()
         await runner.close()
         await engine.dispose()

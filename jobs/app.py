@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.ports import Messenger
 from bot.settings import Settings
+from jobs.group_runner import GroupRunner
 from jobs.purge import Purger
 from jobs.recap_runner import RecapRunner
 from jobs.runner import Clock, NudgeConfig, NudgeRunner
@@ -94,8 +95,21 @@ def build_recap_runner(
     return RecapRunner(RecapStore(engine), messengers, config=config, clock=clock)
 
 
+def build_group_runner(
+    engine: AsyncEngine, messengers: dict[str, Messenger], *, clock: Clock | None = None
+) -> GroupRunner:
+    """The groups' weekly rhythm runner, sharing the morning runner's messengers."""
+    from storage.group_posts import GroupPostStore
+    from storage.group_stats import GroupStatsStore
+
+    return GroupRunner(GroupPostStore(engine), GroupStatsStore(engine), messengers, clock=clock)
+
+
 def build_scheduler(
-    runner: NudgeRunner, recaps: RecapRunner | None = None, purger: Purger | None = None
+    runner: NudgeRunner,
+    recaps: RecapRunner | None = None,
+    purger: Purger | None = None,
+    groups: GroupRunner | None = None,
 ) -> AsyncIOScheduler:
     """An APScheduler that runs a pass at the start of every minute, never two at once: the
     morning nudges, then (with ``recaps``) the weekly recaps; and the clean-up pass
@@ -112,6 +126,11 @@ def build_scheduler(
                 await recaps.run_once()
             except Exception:
                 log.exception("recaps.pass_failed")
+        if groups is not None:
+            try:
+                await groups.run_once()
+            except Exception:
+                log.exception("groups.pass_failed")
 
     scheduler.add_job(
         tick,

@@ -14,7 +14,9 @@ from typing import Protocol
 
 from bot.core.evidence import ConversationFacts, Outreach
 from bot.core.model import Contact
+from bot.core.ports import Messenger, Sent
 from bot.core.recap import RecapInputs
+from bot.core.replies import Reply
 from storage.records import AttemptOutcome, AttemptStart, ComposeInputs, NudgeState, Recipient
 
 
@@ -103,4 +105,16 @@ class RecapStorePort(NudgeStorePort, Protocol):
         ...
 
 
-__all__ = ["NudgeStorePort", "RecapStorePort"]
+class ChannelMessenger(Messenger, Protocol):
+    """A messenger that can also post in a group's channel (``jobs.group_runner``)."""
+
+    async def post_to_channel(
+        self, channel: str, reference: str | None, reply: Reply, key: str
+    ) -> Sent:
+        """Post ``reply`` in the channel ``channel`` (Slack: its id; Teams: proactively, with
+        the channel's stored conversation ``reference``), tagged with ``key`` where the
+        platform lets :meth:`Messenger.find` look for it again."""
+        ...
+
+
+__all__ = ["ChannelMessenger", "NudgeStorePort", "RecapStorePort"]

@@ -152,11 +152,22 @@ class SlackClient:
         )
 
     async def click(
-        self, action_id: str, value: str, *, user: str = "U1", container: str = "message"
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U1",
+        container: str = "message",
+        ephemeral: bool = True,
     ) -> SlackResponse:
-        """Press a button."""
+        """Press a button (on an ephemeral message unless ``ephemeral=False``)."""
         body = sr.block_action(
-            action_id, value, user=user, response_url=self.response_url, container=container
+            action_id,
+            value,
+            user=user,
+            response_url=self.response_url,
+            container=container,
+            ephemeral=ephemeral,
         )
         return await self.post(body)
 

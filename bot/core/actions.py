@@ -61,3 +61,5 @@ class Act(StrEnum):
     GROUP_LEVEL = "group.level"  # value: "<group id>:<level>": join at, or change to, a level
     GROUP_PRIVACY = "group.privacy"  # value: group id: the level choices again
     GROUP_LEAVE = "group.leave"  # value: group id
+    # The Monday theme in a group's channel. value: "<group id>:<Monday>:<goal>"
+    GROUP_GOAL = "group.goal"

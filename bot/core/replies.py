@@ -27,7 +27,16 @@ class Em:
     text: str
 
 
-Inline = str | Strong | Em
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person named in a channel post (a group recap's shout-out): Slack shows the user
+    ``user_id`` as an @-mention; other platforms show ``fallback``, which the core writes."""
+
+    user_id: str
+    fallback: str
+
+
+Inline = str | Strong | Em | Mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +134,9 @@ def context(*parts: Inline) -> Context:
 
 def plain(parts: tuple[Inline, ...]) -> str:
     """The text of ``parts`` without emphasis."""
-    return "".join(p if isinstance(p, str) else p.text for p in parts)
+    return "".join(
+        p if isinstance(p, str) else p.fallback if isinstance(p, Mention) else p.text for p in parts
+    )
 
 
 def message(text: str) -> Reply:

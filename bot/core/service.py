@@ -36,6 +36,7 @@ from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.data_export import Format
 from bot.core.dates import Clock, system_clock
+from bot.core.groups import rhythm_commands as rhythm
 from bot.core.groups.ports import GroupStore
 from bot.core.groups.service import GROUP_ACTS, GroupService
 from bot.core.groups.views import with_group_section
@@ -114,17 +115,29 @@ class Reconnect:
     """The application service every adapter calls."""
 
     def __init__(
-        self, store: Store, clock: Clock = system_clock, groups: GroupStore | None = None
+        self,
+        store: Store,
+        clock: Clock = system_clock,
+        groups: GroupStore | None = None,
+        rhythm_groups: rhythm.RhythmGroups | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         #: The outplacement groups (``None``: this deployment has none, e.g. in-memory tests).
         self.groups = GroupService(groups) if groups is not None else None
+        #: The groups' weekly rhythm settings (``None``: no groups, e.g. in-memory tests).
+        self.rhythm = rhythm_groups
 
     # --- entry points ----------------------------------------------------------------------
 
     async def command(self, caller: Caller, text: str) -> Outcome:
         """Handle command text (without the ``/reconnect`` itself)."""
+        found = rhythm.parse_rhythm(text) if self.rhythm is not None else None
+        if found is not None and self.rhythm is not None:
+            verb, rest = found
+            return await rhythm.run_rhythm(
+                self.rhythm, caller.user, caller.channel, verb, rest, self.clock, caller.command
+            )
         try:
             command = c.parse(text)
         except c.UnknownCommand as exc:
@@ -148,6 +161,8 @@ class Reconnect:
 
     async def action(self, caller: Caller, action: str, value: str) -> Outcome:
         """Handle a button press. ``value`` is untrusted: ids are looked up for this user only."""
+        if action == Act.GROUP_GOAL:
+            return await self._group_goal(caller, value)
         if action in GROUP_ACTS:
             if self.groups is None:
                 return message(NO_GROUPS)
@@ -164,6 +179,31 @@ class Reconnect:
             return await self.store.in_book(caller.user, work, write=spec.writes)
         except ContactGone as exc:
             return views.just_removed_reply(exc.name)
+
+    async def _group_goal(self, caller: Caller, value: str) -> Reply:
+        """*This week I'll reach out to …* on a group's Monday theme: the clicking member's
+        own weekly goal, answered privately. Forged values, other workspaces' groups and
+        people who are not members change nothing."""
+        cmd = caller.command
+        chosen = rhythm.chosen_goal(value)
+        if chosen is None or self.rhythm is None:
+            return message(rhythm.STALE.format(cmd=cmd))
+        group_id, monday, goal = chosen
+        user = caller.user
+        group = await self.rhythm.group_by_id(group_id, user.platform, user.workspace_id)
+        if group is None:
+            return message(rhythm.STALE.format(cmd=cmd))
+        if not await self.rhythm.is_member(group_id, user):
+            return message(rhythm.NOT_MEMBER.format(cmd=cmd))
+
+        async def work(book: ContactBook) -> Reply:
+            week = rhythm.goal_week(monday, self._today(book))
+            if week is None:
+                return message(rhythm.STALE.format(cmd=cmd))
+            await book.set_goal(week, goal)
+            return rhythm.goal_set_reply(goal, cmd)
+
+        return await self.store.in_book(user, work, write=True)
 
     async def submit(
         self, caller: Caller, kind: str, context_value: str, values: Mapping[str, str | None]

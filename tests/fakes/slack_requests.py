@@ -67,9 +67,10 @@ def slash_command(
 
 def block_action(
     action_id: str, value: str, *, user: str = "U1", team: str = TEAM, response_url: str = "",
-    container: str = "message",
+    container: str = "message", ephemeral: bool = True,
 ) -> str:  # fmt: skip
-    """The form-encoded body of a button click (``payload=<json>``)."""
+    """The form-encoded body of a button click (``payload=<json>``): on the Home tab
+    (``container="view"``), or on a message in C1 — ephemeral, or one everyone sees."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
@@ -97,7 +98,7 @@ def block_action(
             "type": "message",
             "message_ts": "1.1",
             "channel_id": "C1",
-            "is_ephemeral": True,
+            "is_ephemeral": ephemeral,
         }
         payload["channel"] = {"id": "C1", "name": "general"}
     return urlencode({"payload": json.dumps(payload)})

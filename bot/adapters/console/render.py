@@ -12,6 +12,7 @@ from bot.core.replies import (
     Em,
     Header,
     Inline,
+    Mention,
     Reply,
     Section,
     Strong,
@@ -56,6 +57,8 @@ def _inline(parts: tuple[Inline, ...], bold: bool) -> str:
             out.append(f"\033[1m{part.text}\033[0m" if bold else part.text)
         elif isinstance(part, Em):
             out.append(f"\033[3m{part.text}\033[0m" if bold else part.text)
+        elif isinstance(part, Mention):
+            out.append(part.fallback)
         else:
             out.append(part)
     return "".join(out)

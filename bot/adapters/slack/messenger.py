@@ -113,6 +113,13 @@ class SlackMessenger:
                 log.warning("slack.nudge_files_failed", error=type(exc).__name__)
         return sent
 
+    async def post_to_channel(
+        self, channel: str, reference: str | None, reply: Reply, key: str
+    ) -> Sent:
+        """A group's weekly post: ``chat.postMessage`` to the channel id, tagged like a nudge
+        (``not_in_channel``, ``channel_not_found`` and ``is_archived`` are permanent)."""
+        return await self.post(channel, reply, key)
+
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Look through the DM's recent history for a message tagged ``key``."""
         response = await self._call(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.core.replies import (
     Form,
     Header,
     Inline,
+    Mention,
     MultiSelectField,
     Reply,
     Section,
@@ -157,9 +159,21 @@ def _inline(parts: tuple[Inline, ...]) -> str:
             out.append(_wrap(part.text, "*"))
         elif isinstance(part, Em):
             out.append(_wrap(part.text, "_"))
+        elif isinstance(part, Mention):
+            out.append(_mention(part))
         else:
             out.append(mrkdwn_escape(part))
     return shorten("".join(out), 3000) or " "
+
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def _mention(part: Mention) -> str:
+    """``<@U123>`` for a Slack user id (checked, so nothing else becomes markup)."""
+    if _USER_ID.match(part.user_id):
+        return f"<@{part.user_id}>"
+    return mrkdwn_escape(part.fallback)
 
 
 def _wrap(text: str, mark: str) -> str:

@@ -17,7 +17,9 @@ from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnC
 from bot.adapters.teams import cards, files, groups, inbound
 from bot.adapters.teams.file_import import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
+from bot.core.actions import Act
 from bot.core.addressing import command_text, may_answer
+from bot.core.groups.rhythm_commands import GOAL_SET_PREFIX
 from bot.core.groups.service import GROUP_ACTS
 from bot.core.model import UserRef
 from bot.core.ports import ConversationReferences
@@ -132,12 +134,13 @@ class TeamsHandlers:
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(inbound.clean_text(activity.text) if activity.text else None)
         shared = not _personal(activity)
-        # A group's own buttons work in its channel (bot.adapters.teams.groups).
+        # A group's own buttons work in its channel (bot.adapters.teams.groups), and so do
+        # the buttons of its channel posts (the Monday theme's goal).
         group_button = (
             submitted
             and isinstance(value, dict)
             and value.get("rc") == "action"
-            and str(value.get("action") or "") in GROUP_ACTS
+            and (str(value.get("action") or "") in GROUP_ACTS or _goal_action(value))
         )
         if not may_answer(text, shared=shared, submitted=submitted and not group_button):
             # A team or group chat is shared: a contact list must never be shown there.
@@ -250,6 +253,13 @@ class TeamsHandlers:
             outcome = await self.service.action(
                 caller, str(value.get("action") or ""), str(value.get("value") or "")
             )
+            if _goal_action(value) and not _personal(context.activity):
+                # Teams has no private replies in a channel: the member's own goal stays out
+                # of it (a refusal says nothing personal); the channel's card is never replaced.
+                saved = isinstance(outcome, Reply) and outcome.summary.startswith(GOAL_SET_PREFIX)
+                shown = GROUP_SAVED if saved or not isinstance(outcome, Reply) else outcome
+                await _send(context, cards.card(shown), shown.summary)
+                return
             if caller.public:
                 # A card everyone in the channel sees (a group's welcome) stays as it is.
                 await self._show(context, outcome)
@@ -332,6 +342,17 @@ async def _member_object_id(context: TurnContext, account_id: str) -> str | None
         return None
     aad = getattr(member, "aad_object_id", None)
     return aad if isinstance(aad, str) and aad else None
+
+
+#: The channel's answer to a member's goal click (the goal itself is theirs alone).
+GROUP_SAVED = message(
+    "Got it — your weekly goal is saved. Type `goal` in your personal chat with me to see it."
+)
+
+
+def _goal_action(value: object) -> bool:
+    """A click on the Monday theme's *This week I'll reach out to …* buttons."""
+    return isinstance(value, dict) and str(value.get("action") or "") == Act.GROUP_GOAL
 
 
 def _personal(activity: Activity) -> bool:

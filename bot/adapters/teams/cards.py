@@ -18,6 +18,7 @@ from bot.core.replies import (
     Form,
     Header,
     Inline,
+    Mention,
     MultiSelectField,
     Reply,
     Section,
@@ -137,7 +138,7 @@ def _markdown(parts: tuple[Inline, ...]) -> str:
         if isinstance(part, Strong | Em):
             out.append(_emphasis(part.text, "**" if isinstance(part, Strong) else "_"))
         else:
-            out.append(_escape(part))
+            out.append(_escape(part.fallback if isinstance(part, Mention) else part))
     # Adaptive Card markdown needs a blank line for a line break inside a paragraph.
     return "".join(out).replace("\n", "\n\n")
 

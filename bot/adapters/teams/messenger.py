@@ -96,6 +96,31 @@ class TeamsMessenger:
         ):
             return Sent(channel, await self._send(reference, reply, key, user=_user_of(reference)))
 
+    async def post_to_channel(
+        self, channel: str, reference: str | None, reply: Reply, key: str
+    ) -> Sent:
+        """A group's weekly post, sent proactively into the team channel (or group chat) with
+        its stored conversation reference; 403 and 404 (the bot was removed, the channel is
+        gone) are permanent."""
+        if not reference:
+            raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
+        try:
+            parsed = ConversationReference.model_validate(json.loads(reference))
+        except ValueError:
+            raise DeliveryError(DeliveryKind.PERMANENT, "bad_conversation_reference") from None
+        if not service_url_allowed(
+            parsed.service_url or "",
+            self.hosting.allowed_service_urls,
+            anonymous=self.hosting.anonymous,
+        ):
+            raise DeliveryError(DeliveryKind.PERMANENT, "service_url_not_allowed")
+        tenant = getattr(parsed.conversation, "tenant_id", None) or "unknown"
+        async with (
+            self._limiter(self._tenants, tenant, self._per_tenant),
+            self._limiter(self._conversations, channel, self._per_conversation),
+        ):
+            return Sent(channel, await self._send(parsed, reply, key, user=None))
+
     async def find(self, channel: str, key: str, since: datetime) -> str | None:
         """Teams can't look up a bot's sent messages: unknown (see the module docstring)."""
         return None

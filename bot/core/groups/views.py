@@ -232,6 +232,10 @@ def help_reply(cmd: str) -> Reply:
         f"`{cmd}group privacy [1-4]` — see or change what you share",
         f"`{cmd}group leave` — leave the group, at once",
         f"`{cmd}group coach @someone` — add a co-coach (coaches only)",
+        f"`{cmd}group settings` — the weekly rhythm: time zone, theme and recap days, "
+        "shout-outs, quiet days (coaches change them)",
+        f"`{cmd}group pause until 5 Jan` / `{cmd}group resume` — pause the weekly posts "
+        "(coaches only)",
     )
     return Reply(
         summary="Group commands",

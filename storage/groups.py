@@ -23,7 +23,15 @@ from bot.core.groups.ports import CoachAdded
 from bot.core.model import UserRef
 from storage import replays
 from storage.dialect import dialect_of
-from storage.models import GroupCoach, GroupMember, GroupPost, GroupRow, GroupWin, User
+from storage.models import (
+    BuddyMatch,
+    GroupCoach,
+    GroupMember,
+    GroupPost,
+    GroupRow,
+    GroupWin,
+    User,
+)
 
 _GROUP_COLUMNS = (
     GroupRow.id,
@@ -316,7 +324,7 @@ async def erase_workspace_groups(
         .where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)
         .scalar_subquery()
     )
-    for table in (GroupWin, GroupPost, GroupMember, GroupCoach):
+    for table in (BuddyMatch, GroupWin, GroupPost, GroupMember, GroupCoach):
         await connection.execute(delete(table).where(table.group_id.in_(ids)))
     gone = await connection.execute(
         delete(GroupRow).where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)

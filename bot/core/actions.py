@@ -61,3 +61,4 @@ class Act(StrEnum):
     GROUP_LEVEL = "group.level"  # value: "<group id>:<level>": join at, or change to, a level
     GROUP_PRIVACY = "group.privacy"  # value: group id: the level choices again
     GROUP_LEAVE = "group.leave"  # value: group id
+    GROUP_BUDDIES = "group.buddies"  # value: "<group id>:on|off", or the group id (show)

@@ -60,9 +60,9 @@ def pair_up(members: Iterable[int], met: Counter[tuple[int, int]], seed: int) ->
         fresh = _search(order, cost)
         if fresh is not None and _score(fresh, cost) < _score(best, cost):
             best = fresh
-    pairs, extra = best
+    base_pairs, extra = best
+    pairs: list[Pair] = list(base_pairs)
     if extra is not None:
-        pairs = list(pairs)
         at = _trio_at(pairs, extra, cost)
         pairs[at] = (*pairs[at], extra)
     return sorted(tuple(sorted(p)) for p in pairs)
@@ -99,7 +99,7 @@ def _with_trio(week: list[tuple[int, int | None]], cost: dict[tuple[int, int], i
     return pairs, (out[0] if out else None)
 
 
-def _trio_at(pairs: list[Pair], extra: int, cost: dict[tuple[int, int], int]) -> int:
+def _trio_at(pairs: Sequence[Pair], extra: int, cost: dict[tuple[int, int], int]) -> int:
     """The pair the odd one out joins: the one that met them least, earliest on a tie."""
     return min(range(len(pairs)), key=lambda i: (sum(cost[_key(extra, m)] for m in pairs[i]), i))
 
@@ -143,7 +143,9 @@ def _search(order: list[int], cost: dict[tuple[int, int], int]) -> _Week | None:
     for extra in order:
         steps = 0
         pairs = solve([m for m in order if m != extra])
-        if pairs is not None and (best is None or _score((pairs, extra), cost) < _score(best, cost)):
+        if pairs is not None and (
+            best is None or _score((pairs, extra), cost) < _score(best, cost)
+        ):
             best = (pairs, extra)
     return best
 

@@ -107,12 +107,17 @@ class BuddyRunner:
         *,
         config: BuddyConfig | None = None,
         clock: Clock | None = None,
+        wall_clock: Clock | None = None,
         worker: str | None = None,
     ) -> None:
         self.store = store
         self.messengers = dict(messengers)
         self.config = config or BuddyConfig()
-        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        #: The real time, for records a platform's message times are compared with (an
+        #: intro in doubt is looked for from its first attempt on), and for heartbeats.
+        self.wall: Clock = wall_clock or (lambda: datetime.now(UTC))
+        #: The time the schedule reads (``--at``, a test's clock).
+        self.clock: Clock = clock or self.wall
         self.worker = worker or worker_id()
         self.host = socket.gethostname()
 
@@ -137,13 +142,13 @@ class BuddyRunner:
             for group, week in groups:
                 await self._preview(group, week, summary)
             return summary
-        await self.store.heartbeat(self.worker, self.host, os.getpid(), now)
+        await self.store.heartbeat(self.worker, self.host, os.getpid(), self.wall())
         beating = asyncio.create_task(self._keep_beating())
         try:
             live = {
                 worker
                 for worker, (host, pid) in (
-                    await self.store.workers(now, self.config.stale_after)
+                    await self.store.workers(self.wall(), self.config.stale_after)
                 ).items()
                 # A process on this machine that is gone (kill -9) is dead at once.
                 if host != self.host or _pid_alive(pid)
@@ -164,8 +169,7 @@ class BuddyRunner:
         while True:
             await asyncio.sleep(self.config.heartbeat_every)
             try:
-                now = datetime.now(UTC)
-                await self.store.heartbeat(self.worker, self.host, os.getpid(), now)
+                await self.store.heartbeat(self.worker, self.host, os.getpid(), self.wall())
             except Exception:
                 log.warning("buddies.heartbeat_failed")
 
@@ -253,7 +257,7 @@ class BuddyRunner:
                 case "undeliverable":
                     summary.undeliverable += 1
         done = "failed" not in outcomes
-        await self.store.finish(claim.id, "sent" if done else "failed", self.clock())
+        await self.store.finish(claim.id, "sent" if done else "failed", self.wall())
 
     async def _intro(
         self,
@@ -283,10 +287,10 @@ class BuddyRunner:
                     record = None
                     if found is not None:
                         await self.store.end_intro(
-                            group.id, week, key, "sent", self.clock(), message_id=found
+                            group.id, week, key, "sent", self.wall(), message_id=found
                         )
                         return "already"
-                await self.store.start_intro(group.id, week, key, channel, self.worker, now)
+                await self.store.start_intro(group.id, week, key, channel, self.worker, self.wall())
                 sent = await messenger.post(channel, reply, tag)
             except DeliveryError as exc:
                 if exc.kind is DeliveryKind.PERMANENT:
@@ -307,13 +311,13 @@ class BuddyRunner:
                 await asyncio.sleep(min(delay, self.config.backoff_max))
                 continue
             await self.store.end_intro(
-                group.id, week, key, "sent", self.clock(), message_id=sent.message_id
+                group.id, week, key, "sent", self.wall(), message_id=sent.message_id
             )
             return "sent"
 
     async def _end(self, group: BuddyGroup, week: date, key: str, status: str, code: str) -> None:
         log.warning("buddies.intro_failed", group=group.id, status=status, error=code)
-        await self.store.end_intro(group.id, week, key, status, self.clock(), error=code)
+        await self.store.end_intro(group.id, week, key, status, self.wall(), error=code)
 
     async def _name(self, messenger: Messenger | None, user: UserRef) -> str:
         if isinstance(messenger, Namer):

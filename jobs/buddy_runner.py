@@ -194,7 +194,7 @@ class BuddyRunner:
             if await self.store.claim(group.id, week, pairs, self.worker, now):
                 claim = await self.store.claimed(group.id, week)
                 assert claim is not None
-                return await self._deliver(group, week, claim, now, summary)
+                return await self._deliver(group, week, claim, summary)
             claim = await self.store.claimed(group.id, week)
             if claim is None:
                 return
@@ -211,13 +211,32 @@ class BuddyRunner:
             summary.busy += 1
             return
         log.info("buddies.taken_over", group=group.id, status=claim.status)
-        await self._deliver(group, week, claim, now, summary)
+        await self._deliver(group, week, claim, summary)
 
     # --- delivery -------------------------------------------------------------------------
 
     async def _deliver(
-        self, group: BuddyGroup, week: date, claim: Claim, now: datetime, summary: BuddySummary
+        self, group: BuddyGroup, week: date, claim: Claim, summary: BuddySummary
     ) -> None:
+        """Send the week's intros; the claim ends "sent", or "failed" for a later pass to
+        retry (also when something unexpected broke off the delivery)."""
+        try:
+            outcomes = await self._intros(group, week, claim)
+        except BaseException:
+            await self.store.finish(claim.id, "failed", self.wall())
+            raise
+        for outcome in outcomes:
+            match outcome:
+                case "sent":
+                    summary.sent += 1
+                case "failed":
+                    summary.failed += 1
+                case "undeliverable":
+                    summary.undeliverable += 1
+        done = "failed" not in outcomes
+        await self.store.finish(claim.id, "sent" if done else "failed", self.wall())
+
+    async def _intros(self, group: BuddyGroup, week: date, claim: Claim) -> list[str]:
         messenger = self.messengers[group.platform]
         current = await self.store.members(group.id)
         records = await self.store.deliveries(group.id, week)
@@ -234,30 +253,18 @@ class BuddyRunner:
                 reply = shared_intro(group.name, names, words, messenger.command_prefix)
                 opener = _group_opener(messenger, users)
                 outcomes.append(
-                    await self._intro(
-                        group, week, f"p{number}", opener, reply, records, now, messenger
-                    )
+                    await self._intro(group, week, f"p{number}", opener, reply, records, messenger)
                 )
                 continue
             for i, member in enumerate(present):
                 others = [n for j, n in enumerate(names) if j != i]
                 reply = buddy_intro(group.name, others, words, messenger.command_prefix)
                 opener = _direct_opener(messenger, users[i])
+                key = f"p{number}u{member}"
                 outcomes.append(
-                    await self._intro(
-                        group, week, f"p{number}u{member}", opener, reply, records, now, messenger
-                    )
+                    await self._intro(group, week, key, opener, reply, records, messenger)
                 )
-        for outcome in outcomes:
-            match outcome:
-                case "sent":
-                    summary.sent += 1
-                case "failed":
-                    summary.failed += 1
-                case "undeliverable":
-                    summary.undeliverable += 1
-        done = "failed" not in outcomes
-        await self.store.finish(claim.id, "sent" if done else "failed", self.wall())
+        return outcomes
 
     async def _intro(
         self,
@@ -267,7 +274,6 @@ class BuddyRunner:
         opener: Callable[[], Awaitable[str]],
         reply: Reply,
         records: Mapping[str, Delivery],
-        now: datetime,
         messenger: Messenger,
     ) -> str:
         """Send one intro unless it went out already; "sent", "already", "failed" or

@@ -267,3 +267,58 @@ async def test_a_single_opted_in_member_gets_nothing(
         await groups.set_buddies(cohort, slack(user_id), False)
     assert (await make().run_once(MONDAY)).due == 0
     assert fake_slack.group_dms == {}
+
+
+class Flaky(SlackMessenger):
+    """The Slack messenger with a platform library that blows up once, unexpectedly."""
+
+    broke = False
+
+    async def open_group(self, users: Any) -> str:
+        if not self.broke:
+            self.broke = True
+            raise RuntimeError("unexpected")
+        return await super().open_group(users)
+
+
+async def test_an_unexpected_error_leaves_the_week_for_the_next_pass(
+    runs: BuddyRuns, messenger: SlackMessenger, fake_slack: FakeSlack, cohort: int,
+    engine: AsyncEngine,
+) -> None:  # fmt: skip
+    flaky = Flaky(messenger.client)
+    runner = BuddyRunner(runs, {"slack": flaky}, config=FAST)
+    first = await runner.run_once(MONDAY)
+    assert first.failed == 1 and first.sent == 0
+    async with engine.connect() as connection:
+        [status] = (
+            await connection.execute(select(GroupPost.status).where(GroupPost.kind == BUDDIES))
+        ).scalars()
+    assert status == "failed"
+    # The same clock, a minute later, finishes the week.
+    assert (await runner.run_once(MONDAY + timedelta(minutes=1))).sent == 2
+    assert sorted(len(t) for t in intros(fake_slack).values()) == [1, 1]
+
+
+async def test_export_lists_my_buddy_weeks_not_whom_and_erasing_removes_them(
+    make: Any, fake_slack: FakeSlack, cohort: int, engine: AsyncEngine
+) -> None:
+    from storage.models import User
+    from storage.user_data import erase_where, export_owner
+
+    await make().run_once(MONDAY)
+    async with engine.connect() as connection:
+        ada = (
+            await connection.execute(select(User.id).where(User.external_id == "UADA"))
+        ).scalar_one()
+        exported = await export_owner(connection, ada)
+    weeks = exported.sections["practice_buddy_weeks"]
+    assert weeks == [{"group": "Spring cohort", "week": "2026-11-30"}]
+    assert not any(u in json.dumps(exported.sections, default=str) for u in ("UBEN", "UCY", "UDEE"))
+    assert await erase_where(engine, User.external_id == "UADA") == 1
+    async with engine.connect() as connection:
+        left = (await connection.execute(select(BuddyMatch.user_id))).scalars().all()
+    assert ada not in left and len(left) == 3
+    # The next week pairs the other three as a trio; Ada is nowhere.
+    fake_slack.group_dms.clear()
+    assert (await make().run_once(MONDAY + timedelta(days=7))).sent == 1
+    assert all("UADA" not in members for members in intros(fake_slack))

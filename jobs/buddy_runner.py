@@ -41,6 +41,10 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["BuddyConfig", "BuddyRunner", "BuddySummary"]
 
+#: Errors that mean this install can't open group DMs at all (the app was installed before
+#: the mpim scopes were added): retrying every minute would only loop.
+_NOT_ALLOWED = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
+
 
 @runtime_checkable
 class GroupOpener(Protocol):
@@ -299,7 +303,7 @@ class BuddyRunner:
                 await self.store.start_intro(group.id, week, key, channel, self.worker, self.wall())
                 sent = await messenger.post(channel, reply, tag)
             except DeliveryError as exc:
-                if exc.kind is DeliveryKind.PERMANENT:
+                if exc.kind is DeliveryKind.PERMANENT or exc.code in _NOT_ALLOWED:
                     await self._end(group, week, key, "undeliverable", exc.code)
                     return "undeliverable"
                 if (

@@ -234,6 +234,16 @@ async def test_failures_are_retried_and_a_gone_person_does_not_stop_the_others(
     assert status == "sent"
 
 
+async def test_an_install_without_the_group_dm_scope_does_not_loop(
+    make: Any, fake_slack: FakeSlack, cohort: int
+) -> None:
+    fake_slack.fail("conversations.open", status=200, error="missing_scope", times=10)
+    summary = await make().run_once(MONDAY)
+    assert (summary.sent, summary.undeliverable, summary.failed) == (0, 2, 0)
+    assert len(fake_slack.calls_to("conversations.open")) == 2
+    assert (await make().run_once(MONDAY + timedelta(minutes=1))).already == 1
+
+
 async def test_a_failed_week_is_retried_by_the_next_pass(
     make: Any, fake_slack: FakeSlack, cohort: int
 ) -> None:

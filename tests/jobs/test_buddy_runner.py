@@ -332,3 +332,16 @@ async def test_export_lists_my_buddy_weeks_not_whom_and_erasing_removes_them(
     fake_slack.group_dms.clear()
     assert (await make().run_once(MONDAY + timedelta(days=7))).sent == 1
     assert all("UADA" not in members for members in intros(fake_slack))
+
+
+async def test_the_clock_runs_the_buddies_pass_each_minute(
+    runner: Any, runs: BuddyRuns, messenger: SlackMessenger, fake_slack: FakeSlack, cohort: int
+) -> None:
+    from jobs.app import JOB_ID, build_scheduler
+
+    buddies = BuddyRunner(runs, {"slack": messenger}, config=FAST, clock=lambda: MONDAY)
+    scheduler = build_scheduler(runner, buddies=buddies)
+    tick = scheduler.get_job(JOB_ID).func
+    await tick()
+    await tick()
+    assert sorted(len(t) for t in intros(fake_slack).values()) == [1, 1]

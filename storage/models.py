@@ -442,7 +442,8 @@ class GroupPost(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    # "theme" | "recap" | "wins" (the thread shared wins are posted in) | "prompt"
+    # "theme" | "recap" | "wins" (the thread shared wins are posted in) | "prompt" |
+    # "buddies" (a week's practice-buddy pairing, jobs/buddy_runner.py) | "buddy-intro" (one intro)
     kind: Mapped[str] = mapped_column(String(16))
     # The local Monday of the group's week.
     week_start: Mapped[date] = mapped_column(Date)

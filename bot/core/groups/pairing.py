@@ -26,7 +26,9 @@ __all__ = ["Pair", "met_counts", "pair_up"]
 Pair = tuple[int, ...]
 
 #: How many steps the search for a repeat-free week may take (a group has ≤ 40 members).
-_SEARCH_STEPS = 5_000
+_SEARCH_STEPS = 2_000
+#: How many members the search tries as the odd one out.
+_ODD_TRIES = 6
 
 
 def met_counts(weeks: Iterable[Sequence[Pair]]) -> Counter[tuple[int, int]]:
@@ -116,9 +118,13 @@ def _score(week: _Week, cost: dict[tuple[int, int], int]) -> tuple[int, int]:
 
 def _search(order: list[int], cost: dict[tuple[int, int], int]) -> _Week | None:
     """A week in which no two paired members met before, found by a bounded depth-first
-    search (for an odd count, trying each member as the odd one out, keeping the trio that
-    repeats least); ``None`` if none was found."""
+    search that pairs the hardest-to-pair member first (for an odd count, trying the few
+    hardest-to-pair members as the odd one out, keeping the trio that repeats least);
+    ``None`` if none was found."""
     steps = 0
+
+    def fresh(member: int, among: list[int]) -> list[int]:
+        return [m for m in among if m != member and not cost[_key(member, m)]]
 
     def solve(left: list[int]) -> list[tuple[int, int]] | None:
         nonlocal steps
@@ -127,11 +133,9 @@ def _search(order: list[int], cost: dict[tuple[int, int], int]) -> _Week | None:
         steps += 1
         if steps > _SEARCH_STEPS:
             return None
-        first, rest = left[0], left[1:]
-        for partner in rest:
-            if cost[_key(first, partner)]:
-                continue
-            found = solve([m for m in rest if m != partner])
+        first = min(left, key=lambda m: (len(fresh(m, left)), left.index(m)))
+        for partner in fresh(first, left):
+            found = solve([m for m in left if m not in (first, partner)])
             if found is not None:
                 return [(first, partner), *found]
         return None
@@ -140,7 +144,8 @@ def _search(order: list[int], cost: dict[tuple[int, int], int]) -> _Week | None:
         found = solve(order)
         return (found, None) if found is not None else None
     best: _Week | None = None
-    for extra in order:
+    hardest = sorted(order, key=lambda m: (len(fresh(m, order)), order.index(m)))
+    for extra in hardest[:_ODD_TRIES]:
         steps = 0
         pairs = solve([m for m in order if m != extra])
         if pairs is not None and (

@@ -142,7 +142,13 @@ async def serve(settings: Settings) -> None:
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = None
     if settings.run_scheduler:
-        from jobs.app import build_group_runner, build_recap_runner, build_runner, build_scheduler
+        from jobs.app import (
+            build_buddy_runner,
+            build_group_runner,
+            build_recap_runner,
+            build_runner,
+            build_scheduler,
+        )
         from jobs.purge import Purger
 
         nudge_runner = build_runner(settings, engine=app.engine)
@@ -151,7 +157,8 @@ async def serve(settings: Settings) -> None:
         write_turn = store.write_turn if isinstance(store, SqlStore) else None
         purger = Purger(app.engine, write_turn=write_turn)
         groups = build_group_runner(app.engine, nudge_runner.messengers)
-        scheduler = build_scheduler(nudge_runner, recaps, purger, groups)
+        buddies = build_buddy_runner(app.engine, nudge_runner.messengers)
+        scheduler = build_scheduler(nudge_runner, recaps, purger, groups, buddies=buddies)
         scheduler.start()
     if app.teams is not None and app.teams.anonymous:
         log.warning(
@@ -178,6 +185,8 @@ async def serve(settings: Settings) -> None:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
             await nudge_runner.stop()
+            await groups.stop()
+            await buddies.stop()
             await nudge_runner.close()
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]

@@ -1,7 +1,7 @@
 """``python -m jobs``: the nudge scheduler on its own (the Procfile's ``clock`` process).
 
 uv run python -m jobs                                   # run the scheduler until stopped
-uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap|group]
+uv run python -m jobs run-once [--at ISO-8601] [--dry-run] [--kind morning|recap|group|buddies]
 uv run python -m jobs purge [--at ISO-8601]             # the hourly clean-up pass, once
 """
 
@@ -18,6 +18,9 @@ from dotenv import find_dotenv, load_dotenv
 from bot.settings import ConfigError, Settings, configure_logging
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.core.ports import Messenger
     from jobs.runner import NudgeRunner, RunSummary
 
 
@@ -34,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("--at", type=_instant, help="pretend the clock reads this ISO-8601 time")
     once.add_argument(
         "--kind",
-        choices=("morning", "recap", "group"),
+        choices=("morning", "recap", "group", "buddies"),
         default="morning",
-        help="the morning nudges (default), the weekly recaps, or the groups' channel posts",
+        help="the morning nudges (default), the weekly recaps, the groups' channel posts, or "
+        "the groups' practice buddies",
     )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))
@@ -75,6 +79,12 @@ async def _run_once(
         finally:
             await runner.close()
             await engine.dispose()
+    if kind == "buddies":
+        try:
+            return await _run_buddies(runner.messengers, engine, at, dry_run)
+        finally:
+            await runner.close()
+            await engine.dispose()
     if kind == "recap":
         runner = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
     try:
@@ -107,6 +117,33 @@ async def _run_groups(messengers: Any, engine: Any, at: datetime | None, dry_run
         )
     for where, kind, reply in summary.messages:
         lines.append(f"--- would post the {kind} in {where} ---")
+        lines.append(render(reply)[0])
+    print("\n".join(lines))
+    return 0
+
+
+async def _run_buddies(
+    messengers: dict[str, Messenger], engine: AsyncEngine, at: datetime | None, dry_run: bool
+) -> int:
+    """``run-once --kind buddies``: the groups' practice buddies due at ``at``; a dry run
+    prints every pair with the full text of its intro."""
+    from bot.adapters.console.render import render
+    from jobs.app import build_buddy_runner
+
+    runner = build_buddy_runner(engine, messengers)
+    now = at or runner.clock()
+    summary = await runner.run_once(now, dry_run=dry_run)
+    if not dry_run:
+        await runner.stop()
+    lines = [("dry run: " if dry_run else "") + summary.line()]
+    if summary.due == 0:
+        lines.append(
+            f"  no group's buddies are due at {now:%Y-%m-%d %H:%M} UTC (due from the group's "
+            "theme time, default Mondays 09:00 in its zone, for 6 hours; groups with fewer "
+            "than two members opted in, broken or paused groups are left out)."
+        )
+    for where, reply in summary.messages:
+        lines.append(f"--- would introduce: {where} ---")
         lines.append(render(reply)[0])
     print("\n".join(lines))
     return 0
@@ -215,6 +252,7 @@ async def _run_forever(settings: Settings) -> None:
 
     from bot.app import prepare_database, until_stopped
     from jobs.app import (
+        build_buddy_runner,
         build_group_runner,
         build_recap_runner,
         build_runner,
@@ -231,7 +269,8 @@ async def _run_forever(settings: Settings) -> None:
 
     recaps = build_recap_runner(settings, engine=engine, messengers=runner.messengers)
     groups = build_group_runner(engine, runner.messengers)
-    scheduler = build_scheduler(runner, recaps, Purger(engine), groups)
+    buddies = build_buddy_runner(engine, runner.messengers)
+    scheduler = build_scheduler(runner, recaps, Purger(engine), groups, buddies=buddies)
     scheduler.start()
     log.info(
         "clock.started",
@@ -248,6 +287,7 @@ async def _run_forever(settings: Settings) -> None:
         scheduler.shutdown(wait=False)
         await recaps.stop()
         await groups.stop()
+        await buddies.stop()
         await runner.stop()
         await runner.close()
         await engine.dispose()

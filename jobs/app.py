@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.core.ports import Messenger
 from bot.settings import Settings
+from jobs.buddy_runner import BuddyRunner
 from jobs.group_runner import GroupRunner
 from jobs.purge import Purger
 from jobs.recap_runner import RecapRunner
@@ -105,15 +106,26 @@ def build_group_runner(
     return GroupRunner(GroupPostStore(engine), GroupStatsStore(engine), messengers, clock=clock)
 
 
+def build_buddy_runner(
+    engine: AsyncEngine, messengers: dict[str, Messenger], *, clock: Clock | None = None
+) -> BuddyRunner:
+    """The weekly practice-buddy runner, sharing the morning runner's messengers."""
+    from storage.buddy_runs import BuddyRuns
+
+    return BuddyRunner(BuddyRuns(engine), messengers, clock=clock)
+
+
 def build_scheduler(
     runner: NudgeRunner,
     recaps: RecapRunner | None = None,
     purger: Purger | None = None,
     groups: GroupRunner | None = None,
+    *,
+    buddies: BuddyRunner | None = None,
 ) -> AsyncIOScheduler:
     """An APScheduler that runs a pass at the start of every minute, never two at once: the
-    morning nudges, then (with ``recaps``) the weekly recaps; and the clean-up pass
-    (``purger``) hourly."""
+    morning nudges, then (with ``recaps``) the weekly recaps, then (with ``groups``) the
+    groups' channel posts, then (with ``buddies``) the groups' practice buddies; and the clean-up pass (``purger``) hourly."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def tick() -> None:
@@ -131,6 +143,11 @@ def build_scheduler(
                 await groups.run_once()
             except Exception:
                 log.exception("groups.pass_failed")
+        if buddies is not None:
+            try:
+                await buddies.run_once()
+            except Exception:
+                log.exception("buddies.pass_failed")
 
     scheduler.add_job(
         tick,

@@ -129,7 +129,10 @@ class GroupPostStore(DialectStore):
         if not wanted:
             return {}
         weeks = sorted({week for _, _, week in wanted})
-        query = select(GroupPost).where(GroupPost.week_start.in_(weeks), GroupPost.key == "")
+        kinds = sorted({kind for _, kind, _ in wanted})  # not other passes' (buddies) rows
+        query = select(GroupPost).where(
+            GroupPost.week_start.in_(weeks), GroupPost.kind.in_(kinds), GroupPost.key == ""
+        )
         async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         found: dict[PostKey, PostState] = {}

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, union, update
+from sqlalchemy import and_, delete, func, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,7 +23,15 @@ from bot.core.groups.ports import CoachAdded
 from bot.core.model import UserRef
 from storage import replays
 from storage.dialect import dialect_of
-from storage.models import GroupCoach, GroupMember, GroupPost, GroupRow, GroupWin, User
+from storage.models import (
+    BuddyMatch,
+    GroupCoach,
+    GroupMember,
+    GroupPost,
+    GroupRow,
+    GroupWin,
+    User,
+)
 
 _GROUP_COLUMNS = (
     GroupRow.id,
@@ -151,7 +159,12 @@ class SqlGroups:
                 select(GroupCoach.group_id).where(GroupCoach.user_id == user_id),
             ).subquery()
             query = (
-                select(*_GROUP_COLUMNS, GroupMember.level, GroupCoach.user_id.label("coach"))
+                select(
+                    *_GROUP_COLUMNS,
+                    GroupMember.level,
+                    GroupMember.buddies,
+                    GroupCoach.user_id.label("coach"),
+                )
                 .join(mine, mine.c.group_id == GroupRow.id)
                 .outerjoin(
                     GroupMember,
@@ -166,7 +179,10 @@ class SqlGroups:
             if group_id is not None:
                 query = query.where(GroupRow.id == group_id)
             rows = (await connection.execute(query)).all()
-        return [Place(_group(row), _level(row.level), row.coach is not None) for row in rows]
+        return [
+            Place(_group(row), _level(row.level), row.coach is not None, bool(row.buddies))
+            for row in rows
+        ]
 
     async def join(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:
         """Make ``user`` a member at ``level``, or change their level."""
@@ -228,6 +244,29 @@ class SqlGroups:
                 .returning(GroupCoach.user_id)
             )
             return CoachAdded.ADDED if added.first() is not None else CoachAdded.ALREADY
+
+    async def set_buddies(self, group_id: int, user: UserRef, on: bool) -> bool:
+        """Opt a member in to or out of practice buddies; ``False`` if not a member."""
+        async with self._writing() as connection:
+            changed = await connection.execute(
+                update(GroupMember)
+                .where(GroupMember.group_id == group_id, GroupMember.user_id == _user_ref(user))
+                .values(buddies=on)
+            )
+            return bool(changed.rowcount)
+
+    async def buddy_count(self, group_id: int) -> tuple[int, int]:
+        """``(opted in, members)`` of the group (counts only: never who)."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        func.count().filter(GroupMember.buddies.is_(True)),
+                        func.count(),
+                    ).where(GroupMember.group_id == group_id)
+                )
+            ).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     async def save_post_reference(self, group_id: int, reference: str) -> None:
         """Store the channel's conversation reference (Teams) for proactive posts."""
@@ -316,7 +355,7 @@ async def erase_workspace_groups(
         .where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)
         .scalar_subquery()
     )
-    for table in (GroupWin, GroupPost, GroupMember, GroupCoach):
+    for table in (BuddyMatch, GroupWin, GroupPost, GroupMember, GroupCoach):
         await connection.execute(delete(table).where(table.group_id.in_(ids)))
     gone = await connection.execute(
         delete(GroupRow).where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)

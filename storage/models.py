@@ -442,7 +442,8 @@ class GroupPost(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    # "theme" | "recap" | "wins" (the thread shared wins are posted in) | "prompt"
+    # "theme" | "recap" | "wins" (the thread shared wins are posted in) | "prompt" |
+    # "buddies" (a week's practice-buddy pairing, jobs/buddy_runner.py) | "buddy-intro" (one intro)
     kind: Mapped[str] = mapped_column(String(16))
     # The local Monday of the group's week.
     week_start: Mapped[date] = mapped_column(Date)
@@ -479,3 +480,22 @@ class GroupWin(Base):
     # The message id of the win in the channel's wins thread, once posted.
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BuddyMatch(Base):
+    """One member's place in one week's practice buddies of a group: the members of a week
+    who share ``pair_no`` met (a pair, or a trio when the count was odd). One row per member,
+    so erasing a person removes only their own rows; past weeks tell the pairing whom each
+    member has met already."""
+
+    __tablename__ = "buddy_matches"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The local Monday of the group's week.
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    pair_no: Mapped[int] = mapped_column(Integer)

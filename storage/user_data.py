@@ -36,6 +36,7 @@ from bot.core.ports import Erased, UserData
 from storage.groups import erase_workspace_groups
 from storage.models import (
     Base,
+    BuddyMatch,
     ContactRow,
     ConversationRef,
     ConversationRow,
@@ -257,6 +258,18 @@ async def _group_wins(connection: AsyncConnection, owner_id: int) -> list[dict[s
     ]
 
 
+async def _buddy_weeks(connection: AsyncConnection, owner_id: int) -> list[dict[str, Any]]:
+    """The weeks the user was paired with practice buddies (the group and the week; whom
+    with is the other members' data, not exported)."""
+    rows = await connection.execute(
+        select(GroupRow.name, BuddyMatch.week_start)
+        .join(GroupRow, GroupRow.id == BuddyMatch.group_id)
+        .where(BuddyMatch.user_id == owner_id)
+        .order_by(BuddyMatch.week_start, GroupRow.name)
+    )
+    return [{"group": row.name, "week": row.week_start.isoformat()} for row in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class _Section:
     table: str
@@ -277,6 +290,7 @@ SECTIONS: dict[str, _Section] = {
     "group_memberships": _Section("group_members", _group_memberships),
     "groups_coached": _Section("group_coaches", _groups_coached),
     "group_wins": _Section("group_wins", _group_wins),
+    "practice_buddy_weeks": _Section("buddy_matches", _buddy_weeks),
 }
 
 #: Per-user tables left out of the export on purpose, and why.

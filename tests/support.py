@@ -24,6 +24,7 @@ from tests.fakes import slack_requests as sr
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 TABLES = (
+    "buddy_matches",
     "group_wins",
     "group_posts",
     "group_members",

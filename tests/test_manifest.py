@@ -32,6 +32,8 @@ def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
         "files:write",
         "channels:read",  # outplacement groups: a group's channel archived, deleted, left
         "groups:read",  # the same for private channels
+        "mpim:write",  # practice buddies: a group DM with each pair
+        "mpim:history",  # and an intro in doubt looked for there
     } == requested
     comments = " ".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
     denied = set(re.findall(r"\bno ([a-z]+:[a-z]+)(?: scope)?\b", comments))
@@ -50,3 +52,9 @@ def test_channel_events_the_groups_listen_to_are_subscribed() -> None:
     events = MANIFEST.read_text().split("bot_events:", 1)[1].split("interactivity:", 1)[0]
     subscribed = set(re.findall(r"^\s*- ([a-z_.]+)$", events, re.MULTILINE))
     assert {*GONE_EVENTS, "member_left_channel"} <= subscribed
+
+
+def test_practice_buddies_can_open_and_check_their_group_dms() -> None:
+    # conversations.open with several users (an mpim), and conversations.history there to
+    # find an intro a crash left in doubt (jobs/buddy_runner.py).
+    assert {"mpim:write", "mpim:history"} <= bot_scopes(MANIFEST.read_text())

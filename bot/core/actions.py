@@ -63,3 +63,4 @@ class Act(StrEnum):
     GROUP_LEAVE = "group.leave"  # value: group id
     # The Monday theme in a group's channel. value: "<group id>:<Monday>:<goal>"
     GROUP_GOAL = "group.goal"
+    GROUP_BUDDIES = "group.buddies"  # value: "<group id>:on|off", or the group id (show)

@@ -87,6 +87,8 @@ class FakeSlack:
         # Uploaded files (files.info), by id, with their contents (served at /files/<id>).
         self.files: dict[str, dict[str, Any]] = {}
         self.file_contents: dict[str, bytes] = {}
+        # Group DMs opened with conversations.open users=A,B: their members, by channel id.
+        self.group_dms: dict[str, list[str]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -421,6 +423,13 @@ class FakeSlack:
                 return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
             case "conversations.open":
                 users = str(params.get("users", ""))
+                if "," in users:
+                    # A group DM (mpim) with these people and the bot: the same one each time.
+                    members = sorted(users.split(","))
+                    mpim = "G" + "".join(members)
+                    with self._lock:
+                        self.group_dms[mpim] = members
+                    return {"ok": True, "channel": {"id": mpim, "is_mpim": True}}
                 return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
             case "files.info":
                 with self._lock:

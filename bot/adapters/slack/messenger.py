@@ -3,6 +3,7 @@ and mapping Slack's errors onto retry, wait or give up."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,30 @@ class SlackMessenger:
         if not isinstance(channel, str) or not channel:
             raise DeliveryError(DeliveryKind.TRANSIENT, "no_channel_in_response")
         return channel
+
+    async def open_group(self, users: Sequence[UserRef]) -> str:
+        """``conversations.open`` with several people: a group DM with them and the bot
+        (Slack returns the same one for the same people, so a retry lands in it again)."""
+        response = await self._call(
+            self.client.conversations_open, users=",".join(u.user_id for u in users)
+        )
+        channel = (response.get("channel") or {}).get("id")
+        if not isinstance(channel, str) or not channel:
+            raise DeliveryError(DeliveryKind.TRANSIENT, "no_channel_in_response")
+        return channel
+
+    async def display_name(self, user: UserRef) -> str | None:
+        """The name Slack shows for ``user`` (``users.info``), or ``None``."""
+        try:
+            response = await self._call(self.client.users_info, user=user.user_id)
+        except DeliveryError:
+            return None
+        found = response.get("user") or {}
+        profile = found.get("profile") or {}
+        for name in (profile.get("display_name"), profile.get("real_name"), found.get("real_name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return None
 
     def direct_address(self, user: UserRef) -> str:
         """The user id: ``chat.postMessage`` to a user id lands in the app's DM with them and

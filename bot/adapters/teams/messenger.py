@@ -72,6 +72,17 @@ class TeamsMessenger:
             raise DeliveryError(DeliveryKind.PERMANENT, "no_conversation_reference")
         return found[0]
 
+    async def display_name(self, user: UserRef) -> str | None:
+        """The name Teams gave ``user`` in their stored personal-chat reference, or ``None``."""
+        found = await self.store.reference_for_user(user)
+        if found is None:
+            return None
+        try:
+            name = (json.loads(found[1]).get("user") or {}).get("name")
+        except (ValueError, AttributeError):
+            return None
+        return name.strip() if isinstance(name, str) and name.strip() else None
+
     def direct_address(self, user: UserRef) -> None:
         """Teams needs the stored conversation reference: always :meth:`open_channel` first."""
         return None

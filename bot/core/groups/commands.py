@@ -6,6 +6,7 @@
     group privacy [level]         see or change what you share
     group leave                   leave (at once)
     group coach @someone          add a co-coach (coaches only)
+    group buddies [on|off]        weekly practice buddies: see, opt in or out
     group help
 
 Levels are typed as 1–4 or as a word (``numbers``, ``names``, …; see
@@ -23,7 +24,7 @@ from bot.core.text import one_line
 
 __all__ = ["GroupCommand", "GroupCommandError", "parse_group"]
 
-SUBCOMMANDS = ("create", "join", "privacy", "leave", "coach", "help")
+SUBCOMMANDS = ("create", "join", "privacy", "leave", "coach", "buddies", "help")
 _ALIASES = {
     "new": "create",
     "start": "create",
@@ -34,7 +35,11 @@ _ALIASES = {
     "exit": "leave",
     "coaches": "coach",
     "?": "help",
+    "buddy": "buddies",
 }
+#: ``group buddies on|off``: the words for each.
+_ON = frozenset({"on", "yes", "in", "join", "start"})
+_OFF = frozenset({"off", "no", "out", "stop", "leave"})
 
 
 class GroupCommandError(ValueError):
@@ -53,12 +58,16 @@ class GroupCommand:
     verb: str
     name: str = ""
     level: SharingLevel | None = None
+    #: ``buddies on`` (True) or ``off`` (False); ``None``: just show.
+    on: bool | None = None
 
     @property
     def writes(self) -> bool:
         """Whether the command may change data."""
-        return self.verb in ("create", "leave", "coach") or (
-            self.verb in ("join", "privacy") and self.level is not None
+        return (
+            self.verb in ("create", "leave", "coach")
+            or (self.verb in ("join", "privacy") and self.level is not None)
+            or (self.verb == "buddies" and self.on is not None)
         )
 
 
@@ -93,6 +102,16 @@ def parse_group(rest: str, cmd: str = "") -> GroupCommand:
             return GroupCommand(verb, level=level)
         case "leave" | "coach":
             return GroupCommand(verb)
+        case "buddies":
+            answer = tail.lower()
+            if not answer:
+                return GroupCommand("buddies")
+            if answer in _ON or answer in _OFF:
+                return GroupCommand("buddies", on=answer in _ON)
+            raise GroupCommandError(
+                f"Practice buddies are on or off: `{cmd}group buddies on` or "
+                f"`{cmd}group buddies off` (`{cmd}group buddies` shows yours)."
+            )
     raise GroupCommandError(
         f"I don't know “group {word[:30]}”. Try `{cmd}group create`, `{cmd}group join`, "
         f"`{cmd}group privacy`, `{cmd}group leave` or `{cmd}group coach @someone`."

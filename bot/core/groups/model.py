@@ -33,3 +33,5 @@ class Place:
     group: Group
     level: SharingLevel | None
     coach: bool
+    #: Opted in to weekly practice buddies (members only).
+    buddies: bool = False

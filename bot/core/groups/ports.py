@@ -70,6 +70,15 @@ class GroupStore(Protocol):
         Reconnect is not added (a user record would start their morning messages unasked)."""
         ...
 
+    async def set_buddies(self, group_id: int, user: UserRef, on: bool) -> bool:
+        """Opt a member in to (or out of) weekly practice buddies; ``False`` (nothing
+        changed) if they are not a member."""
+        ...
+
+    async def buddy_count(self, group_id: int) -> tuple[int, int]:
+        """``(members opted in to practice buddies, members)`` of the group."""
+        ...
+
     async def save_post_reference(self, group_id: int, reference: str) -> None:
         """Store where the group's channel is reached for proactive posts (Teams)."""
         ...

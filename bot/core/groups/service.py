@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.actions import Act
 from bot.core.groups import views
+from bot.core.groups.buddies import buddies_action, buddies_command
 from bot.core.groups.commands import GroupCommand, GroupCommandError, parse_group
 from bot.core.groups.levels import SharingLevel
 from bot.core.groups.model import Group, Place
@@ -35,6 +36,7 @@ GROUP_ACTS: dict[Act, bool] = {
     Act.GROUP_LEVEL: True,
     Act.GROUP_PRIVACY: False,
     Act.GROUP_LEAVE: True,
+    Act.GROUP_BUDDIES: True,
 }
 #: A group created without a name.
 DEFAULT_NAME = "Our group"
@@ -69,6 +71,8 @@ class GroupService:
                 return await self._mine(caller, command)
             case "coach":
                 return await self._add_coach(caller)
+            case "buddies":
+                return await buddies_command(self.store, caller, command.on)
         return views.help_reply(cmd)
 
     async def _here(self, caller: Caller) -> Group | None:
@@ -192,6 +196,8 @@ class GroupService:
                 return views.consent_reply(group, shown, caller.command)
             case Act.GROUP_LEAVE:
                 return await self._leave(caller, group)
+            case Act.GROUP_BUDDIES:
+                return await buddies_action(self.store, caller, group, level_part)
         return invalid
 
     async def _consent(self, caller: Caller, group: Group) -> Reply:

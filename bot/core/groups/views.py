@@ -236,6 +236,7 @@ def help_reply(cmd: str) -> Reply:
         "shout-outs, quiet days (coaches change them)",
         f"`{cmd}group pause until 5 Jan` / `{cmd}group resume` — pause the weekly posts "
         "(coaches only)",
+        f"`{cmd}group buddies on` / `off` — a weekly practice buddy from the group, or not",
     )
     return Reply(
         summary="Group commands",
@@ -261,7 +262,7 @@ def channel_reply(group: Group, place: Place | None, cmd: str, *, public: bool =
                     f" — the coaches see {COACH_SEES[place.level]}.",
                 )
             )
-            blocks.append(_member_actions(group))
+            blocks.append(_member_actions(group, buddies=place.buddies))
         else:
             blocks.append(section("You're not a member."))
             blocks.append(_join_actions(group))
@@ -314,11 +315,13 @@ def home_blocks(places: Sequence[Place]) -> tuple[Block, ...]:
         parts: list[str | Strong] = [Strong(place.group.name)]
         if place.level is not None:
             parts.append(f" — you share: {LABELS[place.level].lower()}.")
+            if place.buddies:
+                parts.append(" Practice buddies: on.")
         if place.coach:
             parts.append(" You're a coach of this group.")
         blocks.append(section(*parts))
         if place.level is not None:
-            blocks.append(_member_actions(place.group))
+            blocks.append(_member_actions(place.group, buddies=place.buddies))
     return tuple(blocks)
 
 
@@ -326,13 +329,21 @@ def _join_actions(group: Group) -> Actions:
     return Actions((Button("Join", Act.GROUP_JOIN, str(group.id), style="primary"),))
 
 
-def _member_actions(group: Group) -> Actions:
+def _member_actions(group: Group, *, buddies: bool) -> Actions:
     return Actions(
         (
             Button("Change what I share", Act.GROUP_PRIVACY, str(group.id)),
             Button("Leave the group", Act.GROUP_LEAVE, str(group.id), style="danger"),
+            buddy_button(group, buddies=buddies),
         )
     )
+
+
+def buddy_button(group: Group, *, buddies: bool) -> Button:
+    """Opt in to weekly practice buddies, or (already in) out."""
+    if buddies:
+        return Button("Stop practice buddies", Act.GROUP_BUDDIES, f"{group.id}:off")
+    return Button("Pair me with a practice buddy", Act.GROUP_BUDDIES, f"{group.id}:on")
 
 
 def with_group_section(home: Reply, blocks: Sequence[Block]) -> Reply:

@@ -25,3 +25,17 @@ async def test_group_in_the_console(engine: AsyncEngine) -> None:
     assert "You left Spring cohort" in output  # button 2: Leave the group
     assert "You're not in any group" in output
     assert await groups.places(ada) == []
+
+
+async def test_practice_buddies_in_the_console(engine: AsyncEngine) -> None:
+    groups = SqlGroups(engine)
+    service = Reconnect(SqlStore(engine), clock=Clock(), groups=groups)
+    group, _ = await groups.create("C1", "Spring cohort", UserRef("console", "local", "coach"))
+    ada = UserRef("console", "local", "ada")
+    await groups.join(group.id, ada, SharingLevel.NUMBERS)
+    output = await run(service, ["group", "3", "group buddies", "group buddies off", "quit"])
+    assert "You're in for practice buddies in Spring cohort" in output  # button 3
+    assert "Practice buddies: you're in, in Spring cohort" in output
+    assert "Practice buddies are off for you in Spring cohort" in output
+    [place] = await groups.places(ada)
+    assert not place.buddies

@@ -479,3 +479,24 @@ class GroupWin(Base):
     # The message id of the win in the channel's wins thread, once posted.
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GroupCheckin(Base):
+    """A kind check-in a coach sent a quiet member (never automatic): at most one per member
+    per group week. Claimed (``sent_at`` NULL) before the DM goes out, removed if it failed."""
+
+    __tablename__ = "group_checkins"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id", "week_start", name="uq_group_checkins_week"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The local Monday of the group's week.
+    week_start: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

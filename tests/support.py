@@ -24,6 +24,12 @@ from tests.fakes import slack_requests as sr
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 TABLES = (
+    "group_checkins",
+    "group_wins",
+    "group_posts",
+    "group_members",
+    "group_coaches",
+    "groups",
     "held_files",
     "slack_seen_requests",
     "conversation_refs",

@@ -426,6 +426,8 @@ class GroupMember(Base):
     level: Mapped[str] = mapped_column(String(16), default="numbers", server_default="numbers")
     # Opted in to weekly practice buddies.
     buddies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The name the platform showed for them when they joined (migration 0017); "" unknown.
+    display_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -492,9 +494,7 @@ class GroupCheckin(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The local Monday of the group's week.
     week_start: Mapped[date] = mapped_column(Date)

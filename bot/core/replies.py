@@ -141,6 +141,8 @@ class FormKind(StrEnum):
     LOG_CONVERSATION = "log_conversation"
     SETTINGS = "settings"
     TRIAGE_POOL = "triage_pool"
+    #: A coach's kind check-in to a quiet group member (bot.core.groups.checkin).
+    COACH_CHECKIN = "coach_checkin"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from bot.core.actions import Act
 from bot.core.cadence import DEFAULT_SNOOZE, CadenceError, Span, parse_span
 from bot.core.data_export import Format
 from bot.core.dates import Clock, system_clock
+from bot.core.groups.share import ShareOffers
 from bot.core.imports import flow as imports
 from bot.core.imports import offer as pool_offer
 from bot.core.matching import match
@@ -91,6 +92,8 @@ class _Request:
     caller: Caller
     book: ContactBook
     today: date
+    #: Offers *Share with my group* after a logged win (``None``: groups are off).
+    offers: ShareOffers | None = None
 
     @property
     def cmd(self) -> str:
@@ -101,9 +104,13 @@ class _Request:
 class Reconnect:
     """The application service every adapter calls."""
 
-    def __init__(self, store: Store, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock = system_clock, groups: ShareOffers | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        #: The group features' offer to share a logged win (bot.core.groups.coaching).
+        self.groups = groups
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -241,7 +248,7 @@ class Reconnect:
         return await self.store.ping()
 
     def _request(self, caller: Caller, book: ContactBook) -> _Request:
-        return _Request(caller, book, self._today(book))
+        return _Request(caller, book, self._today(book), self.groups)
 
     def _today(self, book: ContactBook) -> date:
         return dates.local_today(self.clock(), book.timezone)
@@ -396,7 +403,13 @@ async def _log(
     await request.book.save(contact)
     await log_facts.record(request.book, contact, on, facts)
     reply = views.logged_reply(contact, on, learned, request.today, request.cmd)
-    return log_facts.confirm(reply, contact, facts, request.today)
+    reply = log_facts.confirm(reply, contact, facts, request.today)
+    if request.offers is not None:  # a win, and they're in a group: offer to share it
+        user = request.caller.user
+        reply = await request.offers.offer(
+            user, contact, on, learned, facts.outcomes, facts.response, reply
+        )
+    return reply
 
 
 async def _log_typed(

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import files, guards, render
+from bot.adapters.slack import coach, files, guards, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
@@ -149,6 +149,9 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
 
         async def work() -> Any:
             text = await read_command_text(clean_text(str(body.get("text") or "")), name_of)
+            coaching = coach.coaching_of(service)
+            if coaching is not None and coaching.owns_command(text):
+                return await coach.command(coaching, client, caller, body, text)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -221,7 +224,14 @@ async def _act(
     if name == Act.OPEN_LINK:
         return  # a link button: Slack opened its url; there is nothing to answer
     value = clean_value(str(action.get("value") or ""))
-    outcome = await service.action(caller, name or "", value)
+    coaching = coach.coaching_of(service)
+    ours = coaching is not None and coaching.owns_action(name or "")
+    if coaching is not None and ours:
+        outcome = await coach.finish(
+            coaching, client, await coaching.action(caller, name or "", value)
+        )
+    else:
+        outcome = await service.action(caller, name or "", value)
     container = body.get("container") or {}
     if isinstance(outcome, Form):
         await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
@@ -231,7 +241,8 @@ async def _act(
         await _publish_home(service, client, caller, notice=outcome)
     else:
         shown = files.with_files_note(outcome)
-        await respond(replace_original=True, response_type="ephemeral", **render.message(shown))
+        # Our coach buttons answer below the message they are on (a log, the coach view).
+        await respond(replace_original=not ours, response_type="ephemeral", **render.message(shown))
     if isinstance(outcome, Reply):
         await _deliver_files(client, respond, caller, outcome)
     log.info("slack.action", action=name, user=caller.user.user_id)
@@ -271,15 +282,21 @@ def _on_submit(service: Reconnect, api_url: str | None) -> Any:
         caller = caller_from(body)
         kind = str(view.get("callback_id", "")).removeprefix(render.FORM_PREFIX)
         context, response_url = render.read_metadata(view.get("private_metadata"))
-        result = await service.submit(
-            caller, kind, context, render.read_values(view.get("state") or {})
-        )
+        values = render.read_values(view.get("state") or {})
+        coaching = coach.coaching_of(service)
+        result: Any
+        if coaching is not None and coaching.owns_form(kind):
+            result = await coach.submit(coaching, client, caller, kind, context, values)
+        else:
+            result = await service.submit(caller, kind, context, values)
         if isinstance(result, FormErrors):
             await ack(response_action="errors", errors=result.errors)
             log.info("slack.form_errors", form=kind, fields=sorted(result.errors))
             return
         await ack()
         log.info("slack.form", form=kind, user=caller.user.user_id)
+        if coaching is not None:
+            result = await coach.finish(coaching, client, result)
         if isinstance(result, MessageUpdate):
             await _update_message(client, result)
             return
@@ -317,7 +334,11 @@ def _on_home_opened(service: Reconnect, timezones: TimezoneRefresher) -> Any:
 async def _publish_home(
     service: Reconnect, client: AsyncWebClient, caller: Caller, notice: Reply | None = None
 ) -> None:
-    view = render.home_view(await service.home(caller, notice=notice))
+    home = await service.home(caller, notice=notice)
+    coaching = coach.coaching_of(service)
+    if coaching is not None:  # a coach's groups, at the end of their Home tab
+        home = await coaching.with_home(caller, home)
+    view = render.home_view(home)
     try:
         await client.views_publish(user_id=caller.user.user_id, view=view)
     except SlackApiError as exc:

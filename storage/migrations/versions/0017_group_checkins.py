@@ -1,4 +1,4 @@
-"""kind check-ins a coach sent to quiet group members
+"""kind check-ins a coach sent to quiet group members; members' display names
 
 Revision ID: 0017
 Revises: 0014
@@ -7,6 +7,8 @@ Create Date: 2026-11-28
 ``group_checkins``: one row per (group, member, group week) a coach sent a kind check-in in,
 so a member gets at most one a week from a group; claimed before the DM goes out and removed
 again if it could not be delivered. Deleting the group, the member or the coach removes it.
+``group_members.display_name``: the name the member's platform showed when they joined (Slack
+profile / Teams ``from.name``), so the coach's view can say who is who without an API call.
 """
 
 from collections.abc import Sequence
@@ -53,13 +55,17 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_checkins")),
-        sa.UniqueConstraint(
-            "group_id", "member_id", "week_start", name="uq_group_checkins_week"
-        ),
+        sa.UniqueConstraint("group_id", "member_id", "week_start", name="uq_group_checkins_week"),
     )
     op.create_index(op.f("ix_group_checkins_member_id"), "group_checkins", ["member_id"])
     op.create_index(op.f("ix_group_checkins_coach_id"), "group_checkins", ["coach_id"])
+    with op.batch_alter_table("group_members") as batch:
+        batch.add_column(
+            sa.Column("display_name", sa.String(80), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("group_members") as batch:
+        batch.drop_column("display_name")
     op.drop_table("group_checkins")

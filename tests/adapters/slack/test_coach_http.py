@@ -161,7 +161,7 @@ async def test_forged_check_ins_are_refused_kindly(
                 user=user,
                 team=team,
                 response_url=slack.response_url,
-            )  # fmt: skip
+            )
         )
         await slack.post(
             sr.view_submission(
@@ -170,7 +170,7 @@ async def test_forged_check_ins_are_refused_kindly(
                 private_metadata=metadata,
                 user=user,
                 team=team,
-            )  # fmt: skip
+            )
         )
     for value in ("garbage", f"{group}:", f"{group}:{ed}:9", "-1:5", "99999999999999999999:1"):
         await slack.click("rc:coach.checkin:1.0", value, user="U9")
@@ -293,7 +293,7 @@ async def test_share_is_offered_only_for_wins_of_members_and_forgeries_are_refus
     await slack.post(
         sr.block_action(
             "rc:group.share:1.0", value, user="U2", team="T2", response_url=slack.response_url
-        )  # fmt: skip
+        )
     )
     for forged in ("x", f"{group}:1", f"{group}:1:notadate", f"{group + 1}:1:2026-11-25"):
         await slack.click("rc:group.share:1.0", forged, user="U2")
@@ -351,11 +351,20 @@ async def _in_channel(
     slack: SlackClient, text: str, user: str, *, channel: str = "CGRPA"
 ) -> SlackResponse:
     body: dict[str, Any] = dict(
-        token="legacy-verification-token", team_id=T, team_domain="test", channel_id=channel,
-        channel_name="directmessage" if channel.startswith("D") else "spring-cohort", user_id=user, user_name=user.lower(), command="/reconnect",
-        text=text, api_app_id="A1", is_enterprise_install="false",
-        response_url=slack.response_url, trigger_id=sr.new_trigger_id(),
-    )  # fmt: skip
+        token="legacy-verification-token",
+        team_id=T,
+        team_domain="test",
+        channel_id=channel,
+        channel_name="directmessage" if channel.startswith("D") else "spring-cohort",
+        user_id=user,
+        user_name=user.lower(),
+        command="/reconnect",
+        text=text,
+        api_app_id="A1",
+        is_enterprise_install="false",
+        response_url=slack.response_url,
+        trigger_id=sr.new_trigger_id(),
+    )
     return await slack.post(urlencode(body))
 
 

@@ -168,7 +168,7 @@ def _group_blocks(snapshot: GroupSnapshot, today: date) -> list[Block]:
     ]
     if quiet:
         who = "; ".join(f"{label(m, today)} ({_quiet_phrase(m, days)})" for m, days in quiet)
-        blocks.append(section(Strong("Gone quiet: "), who))
+        blocks.append(section(Strong("Gone quiet: "), shorten(who, _SECTION_CHARS)))
         buttons = [
             Button(
                 f"Send a kind check-in to {shorten(label(m, today), 30)}",

@@ -88,17 +88,29 @@ def text_of(log: SharedLog) -> tuple[str, str] | None:
     return kind, win_text(outcomes, response, log.learned, names)
 
 
+#: Name parts that are also everyday words: only taken out when written as a name
+#: (capitalised), so "Will said he will call" keeps its verb.
+_EVERYDAY = frozenset(
+    "will may mark bill grace hope rose joy art june april august sue pat rob jack faith don "
+    "ray eve dawn summer hunter sky chase frank rich lane king page young long brown green "
+    "white black hill wood stone bell love day price banks cash the and van von de da del la "
+    "le di du of".split()
+)
+
+
 def scrub(text: str, names: Sequence[str]) -> str:
-    """``text`` with every mention of the contact replaced by "my contact": the full name and
-    the preferred name in any case, and each part of the name written as a name (capitalised),
-    possessives included ("Dana's" → "my contact's")."""
+    """``text`` with every mention of the contact replaced by "my contact": the full name, the
+    preferred name and each part of the name in any case — except parts that are everyday
+    words ("Will", "May"), taken out only when capitalised — possessives included ("Dana's" →
+    "my contact's"). Better to take out a word too many than to leave a name in a channel."""
     out = text
     wholes = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
     for whole in wholes:
         out = _word(whole, re.IGNORECASE).sub(STAND_IN, out)
     parts = {p.strip(".,") for n in wholes for p in n.split()}
     for part in sorted((p for p in parts if len(p) >= 2), key=len, reverse=True):
-        out = _word(part, 0).sub(STAND_IN, out)
+        flags = 0 if part.casefold() in _EVERYDAY else re.IGNORECASE
+        out = _word(part, flags).sub(STAND_IN, out)
     # "Dana Whitfield" written as "Dana W. Whitfield" leaves two stand-ins in a row.
     out = re.sub(rf"{STAND_IN}(?:\s+\w\.?)?\s+{STAND_IN}", STAND_IN, out)
     # A sentence that starts with the stand-in starts with a capital.

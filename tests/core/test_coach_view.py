@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from bot.core.goals import GoalChange
 from bot.core.groups.coach import Event, coach_reply, home_blocks, member_weeks, quiet_days
 from bot.core.groups.coach_ports import (
     GroupInfo,
@@ -17,7 +18,6 @@ from bot.core.groups.coach_ports import (
     StepNote,
     WeekNumbers,
 )
-from bot.core.goals import GoalChange
 from bot.core.groups.levels import SharingLevel
 from bot.core.model import UserRef
 from bot.core.replies import Actions, Context, Header, Section, plain
@@ -25,9 +25,15 @@ from bot.core.replies import Actions, Context, Header, Section, plain
 TODAY = date(2026, 11, 25)
 WEEK = date(2026, 11, 23)
 GROUP = GroupInfo(7, "Spring cohort", "slack", "T1", "C1", quiet_days=14)
-WEEKS = tuple(WeekNumbers(date(2026, 10, 19 + 7 * i) if i < 2 else date(2026, 11, 2 + 7 * (i - 2)), 0) for i in range(5)) + (
+WEEKS = (
+    *(
+        WeekNumbers(
+            date(2026, 10, 19) + (WEEK - date(2026, 11, 16)) * 0 + i * (WEEK - date(2026, 11, 16))
+        )
+        for i in range(5)
+    ),
     WeekNumbers(WEEK, outreach=3, replies=2, conversations=1, reached=3, goal=2),
-)  # fmt: skip
+)
 
 
 def member(level: SharingLevel, *, active: date | None = TODAY) -> MemberView:

@@ -12,11 +12,17 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Date,
+    String,
     and_,
+    bindparam,
+    case,
+    cast,
     delete,
     func,
     literal,
@@ -120,7 +126,13 @@ def _day(value: date | datetime | str | None) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    return _iso_day(value[:10])
+
+
+@lru_cache(maxsize=8192)
+def _iso_day(text: str) -> date:
+    """A date from ISO text (cached: a view reads hundreds of rows over a few weeks' days)."""
+    return date.fromisoformat(text)
 
 
 class SqlCoachStore:
@@ -379,8 +391,112 @@ class SqlCoachStore:
             )
 
 
+def _level_ids(level: SharingLevel) -> Any:
+    """The group's members at ``level`` or above (a subquery on the ``group_id`` parameter)."""
+    wanted = [lv.value for lv in SharingLevel if lv.allows(level)]
+    return select(GroupMember.user_id).where(
+        GroupMember.group_id == bindparam("group_id"), GroupMember.level.in_(wanted)
+    )
+
+
+def _text(column: Any) -> Any:
+    """A column as text: the one statement below mixes dates, times and numbers per slot."""
+    return cast(column, String)
+
+
+def _snapshot_statement() -> Any:
+    """Everything one group's coach view needs, in one statement (built once): the members,
+    then — only for members whose level allows it — their activity in the window, goals,
+    contact names, outcomes and open next steps, and this week's check-ins. Columns:
+    ``(kind, user id, day, number, a, b, c)``."""
+    numbers, names, outcomes = (
+        _level_ids(SharingLevel.NUMBERS),
+        _level_ids(SharingLevel.NAMES),
+        _level_ids(SharingLevel.OUTCOMES),
+    )
+    since = bindparam("since", type_=Date)
+    name_if_allowed = case((ContactRow.owner_id.in_(names), ContactRow.name), else_=null())
+    return union_all(
+        select(
+            literal("m"),
+            GroupMember.user_id,
+            _text(GroupMember.joined_at),
+            literal(0),
+            GroupMember.level,
+            GroupMember.display_name,
+            User.external_id,
+        )
+        .join(User, User.id == GroupMember.user_id)
+        .join(GroupRow, GroupRow.id == GroupMember.group_id)
+        .where(
+            GroupMember.group_id == bindparam("group_id"),
+            User.platform == GroupRow.platform,
+            User.workspace_id == GroupRow.workspace_id,
+        ),
+        select(
+            literal("o"),
+            OutreachRow.owner_id,
+            _text(OutreachRow.reached_on),
+            OutreachRow.contact_id,
+            _text(OutreachRow.replied_on),
+            OutreachRow.actual,
+            name_if_allowed,
+        )
+        .join(ContactRow, ContactRow.id == OutreachRow.contact_id)
+        .where(OutreachRow.owner_id.in_(numbers), OutreachRow.reached_on >= since),
+        select(
+            literal("c"),
+            ConversationRow.owner_id,
+            _text(ConversationRow.occurred_on),
+            ConversationRow.contact_id,
+            case((ConversationRow.owner_id.in_(outcomes), ConversationRow.outcomes), else_=""),
+            null(),
+            name_if_allowed,
+        )
+        .join(ContactRow, ContactRow.id == ConversationRow.contact_id)
+        .where(
+            ConversationRow.owner_id.in_(numbers),
+            ConversationRow.kind == "conversation",
+            ConversationRow.occurred_on >= since,
+        ),
+        select(
+            literal("g"),
+            WeeklyGoal.owner_id,
+            _text(WeeklyGoal.week_start),
+            WeeklyGoal.goal,
+            null(),
+            null(),
+            null(),
+        ).where(WeeklyGoal.owner_id.in_(numbers), WeeklyGoal.week_start <= bindparam("week")),
+        select(
+            literal("s"),
+            NextStepRow.owner_id,
+            _text(NextStepRow.due_on),
+            NextStepRow.id,
+            NextStepRow.text,
+            null(),
+            ContactRow.name,
+        )
+        .join(ContactRow, ContactRow.id == NextStepRow.contact_id)
+        .where(
+            NextStepRow.owner_id.in_(outcomes),
+            ContactRow.owner_id == NextStepRow.owner_id,
+            NextStepRow.status == StepStatus.OPEN.value,
+        ),
+        select(
+            literal("k"), GroupCheckin.member_id, null(), literal(0), null(), null(), null()
+        ).where(
+            GroupCheckin.group_id == bindparam("group_id"),
+            GroupCheckin.week_start == bindparam("week", type_=Date),
+        ),
+    )
+
+
+_SNAPSHOT = _snapshot_statement()
+
+
 class _Snapshot:
-    """The reads behind one group's coach view (a handful of statements per group)."""
+    """One group's coach view read: one statement, plus one for members quiet all window."""
 
     def __init__(
         self, connection: AsyncConnection, dialect: Any, group: GroupInfo, week: date, weeks: int
@@ -395,109 +511,74 @@ class _Snapshot:
 
     async def read(self) -> GroupSnapshot:
         group = self.group
-        rows = list(
-            await self.connection.execute(
-                select(
-                    GroupMember.user_id,
-                    GroupMember.level,
-                    GroupMember.display_name,
-                    GroupMember.joined_at,
-                    User.external_id,
+        params = {"group_id": group.id, "since": self.since, "week": self.week}
+        rows = list(await self.connection.execute(_SNAPSHOT, params))
+        members: dict[int, Any] = {}
+        events: dict[int, list[Event]] = {}
+        goals: dict[int, list[GoalChange]] = {}
+        reached: dict[int, set[str]] = {}
+        notes: dict[int, list[tuple[date, OutcomeNote]]] = {}
+        steps: dict[int, list[tuple[date, int, StepNote]]] = {}
+        checked: set[int] = set()
+        for kind, uid, day, number, a, b, c in rows:
+            if kind == "m":
+                members[uid] = (day, a, b, c)
+            elif kind in ("o", "c"):
+                on = _day(day)
+                assert on is not None
+                outreach = kind == "o"
+                events.setdefault(uid, []).append(
+                    Event(on, number, outreach, _day(a) if outreach else None, b)
                 )
-                .join(User, User.id == GroupMember.user_id)
-                .where(
-                    GroupMember.group_id == group.id,
-                    User.platform == group.platform,
-                    User.workspace_id == group.workspace_id,
-                )
-            )
-        )
-        levels = {r.user_id: SharingLevel.parse(r.level) or SharingLevel.MEMBERSHIP for r in rows}
-        numbers = [u for u, lv in levels.items() if lv.allows(SharingLevel.NUMBERS)]
-        names = [u for u, lv in levels.items() if lv.allows(SharingLevel.NAMES)]
-        outcomes = [u for u, lv in levels.items() if lv.allows(SharingLevel.OUTCOMES)]
-        events = await self._events(numbers)
-        goals = await self._goals(numbers)
+                if c is not None and week_start(on) == self.week:
+                    reached.setdefault(uid, set()).add(c)
+                if not outreach and a and on >= self.week and c is not None:
+                    words = outcome_words(parse_outcomes(a))
+                    if words:
+                        notes.setdefault(uid, []).append((on, OutcomeNote(c, words)))
+            elif kind == "g":
+                goals.setdefault(uid, []).append(GoalChange(_day(day) or self.week, number))
+            elif kind == "s":
+                due = _day(day) or self.week
+                steps.setdefault(uid, []).append((due, number, StepNote(c, a, due)))
+            elif kind == "k":
+                checked.add(uid)
+        levels = {
+            uid: SharingLevel.parse(level) or SharingLevel.MEMBERSHIP
+            for uid, (_, level, _, _) in members.items()
+        }
         last = {u: max(e.day for e in evs) for u, evs in events.items() if evs}
-        missing = [u for u in numbers if u not in last]
+        missing = [
+            u for u, lv in levels.items() if lv.allows(SharingLevel.NUMBERS) and u not in last
+        ]
         last.update(await self._last_active(missing))
-        reached = await self._reached_names(names, events)
-        notes = await self._outcomes(outcomes)
-        steps = await self._steps(outcomes)
-        checked = await self._checked_in()
-        members = []
-        for r in rows:
-            uid, level = r.user_id, levels[r.user_id]
+        views = []
+        for uid, (joined, _, shown, external) in members.items():
+            level = levels[uid]
             shares = level.allows(SharingLevel.NUMBERS)
-            members.append(
+            changes = sorted(goals.get(uid, []), key=lambda g: g.week_start)
+            views.append(
                 MemberView(
                     member_id=uid,
-                    user=UserRef(group.platform, group.workspace_id, r.external_id),
+                    user=UserRef(group.platform, group.workspace_id, external),
                     level=level,
-                    display_name=r.display_name or "",
-                    joined_on=_day(r.joined_at) or self.week,
-                    weeks=member_weeks(self.weeks, events.get(uid, []), goals.get(uid, []))
-                    if shares
-                    else (),
+                    display_name=shown or "",
+                    joined_on=_day(joined) or self.week,
+                    weeks=member_weeks(self.weeks, events.get(uid, []), changes) if shares else (),
                     last_active=last.get(uid) if shares else None,
-                    reached_names=reached.get(uid, ()),
-                    outcomes=notes.get(uid, ()),
-                    steps=steps.get(uid, ()),
+                    reached_names=tuple(sorted(reached.get(uid, ()), key=str.casefold))
+                    if level.allows(SharingLevel.NAMES)
+                    else (),
+                    outcomes=tuple(n for _, n in sorted(notes.get(uid, []), key=lambda x: x[0]))
+                    if level.allows(SharingLevel.OUTCOMES)
+                    else (),
+                    steps=tuple(s for *_, s in sorted(steps.get(uid, []))[:STEPS_SHOWN])
+                    if level.allows(SharingLevel.OUTCOMES)
+                    else (),
                     checked_in=uid in checked,
                 )
             )
-        return GroupSnapshot(group, self.week, tuple(members))
-
-    async def _events(self, ids: list[int]) -> dict[int, list[Event]]:
-        if not ids:
-            return {}
-        query: Any = union_all(
-            select(
-                OutreachRow.owner_id,
-                OutreachRow.reached_on,
-                OutreachRow.contact_id,
-                OutreachRow.replied_on,
-                OutreachRow.actual,
-                literal(1).label("o"),
-            ).where(
-                self.dialect.among(OutreachRow.owner_id, ids), OutreachRow.reached_on >= self.since
-            ),
-            select(
-                ConversationRow.owner_id,
-                ConversationRow.occurred_on,
-                ConversationRow.contact_id,
-                null(),
-                null(),
-                literal(0),
-            ).where(
-                self.dialect.among(ConversationRow.owner_id, ids),
-                ConversationRow.kind == "conversation",
-                ConversationRow.occurred_on >= self.since,
-            ),
-        )
-        out: dict[int, list[Event]] = {}
-        for owner, day, contact, replied, actual, is_outreach in await self.connection.execute(
-            query
-        ):
-            on = _day(day)
-            assert on is not None
-            out.setdefault(owner, []).append(
-                Event(on, contact, bool(is_outreach), _day(replied), actual)
-            )
-        return out
-
-    async def _goals(self, ids: list[int]) -> dict[int, list[GoalChange]]:
-        if not ids:
-            return {}
-        query = select(WeeklyGoal.owner_id, WeeklyGoal.week_start, WeeklyGoal.goal).where(
-            self.dialect.among(WeeklyGoal.owner_id, ids), WeeklyGoal.week_start <= self.week
-        )
-        out: dict[int, list[GoalChange]] = {}
-        for owner, start, goal in await self.connection.execute(query):
-            out.setdefault(owner, []).append(GoalChange(_day(start) or self.week, goal))
-        for changes in out.values():
-            changes.sort(key=lambda c: c.week_start)
-        return out
+        return GroupSnapshot(group, self.week, tuple(views))
 
     async def _last_active(self, ids: list[int]) -> dict[int, date]:
         """The latest activity of members with none in the window (a grouped index scan)."""
@@ -520,76 +601,6 @@ class _Snapshot:
             if on is not None and (owner not in out or on > out[owner]):
                 out[owner] = on
         return out
-
-    async def _reached_names(
-        self, ids: list[int], events: dict[int, list[Event]]
-    ) -> dict[int, tuple[str, ...]]:
-        """Whom each names-level member reached this week (names only: no other detail)."""
-        wanted = {
-            (u, e.contact_id)
-            for u in ids
-            for e in events.get(u, [])
-            if week_start(e.day) == self.week
-        }
-        if not wanted:
-            return {}
-        contact_ids = sorted({c for _, c in wanted})
-        query = select(ContactRow.owner_id, ContactRow.id, ContactRow.name).where(
-            self.dialect.among(ContactRow.owner_id, ids),
-            self.dialect.among(ContactRow.id, contact_ids),
-        )
-        out: dict[int, list[str]] = {}
-        for owner, cid, name in await self.connection.execute(query):
-            if (owner, cid) in wanted:
-                out.setdefault(owner, []).append(name)
-        return {u: tuple(sorted(n, key=str.casefold)) for u, n in out.items()}
-
-    async def _outcomes(self, ids: list[int]) -> dict[int, tuple[OutcomeNote, ...]]:
-        if not ids:
-            return {}
-        query = (
-            select(ConversationRow.owner_id, ConversationRow.outcomes, ContactRow.name)
-            .join(ContactRow, ContactRow.id == ConversationRow.contact_id)
-            .where(
-                self.dialect.among(ConversationRow.owner_id, ids),
-                ContactRow.owner_id == ConversationRow.owner_id,
-                ConversationRow.occurred_on >= self.week,
-                ConversationRow.outcomes != "",
-            )
-            .order_by(ConversationRow.occurred_on, ConversationRow.id)
-        )
-        out: dict[int, list[OutcomeNote]] = {}
-        for owner, tags, name in await self.connection.execute(query):
-            words = outcome_words(parse_outcomes(tags))
-            if words:
-                out.setdefault(owner, []).append(OutcomeNote(name, words))
-        return {u: tuple(n) for u, n in out.items()}
-
-    async def _steps(self, ids: list[int]) -> dict[int, tuple[StepNote, ...]]:
-        if not ids:
-            return {}
-        query = (
-            select(NextStepRow.owner_id, NextStepRow.text, NextStepRow.due_on, ContactRow.name)
-            .join(ContactRow, ContactRow.id == NextStepRow.contact_id)
-            .where(
-                self.dialect.among(NextStepRow.owner_id, ids),
-                ContactRow.owner_id == NextStepRow.owner_id,
-                NextStepRow.status == StepStatus.OPEN.value,
-            )
-            .order_by(NextStepRow.owner_id, NextStepRow.due_on, NextStepRow.id)
-        )
-        out: dict[int, list[StepNote]] = {}
-        for owner, text, due, name in await self.connection.execute(query):
-            notes = out.setdefault(owner, [])
-            if len(notes) < STEPS_SHOWN:
-                notes.append(StepNote(name, text, _day(due) or self.week))
-        return {u: tuple(n) for u, n in out.items()}
-
-    async def _checked_in(self) -> set[int]:
-        query = select(GroupCheckin.member_id).where(
-            GroupCheckin.group_id == self.group.id, GroupCheckin.week_start == self.week
-        )
-        return {m for (m,) in await self.connection.execute(query)}
 
 
 __all__ = ["SqlCoachStore"]

@@ -96,13 +96,26 @@ def _same_workspace(user: UserRef) -> Any:
 
 
 def _coached(coach: UserRef) -> Any:
+    # From the coach's user row to their few groups. The groups' own platform and workspace
+    # are checked in Python (:func:`_infos`): as a condition here, SQLite would walk every
+    # group of the workspace instead.
     return (
         select(*_GROUP_COLUMNS)
-        .join(GroupCoach, GroupCoach.group_id == GroupRow.id)
-        .join(User, User.id == GroupCoach.user_id)
-        .where(_user(coach), _same_workspace(coach))
+        .select_from(User)
+        .join(GroupCoach, GroupCoach.user_id == User.id)
+        .join(GroupRow, GroupRow.id == GroupCoach.group_id)
+        .where(_user(coach))
         .order_by(GroupRow.name, GroupRow.id)
     )
+
+
+def _infos(rows: Any, user: UserRef) -> list[GroupInfo]:
+    """The groups among ``rows`` in ``user``'s platform and workspace."""
+    return [
+        _info(r)
+        for r in rows
+        if (r.platform, r.workspace_id) == (user.platform, user.workspace_id)
+    ]
 
 
 def _info(row: Any) -> GroupInfo:
@@ -164,29 +177,30 @@ class SqlCoachStore:
 
     async def coached_groups(self, coach: UserRef) -> list[GroupInfo]:
         async with self._read() as connection:
-            return [_info(r) for r in await connection.execute(_coached(coach))]
+            return _infos(await connection.execute(_coached(coach)), coach)
 
     async def coached_group(self, coach: UserRef, group_id: int) -> GroupInfo | None:
         async with self._read() as connection:
-            row = (await connection.execute(_coached(coach).where(GroupRow.id == group_id))).first()
-        return _info(row) if row is not None else None
+            rows = await connection.execute(_coached(coach).where(GroupRow.id == group_id))
+            found = _infos(rows, coach)
+        return found[0] if found else None
 
     async def group_in_channel(self, coach: UserRef, channel_id: str) -> GroupInfo | None:
         query = _coached(coach).where(GroupRow.channel_id == channel_id)
         async with self._read() as connection:
-            row = (await connection.execute(query)).first()
-        return _info(row) if row is not None else None
+            found = _infos(await connection.execute(query), coach)
+        return found[0] if found else None
 
     async def member_groups(self, member: UserRef) -> list[GroupInfo]:
         query = (
             select(*_GROUP_COLUMNS)
             .join(GroupMember, GroupMember.group_id == GroupRow.id)
             .join(User, User.id == GroupMember.user_id)
-            .where(_user(member), _same_workspace(member))
+            .where(_user(member))
             .order_by(GroupRow.name, GroupRow.id)
         )
         async with self._read() as connection:
-            return [_info(r) for r in await connection.execute(query)]
+            return _infos(await connection.execute(query), member)
 
     # --- the coach's view ------------------------------------------------------------------
 
@@ -417,6 +431,9 @@ def _snapshot_statement() -> Any:
     since = bindparam("since", type_=Date)
     name_if_allowed = case((ContactRow.owner_id.in_(names), ContactRow.name), else_=null())
     return union_all(
+        # The user's platform and workspace come back in one slot, checked against the
+        # group's in Python: a join condition on them makes SQLite walk every user of the
+        # workspace instead of the group's few members.
         select(
             literal("m"),
             GroupMember.user_id,
@@ -424,15 +441,14 @@ def _snapshot_statement() -> Any:
             literal(0),
             GroupMember.level,
             GroupMember.display_name,
-            User.external_id,
+            User.platform
+            + literal("\x1f")
+            + User.workspace_id
+            + literal("\x1f")
+            + User.external_id,
         )
         .join(User, User.id == GroupMember.user_id)
-        .join(GroupRow, GroupRow.id == GroupMember.group_id)
-        .where(
-            GroupMember.group_id == bindparam("group_id"),
-            User.platform == GroupRow.platform,
-            User.workspace_id == GroupRow.workspace_id,
-        ),
+        .where(GroupMember.group_id == bindparam("group_id")),
         select(
             literal("o"),
             OutreachRow.owner_id,
@@ -522,7 +538,9 @@ class _Snapshot:
         checked: set[int] = set()
         for kind, uid, day, number, a, b, c in rows:
             if kind == "m":
-                members[uid] = (day, a, b, c)
+                platform, workspace, external = str(c).split("\x1f", 2)
+                if (platform, workspace) == (group.platform, group.workspace_id):
+                    members[uid] = (day, a, b, external)
             elif kind in ("o", "c"):
                 on = _day(day)
                 assert on is not None

@@ -189,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                     t: scalar(url, f"SELECT count(*) FROM {t}")
                     for t in ("users", "group_members", "outreach", "conversations")
                 }
-                print(f"{kind}: seeded {counts} in {time.perf_counter() - started:.1f} s", flush=True)
+                print(
+                    f"{kind}: seeded {counts} in {time.perf_counter() - started:.1f} s", flush=True
+                )
             result = asyncio.run(measure(url, args, now))
             met = result["p99_ms"] <= TARGET_P99_MS
             print(

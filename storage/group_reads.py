@@ -12,8 +12,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -112,9 +112,7 @@ def _coached(coach: UserRef) -> Any:
 def _infos(rows: Any, user: UserRef) -> list[GroupInfo]:
     """The groups among ``rows`` in ``user``'s platform and workspace."""
     return [
-        _info(r)
-        for r in rows
-        if (r.platform, r.workspace_id) == (user.platform, user.workspace_id)
+        _info(r) for r in rows if (r.platform, r.workspace_id) == (user.platform, user.workspace_id)
     ]
 
 

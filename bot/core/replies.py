@@ -143,6 +143,8 @@ class FormKind(StrEnum):
     TRIAGE_POOL = "triage_pool"
     #: A coach's kind check-in to a quiet group member (bot.core.groups.checkin).
     COACH_CHECKIN = "coach_checkin"
+    #: *Edit, then share* a win with a group (bot.core.groups.share).
+    SHARE_WIN = "share_win"
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,11 +179,11 @@ class TeamsHandlers:
             signer = getattr(activity.from_property, "name", None)
             result = await coaching.submit(caller, kind, ctx, values, signer=signer)
             if isinstance(result, FormErrors):
-                form = await coaching.action(caller, "coach.checkin", ctx)
-                if isinstance(form, Form):
+                form = await coaching.form(caller, kind, ctx)
+                if form is not None:
                     await _send(context, cards.form_card(form, values, result.errors), form.title)
                     return True
-                result = form
+                result = message(coach.EXPIRED)
             await self._show(context, await coach.finish(coaching, sender, result))
             return True
         typed = coach.without_mention(text)

@@ -31,6 +31,8 @@ from bot.core.service import Caller, Reconnect
 
 log = structlog.get_logger(__name__)
 
+#: A form that can no longer be shown again (the member left, the win is gone).
+EXPIRED = "That form is out of date — nothing was sent."
 _MENTION = re.compile(r"^\s*(?:<at>[^<]{0,200}</at>\s*)+", re.IGNORECASE)
 
 

@@ -78,12 +78,17 @@ class Coaching:
     @staticmethod
     def owns_action(action: str) -> bool:
         """Whether a button's action is one of ours."""
-        return action in (coach.CHECKIN_ACTION, coach.VIEW_ACTION, share.SHARE_ACTION)
+        return action in (
+            coach.CHECKIN_ACTION,
+            coach.VIEW_ACTION,
+            share.SHARE_ACTION,
+            share.EDIT_ACTION,
+        )
 
     @staticmethod
     def owns_form(kind: str) -> bool:
         """Whether a submitted form is one of ours."""
-        return kind == FormKind.COACH_CHECKIN
+        return kind in (FormKind.COACH_CHECKIN, FormKind.SHARE_WIN)
 
     @staticmethod
     def owns_command(text: str) -> bool:
@@ -166,6 +171,8 @@ class Coaching:
             return await self._checkin_form(caller, value)
         if action == share.SHARE_ACTION:
             return await self._share(caller, value)
+        if action == share.EDIT_ACTION:
+            return await self._share_form(caller, value)
         return message(NOT_YOURS)
 
     async def _checkin_form(self, caller: Caller, value: str) -> Reply | Form:
@@ -202,6 +209,16 @@ class Coaching:
 
     # --- forms -----------------------------------------------------------------------------
 
+    async def form(self, caller: Caller, kind: str, context_value: str) -> Form | None:
+        """One of our forms again, as first shown (to redisplay a submission's errors)."""
+        if kind == FormKind.SHARE_WIN:
+            found = await self._share_form(caller, context_value)
+        elif kind == FormKind.COACH_CHECKIN:
+            found = await self._checkin_form(caller, context_value)
+        else:
+            return None
+        return found if isinstance(found, Form) else None
+
     async def submit(
         self,
         caller: Caller,
@@ -212,7 +229,9 @@ class Coaching:
         signer: str | None,
     ) -> Reply | FormErrors | Deliveries:
         """A submitted check-in form: checked again from scratch (the form is untrusted);
-        ``signer`` is the coach's display name from their platform."""
+        ``signer`` is the coach's display name from their platform. Also *Edit, then share*."""
+        if kind == FormKind.SHARE_WIN:
+            return await self._share_edited(caller, context_value, values)
         if kind != FormKind.COACH_CHECKIN:
             return message(NOT_YOURS)
         text = checkin.read_message(values)
@@ -270,6 +289,53 @@ class Coaching:
         if parsed is None:
             return message(NOT_YOURS)
         group_id, contact_id, on = parsed
+        found = await self._win(caller, group_id, contact_id, on)
+        if isinstance(found, Reply):
+            return found
+        group, kind, text = found
+        return await self._post_win(caller, group, kind, text)
+
+    async def _share_form(self, caller: Caller, value: str) -> Reply | Form:
+        """*Edit, then share*: the win's text in a form the member may change (their words —
+        with the contact's name too, if they choose to add it)."""
+        parsed = share.parse_edit_value(value)
+        if parsed is None:
+            return message(NOT_YOURS)
+        contact_id, on = parsed
+        groups = await self.store.member_groups(caller.user)
+        if not groups:
+            return message(NOT_A_MEMBER)
+        found = await self._win(caller, groups[0].id, contact_id, on)
+        if isinstance(found, Reply):
+            return found
+        return share.edit_form(groups, contact_id, on, found[2])
+
+    async def _share_edited(
+        self, caller: Caller, context_value: str, values: Mapping[str, str | None]
+    ) -> Reply | FormErrors | Deliveries:
+        parsed = share.parse_edit_value(context_value)
+        if parsed is None:
+            return message(NOT_YOURS)
+        text = share.read_text(values)
+        if isinstance(text, dict):
+            return FormErrors(text)
+        contact_id, on = parsed
+        chosen = values.get(share.GROUP)
+        if chosen:
+            group_id = _id(chosen) or 0
+        else:  # the form asks for a group only when the member is in several
+            groups = await self.store.member_groups(caller.user)
+            group_id = groups[0].id if len(groups) == 1 else 0
+        found = await self._win(caller, group_id, contact_id, on)
+        if isinstance(found, Reply):
+            return found
+        group, kind, _ = found
+        return await self._post_win(caller, group, kind, text)
+
+    async def _win(
+        self, caller: Caller, group_id: int, contact_id: int, on: date
+    ) -> Reply | tuple[GroupInfo, str, str]:
+        """The group (``caller`` is a member) and the win ``caller`` logged, as shared text."""
         groups = {g.id: g for g in await self.store.member_groups(caller.user)}
         group = groups.get(group_id)
         if group is None:
@@ -282,6 +348,12 @@ class Coaching:
         kind, text = made
         if group.broken:
             return message("Posting in that group's channel has stopped, so nothing was shared.")
+        return group, kind, text
+
+    async def _post_win(
+        self, caller: Caller, group: GroupInfo, kind: str, text: str
+    ) -> Reply | Deliveries:
+        group_id = group.id
         week = self._week(group)
         claim = await self.store.share_win(caller.user, group_id, week, text, kind, self.worker)
         if claim is None:

@@ -8,7 +8,7 @@ a channel. :func:`scrub` takes every spelling of the contact's name out of the m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -16,11 +16,26 @@ from bot.core.evidence import Expectation, OutcomeTag, parse_expectation, parse_
 from bot.core.groups.coach_ports import GroupInfo, SharedLog
 from bot.core.model import Contact, UserRef
 from bot.core.predict import outcome_words
-from bot.core.replies import Actions, Block, Button, Reply, context
-from bot.core.text import one_line, shorten
+from bot.core.replies import (
+    Actions,
+    Block,
+    Button,
+    Choice,
+    Form,
+    FormKind,
+    Reply,
+    SelectField,
+    TextField,
+    context,
+)
+from bot.core.text import clean, one_line, shorten, storable, visible
 
 #: The button's action; its value is ``"<group id>:<contact id>:<YYYY-MM-DD>"``.
 SHARE_ACTION = "group.share"
+#: *Edit, then share*: opens the form; its value is ``"<contact id>:<YYYY-MM-DD>"``.
+EDIT_ACTION = "group.share_edit"
+TEXT = "text"
+GROUP = "group"
 #: ``group_wins.text`` is VARCHAR(500).
 WIN_MAX = 500
 #: What stands in for the contact's name in a shared win.
@@ -148,6 +163,7 @@ def offer_blocks(
             Button(f"Share with {shorten(g.name, 40)}", SHARE_ACTION, f"{g.id}:{value}")
             for g in shown
         )
+    buttons = (*buttons, Button("Edit, then share", EDIT_ACTION, value))
     where = "your group" if len(shown) == 1 else "one of your groups"
     line = context(
         f"🎉 Want to share this win with {where}? Only if you like — nothing is shared unless "
@@ -174,3 +190,42 @@ def parse_value(value: str) -> tuple[int, int, date] | None:
 def with_offer(reply: Reply, blocks: tuple[Block, ...]) -> Reply:
     """``reply`` followed by ``blocks``."""
     return Reply(summary=reply.summary, blocks=(*reply.blocks, *blocks), files=reply.files)
+
+
+def parse_edit_value(value: str) -> tuple[int, date] | None:
+    """``(contact id, day)`` from an *Edit, then share* value or form context."""
+    parsed = parse_value(f"0:{value}")
+    return (parsed[1], parsed[2]) if parsed is not None else None
+
+
+def edit_form(groups: Sequence[GroupInfo], contact_id: int, on: date, text: str) -> Form:
+    """The win's text to change before sharing, and the group (when there are several)."""
+    fields: tuple[TextField | SelectField, ...] = (
+        TextField(
+            TEXT, "What your group will read", initial=text, multiline=True, max_length=WIN_MAX
+        ),
+    )
+    if len(groups) > 1:
+        choices = tuple(Choice(str(g.id), shorten(g.name, 75)) for g in groups[:20])
+        fields = (SelectField(GROUP, "Share with", choices, initial=choices[0].value), *fields)
+    return Form(
+        kind=FormKind.SHARE_WIN,
+        title="Share a win",
+        submit_label="Share",
+        fields=fields,
+        context=f"{contact_id}:{on.isoformat()}",
+        intro=(
+            "Your group will read this in the week's wins thread. The contact's name is left "
+            "out — add it only if they'd be glad to be named."
+        ),
+    )
+
+
+def read_text(values: Mapping[str, str | None]) -> str | dict[str, str]:
+    """The member's edited win (their words, one paragraph); or field errors."""
+    text = one_line(storable(clean(values.get(TEXT) or "")))
+    if not visible(text):
+        return {TEXT: "Please write a few words about your win."}
+    if len(text) > WIN_MAX:
+        return {TEXT: f"Please keep it under {WIN_MAX} characters ({len(text)} now)."}
+    return text

@@ -370,3 +370,42 @@ async def _in_channel(
 
 def _view(raw: Any) -> dict[str, Any]:
     return json.loads(raw) if isinstance(raw, str) else raw
+
+
+async def test_edit_then_share_posts_the_members_own_words(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    await group_a(engine)
+    await slack.command("add Dana Whitfield", user="U2")
+    logged = await slack.command("log Dana went well -- an interview", user="U2")
+    edit = button(logged.json["blocks"], "Edit, then share")
+    await slack.click(edit["action_id"], edit["value"], user="U2")
+    modal = _view((await fake_slack.async_wait_for("views.open"))[0].params["view"])
+    assert modal["callback_id"] == "rc_form:share_win"
+    field = next(b for b in modal["blocks"] if b.get("block_id") == "text")
+    assert field["element"]["initial_value"] == "Got an interview."
+    # Empty: a field error, nothing posted.
+    empty = await slack.submit(
+        "rc_form:share_win", {"text": "  "}, metadata=modal["private_metadata"], user="U2"
+    )
+    assert empty.json["response_action"] == "errors"
+    assert fake_slack.calls_to("chat.postMessage") == []
+    # The member chooses to name Dana (she'd be glad): their words, as typed.
+    await slack.submit(
+        "rc_form:share_win",
+        {"text": "Interview at Acme thanks to Dana Whitfield!"},
+        metadata=modal["private_metadata"],
+        user="U2",
+    )
+    _, win = await fake_slack.async_wait_for("chat.postMessage", 2)
+    assert "Interview at Acme thanks to Dana Whitfield!" in " ".join(
+        iter_texts(win.params["blocks"])
+    )
+    # Someone else submitting the same form (context and all) shares nothing.
+    await slack.submit(
+        "rc_form:share_win", {"text": "Forged"}, metadata=modal["private_metadata"], user="U7"
+    )
+    await slack.click(edit["action_id"], edit["value"], user="U7")
+    answers = await fake_slack.async_wait_for("response_url", 3)
+    assert sum(NOT_A_MEMBER in a.params["text"] for a in answers) == 2
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2

@@ -143,10 +143,17 @@ def test_the_offer_shows_what_would_be_shared_and_one_button_per_group() -> None
     line, row = offer_blocks([one], 12, date(2026, 11, 25), "Got an interview.")
     assert "nothing is shared unless you click" in plain(line.parts)  # type: ignore[union-attr]
     assert isinstance(row, Actions)
-    assert [(b.label, b.value) for b in row.buttons] == [("Share with my group", "1:12:2026-11-25")]
+    assert [(b.label, b.value) for b in row.buttons] == [
+        ("Share with my group", "1:12:2026-11-25"),
+        ("Edit, then share", "12:2026-11-25"),
+    ]
     _, row = offer_blocks([one, two], 12, date(2026, 11, 25), "x")
     assert isinstance(row, Actions)
-    assert [b.label for b in row.buttons] == ["Share with Spring", "Share with Autumn"]
+    assert [b.label for b in row.buttons] == [
+        "Share with Spring",
+        "Share with Autumn",
+        "Edit, then share",
+    ]
 
 
 @pytest.mark.parametrize(

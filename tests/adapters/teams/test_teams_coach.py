@@ -196,3 +196,26 @@ async def test_group_prompt_in_the_channel_is_posted_there_for_coaches_only(
     assert any("The coach view is private" in t for t in texts)
     assert not any("Ada —" in t for t in texts)
     assert len(connector.sent(CHANNEL)) == 1
+
+
+async def test_edit_then_share_on_teams_with_a_text_input(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    await group(engine, teams)
+    await teams.say("add Dana Whitfield", "ada")
+    await teams.say("log Dana went well -- a referral", "ada")
+    card = (await replies(connector, "ada", 2))[1].card
+    edit = next(a for a in actions(card) if a["title"] == "Edit, then share")
+    await teams.submit(edit["data"], reply_to=None, user="ada")
+    form = (await replies(connector, "ada", 3))[2].card
+    submit = next(a for a in actions(form))
+    await teams.submit({**submit["data"], "text": ""}, reply_to=None, user="ada")
+    again = (await replies(connector, "ada", 4))[3].card
+    assert "Please write a few words about your win." in card_text(again)
+    await teams.submit(
+        {**submit["data"], "text": "A referral — so glad!"}, reply_to=None, user="ada"
+    )
+    [parent] = await connector.async_wait_for("send", 1, conversation_id=CHANNEL)
+    thread = f"{CHANNEL};messageid={parent.response_id}"
+    [win] = await connector.async_wait_for("send", 1, conversation_id=thread)
+    assert "A referral — so glad!" in card_text(win.card)

@@ -19,7 +19,7 @@ from bot.adapters.slack import render
 from bot.core.groups.channel_post import Deliveries, SendFailed, deliver
 from bot.core.groups.coaching import Coaching
 from bot.core.model import UserRef
-from bot.core.replies import Form, FormErrors, Reply
+from bot.core.replies import Form, FormErrors, FormKind, Reply
 from bot.core.service import Caller, Reconnect
 
 log = structlog.get_logger(__name__)
@@ -107,6 +107,8 @@ async def submit(
     context: str,
     values: dict[str, str | None],
 ) -> Reply | FormErrors | Deliveries:
-    """A submitted check-in modal (delivered later, after Slack's 3 s acknowledgement)."""
-    signer = await display_name(client, caller.user.user_id)
+    """A submitted check-in or *Edit, then share* modal (delivered after Slack's 3 s
+    acknowledgement). Only a check-in is signed, so only then is the coach's name looked up."""
+    checkin = kind == FormKind.COACH_CHECKIN
+    signer = await display_name(client, caller.user.user_id) if checkin else None
     return await coaching.submit(caller, kind, context, values, signer=signer)

@@ -31,8 +31,9 @@ from bot.core.replies import (
 )
 from bot.core.text import shorten
 
-#: Weeks of trend shown (this week included).
-TREND_WEEKS = 6
+#: Weeks of trend shown (this week included): a month, enough to see a direction. Each week
+#: more is a week more of every member's activity to read on each view.
+TREND_WEEKS = 4
 #: The coach view shows this many groups at once; ``coach <name>`` shows any one of them.
 GROUPS_SHOWN = 3
 #: A section's text stays well under Slack's 3,000 characters.
@@ -191,9 +192,13 @@ def _trend(snapshot: GroupSnapshot, today: date) -> str:
     sharing = [m for m in snapshot.members if m.level.allows(SharingLevel.NUMBERS)]
     if not sharing:
         return "No member shares their numbers yet."
+    by_week: dict[date, list[WeekNumbers]] = {}
+    for m in sharing:
+        for w in m.weeks:
+            by_week.setdefault(w.week_start, []).append(w)
     rows = []
-    for index, week in enumerate(trend_weeks(snapshot.week_start)):
-        weeks = [m.weeks[index] for m in sharing if len(m.weeks) > index]
+    for week in trend_weeks(snapshot.week_start):
+        weeks = by_week.get(week, [])
         outreach = sum(w.outreach for w in weeks)
         replies = sum(w.replies for w in weeks)
         talks = sum(w.conversations for w in weeks)

@@ -19,11 +19,13 @@ from bot.adapters.slack import file_import as slack_files
 from bot.adapters.slack.app import build_slack_app, build_web_client, drain_deferred
 from bot.adapters.slack.preflight import check_credentials
 from bot.core.dates import Clock, system_clock
+from bot.core.groups.coaching import Coaching
 from bot.core.service import Reconnect
 from bot.database import prepare_database as prepare_database
 from bot.settings import Settings
 from bot.web import build_web_app
 from storage import db
+from storage.group_reads import SqlCoachStore
 from storage.group_rhythm import SqlRhythmGroups
 from storage.groups import SqlGroups
 from storage.repository import SqlStore
@@ -64,7 +66,14 @@ def build_app(
     engine = engine or db.create_engine(settings.database_url)
     store = SqlStore(engine)
     groups = SqlGroups(engine, write_turn=store.write_turn)
-    service = Reconnect(store, clock=clock, groups=groups, rhythm_groups=SqlRhythmGroups(engine))
+    coaching = Coaching(SqlCoachStore(engine, write_turn=store.write_turn), clock=clock)
+    service = Reconnect(
+        store,
+        clock=clock,
+        groups=groups,
+        rhythm_groups=SqlRhythmGroups(engine),
+        share=coaching,
+    )
     slack = None
     if settings.slack_bot_token:
         slack, timezones = build_slack_app(settings, service)

@@ -15,10 +15,12 @@ from bot.adapters.console.repl import (
     stdin_reader,
 )
 from bot.adapters.console.today import TodayNudge
+from bot.core.groups.coaching import Coaching
 from bot.core.service import Reconnect
 from bot.database import prepare_database
 from bot.settings import Settings
 from storage import db
+from storage.group_reads import SqlCoachStore
 from storage.groups import SqlGroups
 from storage.nudges import NudgeStore
 from storage.repository import SqlStore
@@ -36,7 +38,10 @@ async def run_console(settings: Settings) -> None:
             await store.set_timezone(caller.user, tzlocal.get_localzone_name())
         # No channels here: `group` lists the console user's groups; creating and joining
         # happen in a channel (Slack, Teams).
-        service = Reconnect(store, groups=SqlGroups(engine, write_turn=store.write_turn))
+        coaching = Coaching(SqlCoachStore(engine, write_turn=store.write_turn))
+        service = Reconnect(
+            store, groups=SqlGroups(engine, write_turn=store.write_turn), share=coaching
+        )
         today = TodayNudge(store, NudgeStore(engine), service.clock)
         console = Console(
             service, caller, stdin_reader, sys.stdout, bold=sys.stdout.isatty(), today=today

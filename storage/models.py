@@ -426,6 +426,8 @@ class GroupMember(Base):
     level: Mapped[str] = mapped_column(String(16), default="numbers", server_default="numbers")
     # Opted in to weekly practice buddies.
     buddies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The name the platform showed for them when they joined (migration 0016); "" unknown.
+    display_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -499,3 +501,22 @@ class BuddyMatch(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     pair_no: Mapped[int] = mapped_column(Integer)
+
+
+class GroupCheckin(Base):
+    """A kind check-in a coach sent a quiet member (never automatic): at most one per member
+    per group week. Claimed (``sent_at`` NULL) before the DM goes out, removed if it failed."""
+
+    __tablename__ = "group_checkins"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id", "week_start", name="uq_group_checkins_week"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The local Monday of the group's week.
+    week_start: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

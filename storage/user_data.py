@@ -297,6 +297,8 @@ SECTIONS: dict[str, _Section] = {
 NOT_EXPORTED: Mapping[str, str] = {
     "delivery_attempts": "delivery bookkeeping of the nudges (worker names, retry outcomes)",
     "held_files": "copies of files offered on Teams, kept for a day until you accept them",
+    # Only that a check-in was sent (to hold it to one a week): the message is in your chat.
+    "group_checkins": "when a coach sent you a kind check-in (the message is in your chat)",
 }
 
 

@@ -25,6 +25,7 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 TABLES = (
     "buddy_matches",
+    "group_checkins",
     "group_wins",
     "group_posts",
     "group_members",

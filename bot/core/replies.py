@@ -155,6 +155,10 @@ class FormKind(StrEnum):
     LOG_CONVERSATION = "log_conversation"
     SETTINGS = "settings"
     TRIAGE_POOL = "triage_pool"
+    #: A coach's kind check-in to a quiet group member (bot.core.groups.checkin).
+    COACH_CHECKIN = "coach_checkin"
+    #: *Edit, then share* a win with a group (bot.core.groups.share).
+    SHARE_WIN = "share_win"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from bot.core.dates import Clock, system_clock
 from bot.core.groups import rhythm_commands as rhythm
 from bot.core.groups.ports import GroupStore
 from bot.core.groups.service import GROUP_ACTS, GroupService
+from bot.core.groups.share import ShareOffers
 from bot.core.groups.views import with_group_section
 from bot.core.imports import flow as imports
 from bot.core.imports import offer as pool_offer
@@ -104,6 +105,8 @@ class _Request:
     caller: Caller
     book: ContactBook
     today: date
+    #: Offers *Share with my group* after a logged win (``None``: groups are off).
+    offers: ShareOffers | None = None
 
     @property
     def cmd(self) -> str:
@@ -120,6 +123,7 @@ class Reconnect:
         clock: Clock = system_clock,
         groups: GroupStore | None = None,
         rhythm_groups: rhythm.RhythmGroups | None = None,
+        share: ShareOffers | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -127,6 +131,8 @@ class Reconnect:
         self.groups = GroupService(groups) if groups is not None else None
         #: The groups' weekly rhythm settings (``None``: no groups, e.g. in-memory tests).
         self.rhythm = rhythm_groups
+        #: The group features' offer to share a logged win (bot.core.groups.coaching).
+        self.share = share
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -308,7 +314,7 @@ class Reconnect:
         return await self.store.ping()
 
     def _request(self, caller: Caller, book: ContactBook) -> _Request:
-        return _Request(caller, book, self._today(book))
+        return _Request(caller, book, self._today(book), self.share)
 
     def _today(self, book: ContactBook) -> date:
         return dates.local_today(self.clock(), book.timezone)
@@ -463,7 +469,13 @@ async def _log(
     await request.book.save(contact)
     await log_facts.record(request.book, contact, on, facts)
     reply = views.logged_reply(contact, on, learned, request.today, request.cmd)
-    return log_facts.confirm(reply, contact, facts, request.today)
+    reply = log_facts.confirm(reply, contact, facts, request.today)
+    if request.offers is not None:  # a win, and they're in a group: offer to share it
+        user = request.caller.user
+        reply = await request.offers.offer(
+            user, contact, on, learned, facts.outcomes, facts.response, reply
+        )
+    return reply
 
 
 async def _log_typed(

@@ -15,6 +15,7 @@ from bot.adapters.console.importer import import_from_disk, import_path
 from bot.adapters.console.render import render
 from bot.core.addressing import command_text
 from bot.core.commands import CommandError, Help, parse
+from bot.core.groups.coaching import Coaching
 from bot.core.model import UserRef
 from bot.core.replies import (
     Button,
@@ -56,6 +57,13 @@ CONSOLE_HELP_NO_TODAY = (
 ReadLine = Callable[[str], Awaitable[str | None]]
 #: Today's morning nudge for the caller (see :class:`bot.adapters.console.today.TodayNudge`).
 TodayReply = Callable[[Caller], Awaitable[Reply]]
+
+
+#: The console has no channels and no other members to reach.
+COACH_ELSEWHERE = (
+    "Check-ins, shared wins and group prompts reach other people, so they work on Slack and "
+    "Teams. Here, `coach` shows your groups."
+)
 
 
 def console_caller(user: str | None = None) -> Caller:
@@ -118,6 +126,9 @@ class Console:
                 self.say("There's no button with that number.")
                 return
             button = self.buttons[index]
+            if self._coaching() is not None and Coaching.owns_action(button.action):
+                self.say(COACH_ELSEWHERE)  # check-ins and sharing reach others: Slack, Teams
+                return
             await self.show(await self.service.action(self.caller, button.action, button.value))
             return
         if line.lower() == "home":
@@ -131,9 +142,20 @@ class Console:
         if path is not None:  # the console reads the file; Slack and Teams upload it
             await self.show(await import_from_disk(self.service, self.caller, path))
             return
+        coaching = self._coaching()
+        if coaching is not None and coaching.owns_command(text):
+            if text.split()[0].lower() == "group":
+                self.say(COACH_ELSEWHERE)
+            else:
+                await self.show(await coaching.view(self.caller, " ".join(text.split()[1:])))
+            return
         await self.show(await self.service.command(self.caller, text))
         if _is_help(text):
             self.say(CONSOLE_HELP if self.today is not None else CONSOLE_HELP_NO_TODAY)
+
+    def _coaching(self) -> Coaching | None:
+        share = self.service.share
+        return share if isinstance(share, Coaching) else None
 
     async def show(self, outcome: Outcome | FormErrors) -> None:
         """Print a reply, or walk through a form and print the result."""

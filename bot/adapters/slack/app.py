@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import files, groups, guards, render
+from bot.adapters.slack import coach, files, groups, guards, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
@@ -156,6 +156,9 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
 
         async def work() -> Any:
             text = await read_command_text(raw, name_of)
+            coaching = coach.coaching_of(service)
+            if coaching is not None and coaching.owns_command(text):
+                return await coach.command(coaching, client, caller, body, text)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -230,7 +233,14 @@ async def _act(
     if name == Act.OPEN_LINK:
         return  # a link button: Slack opened its url; there is nothing to answer
     value = clean_value(str(action.get("value") or ""))
-    outcome = await service.action(caller, name or "", value)
+    coaching = coach.coaching_of(service)
+    ours = coaching is not None and coaching.owns_action(name or "")
+    if coaching is not None and ours:
+        outcome = await coach.finish(
+            coaching, client, await coaching.action(caller, name or "", value)
+        )
+    else:
+        outcome = await service.action(caller, name or "", value)
     container = body.get("container") or {}
     if isinstance(outcome, Form):
         await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
@@ -240,8 +250,10 @@ async def _act(
         await _publish_home(service, client, caller, notice=outcome)
     else:
         shown = files.with_files_note(outcome)
-        # A public message in a channel (a group's welcome) stays as it is for everyone.
-        replace_it = not groups.in_public_message(body)
+        # A public message in a channel (a group's welcome, its weekly posts) stays as it is
+        # for everyone; our coach buttons answer below the message they are on (a log, the
+        # coach view).
+        replace_it = not ours and not groups.in_public_message(body)
         await respond(
             replace_original=replace_it, response_type="ephemeral", **render.message(shown)
         )
@@ -284,15 +296,21 @@ def _on_submit(service: Reconnect, api_url: str | None) -> Any:
         caller = caller_from(body)
         kind = str(view.get("callback_id", "")).removeprefix(render.FORM_PREFIX)
         context, response_url = render.read_metadata(view.get("private_metadata"))
-        result = await service.submit(
-            caller, kind, context, render.read_values(view.get("state") or {})
-        )
+        values = render.read_values(view.get("state") or {})
+        coaching = coach.coaching_of(service)
+        result: Any
+        if coaching is not None and coaching.owns_form(kind):
+            result = await coach.submit(coaching, client, caller, kind, context, values)
+        else:
+            result = await service.submit(caller, kind, context, values)
         if isinstance(result, FormErrors):
             await ack(response_action="errors", errors=result.errors)
             log.info("slack.form_errors", form=kind, fields=sorted(result.errors))
             return
         await ack()
         log.info("slack.form", form=kind, user=caller.user.user_id)
+        if coaching is not None:
+            result = await coach.finish(coaching, client, result)
         if isinstance(result, MessageUpdate):
             await _update_message(client, result)
             return
@@ -330,7 +348,11 @@ def _on_home_opened(service: Reconnect, timezones: TimezoneRefresher) -> Any:
 async def _publish_home(
     service: Reconnect, client: AsyncWebClient, caller: Caller, notice: Reply | None = None
 ) -> None:
-    view = render.home_view(await service.home(caller, notice=notice))
+    home = await service.home(caller, notice=notice)
+    coaching = coach.coaching_of(service)
+    if coaching is not None:  # a coach's groups, at the end of their Home tab
+        home = await coaching.with_home(caller, home)
+    view = render.home_view(home)
     try:
         await client.views_publish(user_id=caller.user.user_id, view=view)
     except SlackApiError as exc:

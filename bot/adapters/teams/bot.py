@@ -14,7 +14,7 @@ import structlog
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 
-from bot.adapters.teams import cards, files, groups, inbound
+from bot.adapters.teams import cards, coach, files, groups, inbound
 from bot.adapters.teams.file_import import TeamsFileImports, uploads
 from bot.adapters.teams.hosting import TeamsHosting
 from bot.core.actions import Act
@@ -66,6 +66,7 @@ def build_agent(
         held=held,
         allow_http_uploads=hosting.anonymous,
         file_imports=TeamsFileImports(service, file_origins),
+        group_sender=coach.TeamsGroupSender(hosting, store),
     )
     app.activity("message")(handlers.on_message)
     app.invoke(files.CONSENT_INVOKE)(handlers.on_file_consent)
@@ -109,8 +110,12 @@ class TeamsHandlers:
         held: files.FileHold | None = None,
         allow_http_uploads: bool = False,
         file_imports: TeamsFileImports | None = None,
+        group_sender: coach.TeamsGroupSender | None = None,
     ) -> None:
         self.service = service
+        #: Sends the coach features' channel posts and check-ins (None: they are off).
+        self.coaching = coach.coaching_of(service) if group_sender is not None else None
+        self.group_sender = group_sender
         self.store = store
         self.held = held
         # Upload URLs are https (OneDrive); plain http only in local anonymous mode.
@@ -133,6 +138,8 @@ class TeamsHandlers:
         value = activity.value
         submitted = isinstance(value, dict) and value.get("rc") in ("action", "form")
         text = command_text(inbound.clean_text(activity.text) if activity.text else None)
+        if await self._coach(context, caller, text, value if submitted else None):
+            return
         shared = not _personal(activity)
         # A group's own buttons work in its channel (bot.adapters.teams.groups), and so do
         # the buttons of its channel posts (the Monday theme's goal).
@@ -163,6 +170,45 @@ class TeamsHandlers:
             await self._remember_channel(caller, activity)
         if not submitted:
             log.info("teams.command", user=caller.user.user_id, tenant=caller.user.workspace_id)
+
+    async def _coach(self, context: TurnContext, caller: Caller, text: str, value: Any) -> bool:
+        """A coach feature's command, button or form (answered here: ``True``)."""
+        coaching, sender = self.coaching, self.group_sender
+        if coaching is None or sender is None:
+            return False
+        activity = context.activity
+        if isinstance(value, dict):
+            fields = inbound.clean_submission(value)
+            if fields is None or not _personal(activity):
+                return False  # refused below like any other odd or shared submission
+            if fields.get("rc") == "action" and coaching.owns_action(str(fields.get("action"))):
+                outcome = await coaching.action(
+                    caller, str(fields.get("action") or ""), str(fields.get("value") or "")
+                )
+                await self._show(context, await coach.finish(coaching, sender, outcome))
+                return True
+            kind = str(fields.get("form") or "")
+            if fields.get("rc") != "form" or not coaching.owns_form(kind):
+                return False
+            ctx = str(fields.get("ctx") or "")
+            values = cards.read_submission(fields)
+            signer = getattr(activity.from_property, "name", None)
+            result = await coaching.submit(caller, kind, ctx, values, signer=signer)
+            if isinstance(result, FormErrors):
+                form = await coaching.form(caller, kind, ctx)
+                if form is not None:
+                    await _send(context, cards.form_card(form, values, result.errors), form.title)
+                    return True
+                result = message(coach.EXPIRED)
+            await self._show(context, await coach.finish(coaching, sender, result))
+            return True
+        typed = coach.without_mention(text)
+        if not coaching.owns_command(typed):
+            return False
+        outcome = await coaching.command(coach.with_channel(caller, activity), typed)
+        await self._show(context, await coach.finish(coaching, sender, outcome))
+        log.info("teams.coach_command", user=caller.user.user_id)
+        return True
 
     async def on_conversation_update(self, context: TurnContext, _state: TurnState) -> None:
         """The bot was added to a personal chat or a team: remember it and say hello."""

@@ -21,6 +21,7 @@ from bot.core.groups.levels import SharingLevel
 from bot.core.groups.model import NAME_MAX, Group, Place
 from bot.core.groups.ports import CoachAdded
 from bot.core.model import UserRef
+from bot.core.text import clean, one_line
 from storage import replays
 from storage.dialect import dialect_of
 from storage.models import (
@@ -184,20 +185,27 @@ class SqlGroups:
             for row in rows
         ]
 
-    async def join(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:
-        """Make ``user`` a member at ``level``, or change their level."""
+    async def join(
+        self, group_id: int, user: UserRef, level: SharingLevel, display_name: str = ""
+    ) -> bool:
+        """Make ``user`` a member at ``level``, or change their level (and their display
+        name, when one is given)."""
+        name = _display_name(display_name)
+        changes: dict[str, str] = {"level": level.value}
+        if name:
+            changes["display_name"] = name
         async with self._writing() as connection:
             user_id = await _user_id(connection, self._insert, user)
             changed = await connection.execute(
                 update(GroupMember)
                 .where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
-                .values(level=level.value)
+                .values(**changes)
             )
             if changed.rowcount:
                 return False
             inserted = await connection.execute(
                 self._insert(GroupMember)
-                .values(group_id=group_id, user_id=user_id, level=level.value)
+                .values(group_id=group_id, user_id=user_id, **changes)
                 .on_conflict_do_nothing()
                 .returning(GroupMember.user_id)
             )
@@ -361,3 +369,12 @@ async def erase_workspace_groups(
         delete(GroupRow).where(GroupRow.platform == platform, GroupRow.workspace_id == workspace_id)
     )
     return gone.rowcount or 0
+
+
+#: As long as ``group_members.display_name``.
+DISPLAY_NAME_MAX = 80
+
+
+def _display_name(name: str) -> str:
+    """A platform's display name as stored: one clean line, cut to the column."""
+    return one_line(clean(name))[:DISPLAY_NAME_MAX]

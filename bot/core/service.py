@@ -96,6 +96,10 @@ class Caller:
     #: Whether everyone in the conversation reads the answers (a Teams channel or group
     #: chat; Slack answers in channels ephemerally, to the caller alone).
     public: bool = False
+    #: The name the platform shows for the caller, where the adapter has it (Teams sends it
+    #: with every message; Slack looks it up when someone joins a group). Stored only with a
+    #: group membership, for the coach's view; never logged.
+    display_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,9 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             coaching = coach.coaching_of(service)
             if coaching is not None and coaching.owns_command(text):
                 return await coach.command(coaching, client, caller, body, text)
+            if groups.is_join(text):  # the coach's view names members as Slack shows them
+                name = await coach.display_name(client, caller.user.user_id)
+                return await service.command(replace(caller, display_name=name or ""), text)
             return await service.command(caller, text)
 
         task = asyncio.ensure_future(work())
@@ -240,6 +243,9 @@ async def _act(
             coaching, client, await coaching.action(caller, name or "", value)
         )
     else:
+        if name == Act.GROUP_LEVEL:  # joining: the coach's view names members as Slack does
+            shown_as = await coach.display_name(client, caller.user.user_id)
+            caller = replace(caller, display_name=shown_as or "")
         outcome = await service.action(caller, name or "", value)
     container = body.get("container") or {}
     if isinstance(outcome, Form):

@@ -114,3 +114,10 @@ def register_channel_events(app: AsyncApp, service: Reconnect) -> None:
             await mark(body, event.get("channel"), "not_in_channel")
 
     app.event("member_left_channel")(on_member_left)
+
+
+def is_join(text: str) -> bool:
+    """Whether typed command text joins a group (``group join …``), so the adapter looks up
+    the name the member is shown by."""
+    words = text.casefold().split()
+    return len(words) >= 2 and words[0] in ("group", "groups", "cohort") and words[1] == "join"

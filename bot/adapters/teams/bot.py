@@ -82,7 +82,12 @@ def caller_from(activity: Activity) -> Caller:
     tenant = getattr(activity.conversation, "tenant_id", None)
     if not tenant and isinstance(activity.channel_data, dict):
         tenant = (activity.channel_data.get("tenant") or {}).get("id")
-    return Caller(UserRef(PLATFORM, str(tenant or "unknown"), str(user_id)), command="")
+    name = getattr(sender, "name", None)
+    return Caller(
+        UserRef(PLATFORM, str(tenant or "unknown"), str(user_id)),
+        command="",
+        display_name=name if isinstance(name, str) else "",
+    )
 
 
 def timezone_of(activity: Activity) -> str | None:

@@ -52,9 +52,11 @@ class GroupStore(Protocol):
         """Every group ``user`` belongs to or coaches (by name)."""
         ...
 
-    async def join(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:
+    async def join(
+        self, group_id: int, user: UserRef, level: SharingLevel, display_name: str = ""
+    ) -> bool:
         """Make ``user`` a member at ``level`` (or change their level); ``True`` if they were
-        not a member before."""
+        not a member before. ``display_name`` (when known) names them in the coach's view."""
         ...
 
     async def set_level(self, group_id: int, user: UserRef, level: SharingLevel) -> bool:

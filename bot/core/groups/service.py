@@ -116,7 +116,7 @@ class GroupService:
             return views.no_group_here_reply(caller.command)
         if command.level is None:
             return await self._consent(caller, group)
-        new = await self.store.join(group.id, caller.user, command.level)
+        new = await self.store.join(group.id, caller.user, command.level, caller.display_name)
         return self._joined(caller, group, command.level, new=new)
 
     async def _mine(self, caller: Caller, command: GroupCommand) -> Reply:
@@ -186,7 +186,7 @@ class GroupService:
                     return self._joined(caller, group, level, new=False)
                 if caller.channel != group.channel_id:
                     return invalid  # joining only from the group's channel
-                new = await self.store.join(group.id, caller.user, level)
+                new = await self.store.join(group.id, caller.user, level, caller.display_name)
                 return self._joined(caller, group, level, new=new)
             case Act.GROUP_PRIVACY:
                 place = await self.store.place(group.id, caller.user)

@@ -335,3 +335,26 @@ async def test_a_group_name_is_shown_as_typed_never_as_markup(
         "text": "Welcome to <!channel> & friends",
         "emoji": True,
     }
+
+
+async def test_joining_keeps_the_name_slack_shows_for_the_coach_view(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    """The coach's view names members as Slack shows them: looked up once, on joining (by
+    button or typed), never for anything else."""
+    await slack.command("group create Spring cohort", user=COACH)
+    await fake_slack.async_wait_for("chat.postMessage")
+    await slack.command("group join 2", user="U1")  # Ada One in the fake's directory
+    fake_slack.users["UDANA"]["profile"]["display_name"] = "Dana W."
+    blocks = fake_slack.messages_to("C1")[0]["blocks"]
+    await click(slack, button(blocks, "Join"), "UDANA", ephemeral=False)
+    consent = await answered(fake_slack, 1)
+    await click(slack, button(consent["blocks"], LABELS[SharingLevel.NAMES]), "UDANA")
+    await answered(fake_slack, 2)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(User.external_id, GroupMember.display_name).join(
+                GroupMember, GroupMember.user_id == User.id
+            )
+        )
+        assert dict(rows.all()) == {"U1": "Ada One", "UDANA": "Dana W."}

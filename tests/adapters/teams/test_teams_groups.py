@@ -120,6 +120,13 @@ async def test_create_join_at_each_level_change_leave_and_gone(
     assert await members(engine) == {
         f"aad-m{n}": level.value for n, level in enumerate(SharingLevel, start=1)
     }
+    async with engine.connect() as connection:  # named in the coach's view as Teams does
+        names = await connection.execute(
+            select(User.external_id, GroupMember.display_name).join(
+                GroupMember, GroupMember.user_id == User.id
+            )
+        )
+        assert dict(names.all()) == {f"aad-m{n}": f"M{n}" for n in range(1, 5)}
     assert connector.calls_of("update") == [], "the channel's cards stay as they are"
     # In the personal chat: the membership with its level, changed there at once.
     await teams.say("group", user="m1")

@@ -32,6 +32,8 @@ def test_no_comment_denies_a_scope_the_manifest_requests() -> None:
         "files:write",
         "channels:read",  # outplacement groups: a group's channel archived, deleted, left
         "groups:read",  # the same for private channels
+        "channels:history",  # a group's weekly post in doubt looked for in its channel
+        "groups:history",  # the same in a private channel
         "mpim:write",  # practice buddies: a group DM with each pair
         "mpim:history",  # and an intro in doubt looked for there
     } == requested

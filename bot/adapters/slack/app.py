@@ -23,10 +23,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import coach, files, groups, guards, render
+from bot.adapters.slack import coach, files, groups, guards, inflight, render
 from bot.adapters.slack.escaping import read_command_text
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
+from bot.adapters.slack.inflight import tracked
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.adapters.slack.uninstall import register_uninstall
 from bot.core.actions import Act
@@ -42,8 +43,6 @@ log = structlog.get_logger(__name__)
 COMMAND = "/reconnect"
 #: Slack drops a slash command not acknowledged within 3 s; leave room for the network.
 ACK_BUDGET_SECONDS = 2.0
-#: Commands still running after their early "One moment…" ack (see :func:`drain_deferred`).
-_DEFERRED: set[asyncio.Task[Any]] = set()
 
 
 def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
@@ -98,16 +97,16 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     timezones = TimezoneRefresher(service)
     app.use(guards.response_url_guard(api_url))
     app.error(guards.on_listener_error())
-    app.command(COMMAND)(_on_command(service, timezones))
-    app.action(re.compile(r"^rc:"))(_on_action(service))
-    app.view(re.compile(r"^rc_form:"))(_on_submit(service, api_url))
-    app.event("app_home_opened")(_on_home_opened(service, timezones))
+    app.command(COMMAND)(tracked(_on_command(service, timezones)))
+    app.action(re.compile(r"^rc:"))(tracked(_on_action(service)))
+    app.view(re.compile(r"^rc_form:"))(tracked(_on_submit(service, api_url)))
+    app.event("app_home_opened")(tracked(_on_home_opened(service, timezones)))
     if isinstance(service.store, Uninstalls):
         register_uninstall(app, service.store)
     groups.register_channel_events(app, service)
     imports = FileImports(service, api_url=api_url)  # contacts files uploaded in the DM
-    app.event("message")(imports.on_message)
-    app.event("file_shared")(imports.on_file_shared)
+    app.event("message")(tracked(imports.on_message))
+    app.event("file_shared")(tracked(imports.on_file_shared))
     return timezones
 
 
@@ -131,12 +130,10 @@ def caller_from(body: dict[str, Any]) -> Caller:
 
 
 async def drain_deferred() -> None:
-    """Wait for acknowledged commands still at work (before the database closes): an orderly
-    shutdown must not drop a command Slack was told is on its way."""
-    loop = asyncio.get_running_loop()
-    mine = [task for task in _DEFERRED if task.get_loop() is loop]
-    if mine:
-        await asyncio.wait(mine)
+    """Wait for listeners still at work (before the database closes): an orderly shutdown
+    must not drop a command Slack was told is on its way ("One moment…"), nor abandon an
+    event's or a click's listener mid-transaction (:mod:`bot.adapters.slack.inflight`)."""
+    await inflight.drain()
 
 
 def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
@@ -170,8 +167,7 @@ def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
             # Slow database or Slack: acknowledge now, answer through response_url when ready.
             # Bolt finishes this listener after the HTTP answer, untracked: remember the work
             # so that shutting down waits for it instead of abandoning it mid-transaction.
-            _DEFERRED.add(task)
-            task.add_done_callback(_DEFERRED.discard)
+            inflight.track(task)
             await ack(response_type="ephemeral", text="One moment…")
             outcome = await task
             if isinstance(outcome, Reply):

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import render
+from bot.adapters.slack.inflight import tracked
 from bot.core.replies import Reply
 from bot.core.service import Caller, Reconnect
 
@@ -106,14 +107,14 @@ def register_channel_events(app: AsyncApp, service: Reconnect) -> None:
         return handler
 
     for name, reason in GONE_EVENTS.items():
-        app.event(name)(on_gone(reason))
+        app.event(name)(tracked(on_gone(reason)))
 
     async def on_member_left(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
         if bot_user and event.get("user") == bot_user:
             await mark(body, event.get("channel"), "not_in_channel")
 
-    app.event("member_left_channel")(on_member_left)
+    app.event("member_left_channel")(tracked(on_member_left))
 
 
 def is_join(text: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from slack_bolt.async_app import AsyncApp
 
+from bot.adapters.slack.inflight import tracked
 from bot.core.ports import Uninstalls
 
 log = structlog.get_logger(__name__)
@@ -45,8 +46,8 @@ def register_uninstall(app: AsyncApp, store: Uninstalls) -> None:
             erased = await store.erase_users(PLATFORM, team, users)
         log.info("slack.tokens_revoked", team=team, bot=bool(bots), users_erased=erased)
 
-    app.event("app_uninstalled")(on_app_uninstalled)
-    app.event("tokens_revoked")(on_tokens_revoked)
+    app.event("app_uninstalled")(tracked(on_app_uninstalled))
+    app.event("tokens_revoked")(tracked(on_tokens_revoked))
 
 
 def _team(body: dict[str, Any]) -> str | None:

@@ -354,3 +354,28 @@ async def test_shutting_down_waits_for_a_command_acknowledged_early(
         assert releasing.done()  # the drain waited for the command, which waited for the lock
     async with SqlStore(engine).book(UserRef("slack", "T1", "U1")) as book:
         assert [name for _, name in await book.names()] == ["Patient Person"]
+
+
+async def test_shutting_down_waits_for_an_events_listener_still_at_work(
+    slack: SlackClient, fake_slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    """Bolt acknowledges an event, then runs its listener in a task nobody awaits: shutting
+    down waits for it (``bot.adapters.slack.inflight``) instead of abandoning it with its
+    connection open mid-transaction — which left a PostgreSQL connection "idle in
+    transaction", holding locks that blocked the next test's TRUNCATE for ever."""
+    async with engine.connect() as blocker:
+        if engine.dialect.name == "postgresql":
+            await blocker.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+        else:
+            await blocker.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: holds the write lock
+        response = await slack.event(sr.app_home_opened(user="U1"))
+        assert response.status == 200  # acknowledged; the Home tab is still to be built
+
+        async def release() -> None:
+            await asyncio.sleep(0.3)
+            await blocker.rollback()
+
+        releasing = asyncio.create_task(release())
+        await drain_deferred()
+        assert releasing.done()  # the drain waited for the listener, which waited for the lock
+    await fake_slack.async_wait_for("views.publish")

@@ -465,4 +465,3 @@ __all__ = [
     "Wanted",
     "dialect_of",
 ]
-

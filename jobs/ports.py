@@ -93,7 +93,8 @@ class NudgeStorePort(Protocol):
         ...
 
     async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
-        """Close attempts and update nudges, undeliverable users and prompt views, together."""
+        """Close attempts and update nudges, undeliverable users, cached DM channels
+        (``cache_channel``) and prompt views, together."""
         ...
 
     async def set_dm_channels(self, channels: dict[int, str | None]) -> None:

@@ -579,11 +579,13 @@ class NudgeRunner:
                 if final is not None:
                     return final
                 continue
-            if sent.channel != send.channel:
-                send.channel = sent.channel
-                await writers.channels.submit((job.recipient.id, send.channel))
+            # A DM channel learnt from the post is cached with the outcome, in its transaction.
+            learnt = sent.channel != send.channel
+            send.channel = sent.channel
             await writers.outcomes.submit(
-                self._sent(job, send.number, AttemptResult.SENT, send.channel, sent.message_id)
+                self._sent(
+                    job, send.number, AttemptResult.SENT, send.channel, sent.message_id, learnt
+                )
             )
             return NudgeStatus.SENT
         return await self._give_up(send, writers)
@@ -698,7 +700,13 @@ class NudgeRunner:
         return None
 
     def _sent(
-        self, job: _Job, number: int, how: AttemptResult, channel: str, message_id: str
+        self,
+        job: _Job,
+        number: int,
+        how: AttemptResult,
+        channel: str,
+        message_id: str,
+        cache_channel: bool = False,
     ) -> AttemptOutcome:
         return AttemptOutcome(
             job.nudge_id,
@@ -714,6 +722,7 @@ class NudgeRunner:
             # Fair rotation: the contacts this nudge suggested, and its day.
             suggested=tuple(c.contact_id for c in job.composed.cards) if job.composed else (),
             day=job.day,
+            cache_channel=cache_channel,
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -49,7 +49,8 @@ class DeliveryWrites(DialectStore):
             )
 
     async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
-        """Close attempts and update nudges, users and prompt history in one transaction."""
+        """Close attempts and update nudges, users (undeliverable marks, cached DM channels)
+        and prompt history in one transaction."""
         if not outcomes:
             return
         async with self.engine.begin() as connection:
@@ -97,6 +98,15 @@ class DeliveryWrites(DialectStore):
                         }
                         for o in finished
                     ],
+                )
+            cached = [o for o in outcomes if o.cache_channel]
+            if cached:
+                await connection.execute(
+                    update(User)
+                    .where(User.id == bindparam("uid"))
+                    .values(dm_channel=bindparam("channel"))
+                    .execution_options(synchronize_session=False),
+                    [{"uid": o.user_id, "channel": o.channel} for o in cached],
                 )
             dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
             if dead:

@@ -8,7 +8,8 @@ against the real store on SQLite and PostgreSQL by ``tests/jobs/test_nudge_store
 - attempts are opened before a send (an existing number is kept, the count and content are
   stored all the same) and closed after; an open one marks the nudge ``open_attempt``;
 - outcomes close attempts, then set the nudge's status, channel, message id, ``sent_at`` (sent
-  only) and error (not sent only), mark undeliverable users and count prompt views, in that order;
+  only) and error (not sent only), cache DM channels (``cache_channel``), mark undeliverable
+  users and count prompt views, in that order;
 - a worker's heartbeat refreshes only its time; workers silent for a day are forgotten;
 - compose reads follow the SQL: candidates are each user's first ``candidates_per_user``
   contacts in fair-rotation order (``ranking.rotation_key``, then most overdue) due by the
@@ -344,6 +345,9 @@ class MemoryNudgeStore:
             nudge.sent_at = o.at if sent else None
             nudge.error = None if sent else o.detail[:200]
         rows = self.users()
+        for o in outcomes:
+            if o.cache_channel and o.user_id in rows:
+                rows[o.user_id].dm_channel = o.channel
         for o in finished:
             if o.status == NudgeStatus.UNDELIVERABLE and o.user_id in rows:
                 rows[o.user_id].undeliverable = o.detail[:64]

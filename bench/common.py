@@ -135,12 +135,19 @@ def scalar(url: Any, sql: str) -> Any:
 
 def maintain(engine: Any, *tables: str) -> None:
     """``VACUUM ANALYZE`` (``tables``, or all) on PostgreSQL, as autovacuum would after a bulk
-    change; on SQLite a WAL checkpoint."""
+    change; on SQLite a WAL checkpoint. On a PostgreSQL server shared with other work, a table
+    another session keeps locked is left as it is (after 10 s), with a note, rather than
+    waited for."""
     from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"VACUUM ANALYZE {', '.join(tables)}".strip()))
+            connection.execute(text("SET lock_timeout = '10s'"))
+            try:
+                connection.execute(text(f"VACUUM ANALYZE {', '.join(tables)}".strip()))
+            except OperationalError:
+                print("  (VACUUM ANALYZE skipped: a table is locked by another session)")
         else:
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
@@ -159,12 +166,22 @@ def reset(url: Any, *, dm_channels: str | None = None) -> None:
     every user's (``"D" + external_id``, as the fake Slack names them); ``None`` leaves users be.
     """
     from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
 
     with sync_engine(url) as engine:
+        truncated = False
+        if engine.dialect.name == "postgresql":
+            # TRUNCATE needs every table to itself: on a server shared with other work a
+            # long-running session may keep it waiting, so give up after 10 s and DELETE.
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    connection.execute(text(f"TRUNCATE {RESET_TABLES}"))
+                truncated = True
+            except OperationalError:
+                print("  (TRUNCATE waited too long for a lock: deleting the rows instead)")
         with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {RESET_TABLES}"))
-            else:
+            if not truncated:
                 for table in RESET_TABLES.split(", "):
                     connection.execute(text(f"DELETE FROM {table}"))
             if dm_channels is not None:

@@ -174,6 +174,8 @@ class NudgeRunner:
         self.clock = clock or self.wall
         self.worker = worker or worker_id()
         self.host = socket.gethostname()
+        #: A page of this pass has been composed already (later pages need no quick start).
+        self._sending = False
 
     async def heartbeat(self) -> None:
         """Tell other workers this one is alive."""
@@ -283,6 +285,7 @@ class NudgeRunner:
         """The jobs this worker claimed, composed, one page of users at a time."""
         platforms = sorted(self.messengers)
         after = 0
+        self._sending = False
         while True:
             with accumulated(summary.phases, "plan"), _gc_paused():
                 page = await self.store.recipients(platforms, after=after, limit=self.config.batch)
@@ -295,6 +298,7 @@ class NudgeRunner:
                 continue
             with accumulated(summary.phases, "compose"), _gc_paused():
                 await self._compose(jobs)
+            self._sending = True
             yield jobs
 
     async def _plan(self, page: list[Recipient], now: datetime, summary: RunSummary) -> list[_Job]:
@@ -414,9 +418,12 @@ class NudgeRunner:
         # the few beyond the cards let today's score break ties and the gentle path pick the
         # warmest. Every extra candidate is a row read and scored for thousands of users.
         per_user = max(job.recipient.prefs.cards for job in fresh) + _EXTRA_CANDIDATES
-        # A small first batch: nothing overlaps its reads, so composing starts sooner.
-        chunks = [fresh[:_FIRST_CHUNK]] + [
-            fresh[i : i + _COMPOSE_CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _COMPOSE_CHUNK)
+        # A small first batch of a pass: nothing overlaps its reads, so composing (and then
+        # sending) starts sooner. Later pages are read whole: senders keep the process busy
+        # while they are read, and each extra batch costs its nine statements again.
+        head = _FIRST_CHUNK if not self._sending else _COMPOSE_CHUNK
+        chunks = [fresh[:head]] + [
+            fresh[i : i + _COMPOSE_CHUNK] for i in range(head, len(fresh), _COMPOSE_CHUNK)
         ]
 
         def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, ComposeInputs]]:

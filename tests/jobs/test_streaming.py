@@ -26,8 +26,13 @@ DAY = date(2026, 12, 1)
 
 
 def _live_jobs() -> int:
-    """Jobs (one per user being sent to) still alive anywhere in the process."""
-    return sum(1 for o in gc.get_objects() if type(o) is jobs.runner._Job)
+    """This test's jobs (one per user being sent to, ``UMEM…``) still alive in the process
+    (other tests' may linger in the same process: they are not counted)."""
+    return sum(
+        1
+        for o in gc.get_objects()
+        if type(o) is jobs.runner._Job and o.recipient.user.user_id.startswith("UMEM")
+    )
 
 
 class _Counting(MemoryMessenger):
@@ -46,7 +51,7 @@ async def test_per_user_state_is_released_once_its_page_is_sent() -> None:
     env = Env()
     env.slack = _Counting()
     for n in range(60):
-        await env.user(f"U{n}", "Dana Whitfield", "Bo Li")
+        await env.user(f"UMEM{n}", "Dana Whitfield", "Bo Li")
     runner = env.runner(replace(CONFIG, batch=5, concurrency=2))
     summary = await runner.run_once(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     assert (summary.due, summary.sent) == (60, 60)

@@ -17,6 +17,16 @@ cached (a user's first pass); ``--warm`` caches them all. See docs/nudge-benchma
     uv run python bench/nudge_bench.py --users 500 --contacts 50 --db sqlite   # a quick look
     uv run --with pyinstrument python bench/nudge_bench.py --db sqlite --profile /tmp/prof
     uv run python bench/nudge_bench.py --reuse-sqlite /tmp/b.sqlite3 --reuse-schema nudge_bench
+    uv run python bench/nudge_bench.py --users 100000 --db postgresql --workers 2 \
+        --reuse-schema nudge_100k          # two clock workers share one pass
+
+Before the pass, one ``run`` child decides the whole pass alone (plans, claims and composes every
+page, sends nothing; ``NudgeRunner.decide_all``) and the claims are reset: the pass itself
+streams, deciding page by page while sending, so "decide" is that run's time
+(``--no-decide-alone`` reads it off the pass instead). With ``--workers N`` the pass runs in N
+``run`` children at once against the same database and fake (clock workers as ``python -m
+jobs`` runs them); deliver is from the first send of any to the last of all, CPU per nudge is
+all workers' CPU over the nudges sent, and peak RSS is reported per worker.
 
 ``--reuse-*`` keep the seeded database between invocations (otherwise it is removed at the end).
 PostgreSQL is ``TEST_DATABASE_URL`` or postgresql://postgres@127.0.0.1:5432/test, as for the
@@ -40,8 +50,16 @@ from typing import Any
 import common  # bench/, the script's own folder; puts the checkout on sys.path
 from common import FakeChild, database, next_id_sql, scalar, sync_engine
 
-#: The issue's targets.
+#: The issues' targets: 10,000 users (issue 10) and 100,000 (issue 14, deliver with two workers).
 TARGETS = {"decide_s": 2.0, "deliver_s": 30.0, "peak_rss_mb": 300.0, "duplicates": 0}
+TARGETS_100K = {"decide_s": 10.0, "deliver_s": 120.0, "peak_rss_mb": 300.0, "duplicates": 0}
+
+
+def targets(users: int) -> dict[str, float]:
+    """The targets for a run with ``users`` users."""
+    return TARGETS_100K if users >= 100_000 else TARGETS
+
+
 RUN_TIMEOUT = 1800.0  # seconds for one measured pass, then the child is killed
 NUDGE_TIME = "08:30:00"
 
@@ -240,7 +258,7 @@ def conversation_rows(users: int, contacts: int, day: date, seed: int) -> Iterat
 
 
 def seed(url: Any, users: int, contacts: int, day: date, seed: int) -> dict[str, float]:
-    """PostgreSQL: ``COPY`` the rows in, then ``VACUUM ANALYZE`` (as autovacuum would after a
+    """PostgreSQL: ``COPY`` the rows in, then ``VACUUM ANALYZE`` of those tables (as autovacuum would after a
     bulk load). SQLite: ``executemany`` in one transaction, no ``ANALYZE`` (the app runs none)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -278,7 +296,7 @@ def seed(url: Any, users: int, contacts: int, day: date, seed: int) -> dict[str,
         started = time.perf_counter()
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("VACUUM ANALYZE")
+            cur.execute("VACUUM ANALYZE users, contacts, conversations")
         timings["vacuum_analyze_s"] = time.perf_counter() - started
         raw.close()
     return timings
@@ -332,7 +350,7 @@ def measure(config: dict[str, Any]) -> None:
 
 
 async def _measure(
-    url: str, api_url: str, concurrency: int, at: str, profile: str
+    url: str, api_url: str, concurrency: int, at: str, profile: str, mode: str = "pass"
 ) -> dict[str, Any]:
     from bot.settings import Settings, configure_logging
     from jobs.app import build_runner
@@ -349,7 +367,10 @@ async def _measure(
     runner = build_runner(settings, clock=lambda: datetime.fromisoformat(at))
     await runner.store.workers()  # connect once, as a running scheduler would have
     baseline = common.proc_status_mb("VmRSS")
-    result = await common.timed_pass(runner, None, profile)
+    if mode == "decide":
+        result = await common.decide_alone(runner, None)
+    else:
+        result = await common.timed_pass(runner, None, profile)
     await runner.stop()
     await runner.close()
     await runner.store.engine.dispose()
@@ -361,29 +382,45 @@ async def _measure(
 
 def run_pass(
     url: Any, *, users: int, latency: float, concurrency: int, at: datetime, profile: str,
-    script: str = __file__,
+    script: str = __file__, workers: int = 1, decide_first: bool = False,
+    dm_channels: str = "cold",
 ) -> dict[str, Any]:  # fmt: skip
-    """One measured pass in fresh child processes; checks the fake and the database after.
+    """One measured pass in fresh child processes: ``workers`` ``run`` children (clock workers
+    sharing the pass, as ``python -m jobs`` processes would) against one fake Slack; checks the
+    fake and the database after. With ``decide_first``, a ``run`` child first decides the
+    whole pass alone, sending nothing (``NudgeRunner.decide_all``), and the database is reset.
 
-    ``script`` is what the ``run`` child executes (another script can patch the code under
+    ``script`` is what the ``run`` children execute (another script can patch the code under
     test before calling :func:`main`, to measure a candidate fix without editing it)."""
+    alone: dict[str, Any] = {}
+    base = {
+        "url": url.render_as_string(hide_password=False),
+        "concurrency": concurrency,
+        "at": at.isoformat(),
+        "profile": profile,
+    }
+    if decide_first:
+        config = {**base, "api_url": "http://127.0.0.1:9/api/", "mode": "decide", "profile": ""}
+        [(alone, _)] = common.run_children(
+            [[sys.executable, script, "run", json.dumps(config)]], RUN_TIMEOUT
+        )
+        common.reset(url, dm_channels=dm_channels)
     fake = FakeChild(__file__, {"latency": latency}, what="fake Slack")
     load_before = os.getloadavg()[0]
     try:
-        config = {
-            "url": url.render_as_string(hide_password=False),
-            "api_url": f"http://127.0.0.1:{fake.port}/api/",
-            "concurrency": concurrency,
-            "at": at.isoformat(),
-            "profile": profile,
-        }
-        command = [sys.executable, script, "run", json.dumps(config)]
-        [(result, stderr)] = common.run_children([command], RUN_TIMEOUT)
-        result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
-        result.update(common.log_figures(stderr))
+        commands = []
+        for n in range(workers):
+            config = {**base, "api_url": f"http://127.0.0.1:{fake.port}/api/"}
+            if profile and workers > 1:
+                config["profile"] = f"{profile}-w{n + 1}"
+            commands.append([sys.executable, script, "run", json.dumps(config)])
+        outputs = common.run_children(commands, RUN_TIMEOUT)
         stats = fake.ask("stats", timeout=60.0)
     finally:
         fake.close()
+    result = combined([r for r, _ in outputs], alone)
+    result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+    result.update(common.log_figures("".join(err for _, err in outputs)))
     expected = {"D" + slack_user(n) for n in range(1, users + 1)}
     missing, duplicates, unexpected, messages = common.delivered(stats["per_channel"], expected)
     result.update(duplicates=duplicates, missing=missing, unexpected_channels=unexpected)
@@ -392,17 +429,67 @@ def run_pass(
     return result
 
 
-def verdict(result: dict[str, Any]) -> dict[str, bool]:
+def combined(per_worker: list[dict[str, Any]], alone: dict[str, Any]) -> dict[str, Any]:
+    """One pass's figures from its workers' (one or more) and the decide-alone run's.
+
+    deliver: from the first worker's first send to the last worker's last; CPU per nudge: all
+    workers' CPU over all nudges sent; CPU per send: that less deciding's CPU (measured alone
+    when the pass streams, else the workers' deliver phases); peak RSS: the largest worker's."""
+    if len(per_worker) == 1 and not alone:
+        only = dict(per_worker[0])
+        only["workers"] = 1
+        only["peak_rss_per_worker_mb"] = [only["peak_rss_mb"]]
+        sent = max(1, only["sent"])
+        only["cpu_per_nudge_ms"] = only["cpu_s"] / sent * 1000
+        only["deliver_cpu_per_send_ms"] = only["deliver_cpu_s"] / sent * 1000
+        return only
+    first = min(r["deliver_start"] for r in per_worker)
+    last = max(r["deliver_end"] for r in per_worker)
+    sent = sum(r["sent"] for r in per_worker)
+    cpu = sum(r["cpu_s"] for r in per_worker)
+    out: dict[str, Any] = {
+        "workers": len(per_worker),
+        "per_worker": per_worker,
+        "decide_s": alone.get("decide_alone_s", max(r["decide_s"] for r in per_worker)),
+        "plan_s": max(r["plan_s"] for r in per_worker),
+        "compose_s": max(r["compose_s"] for r in per_worker),
+        "deliver_s": last - first,
+        "first_send_s": min(r.get("first_send_s") or r["run_once_s"] for r in per_worker),
+        "run_once_s": max(r["run_once_s"] for r in per_worker),
+        "cpu_s": cpu,
+        "decide_cpu_s": alone.get("decide_alone_cpu_s", sum(r["decide_cpu_s"] for r in per_worker)),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in per_worker),
+        "peak_rss_per_worker_mb": [r["peak_rss_mb"] for r in per_worker],
+        "summary": " | ".join(r["summary"] for r in per_worker),
+        "due": max(r["due"] for r in per_worker),
+        "sent": sent,
+        "sent_per_worker": [r["sent"] for r in per_worker],
+        "failed": sum(r["failed"] for r in per_worker),
+        "undeliverable": sum(r["undeliverable"] for r in per_worker),
+        **alone,
+    }
+    deciding = alone.get("decide_alone_cpu_s")
+    out["deliver_cpu_s"] = (
+        cpu - deciding if deciding is not None else sum(r["deliver_cpu_s"] for r in per_worker)
+    )
+    out["cpu_per_nudge_ms"] = cpu / max(1, sent) * 1000
+    out["deliver_cpu_per_send_ms"] = out["deliver_cpu_s"] / max(1, sent) * 1000
+    return out
+
+
+def verdict(result: dict[str, Any], goal: dict[str, float] = TARGETS) -> dict[str, bool]:
     return {
-        "decide_s": result["decide_s"] <= TARGETS["decide_s"],
-        "deliver_s": result["deliver_s"] <= TARGETS["deliver_s"],
-        "peak_rss_mb": result["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+        "decide_s": result["decide_s"] <= goal["decide_s"],
+        "deliver_s": result["deliver_s"] <= goal["deliver_s"],
+        "peak_rss_mb": result["peak_rss_mb"] <= goal["peak_rss_mb"],
         "duplicates": result["duplicates"] == 0 and result["missing"] == 0,
     }
 
 
-def report(kind: str, concurrency: int, result: dict[str, Any]) -> None:
-    ok = verdict(result)
+def report(
+    kind: str, concurrency: int, result: dict[str, Any], goal: dict[str, float] = TARGETS
+) -> None:
+    ok = verdict(result, goal)
 
     def mark(name: str) -> str:
         return "ok" if ok[name] else "MISSED"
@@ -411,17 +498,29 @@ def report(kind: str, concurrency: int, result: dict[str, Any]) -> None:
     print(
         f"  {kind} concurrency={concurrency}: "
         f"decide {result['decide_s']:.2f} s (plan {result['plan_s']:.2f} + compose "
-        f"{result['compose_s']:.2f}) [{mark('decide_s')} ≤ {TARGETS['decide_s']:g} s] · "
-        f"deliver {result['deliver_s']:.2f} s [{mark('deliver_s')} ≤ {TARGETS['deliver_s']:g} s] "
+        f"{result['compose_s']:.2f}) [{mark('decide_s')} ≤ {goal['decide_s']:g} s] · "
+        f"deliver {result['deliver_s']:.2f} s [{mark('deliver_s')} ≤ {goal['deliver_s']:g} s] "
         f"(CPU: decide {result['decide_cpu_s']:.1f} s, deliver {result['deliver_cpu_s']:.1f} s) · "
         f"peak RSS {result['peak_rss_mb']:.0f} MB [{mark('peak_rss_mb')} ≤ "
-        f"{TARGETS['peak_rss_mb']:g} MB] · duplicates {result['duplicates']}, missing "
+        f"{goal['peak_rss_mb']:g} MB] · duplicates {result['duplicates']}, missing "
         f"{result['missing']} [{mark('duplicates')}]\n"
+        f"    workers {result['workers']}: CPU per nudge {result['cpu_per_nudge_ms']:.2f} ms "
+        f"(per send, less deciding: {result['deliver_cpu_per_send_ms']:.2f} ms); whole pass "
+        f"{result['run_once_s']:.1f} s; first send after "
+        f"{_seconds(result.get('first_send_s'))}; deciding alone "
+        f"{_seconds(result.get('decide_alone_s'))} (CPU {_seconds(result.get('decide_alone_cpu_s'))}"
+        f", peak RSS {result.get('decide_alone_peak_rss_mb') or 0:.0f} MB); peak RSS per worker "
+        f"{[round(m) for m in result['peak_rss_per_worker_mb']]} MB; sent per worker "
+        f"{result.get('sent_per_worker', [result['sent']])}\n"
         f"    {result['summary']}; fake: {result['slack_calls']}; 1-min load average "
         f"{result['load_before']:.1f} before, {result['load_after']:.1f} after\n"
         f"    database: {db}",
         flush=True,
     )
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
 
 
 DATABASE_FIGURES = (
@@ -444,6 +543,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     add("--warm", action="store_true", help="every user's DM channel is already cached")
     add("--seed", type=int, default=1)
+    add(
+        "--workers",
+        type=int,
+        default=1,
+        help="clock workers sharing the pass, each a process of its own (PostgreSQL)",
+    )
+    add(
+        "--no-decide-alone",
+        action="store_true",
+        help="skip measuring deciding alone (a whole pass decided, nothing sent) before the "
+        "pass; then decide is read off the pass itself",
+    )
     keep = "{}: seeded on first use, reset before each pass"
     add("--reuse-sqlite", default="", metavar="PATH", help=keep.format("keep the SQLite file PATH"))
     add("--reuse-schema", default="", metavar="NAME", help=keep.format("keep the schema NAME"))
@@ -490,20 +601,23 @@ def main(argv: list[str] | None = None) -> int:
             for concurrency in levels:
                 common.reset(url, dm_channels="warm" if args.warm else "cold")
                 profile = f"{args.profile}-{kind}-{concurrency}" if args.profile else ""
+                warmth = "warm" if args.warm else "cold"
                 try:
                     result = run_pass(
                         url, users=args.users, latency=args.latency, concurrency=concurrency,
-                        at=at, profile=profile,
+                        at=at, profile=profile, workers=args.workers,
+                        decide_first=not args.no_decide_alone, dm_channels=warmth,
                     )  # fmt: skip
                 except RuntimeError as exc:
                     print(f"  {kind} concurrency={concurrency}: FAILED: {exc}", flush=True)
                     failed = True
                     continue
-                report(kind, concurrency, result)
+                goal = targets(args.users)
+                report(kind, concurrency, result, goal)
                 setup = {"db": kind, "users": args.users, "contacts": args.contacts}
                 setup.update(latency=args.latency, concurrency=concurrency, warm=args.warm)
-                setup.update(revision=common.revision(), seeding=seeding)
-                results.append({**setup, "targets_met": verdict(result), **result})
+                setup.update(revision=common.revision(), seeding=seeding, workers=args.workers)
+                results.append({**setup, "targets_met": verdict(result, goal), **result})
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
     if failed:

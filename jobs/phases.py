@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 0.0
 
@@ -26,11 +26,14 @@ class Phase:
     cpu_s: float
     rss_mb: float | None  # resident memory at the end (None where /proc is not available)
     peak_rss_mb: float  # the process's peak resident memory so far, at the end
+    #: time.perf_counter() at the end of a phase made of several stretches (see
+    #: :func:`accumulated`); ``None`` for one stretch, which ends at ``started + wall_s``.
+    finished: float | None = None
 
     @property
     def ended(self) -> float:
-        """time.perf_counter() at the end."""
-        return self.started + self.wall_s
+        """time.perf_counter() at the end (of the last stretch)."""
+        return self.finished if self.finished is not None else self.started + self.wall_s
 
 
 def current_rss_mb() -> float | None:
@@ -61,4 +64,26 @@ def measured(phases: dict[str, Phase], name: str) -> Iterator[None]:
             cpu_s=time.process_time() - cpu,
             rss_mb=current_rss_mb(),
             peak_rss_mb=peak_rss_mb(),
+        )
+
+
+@contextmanager
+def accumulated(phases: dict[str, Phase], name: str) -> Iterator[None]:
+    """Add the enclosed block to ``phases[name]`` as one more stretch of that phase.
+
+    A streamed pass plans and composes one page of users at a time while earlier pages are
+    being sent: its "plan" and "compose" phases are the sums of those stretches (started at
+    the first, ended at the last). Their wall and CPU time include whatever the event loop
+    ran meanwhile, while the stretch waited for the database."""
+    before = phases.get(name)
+    with measured(phases, name):
+        yield
+    if before is not None:
+        now = phases[name]
+        phases[name] = replace(
+            now,
+            started=before.started,
+            wall_s=before.wall_s + now.wall_s,
+            cpu_s=before.cpu_s + now.cpu_s,
+            finished=now.ended,
         )

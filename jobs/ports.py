@@ -41,20 +41,33 @@ class NudgeStorePort(Protocol):
 
     # --- planning -----------------------------------------------------------------------------
 
-    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
-        """Every user on these platforms not marked undeliverable."""
+    async def recipients(
+        self, platforms: Iterable[str], *, after: int = 0, limit: int | None = None
+    ) -> list[Recipient]:
+        """Every user on these platforms not marked undeliverable; with ``limit``, one keyset
+        page: the first ``limit`` of them by id above ``after``, in id order."""
         ...
 
-    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
-        """Morning nudges already claimed for these local dates, by ``(user id, date)``; a nudge
-        with an attempt that never finished has ``open_attempt`` set."""
+    async def existing(
+        self, days: Iterable[date], users: Sequence[int] | None = None
+    ) -> dict[tuple[int, date], NudgeState]:
+        """Morning nudges already claimed for these local dates, by ``(user id, date)`` (with
+        ``users``, only theirs); a nudge with an attempt that never finished has
+        ``open_attempt`` set."""
         ...
 
     async def claim(
-        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+        self,
+        wanted: Sequence[tuple[int, date]],
+        worker: str,
+        now: datetime,
+        *,
+        page: int | None = None,
     ) -> dict[int, int]:
         """Claim a morning nudge per ``(user id, local date)`` — one per user, kind and date —
-        and return ``{user id: nudge id}`` of the claims won (an existing nudge wins)."""
+        and return ``{user id: nudge id}`` of the claims won (an existing nudge wins). With
+        ``page`` (the first user id of the page ``wanted`` comes from), claim nothing when
+        another worker is claiming that page at this moment, rather than wait for it."""
         ...
 
     async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
@@ -82,7 +95,8 @@ class NudgeStorePort(Protocol):
         ...
 
     async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
-        """Close attempts and update nudges, undeliverable users and prompt views, together."""
+        """Close attempts and update nudges, undeliverable users, cached DM channels
+        (``cache_channel``) and prompt views, together."""
         ...
 
     async def set_dm_channels(self, channels: dict[int, str | None]) -> None:

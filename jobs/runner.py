@@ -17,8 +17,10 @@ import gc
 import os
 import random
 import socket
+import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +34,7 @@ from bot.core.recap import RecapContent
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from jobs.batching import GroupCommitter
-from jobs.phases import Phase, measured
+from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
 from storage.records import (
     MORNING,
@@ -53,6 +55,8 @@ Clock = Callable[[], datetime]
 #: The only batching of the compose reads: the store reads each batch in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
+#: Messages a dry run composes and shows.
+_PREVIEWS = 20
 #: Candidates ranked per user beyond the number of cards.
 _EXTRA_CANDIDATES = 3
 
@@ -72,6 +76,9 @@ class NudgeConfig:
     #: A worker whose heartbeat is older than this is considered dead.
     stale_after: timedelta = timedelta(seconds=90)
     heartbeat_every: float = 15.0
+    #: Users planned, claimed and composed together (a page of the pass). Memory holds about
+    #: two pages at a time; several workers share a pass page by page.
+    batch: int = 2000
 
 
 @dataclass(slots=True)
@@ -167,6 +174,8 @@ class NudgeRunner:
         self.clock = clock or self.wall
         self.worker = worker or worker_id()
         self.host = socket.gethostname()
+        #: A page of this pass has been composed already (later pages need no quick start).
+        self._sending = False
 
     async def heartbeat(self) -> None:
         """Tell other workers this one is alive."""
@@ -182,58 +191,125 @@ class NudgeRunner:
             await messenger.close()
 
     async def run_once(self, at: datetime | None = None, *, dry_run: bool = False) -> RunSummary:
-        """One pass as if the clock read ``at``."""
+        """One pass as if the clock read ``at``.
+
+        The pass streams: one page of users at a time (``NudgeConfig.batch``, in id order) is
+        planned, claimed and composed, then handed to ``concurrency`` senders while the next
+        page is decided. Memory holds a page or two of users however many there are, the
+        first messages leave within a second, and several workers on one database share the
+        pass page by page (a page being claimed by one is skipped by the others)."""
         now = at or self.clock()
         summary = RunSummary()
         await self.heartbeat()
         beating = asyncio.create_task(self._keep_beating())
         try:
-            with _gc_paused():
-                with measured(summary.phases, "plan"):
-                    jobs = await self._plan(now, summary, dry_run=dry_run)
-                if dry_run or not jobs:
-                    return summary
-                with measured(summary.phases, "compose"):
-                    await self._compose(jobs)
-            with measured(summary.phases, "deliver"):
-                await self._deliver_all(jobs, summary)
+            if dry_run:
+                with measured(summary.phases, "plan"), _gc_paused():
+                    await self._preview(now, summary)
+            else:
+                await self._stream(now, summary)
         finally:
             beating.cancel()
         log.info("nudges.pass", worker=self.worker, kind=self.kind, **_fields(summary))
         return summary
 
+    async def _stream(self, now: datetime, summary: RunSummary) -> None:
+        """Decide page after page and send what each page claimed, through a bounded queue:
+        deciding waits for the senders when a page is already waiting to be sent."""
+        queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.config.batch)
+        writers = _Writers(
+            starts=GroupCommitter(self.store.start_attempts),
+            outcomes=GroupCommitter(self.store.record_outcomes),
+            channels=GroupCommitter(lambda items: self.store.set_dm_channels(dict(items))),
+        )
+        results: Counter[NudgeStatus] = Counter()
+        senders: list[asyncio.Task[None]] = []
+        started = cpu = 0.0
+
+        async def sender() -> None:
+            while (job := await queue.get()) is not None:
+                results[await self._deliver_guarded(job, writers)] += 1
+                del job  # nothing of a sent user is kept while waiting for the next
+
+        try:
+            failure: Exception | None = None
+            try:
+                async for jobs in self._decided(now, summary):
+                    if not senders:
+                        started, cpu = time.perf_counter(), time.process_time()
+                        senders = [
+                            asyncio.create_task(sender()) for _ in range(self.config.concurrency)
+                        ]
+                    # Hand the page over job by job, dropping each from the list as it goes:
+                    # once sent, nothing here keeps it alive.
+                    jobs.reverse()
+                    while jobs:
+                        await queue.put(jobs.pop())
+            except Exception as exc:  # what was claimed already still goes out, then raise
+                failure = exc
+            for _ in senders:
+                await queue.put(None)
+            await asyncio.gather(*senders)
+            if failure is not None:
+                raise failure
+        finally:
+            for task in senders:
+                task.cancel()  # only when the pass itself was cancelled: they are done
+            await asyncio.gather(*senders, return_exceptions=True)
+            await writers.starts.close()
+            await writers.outcomes.close()
+            await writers.channels.close()
+            if senders:
+                summary.phases["deliver"] = Phase(
+                    started=started,
+                    wall_s=time.perf_counter() - started,
+                    cpu_s=time.process_time() - cpu,
+                    rss_mb=current_rss_mb(),
+                    peak_rss_mb=peak_rss_mb(),
+                )
+        summary.sent += results[NudgeStatus.SENT]
+        summary.failed += results[NudgeStatus.FAILED]
+        summary.undeliverable += results[NudgeStatus.UNDELIVERABLE]
+
+    async def decide_all(self, at: datetime | None = None) -> RunSummary:
+        """Plan, claim and compose every page of a pass, and send nothing: what deciding
+        alone costs (the benchmarks measure it; the claims stay, as a dead worker's would)."""
+        summary = RunSummary()
+        async for jobs in self._decided(at or self.clock(), summary):
+            jobs.clear()
+        return summary
+
     # --- deciding ---------------------------------------------------------------------------
 
-    async def _plan(self, now: datetime, summary: RunSummary, *, dry_run: bool) -> list[_Job]:
-        recipients = await self.store.recipients(self.messengers)
-        due: dict[int, tuple[Recipient, date]] = {}
-        for recipient in recipients:
-            day = self._due(recipient, now)
-            if day is not None:
-                due[recipient.id] = (recipient, day)
-        summary.due = len(due)
-        existing = await self.store.existing(day for _, day in due.values())
-        workers = await self.store.workers()
-        wall = self.wall()
-        wanted: list[tuple[int, date]] = []
-        takeovers: list[tuple[Recipient, NudgeState]] = []
-        for uid, (recipient, day) in due.items():
-            state = existing.get((uid, day))
-            if state is None:
-                wanted.append((uid, day))
-            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
-                summary.already += 1
-            elif state.status == NudgeStatus.FAILED and state.attempts >= self._attempt_ceiling:
-                summary.failed += 1
-            elif state.status == NudgeStatus.FAILED or self._dead(state.worker, workers, wall):
-                takeovers.append((recipient, state))
-            else:
-                summary.busy += 1
-        if dry_run:
-            await self._preview(due, wanted, takeovers, summary)
+    async def _decided(self, now: datetime, summary: RunSummary) -> AsyncIterator[list[_Job]]:
+        """The jobs this worker claimed, composed, one page of users at a time."""
+        platforms = sorted(self.messengers)
+        after = 0
+        self._sending = False
+        while True:
+            with accumulated(summary.phases, "plan"), _gc_paused():
+                page = await self.store.recipients(platforms, after=after, limit=self.config.batch)
+                jobs = await self._plan(page, now, summary) if page else []
+            if not page:
+                return
+            after = page[-1].id
+            del page
+            if not jobs:
+                continue
+            with accumulated(summary.phases, "compose"), _gc_paused():
+                await self._compose(jobs)
+            self._sending = True
+            yield jobs
+
+    async def _plan(self, page: list[Recipient], now: datetime, summary: RunSummary) -> list[_Job]:
+        """Claim the nudges due on one page of users (and take over dead workers' ones)."""
+        due = self._due_on(page, now, summary)
+        if not due:
             return []
+        wanted, takeovers, wall = await self._sort(due, summary)
         jobs: list[_Job] = []
-        won = await self.store.claim(wanted, self.worker, wall)
+        # The page's first user names its claim lock: a worker claiming it right now has it.
+        won = await self.store.claim(wanted, self.worker, wall, page=page[0].id) if wanted else {}
         summary.busy += len(wanted) - len(won)
         for uid, nudge_id in won.items():
             recipient, day = due[uid]
@@ -258,6 +334,42 @@ class NudgeRunner:
                 summary.busy += 1
         return jobs
 
+    def _due_on(
+        self, page: list[Recipient], now: datetime, summary: RunSummary
+    ) -> dict[int, tuple[Recipient, date]]:
+        """The users of ``page`` due a message at ``now``, with its local date."""
+        due: dict[int, tuple[Recipient, date]] = {}
+        for recipient in page:
+            day = self._due(recipient, now)
+            if day is not None:
+                due[recipient.id] = (recipient, day)
+        summary.due += len(due)
+        return due
+
+    async def _sort(
+        self, due: Mapping[int, tuple[Recipient, date]], summary: RunSummary
+    ) -> tuple[list[tuple[int, date]], list[tuple[Recipient, NudgeState]], datetime]:
+        """Split due users into nudges to claim and claims to take over (counting the rest
+        on ``summary``), and the wall-clock time they were looked at."""
+        existing = await self.store.existing({day for _, day in due.values()}, list(due))
+        workers = await self.store.workers()
+        wall = self.wall()
+        wanted: list[tuple[int, date]] = []
+        takeovers: list[tuple[Recipient, NudgeState]] = []
+        for uid, (recipient, day) in due.items():
+            state = existing.get((uid, day))
+            if state is None:
+                wanted.append((uid, day))
+            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
+                summary.already += 1
+            elif state.status == NudgeStatus.FAILED and state.attempts >= self._attempt_ceiling:
+                summary.failed += 1
+            elif state.status == NudgeStatus.FAILED or self._dead(state.worker, workers, wall):
+                takeovers.append((recipient, state))
+            else:
+                summary.busy += 1
+        return wanted, takeovers, wall
+
     def _due(self, recipient: Recipient, now: datetime) -> date | None:
         """The local date whose message ``recipient`` is due at ``now``, if any."""
         return due_day(recipient.prefs, now, self.config.grace)
@@ -275,17 +387,23 @@ class NudgeRunner:
             return True
         return wall - heartbeat > self.config.stale_after
 
-    async def _preview(
-        self,
-        due: Mapping[int, tuple[Recipient, date]],
-        wanted: list[tuple[int, date]],
-        takeovers: list[tuple[Recipient, NudgeState]],
-        summary: RunSummary,
-    ) -> None:
-        pending = [due[uid] for uid, _ in wanted] + [(r, s.day) for r, s in takeovers]
-        jobs = [_Job(0, r, day, "", 0, False, self.wall()) for r, day in pending]
-        await self._compose(jobs)
-        for job in jobs[:20]:
+    async def _preview(self, now: datetime, summary: RunSummary) -> None:
+        """A dry run: count who is due (page by page, as a pass would) and compose the first
+        :data:`_PREVIEWS` messages; nothing is claimed or sent."""
+        platforms = sorted(self.messengers)
+        pending: list[_Job] = []
+        after = 0
+        while page := await self.store.recipients(platforms, after=after, limit=self.config.batch):
+            after = page[-1].id
+            due = self._due_on(page, now, summary)
+            if not due:
+                continue
+            wanted, takeovers, wall = await self._sort(due, summary)
+            found = [due[uid] for uid, _ in wanted] + [(r, s.day) for r, s in takeovers]
+            for recipient, day in found[: _PREVIEWS - len(pending)]:
+                pending.append(_Job(0, recipient, day, "", 0, False, wall))
+        await self._compose(pending)
+        for job in pending:
             reply = await self._prepare(job)
             if reply is not None:
                 summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
@@ -300,9 +418,12 @@ class NudgeRunner:
         # the few beyond the cards let today's score break ties and the gentle path pick the
         # warmest. Every extra candidate is a row read and scored for thousands of users.
         per_user = max(job.recipient.prefs.cards for job in fresh) + _EXTRA_CANDIDATES
-        # A small first batch: nothing overlaps its reads, so composing starts sooner.
-        chunks = [fresh[:_FIRST_CHUNK]] + [
-            fresh[i : i + _COMPOSE_CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _COMPOSE_CHUNK)
+        # A small first batch of a pass: nothing overlaps its reads, so composing (and then
+        # sending) starts sooner. Later pages are read whole: senders keep the process busy
+        # while they are read, and each extra batch costs its nine statements again.
+        head = _FIRST_CHUNK if not self._sending else _COMPOSE_CHUNK
+        chunks = [fresh[:head]] + [
+            fresh[i : i + _COMPOSE_CHUNK] for i in range(head, len(fresh), _COMPOSE_CHUNK)
         ]
 
         def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, ComposeInputs]]:
@@ -361,41 +482,24 @@ class NudgeRunner:
 
     # --- delivering -------------------------------------------------------------------------
 
-    async def _deliver_all(self, jobs: list[_Job], summary: RunSummary) -> None:
-        limit = asyncio.Semaphore(self.config.concurrency)
-        writers = _Writers(
-            starts=GroupCommitter(self.store.start_attempts),
-            outcomes=GroupCommitter(self.store.record_outcomes),
-            channels=GroupCommitter(lambda items: self.store.set_dm_channels(dict(items))),
-        )
-
-        async def one(job: _Job) -> NudgeStatus:
-            async with limit:
-                try:
-                    return await self._deliver(job, writers)
-                except Exception as exc:  # one user's bug must not stop the others
-                    log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
-                    await writers.outcomes.submit(
-                        AttemptOutcome(
-                            job.nudge_id,
-                            job.recipient.id,
-                            0,
-                            AttemptResult.ERROR,
-                            type(exc).__name__,
-                            status=NudgeStatus.FAILED,
-                        )
-                    )
-                    return NudgeStatus.FAILED
-
+    async def _deliver_guarded(self, job: _Job, writers: _Writers) -> NudgeStatus:
+        """:meth:`_deliver`, with one user's bug recorded as a failure of their nudge instead
+        of stopping the others."""
         try:
-            results = await asyncio.gather(*(one(job) for job in jobs))
-        finally:
-            await writers.starts.close()
-            await writers.outcomes.close()
-            await writers.channels.close()
-        summary.sent += results.count(NudgeStatus.SENT)
-        summary.failed += results.count(NudgeStatus.FAILED)
-        summary.undeliverable += results.count(NudgeStatus.UNDELIVERABLE)
+            return await self._deliver(job, writers)
+        except Exception as exc:
+            log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
+            await writers.outcomes.submit(
+                AttemptOutcome(
+                    job.nudge_id,
+                    job.recipient.id,
+                    0,
+                    AttemptResult.ERROR,
+                    type(exc).__name__,
+                    status=NudgeStatus.FAILED,
+                )
+            )
+            return NudgeStatus.FAILED
 
     async def _deliver(self, job: _Job, writers: _Writers) -> NudgeStatus:
         """Send one nudge: reach the user, settle an earlier send in doubt, then send with
@@ -482,11 +586,13 @@ class NudgeRunner:
                 if final is not None:
                     return final
                 continue
-            if sent.channel != send.channel:
-                send.channel = sent.channel
-                await writers.channels.submit((job.recipient.id, send.channel))
+            # A DM channel learnt from the post is cached with the outcome, in its transaction.
+            learnt = sent.channel != send.channel
+            send.channel = sent.channel
             await writers.outcomes.submit(
-                self._sent(job, send.number, AttemptResult.SENT, send.channel, sent.message_id)
+                self._sent(
+                    job, send.number, AttemptResult.SENT, send.channel, sent.message_id, learnt
+                )
             )
             return NudgeStatus.SENT
         return await self._give_up(send, writers)
@@ -601,7 +707,13 @@ class NudgeRunner:
         return None
 
     def _sent(
-        self, job: _Job, number: int, how: AttemptResult, channel: str, message_id: str
+        self,
+        job: _Job,
+        number: int,
+        how: AttemptResult,
+        channel: str,
+        message_id: str,
+        cache_channel: bool = False,
     ) -> AttemptOutcome:
         return AttemptOutcome(
             job.nudge_id,
@@ -617,6 +729,7 @@ class NudgeRunner:
             # Fair rotation: the contacts this nudge suggested, and its day.
             suggested=tuple(c.contact_id for c in job.composed.cards) if job.composed else (),
             day=job.day,
+            cache_channel=cache_channel,
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -8,6 +8,7 @@ Everything else in ``storage`` is written once and asks its :class:`Dialect` for
 * ``among`` — ``column IN ids``, in the form the database handles best;
 * ``rows`` / ``owned_contacts`` — a hot-path read, always as one typed row shape;
 * ``claim_batch`` — claim morning nudges for many users in one statement;
+* ``try_lock_page`` — let one of several clock workers claim a page of users, the others skip it;
 * ``top_due`` — each owner's ``limit`` most overdue contacts.
 
 The morning pass's tricks live here: SQLite rows come straight from the driver (dates as ISO
@@ -124,6 +125,13 @@ class Dialect(ABC):
         """Claim a nudge of ``kind`` for each ``(user id, local date)`` of ``batch``; returns the
         claims won (an existing nudge for the same user and day wins over a new one)."""
         raise NotImplementedError
+
+    async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
+        """Take the claim lock of page ``page`` (its first user id) of a ``kind`` pass for the
+        rest of ``connection``'s transaction, without waiting: ``False`` when another worker
+        is claiming that page right now (it will have claimed it when this one looks again).
+        SQLite has one writer at a time anyway: always ``True``."""
+        return True
 
     @abstractmethod
     def top_due(
@@ -288,6 +296,19 @@ class PostgresDialect(Dialect):
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
         return [_owned_contact(row, _same_day) for row in await connection.execute(query)]
+
+    async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
+        # A transaction-level advisory lock, released at commit: several clock workers that
+        # start together at 08:30 spread over the pages instead of queueing behind each
+        # other's uncommitted claims (an INSERT … ON CONFLICT waits for those). One lock per
+        # page, not per user: the lock table holds a few thousand entries in all.
+        # Advisory locks belong to the database, not the schema: the schema is in the key, so
+        # deployments (and test runs) in schemas of one database do not skip each other's pages.
+        kind_key = func.hashtext(func.current_schema() + literal(f":claims:{kind}", String))
+        result = await connection.execute(
+            select(func.pg_try_advisory_xact_lock(kind_key, literal(page % 0x7FFFFFFF, Integer)))
+        )
+        return bool(result.scalar())
 
     async def claim_batch(
         self,

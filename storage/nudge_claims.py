@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from bot.core.model import UserRef
 from storage.dialect import DialectStore
@@ -55,9 +56,14 @@ class ClaimStore(DialectStore):
 
     # --- planning -------------------------------------------------------------------------
 
-    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
-        """Every user on these platforms whom we can still reach."""
+    async def recipients(
+        self, platforms: Iterable[str], *, after: int = 0, limit: int | None = None
+    ) -> list[Recipient]:
+        """Every user on these platforms whom we can still reach; with ``limit``, one page of
+        them: the first ``limit`` by id above ``after`` (the pass reads them page by page, so
+        its memory does not grow with the number of users)."""
         query = select(User).where(User.undeliverable.is_(None), User.platform.in_(list(platforms)))
+        query = page_of(query, User.id, after, limit)
         async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return [
@@ -70,10 +76,13 @@ class ClaimStore(DialectStore):
             for r in rows
         ]
 
-    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
-        """Morning nudges already claimed for these local dates, by (user id, date)."""
+    async def existing(
+        self, days: Iterable[date], users: Sequence[int] | None = None
+    ) -> dict[tuple[int, date], NudgeState]:
+        """Nudges of this store's kind already claimed for these local dates, by (user id,
+        date); with ``users``, only theirs (one page of the pass)."""
         days = sorted(set(days))
-        if not days:
+        if not days or (users is not None and not users):
             return {}
         open_attempt = (
             select(DeliveryAttempt.nudge_id)
@@ -92,6 +101,8 @@ class ClaimStore(DialectStore):
             Nudge.claimed_at,
             open_attempt.label("open_attempt"),
         ).where(Nudge.kind == self.kind, Nudge.local_date.in_(days))
+        if users is not None:
+            query = query.where(self.dialect.among(Nudge.user_id, list(users)))
         async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return {
@@ -110,14 +121,27 @@ class ClaimStore(DialectStore):
         }
 
     async def claim(
-        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+        self,
+        wanted: Sequence[tuple[int, date]],
+        worker: str,
+        now: datetime,
+        *,
+        page: int | None = None,
     ) -> dict[int, int]:
         """Claim a nudge for each ``(user id, local date)``; returns ``{user id: nudge id}``
-        for the claims this worker won (a concurrent worker wins the others)."""
+        for the claims this worker won (a concurrent worker wins the others).
+
+        ``page`` (the first user id of a page of the pass, at most ``_CLAIM_CHUNK`` users)
+        first takes that page's claim lock without waiting: when another worker holds it,
+        nothing is claimed (``{}``) and the caller moves on to the next page."""
         won: dict[int, int] = {}
         for start in range(0, len(wanted), _CLAIM_CHUNK):
             batch = wanted[start : start + _CLAIM_CHUNK]
             async with self.engine.begin() as connection:
+                if page is not None and not await self.dialect.try_lock_page(
+                    connection, self.kind, page
+                ):
+                    return won
                 for claimed in await self.dialect.claim_batch(
                     connection, batch, worker, now, self.kind
                 ):
@@ -145,6 +169,14 @@ class ClaimStore(DialectStore):
             query = query.where(Nudge.local_date == day)
         async with self._reading() as connection:
             return {status: n for status, n in await connection.execute(query)}
+
+
+def page_of[S: Select[Any]](query: S, key: Any, after: int, limit: int | None) -> S:
+    """``query`` restricted to one keyset page: rows with ``key`` above ``after``, in ``key``
+    order, at most ``limit`` (all of them, unordered, without a limit)."""
+    if limit is None:
+        return query
+    return query.where(key > after).order_by(key).limit(limit)
 
 
 def aware(moment: datetime) -> datetime:

@@ -18,6 +18,7 @@ from bot.core.evidence import ConversationFacts, Outreach
 from bot.core.model import UserRef
 from bot.core.recap import RecapInputs, RecapPrefs
 from storage.models import ContactRow, RecapSetting, User
+from storage.nudge_claims import page_of
 from storage.nudges import NudgeStore
 from storage.records import RECAP, Recipient
 from storage.repository import prefs_of, read_evidence_history
@@ -37,9 +38,12 @@ class RecapStore(NudgeStore):
 
     kind = RECAP
 
-    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
+    async def recipients(
+        self, platforms: Iterable[str], *, after: int = 0, limit: int | None = None
+    ) -> list[Recipient]:
         """Every reachable user on these platforms with at least one contact (someone who
-        never added anybody has no week to look back on), with their recap settings."""
+        never added anybody has no week to look back on), with their recap settings; with
+        ``limit``, one keyset page of them (as :meth:`ClaimStore.recipients`)."""
         has_contacts = select(ContactRow.id).where(ContactRow.owner_id == User.id).exists()
         query = (
             select(
@@ -55,6 +59,7 @@ class RecapStore(NudgeStore):
                 has_contacts,
             )
         )
+        query = page_of(query, User.id, after, limit)
         async with self._reading() as connection:
             rows = (await connection.execute(query)).all()
         return [

@@ -144,6 +144,9 @@ class AttemptOutcome:
     # A sent morning nudge: the contacts its cards suggested, and its local day (fair rotation).
     suggested: tuple[int, ...] = ()
     day: date | None = None
+    #: ``channel`` is where the user's DM conversation turned out to be: cache it on the user
+    #: in the same transaction (instead of a write of its own before the outcome's).
+    cache_channel: bool = False
 
 
 __all__ = [

@@ -8,7 +8,8 @@ against the real store on SQLite and PostgreSQL by ``tests/jobs/test_nudge_store
 - attempts are opened before a send (an existing number is kept, the count and content are
   stored all the same) and closed after; an open one marks the nudge ``open_attempt``;
 - outcomes close attempts, then set the nudge's status, channel, message id, ``sent_at`` (sent
-  only) and error (not sent only), mark undeliverable users and count prompt views, in that order;
+  only) and error (not sent only), cache DM channels (``cache_channel``), mark undeliverable
+  users and count prompt views, in that order;
 - a worker's heartbeat refreshes only its time; workers silent for a day are forgotten;
 - compose reads follow the SQL: candidates are each user's first ``candidates_per_user``
   contacts in fair-rotation order (``ranking.rotation_key``, then most overdue) due by the
@@ -155,19 +156,27 @@ class MemoryNudgeStore:
 
     # --- planning ----------------------------------------------------------------------------
 
-    async def recipients(self, platforms: Iterable[str]) -> list[Recipient]:
+    async def recipients(
+        self, platforms: Iterable[str], *, after: int = 0, limit: int | None = None
+    ) -> list[Recipient]:
         self.calls.append("recipients")
         wanted = set(platforms)
         owners = self.book_store.owners
-        return [
+        found = [
             Recipient(row.id, row.ref, owners[row.ref].prefs, row.dm_channel)
-            for row in self.users().values()
+            for row in sorted(self.users().values(), key=lambda row: row.id)
             if row.undeliverable is None and row.ref.platform in wanted
         ]
+        if limit is None:
+            return found
+        return [r for r in found if r.id > after][:limit]
 
-    async def existing(self, days: Iterable[date]) -> dict[tuple[int, date], NudgeState]:
+    async def existing(
+        self, days: Iterable[date], users: Sequence[int] | None = None
+    ) -> dict[tuple[int, date], NudgeState]:
         self.calls.append("existing")
         wanted = set(days)
+        among = None if users is None else set(users)
         open_ids = {a.nudge_id for a in self.attempts.values() if a.outcome is None}
         return {
             (n.user_id, n.local_date): NudgeState(
@@ -182,11 +191,18 @@ class MemoryNudgeStore:
                 n.id in open_ids,
             )
             for n in self.nudges.values()
-            if n.kind == MORNING and n.local_date in wanted
+            if n.kind == MORNING
+            and n.local_date in wanted
+            and (among is None or n.user_id in among)
         }
 
     async def claim(
-        self, wanted: Sequence[tuple[int, date]], worker: str, now: datetime
+        self,
+        wanted: Sequence[tuple[int, date]],
+        worker: str,
+        now: datetime,
+        *,
+        page: int | None = None,  # one process: nobody else claims a page meanwhile
     ) -> dict[int, int]:
         self.calls.append("claim")
         users = self.users()
@@ -329,6 +345,9 @@ class MemoryNudgeStore:
             nudge.sent_at = o.at if sent else None
             nudge.error = None if sent else o.detail[:200]
         rows = self.users()
+        for o in outcomes:
+            if o.cache_channel and o.user_id in rows:
+                rows[o.user_id].dm_channel = o.channel
         for o in finished:
             if o.status == NudgeStatus.UNDELIVERABLE and o.user_id in rows:
                 rows[o.user_id].undeliverable = o.detail[:64]

@@ -204,6 +204,42 @@ async def test_recipients_by_platform_with_prefs_and_cached_channel(world: World
     assert recipient.dm_channel is None
 
 
+async def test_recipients_come_in_keyset_pages_by_id(world: World) -> None:
+    ids = [await user(world, UserRef("slack", "T1", f"U{n}")) for n in range(5)]
+    await user(world, TEAMS)
+    first = await world.store.recipients(["slack"], limit=2)
+    assert [r.id for r in first] == sorted(ids)[:2]
+    rest = await world.store.recipients(["slack"], after=first[-1].id, limit=10)
+    assert [r.id for r in rest] == sorted(ids)[2:]
+    assert await world.store.recipients(["slack"], after=max(ids), limit=2) == []
+
+
+async def test_existing_can_be_read_for_some_users_only(world: World) -> None:
+    ada, bob = await user(world, ADA), await user(world, BOB)
+    await world.store.claim([(ada, DAY), (bob, DAY)], "w1", NOW)
+    assert set(await world.store.existing([DAY], [bob])) == {(bob, DAY)}
+    assert await world.store.existing([DAY], []) == {}
+
+
+async def test_an_outcome_can_cache_the_dm_channel_with_it(world: World) -> None:
+    ada, bob = await user(world, ADA), await user(world, BOB)
+    won = await world.store.claim([(ada, DAY), (bob, DAY)], "w1", NOW)
+    await world.store.start_attempts(
+        [AttemptStart(won[ada], 1, "w1", NOW, "{}"), AttemptStart(won[bob], 1, "w1", NOW, "{}")]
+    )
+    sent = NudgeStatus.SENT
+    await world.store.record_outcomes(
+        [
+            AttemptOutcome(won[ada], ada, 1, AttemptResult.SENT, status=sent, channel="DADA",
+                           message_id="1", at=NOW, cache_channel=True),
+            AttemptOutcome(won[bob], bob, 1, AttemptResult.SENT, status=sent, channel="DBOB",
+                           message_id="2", at=NOW),
+        ]
+    )  # fmt: skip
+    channels = {r.id: r.dm_channel for r in await world.store.recipients(["slack"])}
+    assert channels == {ada: "DADA", bob: None}
+
+
 async def test_claims_are_unique_per_user_and_day(world: World) -> None:
     ada, bob = await user(world, ADA), await user(world, BOB)
     won = await world.store.claim([(ada, DAY), (bob, DAY)], "w1", NOW)

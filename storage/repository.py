@@ -458,7 +458,8 @@ class SqlContactBook(PoolBook, WeeklyBook):
                 _SAVE_LOOKUP, {"owner": self._owner_id, "id": contact.id, "key": key}
             )
         ).all()
-        if not any(row.id == contact.id for row in rows):
+        own = next((row for row in rows if row.id == contact.id), None)
+        if own is None:
             return
         for row in rows:
             if row.id != contact.id:
@@ -480,7 +481,12 @@ class SqlContactBook(PoolBook, WeeklyBook):
             # Not the suggested_* dates: only the morning pass writes those (storage.delivery).
             **_rank_values(contact),
         }
-        # In a savepoint, so losing a race on the unique name stays recoverable.
+        if own.name_key == key:
+            # The name keeps its key (a log, a snooze, most edits): the update cannot clash
+            # with another contact's name, so no savepoint (two round trips) is needed.
+            await self._connection.execute(_SAVE, values)
+            return
+        # A new name: in a savepoint, so losing a race on the unique name stays recoverable.
         try:
             async with self._connection.begin_nested():
                 await self._connection.execute(_SAVE, values)
@@ -756,7 +762,7 @@ _OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 _GET = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id == bindparam("id"))
 _GET_MANY = select(*BOOK_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
 _BY_KEY = select(*BOOK_COLUMNS).where(_OWNED, _c.name_key == bindparam("key"))
-_SAVE_LOOKUP = select(*BOOK_COLUMNS).where(
+_SAVE_LOOKUP = select(*BOOK_COLUMNS, _c.name_key).where(
     _OWNED, or_(_c.id == bindparam("id"), _c.name_key == bindparam("key"))
 )
 _EXISTS = select(_c.id).where(_CIRCLE, _c.id == bindparam("id"))

@@ -193,3 +193,36 @@ async def test_a_conversation_reference_is_never_rebound_to_another_user(store: 
     assert await store.reference_for_user(bob) == ("a:personal-bob", '{"who": "bob"}')
     await store.save_reference(ada, "a:personal-ada-new", '{"who": "ada2"}')  # her own moves
     assert await store.reference_for_user(ada) == ("a:personal-ada-new", '{"who": "ada2"}')
+
+
+async def test_only_a_rename_runs_in_a_savepoint(store: SqlStore) -> None:
+    """A save that keeps the name's key (a log, a snooze, a change of case) cannot clash with
+    another contact's name, so it skips the savepoint's two round trips; a rename keeps it."""
+    from sqlalchemy import event
+
+    dana = await add(store, ADA, "Dana Whitfield")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        saves = {}
+        for new_name in ("Dana Whitfield", "DANA WHITFIELD", "Dana Okafor"):
+            async with store.book(ADA) as book:
+                contact = await book.get(dana)
+                assert contact is not None
+                contact.name = new_name
+                contact.last_note = f"now {new_name}"
+                statements.clear()
+                await book.save(contact)
+                saves[new_name] = statements.count("SAVEPOINT")
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+    assert saves == {"Dana Whitfield": 0, "DANA WHITFIELD": 0, "Dana Okafor": 1}
+    async with store.book(ADA) as book:
+        saved = await book.get(dana)
+        assert saved is not None
+        assert (saved.name, saved.last_note) == ("Dana Okafor", "now Dana Okafor")
+        assert [n for _, n in await book.names()] == ["Dana Okafor"]

@@ -16,7 +16,7 @@ It runs from any checkout (the old code too: it reads the seeded ids back when t
 slow machine does not send requests down the "One moment…" path and change what is measured.
 
     uv run python bench/ack_cpu.py --db postgresql --mix commands --requests 1000
-    bench/ack_cpu_callgrind.sh wt-acks /tmp/cg.out --db postgresql --requests 200 --warmup 100
+    bench/ack_cpu_callgrind.sh ../wt-old /tmp/cg.out --db postgresql --requests 200 --warmup 100
 """
 
 # ruff: noqa: E402, ASYNC110, ASYNC230, SIM115 (a measuring script: a log file held open for

@@ -4,7 +4,7 @@
 tree=$1; out=$2; shift 2
 script=$(cd "$(dirname "$0")" && pwd)/ack_cpu.py  # this checkout's, run in the one measured
 d=$(mktemp -d)
-cd /work/$tree  # a checkout next to this one (its own .venv)
+cd "$tree"  # the checkout measured (a path; it needs its own .venv)
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out .venv/bin/python "$script" --handshake $d --rounds 1 "$@" > $out.stdout 2> $out.stderr &
 vg=$!
 while [ ! -f $d/start-request ]; do sleep 0.2; kill -0 $vg 2>/dev/null || { echo "died"; exit 1; }; done

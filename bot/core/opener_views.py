@@ -14,7 +14,7 @@ from datetime import date
 from bot.core import dates
 from bot.core.actions import Act
 from bot.core.model import Contact, Conversation
-from bot.core.openers import copy_text, mailto, openers, questions, seed_for
+from bot.core.openers import copy_text, first_opener, mailto, openers, questions, seed_for
 from bot.core.reflection import QUESTION, WHY
 from bot.core.replies import (
     Actions,
@@ -53,8 +53,8 @@ def email_of(contact: Contact) -> str | None:
 
 def opener_line(contact: Contact, today: date) -> list[Inline]:
     """One opener to show under a contact in a list: ``["\\n💬 ", "Hi Dana, …"]``."""
-    drafts = openers(contact, today=today)
-    return ["\n💬 ", Em(drafts[0])] if drafts else []
+    first = first_opener(contact, today=today)
+    return ["\n💬 ", Em(first)] if first else []
 
 
 def opener_reply(contact: Contact, today: date, *, email: str | None = None) -> Reply:

@@ -795,6 +795,17 @@ def openers(
     topics and wordings, so the same contact gets different openers on different days.
     ``preferred`` overrides the contact's preferred name.
     """
+    return list(_drafts(contact, today, seed, preferred))
+
+
+def first_opener(contact: Contact, *, today: date, preferred: str = "") -> str | None:
+    """``openers(contact, today=today)[0]`` (``None`` if there is none), drafting only that one:
+    the one-line opener under every contact in ``due``, Home and ``list`` needs no more."""
+    return next(_drafts(contact, today, None, preferred), None)
+
+
+def _drafts(contact: Contact, today: date, seed: int | None, preferred: str) -> Iterator[str]:
+    """:func:`openers`, one draft at a time, so a caller wanting only the first stops there."""
     if seed is None:
         seed = seed_for(contact.id, today)
     greeting = _greeting(contact, preferred)
@@ -809,10 +820,13 @@ def openers(
     drafts: list[str] = []
     for index, topic in enumerate(specific):
         if len(drafts) == 3:
-            break
+            return
         body = topic.bodies[(seed // 7 + index) % len(topic.bodies)]
         lead = since if not drafts and topic.kind not in ("past",) else ""
-        _add_first_fitting(drafts, greeting, (_join(lead, body), body))
+        text = _first_fitting(greeting, (_join(lead, body), body))
+        if text is not None and text not in drafts:
+            drafts.append(text)
+            yield text
 
     wanted = 3 if drafts else 2
     questions = _GENTLE_QUESTIONS if gentle else _GENERIC_QUESTIONS
@@ -821,9 +835,11 @@ def openers(
         leads.insert(0, since or ("" if gentle else _DEFAULT_LEAD))
     for lead, question in zip(leads, _rotate(questions, seed // 5), strict=False):
         if len(drafts) >= wanted:
-            break
-        _add_first_fitting(drafts, greeting, (_join(lead, question), question))
-    return drafts
+            return
+        text = _first_fitting(greeting, (_join(lead, question), question))
+        if text is not None and text not in drafts:
+            drafts.append(text)
+            yield text
 
 
 def _specific_topics(contact: Contact) -> tuple[list[Topic], bool]:
@@ -933,14 +949,14 @@ def _question_of(body: str) -> str:
     return ""
 
 
-def _add_first_fitting(drafts: list[str], greeting: str, bodies: Sequence[str]) -> None:
-    """Append the first of ``bodies`` that fits :data:`OPENER_MAX`, unless already there."""
+def _first_fitting(greeting: str, bodies: Sequence[str]) -> str | None:
+    """The greeting and the first of ``bodies`` that fits :data:`OPENER_MAX`, if any."""
     for body in bodies:
-        text = _SPACES.sub(" ", f"{greeting} {body}").strip()
+        # Runs of whitespace become one space (str.split's whitespace is re's ``\s``).
+        text = " ".join(f"{greeting} {body}".split())
         if len(text) <= OPENER_MAX:
-            if text not in drafts:
-                drafts.append(text)
-            return
+            return text
+    return None
 
 
 def _join(lead: str, body: str) -> str:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.model import Contact
-from bot.core.openers import OPENER_MAX, interest_fragments, openers, questions
+from bot.core.openers import OPENER_MAX, first_opener, interest_fragments, openers, questions
 from tests.core.opener_corpus import NOTES
 
 TODAY = date(2026, 11, 28)
@@ -170,3 +170,25 @@ def test_notes_in_every_field_at_once_still_give_clean_openers() -> None:
         for draft in drafts:
             for source in (notes, role, how, last):
                 assert not problems(draft, source), (contact, draft, problems(draft, source))
+
+
+@pytest.mark.parametrize("index", range(len(NOTES)), ids=lambda i: f"note{i}")
+def test_the_one_line_opener_is_the_first_of_the_openers(index: int) -> None:
+    """``due``, Home and ``list`` draft only the first opener (first_opener); it must be the one
+    ``openers`` puts first, for every note in every field, on any day, with any name."""
+    note = NOTES[index]
+    for contact in contacts_for(note, index):
+        for day in (TODAY, TODAY + timedelta(days=1), TODAY + timedelta(days=40)):
+            assert first_opener(contact, today=day) == openers(contact, today=day)[0]
+            assert (
+                first_opener(contact, today=day, preferred="Dee")
+                == (openers(contact, today=day, preferred="Dee")[0])
+            )
+
+
+def test_runs_of_whitespace_become_one_space_as_before() -> None:
+    """Drafts collapse whitespace with ``str.split`` (cheaper than the ``\\s+`` substitution it
+    replaced): the same characters count as whitespace, exotic ones included."""
+    odd = "\u00a0\u2028\u3000\x1c\x1f\u200b\u2009\t\n\r\x0b\x0c\u1680\u202f\u205f\ufeff\x85"
+    for text in (*NOTES, f" a{odd}b {odd} c ", *(f"x{ch}y" for ch in odd)):
+        assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip(), repr(text)

@@ -193,3 +193,81 @@ async def test_a_conversation_reference_is_never_rebound_to_another_user(store: 
     assert await store.reference_for_user(bob) == ("a:personal-bob", '{"who": "bob"}')
     await store.save_reference(ada, "a:personal-ada-new", '{"who": "ada2"}')  # her own moves
     assert await store.reference_for_user(ada) == ("a:personal-ada-new", '{"who": "ada2"}')
+
+
+async def test_only_a_rename_runs_in_a_savepoint(store: SqlStore) -> None:
+    """A save that keeps the name's key (a log, a snooze, a change of case) cannot clash with
+    another contact's name, so it skips the savepoint's two round trips; a rename keeps it."""
+    from sqlalchemy import event
+
+    dana = await add(store, ADA, "Dana Whitfield")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        saves = {}
+        for new_name in ("Dana Whitfield", "DANA WHITFIELD", "Dana Okafor"):
+            async with store.book(ADA) as book:
+                contact = await book.get(dana)
+                assert contact is not None
+                contact.name = new_name
+                contact.last_note = f"now {new_name}"
+                statements.clear()
+                await book.save(contact)
+                saves[new_name] = statements.count("SAVEPOINT")
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+    assert saves == {"Dana Whitfield": 0, "DANA WHITFIELD": 0, "Dana Okafor": 1}
+    async with store.book(ADA) as book:
+        saved = await book.get(dana)
+        assert saved is not None
+        assert (saved.name, saved.last_note) == ("Dana Okafor", "now Dana Okafor")
+        assert [n for _, n in await book.names()] == ["Dana Okafor"]
+
+
+async def test_contacts_read_by_position_are_the_contacts_read_by_name(store: SqlStore) -> None:
+    """The book reads its statements' rows by position (storage.repository._contact_at); every
+    field must land where reading by name puts it, including the import and issue-10 ones."""
+    from sqlalchemy import select, update
+
+    from storage.models import ContactRow
+    from storage.repository import _GET, _contact
+
+    dana = await add(
+        store, ADA, "Dana Whitfield", due=date(2026, 11, 20),
+        company_role="CFO at Brightline", how_known="my boss", notes="sails",
+        preferred_name="Dee", relationship="boss", last_in_touch=date(2019, 3, 1),
+        win="got promoted", win_on=date(2026, 11, 1),
+    )  # fmt: skip
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(ContactRow)
+            .where(ContactRow.id == dana)
+            .values(
+                last_contacted_on=date(2026, 9, 1), last_note="coffee", skipped_on=date(2026, 9, 2),
+                reached_out_on=date(2026, 9, 3), follow_up_on=date(2026, 9, 4),
+                email="dana@example.com", linkedin_url="https://www.linkedin.com/in/dana",
+                connected_on=date(2015, 5, 5), suggested_on=date(2026, 11, 2),
+                suggested_before_on=date(2026, 10, 2),
+            )
+        )  # fmt: skip
+    async with store.book(ADA) as book:
+        by_position = [
+            await book.get(dana),
+            *(await book.due_summary(TODAY, limit=5)).contacts,
+            *await book.page(offset=0, limit=5),
+            *await book.upcoming(limit=5),
+            *(await book.get_many([dana])).values(),
+        ]
+    async with store.engine.connect() as connection:
+        owner = select(ContactRow.owner_id).where(ContactRow.id == dana)
+        params = {"owner": (await connection.execute(owner)).scalar_one(), "id": dana}
+        row = (await connection.execute(_GET, params)).first()
+    assert row is not None
+    by_name = _contact(row)
+    assert by_name.email == "dana@example.com" and by_name.suggested_before_on is not None
+    assert by_name.relationship == "boss" and by_name.win_on == date(2026, 11, 1)
+    assert by_position == [by_name] * 5

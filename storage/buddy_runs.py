@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.groups.buddy_schedule import BuddyTiming
 from bot.core.groups.pairing import Pair
 from bot.core.model import UserRef
 from storage.dialect import DialectStore
-from storage.models import BuddyMatch, GroupMember, GroupPost, GroupRow, User, Worker
-from storage.nudge_claims import aware
+from storage.models import BuddyMatch, GroupMember, GroupPost, GroupRow, User
+from storage.nudge_claims import ClaimStore, aware
 
 __all__ = ["BUDDIES", "INTRO", "BuddyGroup", "BuddyRuns", "Claim", "Delivery"]
 
@@ -66,35 +67,30 @@ class Delivery:
 
 
 class BuddyRuns(DialectStore):
-    """Reads and claims of the practice-buddy pass."""
+    """Reads and claims of the practice-buddy pass. Workers' heartbeats are the morning
+    pass's (:class:`ClaimStore`), so every pass judges a worker alive or dead the same way."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._workers = ClaimStore(engine)
 
     # --- workers --------------------------------------------------------------------------
 
     async def heartbeat(self, worker: str, host: str, pid: int, now: datetime) -> None:
-        """Register or refresh this worker (the same table the morning pass uses)."""
-        statement = self.dialect.insert(Worker).values(
-            id=worker, host=host, pid=pid, heartbeat_at=now
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[Worker.id], set_={"heartbeat_at": now}
-        )
-        async with self.engine.begin() as connection:
-            await connection.execute(statement)
+        """Register or refresh this worker."""
+        await self._workers.heartbeat(worker, host, pid, now)
 
     async def remove_worker(self, worker: str) -> None:
         """Forget a worker that stopped cleanly."""
-        async with self.engine.begin() as connection:
-            await connection.execute(delete(Worker).where(Worker.id == worker))
+        await self._workers.remove_worker(worker)
 
     async def workers(self, now: datetime, stale_after: timedelta) -> dict[str, tuple[str, int]]:
         """Workers whose heartbeat is fresh: ``{id: (host, pid)}``."""
-        async with self._reading() as connection:
-            rows = await connection.execute(
-                select(Worker.id, Worker.host, Worker.pid, Worker.heartbeat_at)
-            )
-            return {
-                r.id: (r.host, r.pid) for r in rows if aware(r.heartbeat_at) >= now - stale_after
-            }
+        return {
+            worker: (host, pid)
+            for worker, (host, pid, beat) in (await self._workers.workers()).items()
+            if aware(beat) >= now - stale_after
+        }
 
     # --- planning -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import orjson
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -143,7 +144,9 @@ class SlackMessenger:
         # first walks every block looking for slack_sdk's model classes (six ``isinstance``
         # checks against ABCs per block, a tenth of a send) and copies the arguments twice.
         # Ours are plain dicts already, and the request, its errors and the answer are the same.
-        response = await self._call(self.client.api_call, "chat.postMessage", json=body)
+        response = await self._call(
+            self.client.api_call, "chat.postMessage", data=_json(body), headers=dict(JSON)
+        )
         ts = response.get("ts")
         if not isinstance(ts, str):
             raise DeliveryError(DeliveryKind.TRANSIENT, "no_ts_in_response")
@@ -198,6 +201,16 @@ class SlackMessenger:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(DeliveryKind.TRANSIENT, type(exc).__name__) from None
+
+
+#: A body sent as ready-made JSON bytes (``data=``) is labelled as ``json=`` would label it.
+JSON = {"Content-Type": "application/json;charset=utf-8"}
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    """``body`` as UTF-8 JSON: orjson takes a tenth of the standard library's time for a
+    5 KB nudge, which aiohttp would otherwise encode with ``json.dumps`` on every post."""
+    return orjson.dumps(body)
 
 
 def _classify(exc: SlackApiError) -> DeliveryError:

@@ -87,6 +87,9 @@ class SlackMessenger:
             self.client.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),  # the runner bounds concurrency
                 timeout=aiohttp.ClientTimeout(total=self.client.timeout),
+                # The Web API authenticates by token: cookies an answer sets are never needed,
+                # and a jar would parse, store and match them on every call.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
 
     async def close(self) -> None:

@@ -4,7 +4,7 @@ and mapping Slack's errors onto retry, wait or give up."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +90,7 @@ class SlackMessenger:
                 # The Web API authenticates by token: cookies an answer sets are never needed,
                 # and a jar would parse, store and match them on every call.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                response_class=_Response,
             )
 
     async def close(self) -> None:
@@ -204,6 +205,22 @@ class SlackMessenger:
             raise _classify(exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(DeliveryKind.TRANSIENT, type(exc).__name__) from None
+
+
+class _Response(aiohttp.ClientResponse):
+    """Answers decoded with orjson: ``slack_sdk`` reads every answer with ``response.json()``,
+    and ``chat.postMessage`` answers with the whole message, blocks included (~5 KB)."""
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = orjson.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """:meth:`aiohttp.ClientResponse.json` with orjson's ``loads`` by default (its errors
+        are ``json.JSONDecodeError``s, as slack_sdk expects of a body that is not JSON)."""
+        return await super().json(encoding=encoding, loads=loads, content_type=content_type)
 
 
 #: A body sent as ready-made JSON bytes (``data=``) is labelled as ``json=`` would label it.

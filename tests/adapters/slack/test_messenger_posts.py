@@ -110,3 +110,14 @@ async def test_no_debug_text_is_built_for_a_post_unless_debug_logs_are_on(
     finally:
         await chatty.close()
     assert any(text.startswith("Sending a request - url: POST") for text in built)
+
+
+def test_answers_that_are_not_json_fail_as_slack_sdk_expects() -> None:
+    """The messenger's answers are decoded with orjson; slack_sdk turns a body that is not
+    JSON into a SlackApiError only for ``json.JSONDecodeError``, which orjson's error is."""
+    import json
+
+    import orjson
+
+    with pytest.raises(json.JSONDecodeError):
+        orjson.loads("<html>502 Bad Gateway</html>")

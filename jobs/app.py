@@ -8,10 +8,9 @@ from datetime import timedelta
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.slack.messenger import SlackMessenger
+from bot.adapters.slack.messenger import SlackMessenger, web_client
 from bot.core.ports import Messenger
 from bot.settings import Settings
 from jobs.buddy_runner import BuddyRunner
@@ -48,14 +47,9 @@ def build_messengers(
             held=HeldFiles(engine, write_turn=store.write_turn),
         )
     if settings.slack_bot_token:
-        # No retry handlers: the runner retries, waits and records every attempt itself.
-        client = AsyncWebClient(
-            token=settings.slack_bot_token,
-            base_url=settings.slack_api_url,
-            timeout=15,
-            retry_handlers=[],
+        messengers["slack"] = SlackMessenger(
+            web_client(settings.slack_bot_token, settings.slack_api_url)
         )
-        messengers["slack"] = SlackMessenger(client)
     return messengers
 
 

@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.slack.messenger import SlackMessenger
+from bot.adapters.slack.messenger import SlackMessenger, web_client
 from bot.core.model import UserRef
 from bot.core.schedule import NudgePrefs
 from bot.core.service import Caller, Reconnect
@@ -29,9 +28,7 @@ def at(*args: int) -> datetime:
 
 @pytest.fixture
 async def messenger(fake_slack: FakeSlack) -> AsyncIterator[SlackMessenger]:
-    messenger = SlackMessenger(
-        AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, retry_handlers=[])
-    )
+    messenger = SlackMessenger(web_client(BOT_TOKEN, fake_slack.api_url))  # as jobs.app
     yield messenger
     await messenger.close()
 

@@ -41,8 +41,7 @@ JsonDict = dict[str, Any]
 
 def blocks(reply: Reply, *, limit: int = MAX_BLOCKS) -> list[JsonDict]:
     """Block Kit blocks for ``reply`` (cut to Slack's block limit)."""
-    rendered = [_block(block, index) for index, block in enumerate(reply.blocks)]
-    return rendered[:limit]
+    return [_block(block, index) for index, block in enumerate(reply.blocks[:limit])]
 
 
 def message(reply: Reply) -> JsonDict:
@@ -155,7 +154,9 @@ def _block(block: Block, index: int) -> JsonDict:
 def _inline(parts: tuple[Inline, ...]) -> str:
     out: list[str] = []
     for part in parts:
-        if isinstance(part, Strong):
+        if type(part) is str:  # most parts: plain text
+            out.append(mrkdwn_escape(part))
+        elif isinstance(part, Strong):
             out.append(_wrap(part.text, "*"))
         elif isinstance(part, Em):
             out.append(_wrap(part.text, "_"))

@@ -1,0 +1,123 @@
+"""The nudge messenger's ``chat.postMessage``, as the clock process builds it
+(:func:`bot.adapters.slack.messenger.web_client`), against the fake Slack: what reaches Slack,
+how Slack's answers map onto retry, wait or give up, and what the send costs in wasted work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.adapters.slack import render
+from bot.adapters.slack.messenger import EVENT_TYPE, SlackMessenger, web_client
+from bot.core.ports import DeliveryError, DeliveryKind
+from bot.core.replies import Button, Reply, Strong, context, section
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+
+REPLY = Reply(
+    "Today: reconnect with Zoë Müller & Amélie O'Brien",
+    (
+        section(Strong("Zoë Müller"), " — “Head of Design” <at> Globex"),
+        context("💡 It's about them, not you"),
+        section("x", button=Button("Reached out", "card_reached", "7:42", style="primary")),
+    ),
+)
+
+
+@pytest.fixture
+async def messenger(fake_slack: FakeSlack) -> AsyncIterator[SlackMessenger]:
+    messenger = SlackMessenger(web_client(BOT_TOKEN, fake_slack.api_url))
+    yield messenger
+    await messenger.close()
+
+
+async def test_the_post_carries_the_rendered_message_the_tag_and_no_unfurling(
+    messenger: SlackMessenger, fake_slack: FakeSlack
+) -> None:
+    sent = await messenger.post("U1", REPLY, "reconnect-nudge-7")
+    assert (sent.channel, sent.message_id) == ("DU1", fake_slack.messages_to("DU1")[0]["ts"])
+    [call] = fake_slack.calls_to("chat.postMessage")
+    expected: dict[str, Any] = {
+        **render.message(REPLY),  # non-ASCII and escaped text arrive as rendered
+        "channel": "U1",
+        "metadata": {"event_type": EVENT_TYPE, "event_payload": {"key": "reconnect-nudge-7"}},
+        "unfurl_links": False,
+    }
+    assert call.params == expected
+    assert call.token == BOT_TOKEN
+    # find() sees it by its tag, as a takeover looks for an earlier send.
+    found = await messenger.find(
+        sent.channel, "reconnect-nudge-7", datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    assert found == sent.message_id
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "code", "retry_after"),
+    [
+        ({"status": 429, "retry_after": 7}, DeliveryKind.RATELIMITED, "ratelimited", 7.0),
+        ({"status": 429}, DeliveryKind.RATELIMITED, "ratelimited", 1.0),
+        ({"status": 500}, DeliveryKind.TRANSIENT, "internal_error", None),
+        ({"status": 200, "error": "channel_not_found"}, DeliveryKind.PERMANENT, "channel_not_found", None),
+        ({"status": 200, "error": "invalid_blocks"}, DeliveryKind.TRANSIENT, "invalid_blocks", None),
+    ],
+)  # fmt: skip
+async def test_slack_errors_map_onto_retry_wait_or_give_up(
+    messenger: SlackMessenger,
+    fake_slack: FakeSlack,
+    fault: dict[str, Any],
+    kind: DeliveryKind,
+    code: str,
+    retry_after: float | None,
+) -> None:
+    fake_slack.fail("chat.postMessage", **fault)
+    with pytest.raises(DeliveryError) as raised:
+        await messenger.post("U1", REPLY, "reconnect-nudge-8")
+    assert (raised.value.kind, raised.value.code) == (kind, code)
+    assert raised.value.retry_after == retry_after
+    # The next post goes through: nothing of the failure is kept.
+    assert (await messenger.post("U1", REPLY, "reconnect-nudge-8")).channel == "DU1"
+
+
+async def test_no_debug_text_is_built_for_a_post_unless_debug_logs_are_on(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """slack_sdk formats every request and answer, blocks included, for its DEBUG lines when
+    ``logger.level <= DEBUG`` — its logger's own level, 0 when never set — and then drops
+    them at INFO: a fifth of a send's CPU. The client's logger must say INFO when logs are
+    at INFO, and still let DEBUG lines through when they are at DEBUG."""
+    sdk = logging.getLogger("slack_sdk")
+    monkeypatch.setattr(sdk, "level", logging.INFO)
+    # web_client sets its logger's level: put it back after the test.
+    monkeypatch.setattr(logging.getLogger("slack_sdk.web.reconnect_messenger"), "level", 0)
+    built: list[str] = []
+    quiet = SlackMessenger(web_client(BOT_TOKEN, fake_slack.api_url))
+    monkeypatch.setattr(quiet.client.logger, "debug", lambda text, *a, **k: built.append(text))
+    try:
+        await quiet.post("U1", REPLY, "reconnect-nudge-9")
+    finally:
+        await quiet.close()
+    assert built == []
+
+    monkeypatch.setattr(sdk, "level", logging.DEBUG)
+    chatty = SlackMessenger(web_client(BOT_TOKEN, fake_slack.api_url))
+    monkeypatch.setattr(chatty.client.logger, "debug", lambda text, *a, **k: built.append(text))
+    try:
+        await chatty.post("U1", REPLY, "reconnect-nudge-10")
+    finally:
+        await chatty.close()
+    assert any(text.startswith("Sending a request - url: POST") for text in built)
+
+
+def test_answers_that_are_not_json_fail_as_slack_sdk_expects() -> None:
+    """The messenger's answers are decoded with orjson; slack_sdk turns a body that is not
+    JSON into a SlackApiError only for ``json.JSONDecodeError``, which orjson's error is."""
+    import json
+
+    import orjson
+
+    with pytest.raises(json.JSONDecodeError):
+        orjson.loads("<html>502 Bad Gateway</html>")

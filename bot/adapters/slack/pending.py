@@ -199,7 +199,8 @@ class PendingRecovery:
             record = await self.table.take_over(claim, self.pending.worker)
             if record is None:
                 continue  # another process got there first, or its owner showed life
-            log.info("slack.pending_taken_over", record=record.id, owner=claim.claimed_by)
+            # A warning: a process died (or stalled) with a command acknowledged early.
+            log.warning("slack.pending_taken_over", record=record.id, owner=claim.claimed_by)
             task = asyncio.ensure_future(self.rerun(record))
             inflight.track(task)  # shutting down waits for it
             self._running.add(task)

@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.dialect import dialect_of
@@ -46,6 +48,12 @@ ANSWERABLE_FOR = timedelta(minutes=30)
 KEEP_FOR = timedelta(hours=1)
 #: The widest response URL kept (Slack's are about 100 characters).
 MAX_URL = 1000
+#: ``claimed_by`` of a record whose work failed for want of the database (a full connection
+#: pool, a lost connection): any process, its own included, runs it again soon.
+RELEASED = "released"
+#: A command released is run again only while younger than this, so a run that fails again
+#: can still say so through the response URL before it expires.
+RETRY_UNTIL = timedelta(minutes=25)
 
 _table = cast(Table, PendingWorkRow.__table__)
 
@@ -171,6 +179,23 @@ class PendingWork:
             )
         return bool(result.rowcount)
 
+    async def release(self, record_id: int, worker: str) -> bool:
+        """``worker``'s work on the record failed for a reason that may pass (see
+        :func:`transient`): leave it to be run again (by any process), unless it is older than
+        :data:`RETRY_UNTIL`. Whether it was released."""
+        now = self.now()
+        async with self._turn(), self.engine.begin() as connection:
+            result = await connection.execute(
+                update(_table)
+                .where(
+                    _table.c.id == record_id,
+                    _table.c.claimed_by == worker,
+                    _table.c.created_at > now - RETRY_UNTIL,
+                )
+                .values(claimed_by=RELEASED, claimed_at=now)
+            )
+        return bool(result.rowcount)
+
     async def claims(self, *, limit: int = 100) -> list[Claim]:
         """The records there are, least recently claimed first (normally none or a few)."""
         query = (
@@ -246,6 +271,17 @@ class PendingWork:
         else:
             async with self._write_turn:
                 yield
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database (or the network) was unavailable or overloaded — no
+    connection free in the pool, a connection lost — rather than that the command cannot be
+    done: running it again later may succeed."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, SqlTimeoutError | OperationalError | InterfaceError | TimeoutError | ConnectionError
+    )
 
 
 def _unchanged(seen: Claim) -> tuple[Any, ...]:

@@ -165,3 +165,33 @@ async def test_claims_come_back_as_utc(engine: AsyncEngine) -> None:
 def test_settle_outside_a_command_does_nothing() -> None:
     assert CURRENT.get() is None
     pending_work.settled()  # no slot: nothing to mark
+
+
+async def test_only_the_owner_releases_a_record_and_only_while_it_is_young(
+    engine: AsyncEngine,
+) -> None:
+    from storage.pending_work import RELEASED
+
+    record = await make_record(engine, worker="me:1:1")
+    assert not await PendingWork(engine).release(record, "someone:2:2")
+    assert await PendingWork(engine, now=lambda: NOW + timedelta(minutes=1)).release(
+        record, "me:1:1"
+    )
+    (claim,) = await PendingWork(engine).claims()
+    assert claim.claimed_by == RELEASED and claim.claimed_at == NOW + timedelta(minutes=1)
+    old = await make_record(engine, worker="me:1:1")
+    later = PendingWork(engine, now=lambda: NOW + timedelta(minutes=26))
+    assert not await later.release(old, "me:1:1")
+
+
+def test_what_counts_as_the_database_being_unavailable() -> None:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from storage.pending_work import transient
+
+    assert transient(PoolTimeout("QueuePool limit reached"))
+    assert transient(OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    assert transient(ConnectionResetError())
+    assert not transient(IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not transient(ValueError("a bug"))

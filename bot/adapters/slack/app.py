@@ -235,16 +235,23 @@ async def _finish_late(
                 outcome = await task
         else:
             outcome = await task
-        await commands.answer_late(client, respond, caller, outcome)
     except Replayed:
         log.info("slack.replay_ignored", kind="command")
+        outcome = None
     except Exception as exc:
-        # Acked already: Slack shows nothing more, so say so in plain words.
         log.warning("slack.command_failed", error=type(exc).__name__)
+        if pending is not None and slot is not None and await pending.failed(slot, exc):
+            return  # the database was unavailable: run again shortly, answered then
+        # Acked already: Slack shows nothing more, so say so in plain words.
         await commands.say_sorry(respond)
-    finally:
-        if pending is not None and slot is not None:
-            await pending.finish(slot)
+        outcome = None
+    if outcome is not None:
+        try:
+            await commands.answer_late(client, respond, caller, outcome)
+        except Exception as exc:
+            log.warning("slack.late_answer_failed", error=type(exc).__name__)
+    if pending is not None and slot is not None:
+        await pending.finish(slot)
 
 
 def _on_action(service: Reconnect) -> Any:

@@ -19,8 +19,9 @@ import asyncio
 import os
 import socket
 import uuid
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import commands, groups, inflight
 from bot.adapters.slack.inbound import clean_text, response_url_allowed
 from bot.core.service import Caller, Reconnect
-from storage.pending_work import ANSWERABLE_FOR, CURRENT, PendingRecord, PendingWork, Slot
+from storage.pending_work import (
+    ANSWERABLE_FOR,
+    CURRENT,
+    RELEASED,
+    PendingRecord,
+    PendingWork,
+    Slot,
+    transient,
+)
 from storage.replays import PENDING, Replayed
 from storage.repository import SqlStore
 
@@ -45,6 +54,8 @@ TAKEOVER_AFTER = timedelta(seconds=30)
 HEARTBEAT_SECONDS = 10.0
 #: How often each web process looks for records to take over.
 SWEEP_SECONDS = 30.0
+#: A record released after a failure for want of the database is run again this much later.
+RETRY_AFTER = timedelta(seconds=5)
 #: Never sweep more often than this (a record about to go stale wakes the sweeper early).
 MIN_SWEEP_SECONDS = 1.0
 
@@ -62,6 +73,8 @@ class PendingCommands:
         self.store = store
         self.table = PendingWork(store.engine, write_turn=store.write_turn)
         self.worker = worker or worker_id()
+        #: Set when a record was released, to wake this process's sweeper.
+        self.released = asyncio.Event()
 
     async def record(self, slot: Slot, caller: Caller, body: dict[str, Any]) -> None:
         """Record the command of ``body`` (committed), and put the record's id in ``slot``.
@@ -90,6 +103,24 @@ class PendingCommands:
         except Exception as exc:
             # Left behind, it is taken over later: a command that wrote finds its replay key.
             log.warning("slack.pending_finish_failed", error=type(exc).__name__)
+
+    async def failed(self, slot: Slot, exc: BaseException) -> bool:
+        """The work of a recorded command raised ``exc``. If the database was only unavailable
+        or overloaded (:func:`~storage.pending_work.transient`), the record is released to be
+        run again shortly, by any process, and ``True`` says the user need not be told
+        anything yet; otherwise (or if releasing failed too) ``False``: tell them, and
+        :meth:`finish`."""
+        if slot.record_id is None or slot.settled or not transient(exc):
+            return False
+        try:
+            released = await self.table.release(slot.record_id, self.worker)
+        except Exception as error:
+            log.warning("slack.pending_release_failed", error=type(error).__name__)
+            return False
+        if released:
+            log.warning("slack.pending_released", record=slot.record_id, error=type(exc).__name__)
+            self.released.set()
+        return released
 
     @asynccontextmanager
     async def heartbeats(self, slot: Slot) -> AsyncIterator[None]:
@@ -182,11 +213,18 @@ class PendingRecovery:
         now = self.table.now()
         wake = SWEEP_SECONDS
         for claim in await self.table.claims():
-            if claim.claimed_by == self.pending.worker:
-                continue  # this process's own, in the works
-            stale_in = (claim.claimed_at + self.takeover_after - now).total_seconds()
-            if stale_in > 0 and self.alive(claim.claimed_by) is not False:
-                wake = min(wake, stale_in)
+            released = claim.claimed_by == RELEASED
+            wait = RETRY_AFTER if released else self.takeover_after
+            due_in = (claim.claimed_at + wait - now).total_seconds()
+            # A released record waits a moment before it runs again; a held one until its
+            # owner has been silent for takeover_after, unless the owner is a process of
+            # this host that is gone (this process's own records are in the works).
+            if due_in > 0 and (
+                released
+                or claim.claimed_by == self.pending.worker
+                or self.alive(claim.claimed_by) is not False
+            ):
+                wake = min(wake, due_in)
                 continue
             if now - claim.created_at > ANSWERABLE_FOR:
                 if await self.table.give_up(claim):
@@ -210,13 +248,20 @@ class PendingRecovery:
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep at once and then periodically, until ``stop`` is set."""
         while not stop.is_set():
+            self.pending.released.clear()
             try:
                 wake = await self.sweep()
             except Exception as exc:
                 log.warning("slack.pending_sweep_failed", error=type(exc).__name__)
                 wake = SWEEP_SECONDS
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wake)
+            # Until the next sweep is due, ``stop``, or a record released in this process.
+            waits = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self.pending.released.wait()),
+            }
+            _, idle = await asyncio.wait(waits, timeout=wake, return_when=FIRST_COMPLETED)
+            for waiting in idle:
+                waiting.cancel()
 
     async def wait(self) -> None:
         """Wait for the commands taken over so far (for tests)."""
@@ -249,6 +294,8 @@ class PendingRecovery:
             return
         except Exception as exc:
             log.warning("slack.pending_rerun_failed", record=record.id, error=type(exc).__name__)
+            if await self.pending.failed(slot, exc):
+                return  # the database is still unavailable: again shortly
             if respond is not None:
                 await commands.say_sorry(respond)
             await self.pending.finish(slot)

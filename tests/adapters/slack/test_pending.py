@@ -232,3 +232,74 @@ def test_a_process_on_this_host_is_known_alive_or_gone() -> None:
     host = worker_id().split(":")[0]
     assert process_alive(f"{host}:999999999:abcd") is False
     assert process_alive("some-other-host:1:abcd") is None
+
+
+async def test_the_owner_keeps_its_record_fresh_while_the_work_runs(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.slack import pending as module
+    from storage.pending_work import Slot
+
+    monkeypatch.setattr(module, "HEARTBEAT_SECONDS", 0.05)
+    owner = PendingCommands(store)
+    slot = Slot()
+    await owner.record(slot, Caller(ADA), {"text": "due", "response_url": ""})
+    (before,) = await owner.table.claims()
+    async with owner.heartbeats(slot):
+        await asyncio.sleep(0.4)
+    (after,) = await owner.table.claims()
+    assert after.claimed_by == owner.worker and after.claimed_at > before.claimed_at
+
+
+async def test_a_process_never_takes_over_its_own_records(
+    service: Reconnect, store: SqlStore, client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    rescuer = recovery(service, store, client, fake_slack)  # alive: False for anyone
+    await left_by_a_dead_process(
+        store, "due", fake_slack.response_url("own"), worker=rescuer.pending.worker
+    )
+    await rescuer.sweep()
+    await rescuer.wait()
+    assert await PendingWork(store.engine).count() == 1
+    assert answers(fake_slack, "own") == []
+
+
+async def test_a_rerun_the_database_cannot_serve_yet_is_run_again_shortly(
+    store: SqlStore, database_url: object, client: AsyncWebClient, fake_slack: FakeSlack
+) -> None:
+    """The work finds no free connection (a pool of one, held here): not an error to show the
+    user but a reason to try again; the record is released, and run again once it can be."""
+    from sqlalchemy.engine import URL
+
+    from storage import db
+    from storage.dialect import dialect_of
+    from storage.pending_work import RELEASED
+
+    assert isinstance(database_url, URL)
+    crowded = db.create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    try:
+        service = Reconnect(SqlStore(crowded))
+        await add_dana(service)
+        await left_by_a_dead_process(
+            store, "log Dana Whitfield -- a call", fake_slack.response_url("t"), key=(1, "v0=t")
+        )
+        rescuer = recovery(service, store, client, fake_slack)
+        async with crowded.connect() as hog:
+            # The pool's only connection, checked out (reading: SQLite's write lock stays free).
+            await hog.execution_options(**dialect_of(crowded).read_options)
+            await hog.execute(select(1))
+            await rescuer.sweep()
+            await rescuer.wait()
+        (claim,) = await PendingWork(store.engine).claims()
+        assert claim.claimed_by == RELEASED
+        assert answers(fake_slack, "t") == []  # no "sorry": it is not over
+        assert await rescuer.sweep() == pytest.approx(5, abs=1)  # comes back when it is due
+        rescuer.pending.table.now = lambda: datetime.now(UTC) + timedelta(seconds=6)
+        await rescuer.sweep()
+        await rescuer.wait()
+        assert await conversations(store.engine) == 1
+        (answer,) = answers(fake_slack, "t")
+        assert "Dana Whitfield" in answer
+        assert await PendingWork(store.engine).count() == 0
+    finally:
+        await crowded.dispose()

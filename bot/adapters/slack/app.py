@@ -162,14 +162,18 @@ def _on_command(
         await _within(task, started + ACK_BUDGET_SECONDS - loop.time())
         if not task.done() and recording is not None:
             await _within(recording, started + ACK_BUDGET_SECONDS + RECORD_GRACE - loop.time())
-            if not recording.done():
-                log.warning("slack.pending_not_recorded_in_time")
         if not task.done():
-            # Slow database or Slack: acknowledge now, answer through response_url when ready.
-            # Bolt finishes this listener after the HTTP answer, untracked: remember the work
-            # so that shutting down waits for it instead of abandoning it mid-transaction.
+            # Slow database or Slack: the answer goes through response_url when ready. Bolt
+            # finishes this listener after the HTTP answer, untracked: remember the work so
+            # that shutting down waits for it instead of abandoning it mid-transaction.
             inflight.track(task)
-            await ack(response_type="ephemeral", text="One moment…")
+            if pending is None or _recorded(recording, slot):
+                await ack(response_type="ephemeral", text="One moment…")
+            else:
+                # The record could not be committed in time (the database is locked or
+                # overwhelmed): no "One moment…", a promise a crash now could break. Slack
+                # tells the user it failed; the work goes on, and still answers when done.
+                log.warning("slack.pending_not_recorded_in_time")
             await _finish_late(client, respond, caller, task, pending, slot, recording)
             return
         try:
@@ -195,7 +199,7 @@ def _on_command(
 
 #: When a command is still at work after this share of the ack budget, it is recorded
 #: (``storage/pending_work.py``), so that the record is committed by the time the budget is
-#: spent and "One moment…" goes out.
+#: spent and "One moment…" goes out (only then: it promises an answer a crash cannot lose).
 RECORD_AT = 0.5
 #: How much longer than the budget the ack may wait for that record (Slack allows 3 s).
 RECORD_GRACE = 0.5
@@ -205,6 +209,13 @@ async def _within(future: asyncio.Future[Any], seconds: float) -> None:
     """Wait until ``future`` is done or ``seconds`` have passed (it is never cancelled)."""
     if not future.done():
         await asyncio.wait({future}, timeout=max(seconds, 0.0))
+
+
+def _recorded(recording: asyncio.Future[None] | None, slot: Slot | None) -> bool:
+    """Whether the command's record is committed."""
+    if recording is None or slot is None or not recording.done() or recording.cancelled():
+        return False
+    return recording.exception() is None and slot.record_id is not None
 
 
 async def _landed(recording: asyncio.Future[None]) -> None:
@@ -225,8 +236,8 @@ async def _finish_late(
     slot: Slot | None,
     recording: asyncio.Future[None] | None,
 ) -> None:
-    """After "One moment…": wait for the work (keeping its record fresh), answer through the
-    response URL, then delete the record (if the work's own transaction did not)."""
+    """Once the ack budget is spent: wait for the work (keeping its record fresh), answer
+    through the response URL, then delete the record (if the work's own transaction did not)."""
     if recording is not None:
         await _landed(recording)
     try:

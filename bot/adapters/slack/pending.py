@@ -56,6 +56,9 @@ HEARTBEAT_SECONDS = 10.0
 SWEEP_SECONDS = 30.0
 #: A record released after a failure for want of the database is run again this much later.
 RETRY_AFTER = timedelta(seconds=5)
+#: Commands run again at once by one process, at most (a process that died under load may
+#: leave many: they are taken over a few at a time, not all in one burst).
+MAX_RERUNS = 8
 #: Never sweep more often than this (a record about to go stale wakes the sweeper early).
 MIN_SWEEP_SECONDS = 1.0
 
@@ -233,6 +236,9 @@ class PendingRecovery:
                         record=claim.id,
                         age_s=int((now - claim.created_at).total_seconds()),
                     )
+                continue
+            if len(self._running) >= MAX_RERUNS:
+                wake = MIN_SWEEP_SECONDS  # more to take over once some of these are done
                 continue
             record = await self.table.take_over(claim, self.pending.worker)
             if record is None:

@@ -303,3 +303,30 @@ async def test_a_rerun_the_database_cannot_serve_yet_is_run_again_shortly(
         assert await PendingWork(store.engine).count() == 0
     finally:
         await crowded.dispose()
+
+
+async def test_many_commands_left_behind_are_taken_over_a_few_at_a_time(
+    service: Reconnect,
+    store: SqlStore,
+    client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.adapters.slack import pending as module
+
+    monkeypatch.setattr(module, "MAX_RERUNS", 2)
+    await add_dana(service)
+    for n in range(5):
+        await left_by_a_dead_process(
+            store, f"log Dana Whitfield -- call {n}", fake_slack.response_url(f"m{n}")
+        )
+    rescuer = recovery(service, store, client, fake_slack)
+    assert await rescuer.sweep() == module.MIN_SWEEP_SECONDS  # 2 taken, 3 left for later
+    assert len(rescuer._running) == 2
+    await rescuer.wait()
+    await rescuer.sweep()
+    await rescuer.wait()
+    await rescuer.sweep()
+    await rescuer.wait()
+    assert await conversations(store.engine) == 5
+    assert await PendingWork(store.engine).count() == 0

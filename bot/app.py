@@ -176,7 +176,7 @@ async def serve(settings: Settings) -> None:
         scheduler.start()
     # Commands other processes acknowledged early and then died on: taken over now and
     # periodically, in the background (``bot/adapters/slack/pending.py``).
-    recovery = recovering = None
+    recovering = None
     stop_recovery = asyncio.Event()
     if app.slack is not None and app.pending is not None:
         recovery = PendingRecovery(

@@ -16,6 +16,8 @@ it again, its owner, its response URL and its replay key), and:
   a compare-and-set on ``claimed_by``), runs the command again under the same replay key — a
   second run of work that did commit finds the key and has no effect — and answers through the
   stored response URL; past the URL's 30 minutes it gives up (:meth:`PendingWork.give_up`);
+* work that failed only for want of the database (:func:`transient`) is released
+  (:meth:`PendingWork.release`) for any process to run again a few seconds later;
 * the clock purges records older than an hour (``jobs/purge.py``), and erasing a user's data
   erases theirs (``user_id`` references ``users.id``: ``storage/user_data.py`` finds it).
 

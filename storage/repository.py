@@ -64,7 +64,7 @@ from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.ranking import rotation_key, value_points
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
-from storage import replays
+from storage import pending_work, replays
 from storage.dialect import Dialect, _span, dialect_of
 from storage.models import (
     ContactRow,
@@ -133,6 +133,13 @@ class SqlStore:
             async with self._transaction(user, owner_id, write) as book:
                 yield book
 
+    async def owner_id(self, user: UserRef) -> int:
+        """The id of ``user``'s row, created on first use (looked up once per process)."""
+        owner_id = self._owner_ids.get(user)
+        if owner_id is None:
+            owner_id = await self._ensure_owner(user)
+        return owner_id
+
     @asynccontextmanager
     async def _transaction(
         self, user: UserRef, owner_id: int, write: bool
@@ -150,8 +157,11 @@ class SqlStore:
                     await replays.claim(connection)
                 book = SqlContactBook(connection, owner, self._statements)
                 yield book
+                if write:  # a command acknowledged early: its record goes with its work
+                    await pending_work.settle(connection)
             if write:
                 replays.claimed()
+                pending_work.settled()
             if book.erased:  # the user row is gone: a next request starts afresh
                 self._owner_ids.pop(user, None)
 

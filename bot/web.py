@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -88,9 +89,8 @@ async def slack_events(request: web.Request) -> web.Response:
         pending = PENDING.set(((timestamp, signature),))
         await _prune(replays)
     try:
-        bolt_request = bolt_request_of(
-            body, payload, request.query_string, dict(request.headers), content_type
-        )
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        bolt_request = bolt_request_of(body, payload, request.query_string, headers, content_type)
         response = await slack.async_dispatch(bolt_request)
     except Exception as exc:
         # A shape Bolt trips over that parse() does not know yet: still no 500.
@@ -102,7 +102,11 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 def bolt_request_of(
-    body: str, payload: dict[str, Any], query: str, headers: dict[str, str], content_type: str
+    body: str,
+    payload: dict[str, Any],
+    query: str,
+    headers: dict[str, str | Sequence[str]],
+    content_type: str,
 ) -> AsyncBoltRequest:
     """Bolt's request for ``body``, over the ``payload`` :func:`parse` read from it already
     (with ``content_type``, the request's Content-Type as :func:`parse` was given it).
@@ -114,7 +118,9 @@ def bolt_request_of(
     another Content-Type header), it reads it itself.
     """
     # Bolt's content type: the last Content-Type header, any case, up to a ";" (its internals).
-    bolt_type = next((v for k, v in reversed(headers.items()) if k.lower() == "content-type"), "")
+    named = [v for k, v in headers.items() if k.lower() == "content-type"]
+    last = named[-1] if named else ""
+    bolt_type = last if isinstance(last, str) else (last[0] if last else "")
     ours_json = content_type.split(";")[0].strip().lower() == "application/json"
     if (bolt_type.split(";")[0] == "application/json") != ours_json:
         return AsyncBoltRequest(body=body, query=query, headers=headers)

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack import file_import as slack_files
+from bot.adapters.slack import responses as slack_responses
 from bot.adapters.slack.app import build_slack_app, build_web_client, drain_deferred
 from bot.adapters.slack.pending import PendingCommands, PendingRecovery
 from bot.adapters.slack.preflight import check_credentials
@@ -89,6 +90,7 @@ def build_app(
             await timezones.drain()
             await slack_files.drain()  # contacts files being imported
             await drain_deferred()  # commands acknowledged with "One moment…"
+            await slack_responses.SESSIONS.close()  # their answers are sent: no more posts
 
         web_app.on_cleanup.append(drain)
     hosting = None

@@ -10,7 +10,7 @@ vg=$!
 while [ ! -f $d/start-request ]; do sleep 0.2; kill -0 $vg 2>/dev/null || { echo "died"; exit 1; }; done
 pid=$(cat $d/start-request)
 callgrind_control -i on $pid >/dev/null; callgrind_control -z $pid > /dev/null; touch $d/start-ok
-while [ ! -f $d/end-request ]; do sleep 0.2; done
+while [ ! -f $d/end-request ]; do sleep 0.2; kill -0 $vg 2>/dev/null || { echo "died"; exit 1; }; done
 callgrind_control -i off $pid > /dev/null; callgrind_control -d $pid > /dev/null; touch $d/end-ok
 wait $vg
 grep -h "^summary\|^totals" $out.* 2>/dev/null | sort | uniq -c

@@ -16,7 +16,9 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack import file_import as slack_files
+from bot.adapters.slack import responses as slack_responses
 from bot.adapters.slack.app import build_slack_app, build_web_client, drain_deferred
+from bot.adapters.slack.pending import PendingCommands, PendingRecovery
 from bot.adapters.slack.preflight import check_credentials
 from bot.core.dates import Clock, system_clock
 from bot.core.groups.coaching import Coaching
@@ -46,6 +48,8 @@ class ReconnectApp:
     web: web.Application
     slack: AsyncApp | None = None
     teams: TeamsHosting | None = None
+    #: Slack commands acknowledged early, recorded until their work commits.
+    pending: PendingCommands | None = None
 
     async def close(self) -> None:
         """Dispose of the database engine."""
@@ -75,8 +79,9 @@ def build_app(
         share=coaching,
     )
     slack = None
+    pending = None
     if settings.slack_bot_token:
-        slack, timezones = build_slack_app(settings, service)
+        slack, timezones, pending = build_slack_app(settings, service)
     http_slack = slack if slack is not None and not settings.socket_mode else None
     web_app = build_web_app(service, http_slack, settings.slack_signing_secret or "")
     if slack is not None:
@@ -85,6 +90,7 @@ def build_app(
             await timezones.drain()
             await slack_files.drain()  # contacts files being imported
             await drain_deferred()  # commands acknowledged with "One moment…"
+            await slack_responses.SESSIONS.close()  # their answers are sent: no more posts
 
         web_app.on_cleanup.append(drain)
     hosting = None
@@ -109,6 +115,7 @@ def build_app(
         web=web_app,
         slack=slack,
         teams=hosting,
+        pending=pending,
     )
 
 
@@ -169,6 +176,15 @@ async def serve(settings: Settings) -> None:
         buddies = build_buddy_runner(app.engine, nudge_runner.messengers)
         scheduler = build_scheduler(nudge_runner, recaps, purger, groups, buddies=buddies)
         scheduler.start()
+    # Commands other processes acknowledged early and then died on: taken over now and
+    # periodically, in the background (``bot/adapters/slack/pending.py``).
+    recovering = None
+    stop_recovery = asyncio.Event()
+    if app.slack is not None and app.pending is not None:
+        recovery = PendingRecovery(
+            app.service, app.slack.client, app.pending, api_url=settings.slack_api_url
+        )
+        recovering = asyncio.create_task(recovery.run(stop_recovery))
     if app.teams is not None and app.teams.anonymous:
         log.warning(
             "teams.anonymous_mode",
@@ -191,6 +207,9 @@ async def serve(settings: Settings) -> None:
         await until_stopped()
     finally:
         log.info("reconnect.stopping")
+        if recovering is not None:
+            stop_recovery.set()
+            await recovering  # commands it took over are drained with the others below
         if scheduler is not None:
             scheduler.shutdown(wait=False)
             await nudge_runner.stop()

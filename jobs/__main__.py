@@ -162,7 +162,10 @@ async def _purge(settings: Settings, at: datetime | None) -> int:
         await engine.dispose()
     users = "user" if summary.users == 1 else "users"
     files = "file" if summary.files == 1 else "files"
-    print(f"purged {summary.users} uninstalled {users} and {summary.files} unclaimed {files}")
+    line = f"purged {summary.users} uninstalled {users} and {summary.files} unclaimed {files}"
+    if summary.pending:  # slash commands left pending for an hour: normally none
+        line += f" ({summary.pending} pending {'command' if summary.pending == 1 else 'commands'})"
+    print(line)
     return 0
 
 

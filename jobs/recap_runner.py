@@ -10,10 +10,10 @@ bulk reads, a batch of users per few statements) and how it looks.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 import structlog
 
@@ -33,11 +33,6 @@ from jobs.runner import Clock, NudgeConfig, NudgeRunner, _Job
 from storage.records import RECAP, Recipient
 
 log = structlog.get_logger(__name__)
-
-#: Users composed per batch (their reads overlap with composing the batch before); a small
-#: first batch, as in the morning pass, so composing starts sooner.
-_CHUNK = 2000
-_FIRST_CHUNK = 250
 
 
 class RecapRunner(NudgeRunner):
@@ -64,39 +59,18 @@ class RecapRunner(NudgeRunner):
         recap = recipient.recap or RecapPrefs()
         return due_recap_day(recap, recipient.prefs, now, self.config.grace)
 
-    async def _compose(self, jobs: list[_Job]) -> None:
-        fresh = [job for job in jobs if not (job.content and await self._restore(job))]
-        if not fresh:
-            return
-        chunks = [fresh[:_FIRST_CHUNK]] + [
-            fresh[i : i + _CHUNK] for i in range(_FIRST_CHUNK, len(fresh), _CHUNK)
-        ]
+    async def _read_inputs(self, chunk: list[_Job]) -> Mapping[int, Any]:
+        return await self.recaps.recap_inputs({job.recipient.id: job.day for job in chunk})
 
-        def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, RecapInputs]]:
-            users = {job.recipient.id: job.day for job in chunk}
-            return asyncio.create_task(self.recaps.recap_inputs(users))
-
-        pending = fetch(chunks[0])
-        try:
-            for k, chunk in enumerate(chunks):
-                inputs = await pending
-                if k + 1 < len(chunks):
-                    pending = fetch(chunks[k + 1])
-                for job in chunk:
-                    await asyncio.sleep(0)  # let the prefetch and web requests move on
-                    recipient = job.recipient
-                    content = compose_recap(
-                        recipient.user,
-                        job.day,
-                        inputs.get(recipient.id) or RecapInputs(),
-                        recipient.recap,
-                    )
-                    job.recap = content
-                    # Stored with the first attempt, before anything is sent.
-                    job.content = content.to_json()
-                    job.prompt_id = content.question_id
-        finally:
-            pending.cancel()
+    def _compose_job(self, job: _Job, inputs: Mapping[int, Any]) -> None:
+        recipient = job.recipient
+        content = compose_recap(
+            recipient.user, job.day, inputs.get(recipient.id) or RecapInputs(), recipient.recap
+        )
+        job.recap = content
+        # Stored with the first attempt, before anything is sent.
+        job.content = content.to_json()
+        job.prompt_id = content.question_id
 
     async def _restore(self, job: _Job) -> bool:
         """Reuse a taken-over recap's stored content (what may already have been sent)."""

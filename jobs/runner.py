@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -52,8 +53,8 @@ log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 
-#: Users composed per batch; the next batch's database reads overlap with composing this one.
-#: The only batching of the compose reads: the store reads each batch in one statement per query.
+#: Users composed per chunk; the next chunk's database reads overlap with composing this one.
+#: The only batching of the compose reads: the store reads each chunk in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
 #: Messages a dry run composes and shows.
@@ -129,6 +130,20 @@ class _Job:
 
 
 @dataclass(slots=True)
+class _Composing:
+    """A page's jobs to compose, in chunks, the first chunk's reads already under way."""
+
+    jobs: list[_Job]
+    chunks: list[list[_Job]]
+    reading: asyncio.Task[Mapping[int, Any]] | None
+
+    def cancel(self) -> None:
+        """Stop reads that will not be used (the pass ended before this page)."""
+        if self.reading is not None:
+            self.reading.cancel()
+
+
+@dataclass(slots=True)
 class _Writers:
     """The group-committed writes of one delivery phase."""
 
@@ -175,8 +190,6 @@ class NudgeRunner:
         self.clock = clock or self.wall
         self.worker = worker or worker_id()
         self.host = socket.gethostname()
-        #: A page of this pass has been composed already (later pages need no quick start).
-        self._sending = False
 
     async def heartbeat(self) -> None:
         """Tell other workers this one is alive."""
@@ -285,37 +298,41 @@ class NudgeRunner:
     async def _decided(self, now: datetime, summary: RunSummary) -> AsyncIterator[list[_Job]]:
         """The jobs this worker claimed, composed, one page of users at a time.
 
-        The next page is read and claimed while this one is composed: on PostgreSQL its
-        queries run in the server meanwhile, as they did before the pass streamed (without
-        the overlap, deciding 10,000 users took 1.84 → 2.51 s). Memory holds two pages."""
+        The next page is read, claimed and its compose reads started while this one is
+        composed: on PostgreSQL those queries run in the server meanwhile, on SQLite in the
+        driver's thread (which lets go of the GIL while SQLite works). Without the overlap,
+        deciding 10,000 users took 1.84 → 2.51 s on PostgreSQL. Memory holds two pages."""
         platforms = sorted(self.messengers)
-        self._sending = False
 
-        async def plan_after(after: int) -> tuple[int | None, list[_Job]]:
+        async def plan_after(after: int, first: bool) -> tuple[int | None, _Composing | None]:
             with accumulated(summary.phases, "plan"):
                 page = await self.store.recipients(platforms, after=after, limit=self.config.batch)
                 if not page:
-                    return None, []
-                return page[-1].id, await self._plan(page, now, summary)
+                    return None, None
+                jobs = await self._plan(page, now, summary)
+                return page[-1].id, await self._start_composing(jobs, first=first)
 
-        upcoming = asyncio.ensure_future(plan_after(0))
+        upcoming = asyncio.ensure_future(plan_after(0, True))
         try:
             while True:
-                last, jobs = await upcoming
-                if last is None:
+                last, composing = await upcoming
+                if last is None or composing is None:
                     return
-                upcoming = asyncio.ensure_future(plan_after(last))
-                if not jobs:
+                upcoming = asyncio.ensure_future(plan_after(last, False))
+                if not composing.jobs:
                     continue
                 with accumulated(summary.phases, "compose"), _gc_paused():
-                    await self._compose(jobs)
-                self._sending = True
-                yield jobs
+                    await self._compose(composing)
+                yield composing.jobs
         finally:
             if not upcoming.done():
                 upcoming.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await upcoming
+            elif not upcoming.cancelled() and upcoming.exception() is None:
+                _, unused = upcoming.result()
+                if unused is not None:
+                    unused.cancel()
 
     async def _plan(self, page: list[Recipient], now: datetime, summary: RunSummary) -> list[_Job]:
         """Claim the nudges due on one page of users (and take over dead workers' ones)."""
@@ -418,57 +435,64 @@ class NudgeRunner:
             found = [due[uid] for uid, _ in wanted] + [(r, s.day) for r, s in takeovers]
             for recipient, day in found[: _PREVIEWS - len(pending)]:
                 pending.append(_Job(0, recipient, day, "", 0, False, wall))
-        await self._compose(pending)
+        await self._compose(await self._start_composing(pending, first=True))
         for job in pending:
             reply = await self._prepare(job)
             if reply is not None:
                 summary.previews.append(f"{_who(job.recipient)}: {reply.summary}")
                 summary.messages.append((_who(job.recipient), reply))
 
-    async def _compose(self, jobs: list[_Job]) -> None:
+    async def _start_composing(self, jobs: list[_Job], *, first: bool) -> _Composing:
+        """``jobs`` split into chunks to compose, the first chunk's reads already started.
+
+        Taken-over jobs reuse their stored content (:meth:`_restore`) and need no reads. The
+        first page of a pass starts with a small chunk: nothing overlaps its reads, so
+        composing (and then sending) starts sooner. Later pages are read whole: each extra
+        chunk costs its statements again."""
         fresh = [job for job in jobs if not (job.content and await self._restore(job))]
+        head = _FIRST_CHUNK if first else _COMPOSE_CHUNK
+        chunks = [fresh[:head]] + [
+            fresh[i : i + _COMPOSE_CHUNK] for i in range(head, len(fresh), _COMPOSE_CHUNK)
+        ]
         if not fresh:
-            return
+            return _Composing(jobs, [], None)
+        return _Composing(jobs, chunks, asyncio.create_task(self._read_inputs(chunks[0])))
+
+    async def _read_inputs(self, chunk: list[_Job]) -> Mapping[int, Any]:
+        """What composing ``chunk`` needs, by user id, in one batch of reads."""
         # The store reads each user's eligible contacts in fair-rotation order, which already
         # weighs their lasting value (storage.dialect.top_due, bot.core.ranking.rotation_key);
         # the few beyond the cards let today's score break ties and the gentle path pick the
         # warmest. Every extra candidate is a row read and scored for thousands of users.
-        per_user = max(job.recipient.prefs.cards for job in fresh) + _EXTRA_CANDIDATES
-        # A small first batch of a pass: nothing overlaps its reads, so composing (and then
-        # sending) starts sooner. Later pages are read whole: senders keep the process busy
-        # while they are read, and each extra batch costs its nine statements again.
-        head = _FIRST_CHUNK if not self._sending else _COMPOSE_CHUNK
-        chunks = [fresh[:head]] + [
-            fresh[i : i + _COMPOSE_CHUNK] for i in range(head, len(fresh), _COMPOSE_CHUNK)
-        ]
+        per_user = max(job.recipient.prefs.cards for job in chunk) + _EXTRA_CANDIDATES
+        users = {job.recipient.id: job.day for job in chunk}
+        return await self.store.compose_inputs(users, candidates_per_user=per_user)
 
-        def fetch(chunk: list[_Job]) -> asyncio.Task[dict[int, ComposeInputs]]:
-            users = {job.recipient.id: job.day for job in chunk}
-            return asyncio.create_task(
-                self.store.compose_inputs(users, candidates_per_user=per_user)
-            )
+    def _compose_job(self, job: _Job, inputs: Mapping[int, Any]) -> None:
+        """Compose ``job``'s message from its chunk's ``inputs`` (:meth:`_read_inputs`)."""
+        content, contacts = _compose_one(job, inputs.get(job.recipient.id) or ComposeInputs())
+        job.composed = content
+        job.contacts = contacts
+        # Stored with the first attempt, before anything is sent (start_attempts).
+        job.content = content.to_json()
+        job.prompt_id = content.prompt_id
 
-        pending = fetch(chunks[0])
+    async def _compose(self, composing: _Composing) -> None:
+        """Compose every chunk, the next chunk's reads running while this one is composed."""
+        chunks, pending = composing.chunks, composing.reading
+        if pending is None:
+            return
         try:
             for k, chunk in enumerate(chunks):
                 inputs = await pending
-                # The next chunk's queries run while this one is composed: PostgreSQL works
-                # in its own process meanwhile. (SQLite's reads need this process's GIL, so
-                # there the two mostly add up.)
                 if k + 1 < len(chunks):
-                    pending = fetch(chunks[k + 1])
+                    pending = asyncio.create_task(self._read_inputs(chunks[k + 1]))
                 for job in chunk:
                     # Give the loop a turn per user: the prefetch needs one for each step of
                     # its round trips (a chunk's result arrives in dozens of socket reads),
                     # and web requests sharing the process must not wait behind composing.
                     await asyncio.sleep(0)
-                    empty = ComposeInputs()
-                    content, contacts = _compose_one(job, inputs.get(job.recipient.id, empty))
-                    job.composed = content
-                    job.contacts = contacts
-                    # Stored with the first attempt, before anything is sent (start_attempts).
-                    job.content = content.to_json()
-                    job.prompt_id = content.prompt_id
+                    self._compose_job(job, inputs)
         finally:
             pending.cancel()
 

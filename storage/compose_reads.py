@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import wins
 from bot.core.courage import EvidenceHint, Story, better
 from bot.core.evidence import Expectation, NextStep, parse_expectation
 from bot.core.model import POOL_DUE, Contact
-from bot.core.nudges import MAX_STEPS, Activity
+from bot.core.nudges import ACTIVITY_COUNTED, MAX_STEPS, Activity
 from bot.core.ranking import eligible, within_weekly_limit
 from storage.dialect import DialectStore
 from storage.models import (
@@ -45,8 +45,6 @@ class _Views(NamedTuple):
 class _Counts(NamedTuple):
     user_id: int
     contacts: int
-    recent: int
-    pending: int
     talks: int
     last_id: int | None
 
@@ -86,7 +84,7 @@ class ComposeReads(DialectStore):
         async with self._reading() as connection:
             await self._candidates(connection, ids, candidates_per_user, users, out)
             await self._followups(connection, ids, users, out)
-            await self._activity(connection, ids, users, out)
+            await self._activity(connection, ids, out)
             await read_pool_offers(self.dialect, connection, users, out)  # Mondays only
             await self._next_steps(connection, ids, users, out)
             await self._evidence(connection, ids, users, out)
@@ -171,33 +169,22 @@ class ComposeReads(DialectStore):
                 out[owner_id].followups.append(contact)
 
     async def _activity(
-        self,
-        connection: AsyncConnection,
-        ids: list[int],
-        users: dict[int, date],
-        out: dict[int, ComposeInputs],
+        self, connection: AsyncConnection, ids: list[int], out: dict[int, ComposeInputs]
     ) -> None:
-        # Per-user counts as correlated subqueries over per-owner indexes: each reads a short
-        # index range instead of aggregating every contact and conversation of the batch.
-        earliest = min(users.values()) - timedelta(days=7)
+        # Per-user counts as correlated subqueries over per-owner indexes, each stopping after
+        # ACTIVITY_COUNTED entries: all composing asks of them (bot.core.nudges.Activity).
         owner = User.__table__.alias("u")
 
-        def contacts_where(*where: Any, circle: Any = None) -> Any:
-            # The circle only: imported people waiting in the pool are not contacts yet.
-            in_circle = ContactRow.in_pool.is_(False) if circle is None else circle
-            return (
-                select(func.count())
-                .select_from(ContactRow)
-                .where(ContactRow.owner_id == owner.c.id, in_circle, *where)
-                .scalar_subquery()
+        def counted(*where: Any) -> Any:
+            first = (
+                select(literal_column("1"))
+                .where(*where)
+                .correlate(owner)  # to the user's row, two levels up
+                .limit(ACTIVITY_COUNTED)
+                .subquery()
             )
+            return select(func.count()).select_from(first).scalar_subquery()
 
-        talks = (
-            select(func.count())
-            .select_from(ConversationRow)
-            .where(ConversationRow.owner_id == owner.c.id)
-            .scalar_subquery()
-        )
         last = (
             select(ConversationRow.id)
             .where(ConversationRow.owner_id == owner.c.id)
@@ -209,13 +196,12 @@ class ComposeReads(DialectStore):
             connection,
             select(
                 owner.c.id,
-                # Pool contacts are the ones due POOL_DUE, so the (owner, due) index counts the
+                # The circle only: imported people waiting in the pool are not contacts yet.
+                # Pool contacts are the ones due POOL_DUE, so the (owner, due) index finds the
                 # circle without reading a row (``in_pool`` would read all of them).
-                contacts_where(circle=ContactRow.next_due_on < POOL_DUE).label("contacts"),
-                contacts_where(ContactRow.created_on >= earliest).label("recent"),
-                contacts_where(ContactRow.follow_up_on.is_not(None)).label("pending"),
-                talks.label("talks"),
-                last.label("last_id"),
+                counted(ContactRow.owner_id == owner.c.id, ContactRow.next_due_on < POOL_DUE),
+                counted(ConversationRow.owner_id == owner.c.id),
+                last,
             ).where(self.dialect.among(owner.c.id, ids)),
             _Counts._make,
         )
@@ -244,11 +230,9 @@ class ComposeReads(DialectStore):
             last_on, learned = latest.get(row.user_id, (None, None))
             out[row.user_id].activity = Activity(
                 contacts=row.contacts,
-                added_last_week=row.recent,
                 conversations=row.talks,
                 last_activity_on=last_on,
                 last_conversation_learned=learned,
-                followups_pending=row.pending,
             )
 
     async def _next_steps(

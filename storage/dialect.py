@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    false,
     func,
     literal,
     literal_column,
@@ -89,8 +90,16 @@ class Dialect(ABC):
         raise NotImplementedError
 
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
-        """``column IN ids`` (as such on SQLite)."""
-        condition: ColumnElement[bool] = column.in_(ids)
+        """``column IN ids``, the ids written into the statement's text.
+
+        SQLite statements go to the driver with their values inline (:meth:`SqliteDialect._fetch`),
+        and SQLAlchemy renders an ``IN`` list one literal at a time, each through its type: a
+        batch of 2,000 users cost ~2,000 calls per statement. Ids are integers (``int`` refuses
+        anything else), so their text is written directly."""
+        if not ids:
+            return false()
+        listed = ",".join([str(int(i)) for i in ids])
+        condition: ColumnElement[bool] = column.op("IN")(literal_column(f"({listed})"))
         return condition
 
     @abstractmethod

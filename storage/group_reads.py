@@ -48,6 +48,7 @@ from bot.core.groups.coach_ports import (
 from bot.core.groups.levels import SharingLevel
 from bot.core.model import UserRef
 from bot.core.predict import outcome_words
+from storage import pending_work
 from storage.dialect import dialect_of
 from storage.models import (
     ContactRow,
@@ -164,12 +165,16 @@ class SqlCoachStore:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
+        # A coach's command acknowledged early ("One moment…"): its record goes with its work.
         if self._write_turn is not None:
             async with self._write_turn, self.engine.begin() as connection:
                 yield connection
+                await pending_work.settle(connection)
         else:
             async with self.engine.begin() as connection:
                 yield connection
+                await pending_work.settle(connection)
+        pending_work.settled()
 
     # --- groups ----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from bot.core.groups.model import NAME_MAX, Group, Place
 from bot.core.groups.ports import CoachAdded
 from bot.core.model import UserRef
 from bot.core.text import clean, one_line
-from storage import replays
+from storage import pending_work, replays
 from storage.dialect import dialect_of
 from storage.models import (
     BuddyMatch,
@@ -59,7 +59,9 @@ class SqlGroups:
         async with self._turn(), self.engine.begin() as connection:
             await replays.claim(connection)
             yield connection
+            await pending_work.settle(connection)  # a command acknowledged early (its record)
         replays.claimed()
+        pending_work.settled()
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

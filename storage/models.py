@@ -520,3 +520,26 @@ class GroupCheckin(Base):
     week_start: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PendingWorkRow(Base):
+    """A slash command acknowledged early ("One moment…") whose work has not committed yet:
+    what is needed to run it again and answer through its response URL if the process doing it
+    dies (``storage/pending_work.py``). Deleted in the work's own write transaction, erased with
+    the user's data, and purged after an hour."""
+
+    __tablename__ = "pending_work"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # JSON: the command's text as Slack sent it and where it was typed (nothing else).
+    payload: Mapped[str] = mapped_column(Text)
+    response_url: Mapped[str | None] = mapped_column(String(1000))
+    # The request's replay key (``slack_seen_requests``): a second run of work that committed
+    # finds it and has no effect. NULL for a command that only reads.
+    replay_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    replay_signature: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The process doing the work (``host:pid:random``), and when it last said it still is.
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

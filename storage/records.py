@@ -84,7 +84,7 @@ class ComposeInputs:
 
     candidates: list[Contact] = field(default_factory=list)
     followups: list[Contact] = field(default_factory=list)
-    activity: Activity = field(default_factory=lambda: Activity(0, 0, 0, None, None, 0))
+    activity: Activity = field(default_factory=lambda: Activity(0, 0, None, None))
     prompt_views: dict[str, int] = field(default_factory=dict)
     #: Someone from the pool to offer for the circle (on offer days only; storage.pool_offers).
     pool_offer: Contact | None = None

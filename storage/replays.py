@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.dialect import dialect_of
-from storage.models import SeenSlackRequest
+from storage.models import PendingWorkRow, SeenSlackRequest
 
 #: How long a key must be kept: the signature window (300 s) and a minute of clock skew.
 KEEP_SECONDS = 6 * 60
@@ -105,8 +105,23 @@ async def _prune_in_transaction(connection: AsyncConnection) -> None:
     if now - _sqlite_pruned_at[0] < PRUNE_EVERY_SECONDS:
         return
     _sqlite_pruned_at[0] = now
-    await connection.execute(
-        delete(SeenSlackRequest).where(SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS)
+    await connection.execute(_prune_statement(now))
+
+
+def _prune_statement(now: float) -> Any:
+    """Delete the keys past the window, except those of commands still pending
+    (``storage/pending_work.py``): a command run again after its process died must still find
+    its key if its work had committed, however late it is run."""
+    pending = (
+        select(PendingWorkRow.id)
+        .where(
+            PendingWorkRow.replay_timestamp == SeenSlackRequest.timestamp,
+            PendingWorkRow.replay_signature == SeenSlackRequest.signature,
+        )
+        .exists()
+    )
+    return delete(SeenSlackRequest).where(
+        SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS, ~pending
     )
 
 
@@ -189,11 +204,7 @@ class SeenRequests:
             inserted = {(t, s) for t, s in result.all()}
             if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
                 self._pruned_at = now
-                await connection.execute(
-                    delete(SeenSlackRequest).where(
-                        SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS
-                    )
-                )
+                await connection.execute(_prune_statement(now))
         return inserted
 
     async def prune_if_due(self) -> None:
@@ -208,9 +219,7 @@ class SeenRequests:
         self._pruned_at = now
         async with self._engine.connect() as connection:
             connection = await connection.execution_options(**self._options)
-            await connection.execute(
-                delete(SeenSlackRequest).where(SeenSlackRequest.timestamp < int(now) - KEEP_SECONDS)
-            )
+            await connection.execute(_prune_statement(now))
 
     async def count(self) -> int:
         """How many keys are kept (for tests and diagnostics)."""

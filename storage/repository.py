@@ -64,7 +64,7 @@ from bot.core.ports import DueSummary, Erased, NudgeRecord, UserData
 from bot.core.ranking import rotation_key, value_points
 from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
-from storage import replays
+from storage import pending_work, replays
 from storage.dialect import Dialect, _span, dialect_of
 from storage.models import (
     ContactRow,
@@ -133,6 +133,13 @@ class SqlStore:
             async with self._transaction(user, owner_id, write) as book:
                 yield book
 
+    async def owner_id(self, user: UserRef) -> int:
+        """The id of ``user``'s row, created on first use (looked up once per process)."""
+        owner_id = self._owner_ids.get(user)
+        if owner_id is None:
+            owner_id = await self._ensure_owner(user)
+        return owner_id
+
     @asynccontextmanager
     async def _transaction(
         self, user: UserRef, owner_id: int, write: bool
@@ -148,10 +155,13 @@ class SqlStore:
                     raise OwnerVanished("user row vanished")
                 if write:  # a signed Slack request is recorded with its writes (replays.py)
                     await replays.claim(connection)
-                book = SqlContactBook(connection, owner, self._statements)
+                book = SqlContactBook(connection, owner, self._statements, write=write)
                 yield book
+                if write:  # a command acknowledged early: its record goes with its work
+                    await pending_work.settle(connection)
             if write:
                 replays.claimed()
+                pending_work.settled()
             if book.erased:  # the user row is gone: a next request starts afresh
                 self._owner_ids.pop(user, None)
 
@@ -388,7 +398,14 @@ class SqlContactBook(PoolBook, WeeklyBook):
     no statement built, compiled or cache-keyed again on the request path.
     """
 
-    def __init__(self, connection: AsyncConnection, owner: Any, statements: _Statements) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        owner: Any,
+        statements: _Statements,
+        *,
+        write: bool = True,
+    ) -> None:
         self._connection = connection
         self._owner_id: int = owner.id
         self._prefs = _prefs(owner)
@@ -396,6 +413,13 @@ class SqlContactBook(PoolBook, WeeklyBook):
         self.timezone: str = owner.timezone
         #: Set by :meth:`erase_all`: the owner's row is gone once this transaction commits.
         self.erased = False
+        #: In a writing transaction, the circle's contacts this transaction has read or written
+        #: (by id) and the name key each has in the database now. The owner's writers take
+        #: turns (the owner's row lock on PostgreSQL, one writer at a time on SQLite), so these
+        #: stay true until this transaction changes them: a contact in here exists (no check
+        #: before logging to it) and, saved under the same key, cannot clash with another
+        #: contact's name (no look-up before the update). Read-only books keep nothing.
+        self._known: dict[int, str] | None = {} if write else None
 
     @property
     def _dialect(self) -> Dialect:
@@ -418,6 +442,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
         for _ in range(2):
             new_id = (await self._connection.execute(self._statements.add, values)).scalar()
             if new_id is not None:
+                self._remember(new_id, key)
                 return draft.new_contact(new_id, due_on=due_on, today=today)
             existing = await self._first(_BY_KEY, key=key)
             if existing is not None and existing.in_pool:
@@ -429,7 +454,25 @@ class SqlContactBook(PoolBook, WeeklyBook):
 
     async def get(self, contact_id: int) -> Contact | None:
         row = await self._first(_GET, id=contact_id)
-        return _contact_at(row) if row is not None else None
+        if row is None:
+            return None
+        self._remember(row.id, row.name_key)
+        return _contact_at(row)
+
+    async def named(self, name: str) -> Contact | None:
+        key = fold(name)
+        if not key:
+            return None
+        row = await self._first(_NAMED, key=key)
+        if row is None:
+            return None
+        contact = _contact_at(row)
+        if fold(contact.name) != key:
+            # A key stored by an older fold(): not what matching calls this name; the caller
+            # matches against every name instead.
+            return None
+        self._remember(contact.id, key)
+        return contact
 
     async def names(self) -> list[tuple[int, str]]:
         result = await self._connection.execute(_NAMES, {"owner": self._owner_id})
@@ -454,6 +497,12 @@ class SqlContactBook(PoolBook, WeeklyBook):
 
     async def save(self, contact: Contact) -> None:
         key = fold(contact.name)
+        if self._known is not None and self._known.get(contact.id) == key:
+            # Read in this transaction and the name keeps its key (a log, a snooze, most
+            # edits): the contact is there and no other contact can have that key, so the
+            # update goes straight in, without the look-up below or a savepoint.
+            await self._connection.execute(_SAVE, self._save_values(contact, key))
+            return
         # One look finds both the contact itself and any other contact with the new name.
         rows = (
             await self._connection.execute(
@@ -466,7 +515,26 @@ class SqlContactBook(PoolBook, WeeklyBook):
         for row in rows:
             if row.id != contact.id:
                 raise DuplicateContactError(_contact_at(row))
-        values = {
+        values = self._save_values(contact, key)
+        if own.name_key == key:
+            # The name keeps its key (a log, a snooze, most edits): the update cannot clash
+            # with another contact's name, so no savepoint (two round trips) is needed.
+            await self._connection.execute(_SAVE, values)
+            self._remember(contact.id, key)
+            return
+        # A new name: in a savepoint, so losing a race on the unique name stays recoverable.
+        try:
+            async with self._connection.begin_nested():
+                await self._connection.execute(_SAVE, values)
+        except IntegrityError:
+            existing = await self._first(_BY_KEY, key=key)
+            if existing is None or existing.id == contact.id:
+                raise
+            raise DuplicateContactError(_contact_at(existing)) from None
+        self._remember(contact.id, key)
+
+    def _save_values(self, contact: Contact, key: str) -> dict[str, Any]:
+        return {
             "b_owner": self._owner_id,
             "b_id": contact.id,
             "name_key": key,
@@ -483,22 +551,21 @@ class SqlContactBook(PoolBook, WeeklyBook):
             # Not the suggested_* dates: only the morning pass writes those (storage.delivery).
             **_rank_values(contact),
         }
-        if own.name_key == key:
-            # The name keeps its key (a log, a snooze, most edits): the update cannot clash
-            # with another contact's name, so no savepoint (two round trips) is needed.
-            await self._connection.execute(_SAVE, values)
-            return
-        # A new name: in a savepoint, so losing a race on the unique name stays recoverable.
-        try:
-            async with self._connection.begin_nested():
-                await self._connection.execute(_SAVE, values)
-        except IntegrityError:
-            existing = await self._first(_BY_KEY, key=key)
-            if existing is None or existing.id == contact.id:
-                raise
-            raise DuplicateContactError(_contact_at(existing)) from None
+
+    def _remember(self, contact_id: int, key: str) -> None:
+        """Note that circle contact ``contact_id`` is there with name key ``key`` (see
+        ``_known``; only a writing transaction keeps it)."""
+        if self._known is not None:
+            self._known[contact_id] = key
+
+    def _exists_here(self, contact_id: int) -> bool:
+        """Whether this writing transaction has read or written the contact already (so it
+        is there: the owner's other writers wait for this transaction)."""
+        return self._known is not None and contact_id in self._known
 
     async def delete(self, contact_id: int) -> bool:
+        if self._known is not None:
+            self._known.pop(contact_id, None)
         params = {"owner": self._owner_id, "id": contact_id}
         # Conversations go explicitly, not only by cascade: SQLite may run without foreign keys.
         await self._connection.execute(_DELETE_CONVERSATIONS, params)
@@ -510,8 +577,9 @@ class SqlContactBook(PoolBook, WeeklyBook):
         return bool(result.rowcount)
 
     async def log(self, conversation: Conversation) -> None:
-        if await self._first(_EXISTS, id=conversation.contact_id) is None:
-            raise ContactGone(conversation.contact_id)
+        contact_id = conversation.contact_id
+        if not self._exists_here(contact_id) and await self._first(_EXISTS, id=contact_id) is None:
+            raise ContactGone(contact_id)
         values = {
             "owner_id": self._owner_id,
             "contact_id": conversation.contact_id,
@@ -598,6 +666,8 @@ class SqlContactBook(PoolBook, WeeklyBook):
         """Delete everything of the owner, their user row last, in this transaction."""
         erased = await erase_owner(self._connection, self._owner_id)
         self.erased = True
+        if self._known is not None:
+            self._known.clear()
         return erased
 
     # --- predictions, outcomes and next steps ------------------------------------------------
@@ -678,7 +748,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
 
     async def _insert_for_contact(self, statement: Any, contact_id: int, values: Any) -> int:
         """Insert a row that belongs to one of the owner's contacts; its new id."""
-        if await self._first(_EXISTS, id=contact_id) is None:
+        if not self._exists_here(contact_id) and await self._first(_EXISTS, id=contact_id) is None:
             raise ContactGone(contact_id)
         try:
             return int((await self._connection.execute(statement, values)).scalar_one())
@@ -782,7 +852,10 @@ _OWNER = select(
 
 _OWNER_LOCKED = _OWNER.with_for_update(key_share=True)
 
-_GET = _reads_book(select(*BOOK_COLUMNS).where(_CIRCLE, _c.id == bindparam("id")))
+#: With the stored name key after the book's columns (remembered for a later save).
+_GET = _reads_book(select(*BOOK_COLUMNS, _c.name_key).where(_CIRCLE, _c.id == bindparam("id")))
+#: The circle's contact with this name key (at most one: the key is unique per owner).
+_NAMED = _reads_book(select(*BOOK_COLUMNS).where(_CIRCLE, _c.name_key == bindparam("key")))
 _GET_MANY = _reads_book(
     select(*BOOK_COLUMNS).where(_CIRCLE, _c.id.in_(bindparam("ids", expanding=True)))
 )

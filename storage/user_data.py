@@ -299,6 +299,11 @@ NOT_EXPORTED: Mapping[str, str] = {
     "held_files": "copies of files offered on Teams, kept for a day until you accept them",
     # Only that a check-in was sent (to hold it to one a week): the message is in your chat.
     "group_checkins": "when a coach sent you a kind check-in (the message is in your chat)",
+    # Transient: a command of yours acknowledged with "One moment…" whose work is still running
+    # (its text, channel and where to answer), kept seconds normally and an hour at most. It is
+    # erased with your data (it references users.id, so erase_owner finds it) but not exported:
+    # once the work is done its effect is in the sections above.
+    "pending_work": "a command of yours still being worked on, kept an hour at most",
 }
 
 

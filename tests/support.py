@@ -32,6 +32,7 @@ TABLES = (
     "group_coaches",
     "groups",
     "held_files",
+    "pending_work",
     "slack_seen_requests",
     "conversation_refs",
     "delivery_attempts",

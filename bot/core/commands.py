@@ -43,6 +43,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from bot.core import log_grammar
@@ -376,6 +377,19 @@ def parse(text: str) -> Command:
 
     Raises :class:`CommandError` (or :class:`UnknownCommand`) with a user-facing message.
     """
+    return _parsed(text)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> Command:
+    """:func:`parse`, remembered for the last few texts: a Slack request that may write is
+    parsed once to decide its replay protection and again to run it. Commands are immutable
+    and parsing depends on the text alone. Few are kept, and briefly under load: they hold
+    what people typed."""
+    return _parse(text)
+
+
+def _parse(text: str) -> Command:
     if len(text) > COMMAND_MAX:
         raise CommandError(
             f"That's {len(text):,} characters — more than I can take in one command "

@@ -241,16 +241,23 @@ class NudgeContent:
         return ids + [t.contact_id for t in self.steps if t.contact_id not in ids]
 
 
+#: How far the morning pass counts a user's contacts and conversations: choosing the hurdle
+#: only asks whether there are none, or at least :data:`ANXIOUS_ADDS` (counting further would
+#: read every contact of every user due).
+ACTIVITY_COUNTED = ANXIOUS_ADDS
+
+
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """What the user has been doing, for choosing today's hurdle."""
+    """What the user has been doing, for choosing today's hurdle.
+
+    ``contacts`` (people in the circle) and ``conversations`` (logged) may be counted only up
+    to :data:`ACTIVITY_COUNTED`: larger numbers mean the same to every rule here."""
 
     contacts: int
-    added_last_week: int
     conversations: int
     last_activity_on: date | None  # last conversation or outreach
     last_conversation_learned: bool | None  # did the latest logged conversation note a lesson?
-    followups_pending: int
 
 
 def anxious_non_starter(activity: Activity) -> bool:

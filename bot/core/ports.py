@@ -82,6 +82,12 @@ class ContactBook(Protocol):
         """``(id, name)`` of every contact, for fuzzy matching."""
         ...
 
+    async def named(self, name: str) -> Contact | None:
+        """The contact whose name is ``name`` exactly, ignoring case, accents and spacing (as
+        :func:`~bot.core.text.fold` compares names), or ``None``. One look-up by the name's
+        key: a typed full name then needs neither every name nor a fuzzy match."""
+        ...
+
     async def page(self, *, offset: int, limit: int) -> list[Contact]:
         """Contacts in name order."""
         ...

@@ -50,7 +50,17 @@ def fold(text: str) -> str:
     ``"  Zoë  O'Brien"`` and ``"zoe o'brien"`` fold to the same key; non-Latin scripts and emoji
     are kept as they are (after NFKC) so ``"李小龍"`` still matches itself.
     """
-    decomposed = unicodedata.normalize("NFKD", one_line(text))
+    text = one_line(text)
+    if text.isascii():
+        # NFKD and NFKC leave ASCII as it is and no ASCII character is combining: only the
+        # case fold is left (a typed name is matched against every contact's, so it pays).
+        return text.casefold()
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
+    """:func:`fold` of a line already cleaned, for any text."""
+    decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", stripped).casefold()
 

@@ -145,3 +145,14 @@ def test_import_pool_and_triage_commands() -> None:
     with pytest.raises(c.CommandError, match="list pool 2"):
         c.parse("list pool two")
     assert c.suggest("imprt") == "import"
+
+
+def test_a_text_parsed_again_is_not_parsed_again() -> None:
+    """A write request is parsed to decide its replay protection, then to run it: the second
+    parse is the first one's (immutable) command; errors are raised each time."""
+    first = parse("add Dana Whitfield every 2 months -- sails")
+    assert parse("add Dana Whitfield every 2 months -- sails") is first
+    assert parse("log Dana") is not first
+    for _ in range(2):
+        with pytest.raises(UnknownCommand):
+            parse("dew")

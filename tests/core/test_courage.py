@@ -61,7 +61,7 @@ def test_prediction_prompts_wait_for_a_prediction() -> None:
 
 def compose_with(hint: EvidenceHint | None, pending: int, seed: int) -> NudgeContent:
     """A nudge of an active user; ``pending`` follow-ups are asked about today."""
-    activity = Activity(3, 0, 4, TODAY - timedelta(1), True, pending)
+    activity = Activity(3, 4, TODAY - timedelta(1), True)
     asked = [
         ContactDraft(name=f"Person {n}").new_contact(n + 1, due_on=TODAY, today=TODAY)
         for n in range(pending)

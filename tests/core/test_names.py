@@ -96,3 +96,35 @@ def test_split_learned() -> None:
     assert split_learned("coffee, learned: kids at Yale") == ("coffee", "kids at Yale")
     assert split_learned("I learned: kids") == ("", "kids")
     assert split_learned("nothing learned today") == ("nothing learned today", "")
+
+
+# Names typed as people type them: the plain shape the fast path takes, and every shape it must
+# leave to the full reading (titles, initials, capitals, suffixes, odd spacing, scripts, marks).
+_SHAPES = [
+    "Dana Whitfield", "Jean-Luc Picard", "Zoë Müller", "Олег Петров", "María José García-López",
+    "Maria van der Berg", "Ana de la Cruz", "Amélie Poulain Dupont", "Ab Cd", "Li Wang",
+    "Dr Amara Okafor", "Prof Hans Müller", "Mr Tom Jones", "Sir Ian McKellen", "Sr Juan Pérez",
+    "Tom Jones Jr", "Ma Ba", "Jr Smith", "Dana Phd", "J Robert Smith", "JR Smith",
+    "DANA WHITFIELD", "WANG Li", "Li WANG", "Dana  Whitfield", " Dana Whitfield",
+    "Dana Whitfield ", "Dana\tWhitfield", "Dana-", "-Dana Smith", "Dana -Smith", "D-J Smith",
+    "O'Brien Sean", "Sean O'Brien", "Dana Whitfield (Brightline)", "Okafor, Amara",
+    "Zoe\u0308 Müller", "Dana\u200bWhitfield", "Dana\u00adWhitfield", "山田 太郎", "김 민준",
+    "Dana Whitfield Smith Jones Extra", "Dana", "X" * 40 + " Smith", "ǅana Smith", "ΣΟΦΙΑ Παππά",
+    "Ａｎａ Ｓｍｉｔｈ", "Ana Smith\u3164", "Ana\u115f Smith", "Dana 🎉", "Dana Whitfield-",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _SHAPES)
+def test_plain_names_take_a_shortcut_to_the_same_address(name: str) -> None:
+    from bot.core.names import _plain_given, _read_name
+
+    plain = _plain_given(name)
+    assert plain == "" or plain == _read_name(name)
+
+
+def test_the_shortcut_is_taken_for_plain_names() -> None:
+    from bot.core.names import _plain_given
+
+    taken = [n for n in _SHAPES if _plain_given(n)]
+    assert "Dana Whitfield" in taken and "Jean-Luc Picard" in taken and "Олег Петров" in taken
+    assert "Dr Amara Okafor" not in taken and "Ma Ba" not in taken and "WANG Li" not in taken

@@ -35,9 +35,8 @@ def contact(i: int, **kw: object) -> Contact:
 
 def activity(**kw: object) -> Activity:
     base: dict[str, object] = {
-        "contacts": 10, "added_last_week": 0, "conversations": 5,
+        "contacts": 10, "conversations": 5,
         "last_activity_on": TODAY - timedelta(days=2), "last_conversation_learned": True,
-        "followups_pending": 0,
     }  # fmt: skip
     base.update(kw)
     return Activity(**base)  # type: ignore[arg-type]
@@ -85,7 +84,7 @@ def test_hurdle_follows_behaviour() -> None:
     picks = [Pick(contact(1, notes="sails"), 1.0, "")]
     bare = [Pick(contact(1), 1.0, "")]
     # An anxious non-starter (many adds, no outreach): courage first, never "it's about them".
-    anxious = activity(conversations=0, added_last_week=8)
+    anxious = activity(conversations=0, contacts=8)
     chosen = [choose_hurdle(anxious, picks, TODAY, s) for s in range(6)]
     assert set(chosen) == {Hurdle.COURAGE, Hurdle.DOUBLE_STANDARD}
     assert chosen.count(Hurdle.COURAGE) > chosen.count(Hurdle.DOUBLE_STANDARD)
@@ -98,7 +97,7 @@ def test_hurdle_follows_behaviour() -> None:
         Hurdle.COURAGE,
         Hurdle.DOUBLE_STANDARD,
     )
-    waiting = activity(followups_pending=2)
+    waiting = activity()
     assert choose_hurdle(waiting, picks, TODAY, 0, followups=1) is Hurdle.MIND_READING
     # A pending follow-up doesn't lock the prompt: not on other seeds, nor without a question.
     assert choose_hurdle(waiting, picks, TODAY, 1, followups=1) is not Hurdle.MIND_READING

@@ -265,9 +265,12 @@ def test_log_bound_is_ten_calendar_years() -> None:
 
 
 def _activity(**kw: object) -> Activity:
-    base: dict[str, object] = {"contacts": 25, "added_last_week": 25, "conversations": 0,
-                               "last_activity_on": None, "last_conversation_learned": None,
-                               "followups_pending": 0}  # fmt: skip
+    base: dict[str, object] = {
+        "contacts": 25,
+        "conversations": 0,
+        "last_activity_on": None,
+        "last_conversation_learned": None,
+    }
     base.update(kw)
     return Activity(**base)  # type: ignore[arg-type]
 

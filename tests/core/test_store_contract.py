@@ -121,6 +121,19 @@ async def test_names_are_unique_per_owner_ignoring_case_and_accents(any_store: S
         assert sorted(n for _, n in await book.names()) == ["Marcus", "Zoë Ó Briain"]
 
 
+async def test_a_contact_is_found_by_its_whole_name(any_store: Store) -> None:
+    """``named``: the owner's contact whose whole name is the one typed, ignoring case, accents
+    and spacing, with every field; not a part of a name, not another owner's contact."""
+    zoe = await add(any_store, ADA, "Zoë Ó Briain", company_role="CFO", notes="sails")
+    await add(any_store, BOB, "Marcus Chen")
+    async with any_store.book(ADA, write=False) as book:
+        found = await book.named("  ZOE   o briain ")
+        assert found is not None and found == await book.get(zoe)
+        assert (found.name, found.company_role, found.notes) == ("Zoë Ó Briain", "CFO", "sails")
+        for other in ("Zoë", "Zoe O", "Marcus Chen", "", "  "):
+            assert await book.named(other) is None
+
+
 async def test_everything_is_scoped_to_the_owner(any_store: Store) -> None:
     dana = await add(any_store, ADA, "Dana")
     async with any_store.book(BOB) as book:
@@ -405,9 +418,11 @@ async def test_commands_on_the_ack_path_run_few_statements(sql_engine: AsyncEngi
         "home": 5,  # user row, due summary, conversation count, week's goal and reach, evidence
         "list": 3,  # user row, page, count
         "add Marcus": 2,  # user row, insert
-        "log Marcus": 7,  # user row, names, get, log (check, insert), save (as for snooze)
-        # The name keeps its key, so no savepoint (a rename has one: see the test below).
-        "snooze dana": 5,  # user row, names, get, save (lookup, update)
+        # A full name is found by its key, with the contact; what the transaction read is
+        # known to exist under that key, so logging needs no check and saving no look-up or
+        # savepoint (a rename has them: see tests/storage/test_repository.py).
+        "log Marcus": 4,  # user row, contact by name key, conversation insert, contact update
+        "snooze dana": 3,  # user row, contact by name key, update
     }
     # The lock order on PostgreSQL: a writer locks its user row (that first read), nothing else;
     # readers lock nothing. SQLite's writers take turns in the process instead.

@@ -1,6 +1,6 @@
 """Text cleaning and folding."""
 
-from bot.core.text import clean, fold, one_line, shorten, visible
+from bot.core.text import _fold_unicode, clean, fold, one_line, shorten, visible
 
 
 def test_clean_keeps_newlines_and_collapses_spaces() -> None:
@@ -15,6 +15,16 @@ def test_fold_ignores_case_accents_and_width() -> None:
     assert fold("Zoë  Ó BRIAIN") == fold("zoe o briain")
     assert fold("ＤＡＮＡ") == "dana"
     assert fold("李小龍") == "李小龍"
+
+
+def test_fold_of_ascii_is_what_the_unicode_fold_makes_of_it() -> None:
+    """ASCII text skips NFKD and NFKC (they leave it as it is): every ASCII character, alone,
+    in a name and doubled, folds as the full Unicode path folds it."""
+    samples = [chr(i) for i in range(128)]
+    samples += [f" Dana{ch}O'Brien-Smith {ch}" for ch in samples] + [ch * 2 for ch in samples]
+    samples += ["  Dana \t WHITFIELD\r\n", "ALLCAPS 123 !?", "", "   "]
+    for text in samples:
+        assert fold(text) == _fold_unicode(one_line(text)), repr(text)
 
 
 def test_shorten() -> None:

@@ -15,8 +15,8 @@ against the real store on SQLite and PostgreSQL by ``tests/jobs/test_nudge_store
   contacts in fair-rotation order (``ranking.rotation_key``, then most overdue) due by the
   batch's latest day, not awaiting a reply and within the weekly limit, then only those due on
   the user's day, not skipped that day and within its weekly limit; plus contacts with a win to
-  congratulate; follow-ups due by the user's day; "added last week" counts from the batch's
-  earliest day;
+  congratulate; follow-ups due by the user's day; contacts and conversations counted up to
+  ``ACTIVITY_COUNTED``;
 - a sent nudge's ``suggested`` contacts are marked suggested on its ``day``.
 
 Users, their settings and contacts live in a :class:`~tests.fakes.memory_store.MemoryStore` (so
@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.core.courage import EvidenceHint, Story, better
 from bot.core.evidence import StepStatus
 from bot.core.model import Contact, UserRef
-from bot.core.nudges import MAX_STEPS, Activity
+from bot.core.nudges import ACTIVITY_COUNTED, MAX_STEPS, Activity
 from bot.core.ranking import eligible, rotation_key, within_weekly_limit
 from bot.core.wins import RECENT
 from storage.compose_reads import STORY_WITHIN
@@ -238,7 +238,6 @@ class MemoryNudgeStore:
         if not users:
             return out
         latest = max(users.values())
-        earliest = min(users.values()) - timedelta(days=7)
         rows = self.users()
         for uid, day in users.items():
             row = rows.get(uid)
@@ -280,14 +279,12 @@ class MemoryNudgeStore:
             # The latest by (date, id); ids grow with the order they were logged in.
             last = max(enumerate(talks), key=lambda t: (t[1].occurred_on, t[0]), default=None)
             inputs.activity = Activity(
-                contacts=len(contacts),
-                added_last_week=sum(1 for c in contacts if c.created_on >= earliest),
-                conversations=len(talks),
+                contacts=min(len(contacts), ACTIVITY_COUNTED),
+                conversations=min(len(talks), ACTIVITY_COUNTED),
                 last_activity_on=last[1].occurred_on if last else None,
                 last_conversation_learned=(
                     bool(last[1].learned) if last and last[1].kind == "conversation" else None
                 ),
-                followups_pending=sum(1 for c in contacts if c.follow_up_on is not None),
             )
             inputs.prompt_views = {
                 prompt: count for (u, prompt), (count, _) in self.prompt_views.items() if u == uid

@@ -224,6 +224,13 @@ class MemoryBook:
     async def names(self) -> list[tuple[int, str]]:
         return [(c.id, c.name) for c in self._owner.contacts.values()]
 
+    async def named(self, name: str) -> Contact | None:
+        key = fold(name)
+        found = next(
+            (c for c in self._owner.contacts.values() if key and fold(c.name) == key), None
+        )
+        return copy.copy(found) if found is not None else None
+
     async def page(self, *, offset: int, limit: int) -> list[Contact]:
         ordered = sorted(self._owner.contacts.values(), key=lambda c: (fold(c.name), c.id))
         return [copy.copy(c) for c in ordered[offset : offset + limit]]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.model import ContactDraft, Conversation, UserRef
-from bot.core.nudges import Activity
+from bot.core.nudges import ACTIVITY_COUNTED, Activity
 from bot.core.ports import Store
 from bot.core.schedule import NudgePrefs
 from jobs.ports import NudgeStorePort
@@ -433,15 +433,13 @@ async def test_compose_inputs_candidates_followups_and_activity(world: World) ->
         assert a.candidates[0] == await book.get(oldest)
     assert [c.name for c in a.followups] == ["Wes Waiting"]
     assert a.activity == Activity(
-        contacts=7,
-        added_last_week=2,
+        contacts=ACTIVITY_COUNTED,  # 7 in the circle, counted up to 5
         conversations=3,
         last_activity_on=DAY - timedelta(2),
         last_conversation_learned=False,
-        followups_pending=1,
     )
     assert [c.name for c in inputs[bob].candidates] == ["Bo Li"]
-    assert inputs[bob].activity == Activity(1, 0, 0, None, None, 0)
+    assert inputs[bob].activity == Activity(1, 0, None, None)
     assert inputs[bob].prompt_views == {}
 
     wider = await world.store.compose_inputs({ada: DAY}, candidates_per_user=10)
@@ -454,7 +452,6 @@ async def test_compose_inputs_candidates_followups_and_activity(world: World) ->
         "Tia Today",
         "Fay Future",
     ]
-    assert later[ada].activity.added_last_week == 2  # Dana and Nia, created within 7 days
     assert await world.store.compose_inputs({}, candidates_per_user=3) == {}
 
 
@@ -462,8 +459,8 @@ async def test_compose_inputs_of_an_unknown_or_quiet_user_are_empty(world: World
     ada = await user(world, ADA)
     inputs = await world.store.compose_inputs({ada: DAY, 10_000: DAY}, candidates_per_user=3)
     assert inputs[ada].candidates == [] and inputs[ada].followups == []
-    assert inputs[ada].activity == Activity(0, 0, 0, None, None, 0)
-    assert inputs[10_000].activity == Activity(0, 0, 0, None, None, 0)
+    assert inputs[ada].activity == Activity(0, 0, None, None)
+    assert inputs[10_000].activity == Activity(0, 0, None, None)
 
 
 async def test_contacts_for_reads_only_the_users_own(world: World) -> None:

@@ -7,6 +7,7 @@ import pytest
 from bot.core.cadence import Span, Unit
 from bot.core.model import ContactDraft, Conversation, DuplicateContactError, UserRef
 from bot.core.ports import DueSummary
+from bot.core.service import Reconnect
 from storage.repository import SqlStore
 
 ADA = UserRef("slack", "T1", "U1")
@@ -228,6 +229,100 @@ async def test_only_a_rename_runs_in_a_savepoint(store: SqlStore) -> None:
         assert [n for _, n in await book.names()] == ["Dana Okafor"]
 
 
+async def test_what_a_writer_read_is_logged_to_and_saved_without_checks(store: SqlStore) -> None:
+    """A contact read (``get``, ``named``) or added in a writing transaction exists, with the
+    name key it was read with, until this transaction changes it (the owner's writers take
+    turns): a log needs no existence check and a save under the same key no look-up. A
+    contact not read here, or deleted here, still gets both."""
+    from sqlalchemy import event
+
+    dana = await add(store, ADA, "Dana Whitfield")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()[:2]).upper())
+
+    def ran() -> list[str]:
+        done = list(statements)
+        statements.clear()
+        return done
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with store.book(ADA) as book:
+            contact = await book.named("dana whitfield")
+            assert contact is not None and contact.id == dana
+            ran()
+            await book.log(Conversation(dana, TODAY, "coffee"))
+            contact.last_note = "coffee"
+            await book.save(contact)
+            assert ran() == ["INSERT INTO", "UPDATE CONTACTS"]
+            contact.name = "Dana Okafor"  # a rename looks, and runs in a savepoint
+            await book.save(contact)
+            assert ran() == ["SELECT CONTACTS.ID,", "SAVEPOINT SA_SAVEPOINT_1", "UPDATE CONTACTS",
+                             "RELEASE SAVEPOINT"]  # fmt: skip
+            contact.notes = "now Okafor"  # … and is known under its new key afterwards
+            await book.save(contact)
+            assert ran() == ["UPDATE CONTACTS"]
+            marcus = await book.add(ContactDraft(name="Marcus"), due_on=TODAY, today=TODAY)
+            ran()
+            await book.log(Conversation(marcus.id, TODAY))
+            assert ran() == ["INSERT INTO"]
+            assert await book.delete(marcus.id)
+            ran()
+            with pytest.raises(LookupError):  # deleted here: checked, and gone
+                await book.log(Conversation(marcus.id, TODAY))
+            assert ran()[0] == "SELECT CONTACTS.ID"
+            await book.save(marcus)  # nothing to save, and no error
+            assert ran() == ["SELECT CONTACTS.ID,"]
+        async with store.book(ADA) as book:  # read in an earlier transaction: checked again
+            await book.log(Conversation(dana, TODAY))
+            contact.last_note = "later"
+            await book.save(contact)
+            assert [s for s in ran() if s.startswith(("SELECT CONTACTS", "INSERT", "UPDATE"))] == [
+                "SELECT CONTACTS.ID", "INSERT INTO", "SELECT CONTACTS.ID,", "UPDATE CONTACTS"
+            ]  # fmt: skip
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+    async with store.book(ADA, write=False) as book:
+        saved = await book.get(dana)
+        assert saved is not None
+        assert (saved.name, saved.notes, saved.last_note) == ("Dana Okafor", "now Okafor", "later")
+        assert [c.note for c in await book.history(dana, limit=5)] == ["", "coffee"]
+        assert await book.names() == [(dana, "Dana Okafor")]
+
+
+async def test_a_name_key_stored_by_an_older_fold_is_still_found_and_renewed(
+    service: Reconnect, store: SqlStore
+) -> None:
+    """``named`` trusts the stored key only when it is what :func:`fold` makes of the name
+    today; otherwise the command falls back to matching every name, as before, and the save
+    renews the key. Pool contacts are never found by name for a command."""
+    from sqlalchemy import update
+
+    from bot.core.service import Caller
+    from storage.models import ContactRow
+
+    dana = await add(store, ADA, "Dana Whitfield")
+    pooled = await add(store, ADA, "Pat Pool")
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(ContactRow).where(ContactRow.id == dana).values(name_key="dana\u202ewhitfield")
+        )
+        await connection.execute(
+            update(ContactRow).where(ContactRow.id == pooled).values(in_pool=True)
+        )
+    async with store.book(ADA, write=False) as book:
+        assert await book.named("Dana Whitfield") is None
+        assert await book.named("dana\u202ewhitfield") is None  # that key, but not that name
+        assert await book.named("Pat Pool") is None
+    reply = await service.command(Caller(ADA), "log Dana Whitfield -- coffee")
+    assert "Dana Whitfield" in reply.summary
+    async with store.book(ADA, write=False) as book:
+        found = await book.named("dana whitfield")
+        assert found is not None and found.id == dana and found.last_note == "coffee"
+
+
 async def test_contacts_read_by_position_are_the_contacts_read_by_name(store: SqlStore) -> None:
     """The book reads its statements' rows by position (storage.repository._contact_at); every
     field must land where reading by name puts it, including the import and issue-10 ones."""
@@ -261,6 +356,7 @@ async def test_contacts_read_by_position_are_the_contacts_read_by_name(store: Sq
             *await book.page(offset=0, limit=5),
             *await book.upcoming(limit=5),
             *(await book.get_many([dana])).values(),
+            await book.named("Dana Whitfield"),
         ]
     async with store.engine.connect() as connection:
         owner = select(ContactRow.owner_id).where(ContactRow.id == dana)
@@ -270,4 +366,4 @@ async def test_contacts_read_by_position_are_the_contacts_read_by_name(store: Sq
     by_name = _contact(row)
     assert by_name.email == "dana@example.com" and by_name.suggested_before_on is not None
     assert by_name.relationship == "boss" and by_name.win_on == date(2026, 11, 1)
-    assert by_position == [by_name] * 5
+    assert by_position == [by_name] * 6

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from slack_bolt.async_app import AsyncApp
@@ -23,24 +23,25 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import coach, files, groups, guards, inflight, render
-from bot.adapters.slack.escaping import read_command_text
+from bot.adapters.slack import coach, commands, files, groups, guards, inflight, render
+from bot.adapters.slack.commands import COMMAND, caller_from
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.inflight import tracked
+from bot.adapters.slack.pending import PendingCommands
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.adapters.slack.uninstall import register_uninstall
 from bot.core.actions import Act
-from bot.core.model import UserRef
 from bot.core.ports import Uninstalls
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
 from bot.settings import Settings
+from storage.pending_work import CURRENT, Slot
 from storage.replays import Replayed
+from storage.repository import SqlStore
 
 log = structlog.get_logger(__name__)
 
-COMMAND = "/reconnect"
 #: Slack drops a slash command not acknowledged within 3 s; leave room for the network.
 ACK_BUDGET_SECONDS = 2.0
 
@@ -75,9 +76,20 @@ class _SkipClientWarning(logging.Filter):
         return "`client` as well" not in str(record.msg)
 
 
-def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, TimezoneRefresher]:
-    """The Bolt app with every Reconnect listener registered, and its background refresher
-    (to :meth:`~TimezoneRefresher.drain` before the database closes)."""
+class SlackParts(NamedTuple):
+    """The Bolt app and the helpers that outlive its requests."""
+
+    app: AsyncApp
+    #: The background time zone refresher (to :meth:`~TimezoneRefresher.drain` before the
+    #: database closes).
+    timezones: TimezoneRefresher
+    #: The records of commands acknowledged early (``None`` without a SQL store), which
+    #: :class:`~bot.adapters.slack.pending.PendingRecovery` takes over from dead processes.
+    pending: PendingCommands | None
+
+
+def build_slack_app(settings: Settings, service: Reconnect) -> SlackParts:
+    """The Bolt app with every Reconnect listener registered, and its helpers."""
     app = AsyncApp(
         logger=bolt_logger(),
         client=build_web_client(settings),
@@ -87,17 +99,26 @@ def build_slack_app(settings: Settings, service: Reconnect) -> tuple[AsyncApp, T
         # Socket Mode traffic is authenticated by the app-level token, not signed.
         request_verification_enabled=False,
     )
-    return app, register(app, service, api_url=settings.slack_api_url)
+    pending = PendingCommands(service.store) if isinstance(service.store, SqlStore) else None
+    timezones = register(app, service, api_url=settings.slack_api_url, pending=pending)
+    return SlackParts(app, timezones, pending)
 
 
-def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -> TimezoneRefresher:
+def register(
+    app: AsyncApp,
+    service: Reconnect,
+    *,
+    api_url: str | None = None,
+    pending: PendingCommands | None = None,
+) -> TimezoneRefresher:
     """Register the command, action, view and event listeners; returns the background
     time zone refresher they share. Response URLs read back from a modal's metadata are
-    posted to only on Slack's hooks hosts or ``api_url``'s origin."""
+    posted to only on Slack's hooks hosts or ``api_url``'s origin. ``pending``: where a
+    command acknowledged early is recorded until its work commits (none: not recorded)."""
     timezones = TimezoneRefresher(service)
     app.use(guards.response_url_guard(api_url))
     app.error(guards.on_listener_error())
-    app.command(COMMAND)(tracked(_on_command(service, timezones)))
+    app.command(COMMAND)(tracked(_on_command(service, timezones, pending)))
     app.action(re.compile(r"^rc:"))(tracked(_on_action(service)))
     app.view(re.compile(r"^rc_form:"))(tracked(_on_submit(service, api_url)))
     app.event("app_home_opened")(tracked(_on_home_opened(service, timezones)))
@@ -110,25 +131,6 @@ def register(app: AsyncApp, service: Reconnect, *, api_url: str | None = None) -
     return timezones
 
 
-def caller_from(body: dict[str, Any]) -> Caller:
-    """The Reconnect caller for a slash command, interaction or event payload."""
-    user = body.get("user")
-    event = body.get("event") or {}
-    if isinstance(user, dict):
-        user_id = user.get("id", "")
-        team_id = user.get("team_id") or (body.get("team") or {}).get("id")
-    else:
-        user_id = body.get("user_id") or event.get("user") or ""
-        team_id = body.get("team_id")
-    if not team_id:
-        team_id = (body.get("team") or {}).get("id") or body.get("enterprise_id") or "unknown"
-    return Caller(
-        UserRef("slack", str(team_id), str(user_id)),
-        command=COMMAND + " ",
-        channel=groups.channel_of(body),
-    )
-
-
 async def drain_deferred() -> None:
     """Wait for listeners still at work (before the database closes): an orderly shutdown
     must not drop a command Slack was told is on its way ("One moment…"), nor abandon an
@@ -136,65 +138,131 @@ async def drain_deferred() -> None:
     await inflight.drain()
 
 
-def _on_command(service: Reconnect, timezones: TimezoneRefresher) -> Any:
+def _on_command(
+    service: Reconnect, timezones: TimezoneRefresher, pending: PendingCommands | None
+) -> Any:
     async def on_command(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         raw = clean_text(str(body.get("text") or ""))
         caller = replace(caller_from(body), mentions=groups.mentions_in(raw))
-
-        async def name_of(user_id: str) -> str | None:
-            try:
-                info = await client.users_info(user=user_id)
-            except SlackApiError:
-                return None
-            profile = (info.get("user") or {}).get("profile") or {}
-            return profile.get("real_name") or (info.get("user") or {}).get("real_name")
-
-        async def work() -> Any:
-            text = await read_command_text(raw, name_of)
-            coaching = coach.coaching_of(service)
-            if coaching is not None and coaching.owns_command(text):
-                return await coach.command(coaching, client, caller, body, text)
-            if groups.is_join(text):  # the coach's view names members as Slack shows them
-                name = await coach.display_name(client, caller.user.user_id)
-                return await service.command(replace(caller, display_name=name or ""), text)
-            return await service.command(caller, text)
-
-        task = asyncio.ensure_future(work())
-        done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
-        if not done:
-            # Slow database or Slack: acknowledge now, answer through response_url when ready.
-            # Bolt finishes this listener after the HTTP answer, untracked: remember the work
-            # so that shutting down waits for it instead of abandoning it mid-transaction.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # The work's write transaction deletes the command's record, if it gets one: the slot
+        # is shared with the work's task, which starts before anyone knows it will be slow.
+        slot = Slot() if pending is not None else None
+        token = CURRENT.set(slot)
+        task = asyncio.ensure_future(commands.run(service, client, caller, body, raw))
+        CURRENT.reset(token)
+        recording: asyncio.Future[None] | None = None
+        if pending is not None and slot is not None:
+            await _within(task, ACK_BUDGET_SECONDS * RECORD_AT)
+            if not task.done():  # may be acknowledged early: record it durably first
+                recording = asyncio.ensure_future(pending.record(slot, caller, body))
+        await _within(task, started + ACK_BUDGET_SECONDS - loop.time())
+        if not task.done() and recording is not None:
+            await _within(recording, started + ACK_BUDGET_SECONDS + RECORD_GRACE - loop.time())
+        if not task.done():
+            # Slow database or Slack: the answer goes through response_url when ready. Bolt
+            # finishes this listener after the HTTP answer, untracked: remember the work so
+            # that shutting down waits for it instead of abandoning it mid-transaction.
             inflight.track(task)
-            await ack(response_type="ephemeral", text="One moment…")
-            outcome = await task
-            if isinstance(outcome, Reply):
-                shown = files.with_files_note(outcome)
-                await respond(response_type="ephemeral", **render.message(shown))
-                await _deliver_files(client, respond, caller, outcome)
-                await groups.post_in_channel(client, respond, caller, outcome)
+            if pending is None or _recorded(recording, slot):
+                await ack(response_type="ephemeral", text="One moment…")
             else:
-                await respond(
-                    response_type="ephemeral",
-                    text="Sorry, that took too long to open the form — please try again.",
-                )
+                # The record could not be committed in time (the database is locked or
+                # overwhelmed): no "One moment…", a promise a crash now could break. Slack
+                # tells the user it failed; the work goes on, and still answers when done.
+                log.warning("slack.pending_not_recorded_in_time")
+            await _finish_late(client, respond, caller, task, pending, slot, recording)
             return
-        outcome = task.result()
-        if isinstance(outcome, Form):
-            await ack()
-            await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
-        else:
-            shown = files.with_files_note(outcome) if isinstance(outcome, Reply) else outcome
-            await ack(response_type="ephemeral", **render.message(shown))
-            if isinstance(outcome, Reply):
-                await _deliver_files(client, respond, caller, outcome)
-                await groups.post_in_channel(client, respond, caller, outcome)
+        try:
+            outcome = task.result()
+            if isinstance(outcome, Form):
+                await ack()
+                await _open_form(client, body.get("trigger_id"), outcome, body.get("response_url"))
+            else:
+                shown = files.with_files_note(outcome) if isinstance(outcome, Reply) else outcome
+                await ack(response_type="ephemeral", **render.message(shown))
+                if isinstance(outcome, Reply):
+                    await commands.deliver_files(client, respond, caller, outcome)
+                    await groups.post_in_channel(client, respond, caller, outcome)
+        finally:
+            if pending is not None and slot is not None and recording is not None:
+                await _landed(recording)  # the work was done before the ack after all
+                await pending.finish(slot)
         log.info("slack.command", user=caller.user.user_id, team=caller.user.workspace_id)
         timezones.touch(client, caller)
 
     return on_command
+
+
+#: When a command is still at work after this share of the ack budget, it is recorded
+#: (``storage/pending_work.py``), so that the record is committed by the time the budget is
+#: spent and "One moment…" goes out (only then: it promises an answer a crash cannot lose).
+RECORD_AT = 0.5
+#: How much longer than the budget the ack may wait for that record (Slack allows 3 s).
+RECORD_GRACE = 0.5
+
+
+async def _within(future: asyncio.Future[Any], seconds: float) -> None:
+    """Wait until ``future`` is done or ``seconds`` have passed (it is never cancelled)."""
+    if not future.done():
+        await asyncio.wait({future}, timeout=max(seconds, 0.0))
+
+
+def _recorded(recording: asyncio.Future[None] | None, slot: Slot | None) -> bool:
+    """Whether the command's record is committed."""
+    if recording is None or slot is None or not recording.done() or recording.cancelled():
+        return False
+    return recording.exception() is None and slot.record_id is not None
+
+
+async def _landed(recording: asyncio.Future[None]) -> None:
+    """Wait for the record to be made; a failure leaves the command unrecorded, as before
+    records existed (it is logged, never raised)."""
+    try:
+        await recording
+    except Exception as exc:
+        log.warning("slack.pending_not_recorded", error=type(exc).__name__)
+
+
+async def _finish_late(
+    client: AsyncWebClient,
+    respond: Any,
+    caller: Caller,
+    task: asyncio.Future[Any],
+    pending: PendingCommands | None,
+    slot: Slot | None,
+    recording: asyncio.Future[None] | None,
+) -> None:
+    """Once the ack budget is spent: wait for the work (keeping its record fresh), answer
+    through the response URL, then delete the record (if the work's own transaction did not)."""
+    if recording is not None:
+        await _landed(recording)
+    try:
+        if pending is not None and slot is not None:
+            async with pending.heartbeats(slot):
+                outcome = await task
+        else:
+            outcome = await task
+    except Replayed:
+        log.info("slack.replay_ignored", kind="command")
+        outcome = None
+    except Exception as exc:
+        log.warning("slack.command_failed", error=type(exc).__name__)
+        if pending is not None and slot is not None and await pending.failed(slot, exc):
+            return  # the database was unavailable: run again shortly, answered then
+        # Acked already: Slack shows nothing more, so say so in plain words.
+        await commands.say_sorry(respond)
+        outcome = None
+    if outcome is not None:
+        try:
+            await commands.answer_late(client, respond, caller, outcome)
+        except Exception as exc:
+            log.warning("slack.late_answer_failed", error=type(exc).__name__)
+    if pending is not None and slot is not None:
+        await pending.finish(slot)
 
 
 def _on_action(service: Reconnect) -> Any:
@@ -217,7 +285,7 @@ def _on_action(service: Reconnect) -> Any:
 
 
 #: What a person reads when their button press failed after it was acknowledged.
-SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
+SORRY = commands.SORRY
 
 
 async def _act(
@@ -260,7 +328,7 @@ async def _act(
             replace_original=replace_it, response_type="ephemeral", **render.message(shown)
         )
     if isinstance(outcome, Reply):
-        await _deliver_files(client, respond, caller, outcome)
+        await commands.deliver_files(client, respond, caller, outcome)
     log.info("slack.action", action=name, user=caller.user.user_id)
 
 
@@ -273,20 +341,6 @@ async def _say_sorry(
             await respond(replace_original=False, response_type="ephemeral", text=SORRY)
         else:
             await client.chat_postMessage(channel=caller.user.user_id, text=SORRY)
-    except Exception as exc:
-        log.warning("slack.sorry_failed", error=type(exc).__name__)
-
-
-async def _deliver_files(
-    client: AsyncWebClient, respond: Any, caller: Caller, outcome: Reply
-) -> None:
-    """Upload a reply's files to the user's DM; say so (ephemerally) if that failed."""
-    if not outcome.files:
-        return
-    if await files.to_direct_messages(client, caller.user.user_id, outcome.files):
-        return
-    try:
-        await respond(replace_original=False, response_type="ephemeral", text=files.UPLOAD_FAILED)
     except Exception as exc:
         log.warning("slack.sorry_failed", error=type(exc).__name__)
 

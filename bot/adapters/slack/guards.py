@@ -4,7 +4,8 @@
   :func:`response_url_guard` (a global middleware) lets ``respond()`` post only to Slack's hooks
   hosts or the configured API origin (the same rule as :func:`inbound.response_url_allowed`,
   which the modal submission path applies to its metadata); anything else gets a ``respond``
-  that refuses, and one log line.
+  that refuses, and one log line. An allowed one gets Bolt's ``respond()`` over a kept-alive
+  connection (:mod:`bot.adapters.slack.responses`).
 - A listener that fails *before* it acknowledges used to end in Bolt's bare 500 (Slack then
   shows "/reconnect failed with the error …", or a modal says nothing useful) and a traceback.
   :func:`on_listener_error` answers such a command with a friendly ephemeral message, such a
@@ -25,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack.inbound import response_url_allowed
+from bot.adapters.slack.responses import SharedRespond
 from storage.replays import Replayed
 
 log = structlog.get_logger(__name__)
@@ -62,6 +64,9 @@ class _ResponseUrlGuard(AsyncMiddleware):
             log.warning("slack.response_url_refused", where="respond")
             context["response_url"] = None
             context["respond"] = _direct_message(context)
+        elif url is not None:  # Bolt's, but on a kept-alive connection (responses.py)
+            client = context.client
+            context["respond"] = SharedRespond(response_url=url, proxy=client.proxy, ssl=client.ssl)
         return await next()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import text
@@ -19,7 +21,7 @@ from bot.adapters.slack.socket_replays import (
     DedupingSocketModeHandler,
     envelope_keys,
 )
-from bot.app import build_app
+from bot.app import ReconnectApp, build_app
 from storage.replays import KEEP_SECONDS, SeenRequests
 from tests.conftest import slack_settings
 from tests.fakes import slack_requests as sr
@@ -47,6 +49,23 @@ def command_envelope(envelope_id: str, words: str, retry: int | None = None) -> 
     return SocketModeRequest("slash_commands", envelope_id, payload, retry_attempt=retry)
 
 
+#: The apps the test built, drained when it ends (see :func:`drained`).
+_BUILT: list[ReconnectApp] = []
+
+
+@pytest.fixture
+async def drained(engine: AsyncEngine) -> AsyncIterator[None]:
+    """After each test, what its apps' listeners still do in the background (a time zone
+    refresh after a command, writing the user's row) finishes, as at a shutdown, before the
+    database goes (``engine``) and the next test empties the tables: cut off when the test's
+    event loop closes, it could leave SQLite locked for the next test."""
+    yield
+    while _BUILT:
+        app = _BUILT.pop()
+        for cleanup in app.web.on_cleanup:
+            await cleanup(app.web)
+
+
 def handler_for(
     engine: AsyncEngine, database_url: URL, fake_slack: FakeSlack, now: list[float]
 ) -> DedupingSocketModeHandler:
@@ -54,6 +73,7 @@ def handler_for(
         slack_settings(database_url, fake_slack.api_url), slack_app_token="xapp-test"
     )
     app = build_app(settings, engine=engine)
+    _BUILT.append(app)
     assert app.slack is not None
     return DedupingSocketModeHandler(
         app.slack,
@@ -64,6 +84,7 @@ def handler_for(
     )
 
 
+@pytest.mark.usefixtures("drained")
 async def test_a_redelivered_envelope_has_no_second_effect(
     engine: AsyncEngine, database_url: URL, fake_slack: FakeSlack
 ) -> None:
@@ -122,6 +143,7 @@ async def test_bolt_does_not_verify_the_signature_a_second_time(
     )
 
 
+@pytest.mark.usefixtures("drained")
 async def test_a_redelivery_of_an_envelope_that_never_committed_runs(
     engine: AsyncEngine, database_url: URL, fake_slack: FakeSlack
 ) -> None:

@@ -28,6 +28,7 @@ from bot.adapters.slack.commands import COMMAND, caller_from
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
 from bot.adapters.slack.inflight import tracked
+from bot.adapters.slack.messenger import sdk_logger
 from bot.adapters.slack.pending import PendingCommands
 from bot.adapters.slack.profile import TimezoneRefresher
 from bot.adapters.slack.uninstall import register_uninstall
@@ -47,11 +48,13 @@ ACK_BUDGET_SECONDS = 2.0
 
 
 def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """A Slack Web API client that honours ``Retry-After`` and retries 5xx and lost connections."""
+    """A Slack Web API client that honours ``Retry-After`` and retries 5xx and lost connections
+    (its logger builds no DEBUG text unless DEBUG logs are on: :func:`sdk_logger`)."""
     return AsyncWebClient(
         token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
+        logger=sdk_logger("slack_sdk.web.reconnect_app"),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),

@@ -60,11 +60,20 @@ def web_client(token: str, base_url: str, *, timeout: int = 15) -> AsyncWebClien
     so at DEBUG the lines are still written (reduced by :mod:`bot.logs`), and otherwise never
     built. Its name starts with ``slack_sdk`` so that :mod:`bot.logs` treats its lines as the
     library's."""
-    logger = logging.getLogger("slack_sdk.web.reconnect_messenger")
-    logger.setLevel(logging.getLogger("slack_sdk").getEffectiveLevel())
+    logger = sdk_logger("slack_sdk.web.reconnect_messenger")
     return AsyncWebClient(
         token=token, base_url=base_url, timeout=timeout, retry_handlers=[], logger=logger
     )
+
+
+def sdk_logger(name: str) -> logging.Logger:
+    """A logger for a ``slack_sdk`` client whose own level is the library's effective level
+    (see :func:`web_client`: with no level of its own, the client builds DEBUG text for every
+    call and throws it away). ``name`` starts with ``slack_sdk`` so :mod:`bot.logs` treats its
+    lines as the library's."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.getLogger("slack_sdk").getEffectiveLevel())
+    return logger
 
 
 class SlackMessenger:

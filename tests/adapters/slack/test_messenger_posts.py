@@ -121,3 +121,24 @@ def test_answers_that_are_not_json_fail_as_slack_sdk_expects() -> None:
 
     with pytest.raises(json.JSONDecodeError):
         orjson.loads("<html>502 Bad Gateway</html>")
+
+
+async def test_the_apps_web_client_builds_no_debug_text_either(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client Bolt's listeners use (users.info, views.publish, chat.postEphemeral…) had
+    the same logger with no level of its own: every call formatted its DEBUG text at INFO."""
+    from bot.adapters.slack.app import build_web_client
+    from bot.settings import Settings
+
+    sdk = logging.getLogger("slack_sdk")
+    monkeypatch.setattr(sdk, "level", logging.INFO)
+    monkeypatch.setattr(logging.getLogger("slack_sdk.web.reconnect_app"), "level", 0)
+    settings = Settings(
+        database_url="sqlite:///unused", slack_bot_token=BOT_TOKEN, slack_api_url=fake_slack.api_url
+    )
+    client = build_web_client(settings)
+    built: list[str] = []
+    monkeypatch.setattr(client.logger, "debug", lambda text, *a, **k: built.append(text))
+    answer = await client.chat_postMessage(channel="U1", text="hi")
+    assert answer["ok"] and built == []

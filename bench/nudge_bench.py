@@ -177,7 +177,7 @@ def ranked_profile(profile: tuple[Any, ...], rng: random.Random) -> tuple[Any, .
     tie = RELATIONSHIPS[rng.randrange(len(RELATIONSHIPS))]
     contact = Contact(
         0, "x", Span(count, Unit(unit)), role, how, notes, last, due, last_note, created,
-        skipped, reached, follow, tie,
+        skipped, reached, follow, relationship=tie,
     )  # fmt: skip
     return (*profile, tie, value_points(contact), rotation_key(contact))
 

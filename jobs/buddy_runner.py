@@ -34,7 +34,8 @@ from bot.core.groups.pairing import Pair, met_counts, pair_up
 from bot.core.model import UserRef
 from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.replies import Reply
-from jobs.runner import Clock, _pid_alive, worker_id
+from bot.processes import pid_alive
+from jobs.runner import Clock, worker_id
 from storage.buddy_runs import BuddyGroup, BuddyRuns, Claim, Delivery
 
 log = structlog.get_logger(__name__)
@@ -155,7 +156,7 @@ class BuddyRunner:
                     await self.store.workers(self.wall(), self.config.stale_after)
                 ).items()
                 # A process on this machine that is gone (kill -9) is dead at once.
-                if host != self.host or _pid_alive(pid)
+                if host != self.host or pid_alive(pid)
             }
             for group, week in groups:
                 try:

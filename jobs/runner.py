@@ -35,6 +35,7 @@ from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.recap import RecapContent
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
+from bot.processes import pid_alive
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
@@ -416,7 +417,7 @@ class NudgeRunner:
         if entry is None:
             return True
         host, pid, heartbeat = entry
-        if host == self.host and not _pid_alive(pid):
+        if host == self.host and not pid_alive(pid):
             return True
         return wall - heartbeat > self.config.stale_after
 
@@ -815,40 +816,6 @@ def _gc_paused() -> Iterator[None]:
 def worker_id() -> str:
     """``host:pid:random`` — unique per process, and readable in the database."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` (on this host) still runs.
-
-    A zombie — killed, but not yet reaped by its parent — still exists for ``kill(pid, 0)``,
-    yet will never finish its claims: it counts as dead, so they are taken over at once rather
-    than when its heartbeat goes stale.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process: it exists
-    return _process_state(pid) != "Z"
-
-
-def _process_state(pid: int) -> str | None:
-    """The state letter of ``/proc/<pid>/stat`` (``R``, ``S``, ``Z``…), or ``None`` where it
-    cannot be read (no ``/proc``, or the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return _state_of(stat.read().decode("utf-8", "replace"))
-    except OSError:
-        return None
-
-
-def _state_of(stat: str) -> str | None:
-    """The state field of a ``/proc/<pid>/stat`` line: ``pid (comm) state …``. The command
-    name may itself hold spaces and parentheses, so the state is read after the *last* ``)``."""
-    _, paren, rest = stat.rpartition(")")
-    fields = rest.split()
-    return fields[0] if paren and fields else None
 
 
 def _who(recipient: Recipient) -> str:

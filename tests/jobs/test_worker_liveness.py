@@ -9,34 +9,34 @@ from pathlib import Path
 
 import pytest
 
-from jobs.runner import _pid_alive, _state_of
+from bot.processes import pid_alive, state_of
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
 
 
 def test_a_running_process_is_alive() -> None:
-    assert _pid_alive(os.getpid())
+    assert pid_alive(os.getpid())
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert _pid_alive(child.pid)
+        assert pid_alive(child.pid)
     finally:
         child.kill()
         child.wait()
-    assert not _pid_alive(child.pid)  # reaped: gone
+    assert not pid_alive(child.pid)  # reaped: gone
 
 
 @needs_proc
 def test_a_killed_process_its_parent_has_not_reaped_is_dead() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert _pid_alive(child.pid)
+        assert pid_alive(child.pid)
         child.kill()
         # Wait for it to exit, but leave it unreaped (WNOWAIT): a zombie, as a kill -9'd
         # clock is until its parent gets round to waiting for it.
         os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
-        assert _state_of(Path(f"/proc/{child.pid}/stat").read_text()) == "Z"
+        assert state_of(Path(f"/proc/{child.pid}/stat").read_text()) == "Z"
         os.kill(child.pid, 0)  # it still exists for kill(pid, 0)…
-        assert not _pid_alive(child.pid)  # …but will never finish its claims
+        assert not pid_alive(child.pid)  # …but will never finish its claims
     finally:
         child.kill()
         child.wait()
@@ -55,4 +55,4 @@ def test_a_killed_process_its_parent_has_not_reaped_is_dead() -> None:
     ],
 )
 def test_the_state_is_read_after_the_command_name(stat: str, state: str | None) -> None:
-    assert _state_of(stat) == state
+    assert state_of(stat) == state

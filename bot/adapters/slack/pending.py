@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import commands, groups, inflight
 from bot.adapters.slack.inbound import clean_text, response_url_allowed
 from bot.core.service import Caller, Reconnect
+from bot.processes import pid_alive
 from storage.pending_work import (
     ANSWERABLE_FOR,
     CURRENT,
@@ -327,16 +328,4 @@ def process_alive(worker: str) -> bool | None:
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname()[:60] or not pid_text.isdigit():
         return None
-    pid = int(pid_text)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: it exists
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            state = stat.read().decode("utf-8", "replace").rpartition(")")[2].split()
-    except OSError:
-        return True  # no /proc here: it exists
-    return not (state and state[0] == "Z")
+    return pid_alive(int(pid_text))

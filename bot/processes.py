@@ -4,6 +4,15 @@ busy (the clock's claims, the practice-buddy pass, Slack commands acknowledged e
 from __future__ import annotations
 
 import os
+import socket
+import uuid
+
+
+def worker_id(*, host_max: int | None = None) -> str:
+    """``host:pid:random`` — unique per process, and readable in the database (the random
+    part tells a restarted process that got the same pid, as in a container, from its
+    predecessor). ``host_max`` cuts the host name to fit a column."""
+    return f"{socket.gethostname()[:host_max]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def pid_alive(pid: int) -> bool:

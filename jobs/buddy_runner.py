@@ -34,8 +34,8 @@ from bot.core.groups.pairing import Pair, met_counts, pair_up
 from bot.core.model import UserRef
 from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.replies import Reply
-from bot.processes import pid_alive
-from jobs.runner import Clock, worker_id
+from bot.processes import pid_alive, worker_id
+from jobs.runner import Clock
 from storage.buddy_runs import BuddyGroup, BuddyRuns, Claim, Delivery
 
 log = structlog.get_logger(__name__)

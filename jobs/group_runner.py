@@ -35,9 +35,10 @@ from bot.core.groups.rhythm import DEFAULT_GRACE, RECAP, THEME, due_posts
 from bot.core.groups.themes import LIBRARY, exercise_for, render_theme
 from bot.core.ports import DeliveryError, Messenger
 from bot.core.replies import Reply, message
+from bot.processes import worker_id
 from jobs.batching import GroupCommitter
 from jobs.ports import ChannelMessenger
-from jobs.runner import Clock, worker_id
+from jobs.runner import Clock
 from storage.group_posts import (
     AttemptOpen,
     GroupPostStore,

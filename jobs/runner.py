@@ -19,7 +19,6 @@ import os
 import random
 import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from bot.core.ports import DeliveryError, DeliveryKind, Messenger
 from bot.core.recap import RecapContent
 from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
-from bot.processes import pid_alive
+from bot.processes import pid_alive, worker_id
 from jobs.batching import GroupCommitter
 from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
@@ -811,11 +810,6 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def worker_id() -> str:
-    """``host:pid:random`` — unique per process, and readable in the database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _who(recipient: Recipient) -> str:

@@ -16,9 +16,7 @@ Log lines name records by id, never by what they contain.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import uuid
 from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import commands, groups, inflight
 from bot.adapters.slack.inbound import clean_text, response_url_allowed
 from bot.core.service import Caller, Reconnect
-from bot.processes import pid_alive
+from bot.processes import pid_alive, worker_id
 from storage.pending_work import (
     ANSWERABLE_FOR,
     CURRENT,
@@ -60,14 +58,10 @@ RETRY_AFTER = timedelta(seconds=5)
 #: Commands run again at once by one process, at most (a process that died under load may
 #: leave many: they are taken over a few at a time, not all in one burst).
 MAX_RERUNS = 8
+#: Host name characters kept in a record's owner id (the column holds the rest of the id too).
+HOST_MAX = 60
 #: Never sweep more often than this (a record about to go stale wakes the sweeper early).
 MIN_SWEEP_SECONDS = 1.0
-
-
-def worker_id() -> str:
-    """``host:pid:random`` — unique per process (the random part tells a restarted process
-    that got the same pid, as in a container, from its predecessor)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class PendingCommands:
@@ -76,7 +70,7 @@ class PendingCommands:
     def __init__(self, store: SqlStore, *, worker: str | None = None) -> None:
         self.store = store
         self.table = PendingWork(store.engine, write_turn=store.write_turn)
-        self.worker = worker or worker_id()
+        self.worker = worker or worker_id(host_max=HOST_MAX)
         #: Set when a record was released, to wake this process's sweeper.
         self.released = asyncio.Event()
 
@@ -326,6 +320,6 @@ def process_alive(worker: str) -> bool | None:
     host (only its heartbeat can tell). A zombie (killed, not yet reaped) counts as gone."""
     host, _, rest = worker.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname()[:60] or not pid_text.isdigit():
+    if host != socket.gethostname()[:HOST_MAX] or not pid_text.isdigit():
         return None
     return pid_alive(int(pid_text))

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -192,11 +192,11 @@ class SqliteDialect(Dialect):
         if not dates:
             return [shape(row) for row in raw]
         out: list[R] = []
+        days = _ISO_DAYS
         for row in raw:
             values = list(row)
             for at in dates:
-                if values[at] is not None:
-                    values[at] = date.fromisoformat(values[at])
+                values[at] = days[values[at]]
             out.append(shape(values))
         return out
 
@@ -204,7 +204,7 @@ class SqliteDialect(Dialect):
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
         # SQLite hands dates back as ISO text.
-        return [_owned_contact(row, _iso_day) for row in await self._fetch(connection, query)]
+        return [_owned_contact(row, _ISO_DAYS) for row in await self._fetch(connection, query)]
 
     async def claim_batch(
         self,
@@ -304,7 +304,7 @@ class PostgresDialect(Dialect):
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        return [_owned_contact(row, _same_day) for row in await connection.execute(query)]
+        return [_owned_contact(row, _SAME_DAYS) for row in await connection.execute(query)]
 
     async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
         # A transaction-level advisory lock, released at commit: several clock workers that
@@ -429,27 +429,62 @@ def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
     return condition
 
 
-def _owned_contact(row: Any, day: Callable[[Any], Any]) -> OwnedContact:
+def _owned_contact(row: Any, days: _Days) -> OwnedContact:
     """``(owner id, contact)`` from a row of ``(*CONTACT_COLUMNS, owner_id)``, by position (the
-    morning pass reads thousands: no per-row mapping by name); ``day`` reads a date column."""
+    morning pass reads thousands: no per-row mapping by name); ``days`` maps a date column's
+    value to its date (a subscript, not a call: ten date columns a row)."""
     (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
      reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
      owner) = row  # fmt: skip
     contact = Contact(
-        cid, name, _span(count, unit), role, how, notes, day(last), day(due), note,
-        day(created), day(skipped), day(reached), day(follow), preferred_name=preferred,
-        relationship=tie, last_in_touch=day(touch), win=win, win_on=day(win_on),
-        suggested_on=day(shown), suggested_before_on=day(shown_before),
+        cid, name, _span(count, unit), role, how, notes, days[last], days[due], note,
+        days[created], days[skipped], days[reached], days[follow], preferred_name=preferred,
+        relationship=tie, last_in_touch=days[touch], win=win, win_on=days[win_on],
+        suggested_on=days[shown], suggested_before_on=days[shown_before],
     )  # fmt: skip
     return owner, contact
 
 
-def _iso_day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+#: How many distinct values a :class:`_Days` remembers (a pass sees a few thousand days).
+_DAYS_KEPT = 50_000
 
 
-def _same_day(value: date | None) -> date | None:
-    return value
+class _Days(dict[Any, Any]):
+    """A date column's value → its date, remembered: the morning pass reads the same few
+    thousand days in every contact row, and a dict lookup costs a fraction of parsing."""
+
+    __slots__ = ()
+
+    def _read(self, value: Any) -> date | None:
+        raise NotImplementedError
+
+    def __missing__(self, value: Any) -> date | None:
+        day = self._read(value)
+        if len(self) < _DAYS_KEPT:
+            self[value] = day
+        return day
+
+
+class _IsoDays(_Days):
+    """SQLite hands dates back as ISO text (or NULL)."""
+
+    __slots__ = ()
+
+    def _read(self, value: Any) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+
+class _SameDays(_Days):
+    """psycopg already returns dates as dates."""
+
+    __slots__ = ()
+
+    def _read(self, value: Any) -> date | None:
+        return cast(date | None, value)
+
+
+_ISO_DAYS = _IsoDays()
+_SAME_DAYS = _SameDays()
 
 
 def _span(count: int, unit: str) -> Span:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import orjson
+
 from bot.core import dates, prompts
 from bot.core.actions import Act
 from bot.core.courage import NEEDS_PREDICTION, EvidenceHint, story_text
@@ -175,7 +177,11 @@ class NudgeContent:
                 }
                 for t in self.steps
             ]
-        return _ENCODER.encode(data)
+        try:
+            # orjson: a tenth of the standard library's time, for every user of a pass.
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:  # a lone surrogate in some text: keep it, as before
+            return _ENCODER.encode(data)
 
     @classmethod
     def from_json(cls, raw: str) -> NudgeContent:

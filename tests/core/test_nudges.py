@@ -137,6 +137,17 @@ def test_content_round_trips_and_rejects_garbage() -> None:
         raise AssertionError(f"accepted {raw!r}")
 
 
+def test_stored_content_is_the_compact_json_it_always_was() -> None:
+    """Stored by orjson for speed: byte for byte what the standard library wrote (compact,
+    non-ASCII kept), and text orjson refuses (a lone surrogate) is still stored."""
+    for why in ("Ask Zoë about 北京 🎉 \"quotes\" and \\ back\nslash", "half \ud83d surrogate"):
+        content = NudgeContent(day="2026-12-01", prompt_id="p", cards=[Card(1, why)],
+                               followups=[FollowUp(2, "2026-11-28")], goal="1 of 3")  # fmt: skip
+        raw = content.to_json()
+        assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
+        assert NudgeContent.from_json(raw) == content
+
+
 def test_stored_content_has_every_field() -> None:
     """``to_json`` is written out by hand for speed: a field added later must not be lost."""
     content = NudgeContent(

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple, cast
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -203,8 +204,16 @@ class SqliteDialect(Dialect):
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        # SQLite hands dates back as ISO text.
-        return [_owned_contact(row, _ISO_DAYS) for row in await self._fetch(connection, query)]
+        # Each row comes back as one JSON array: the sqlite3 module takes the connection's
+        # mutex and builds an object for every column of every row (22 here, thousands of
+        # rows a batch), while orjson reads the array's text at a fraction of that. SQLite
+        # hands dates back as ISO text either way.
+        packed = query.with_only_columns(func.json_array(*query.selected_columns))
+        loads = orjson.loads
+        return [
+            _owned_contact(loads(row[0]), _ISO_DAYS)
+            for row in await self._fetch(connection, packed)
+        ]
 
     async def claim_batch(
         self,

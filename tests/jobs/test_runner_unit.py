@@ -9,6 +9,7 @@ attempts and outcomes are recorded, how many posts are made, what is waited for.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 from collections.abc import Iterator
@@ -144,6 +145,26 @@ async def test_a_nudge_is_posted_once_and_recorded(env: Env) -> None:
     assert env.store.calls.index("start_attempts") < env.store.calls.index("record_outcomes")
     again = await env.runner().run_once(AT + timedelta(minutes=1))
     assert (again.already, again.sent) == (1, 0) and len(env.slack.posted) == 1
+
+
+async def test_a_pass_sets_older_objects_aside_from_the_collector_and_hands_them_back(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await env.user("U1", "Dana Whitfield")
+    frozen_while_posting: list[int] = []
+    post = env.slack.post
+
+    async def watched(channel: str, reply: Any, key: str) -> Any:
+        frozen_while_posting.append(gc.get_freeze_count())
+        return await post(channel, reply, key)
+
+    monkeypatch.setattr(env.slack, "post", watched)
+    before = gc.get_freeze_count()
+    await env.runner().run_once(AT)
+    assert frozen_while_posting and frozen_while_posting[0] > before
+    assert gc.get_freeze_count() == 0  # nothing stays out of the collector's reach
+    await env.runner().decide_all(AT + timedelta(days=1))
+    assert gc.get_freeze_count() == 0
 
 
 async def test_a_permanent_error_is_undeliverable_after_one_post(env: Env) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 
 from bot.core.model import UserRef
-from storage.dialect import DialectStore
+from bot.core.schedule import NudgePrefs
+from storage.dialect import AnySelect, DialectStore
 from storage.models import DeliveryAttempt, Nudge, User, Worker
 from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
-from storage.repository import prefs_of
 
 #: Claims per INSERT (and per transaction).
 _CLAIM_CHUNK = 5000
@@ -62,19 +62,32 @@ class ClaimStore(DialectStore):
         """Every user on these platforms whom we can still reach; with ``limit``, one page of
         them: the first ``limit`` by id above ``after`` (the pass reads them page by page, so
         its memory does not grow with the number of users)."""
-        query = select(User).where(User.undeliverable.is_(None), User.platform.in_(list(platforms)))
+        query = select(*_RECIPIENT_COLUMNS).where(
+            User.undeliverable.is_(None), User.platform.in_(list(platforms))
+        )
         query = page_of(query, User.id, after, limit)
         async with self._reading() as connection:
-            rows = (await connection.execute(query)).all()
+            # The dialect's fast read (positional rows, no per-column processing): a page of
+            # 2,000 whole user rows through SQLAlchemy cost ~30 µs a user, most of it parsing
+            # timestamps the plan never looks at.
+            rows = await self.dialect.rows(connection, query, tuple, dates=(8,))
         return [
             Recipient(
-                r.id,
-                UserRef(r.platform, r.workspace_id, r.external_id),
-                prefs_of(r),  # type: ignore[arg-type]  # a row with the columns of a User
-                r.dm_channel,
+                uid,
+                UserRef(platform, workspace, external),
+                NudgePrefs(
+                    timezone=timezone,
+                    time=_TIMES[at],
+                    days=days,
+                    paused_until=paused,
+                    cards=cards,
+                    timezone_locked=source == "user",
+                ),
+                channel,
             )
-            for r in rows
-        ]
+            for (uid, platform, workspace, external, channel, timezone, at, days, paused, cards,
+                 source) in rows
+        ]  # fmt: skip
 
     async def existing(
         self, days: Iterable[date], users: Sequence[int] | None = None
@@ -171,7 +184,39 @@ class ClaimStore(DialectStore):
             return {status: n for status, n in await connection.execute(query)}
 
 
-def page_of[S: Select[Any]](query: S, key: Any, after: int, limit: int | None) -> S:
+#: What planning reads of a user: who they are, their cached DM channel and nudge settings.
+_RECIPIENT_COLUMNS = (
+    User.id,
+    User.platform,
+    User.workspace_id,
+    User.external_id,
+    User.dm_channel,
+    User.timezone,
+    User.nudge_time,
+    User.nudge_days,
+    User.paused_until,
+    User.cards_per_nudge,
+    User.timezone_source,
+)
+
+
+class _Times(dict[Any, time]):
+    """A nudge time as read (SQLite's text, or PostgreSQL's ``time``) → ``time``; users share
+    a few dozen nudge times, so each is parsed once."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> time:
+        at = value if isinstance(value, time) else time.fromisoformat(value)
+        if len(self) < 10_000:
+            self[value] = at
+        return at
+
+
+_TIMES = _Times()
+
+
+def page_of[S: AnySelect](query: S, key: Any, after: int, limit: int | None) -> S:
     """``query`` restricted to one keyset page: rows with ``key`` above ``after``, in ``key``
     order, at most ``limit`` (all of them, unordered, without a limit)."""
     if limit is None:

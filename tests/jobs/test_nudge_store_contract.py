@@ -204,6 +204,17 @@ async def test_recipients_by_platform_with_prefs_and_cached_channel(world: World
     assert recipient.dm_channel is None
 
 
+async def test_recipients_read_every_nudge_setting(world: World) -> None:
+    """Planning reads the settings straight off the driver: times, dates and the lock as stored."""
+    prefs = NudgePrefs(timezone="America/St_Johns", time=time(7, 45), days=0b0010101,
+                       paused_until=date(2026, 12, 24), cards=5)  # fmt: skip
+    async with world.books.book(ADA) as book:
+        await book.save_prefs(prefs, timezone_from_user=False)
+    [recipient] = await world.store.recipients(["slack"])
+    assert recipient.prefs == prefs
+    assert recipient.user == ADA and recipient.dm_channel is None
+
+
 async def test_recipients_come_in_keyset_pages_by_id(world: World) -> None:
     ids = [await user(world, UserRef("slack", "T1", f"U{n}")) for n in range(5)]
     await user(world, TEAMS)

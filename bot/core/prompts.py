@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 
 #: The longest a prompt's ``text`` or ``generic`` may be, before a name is filled in.
 PROMPT_MAX = 220
@@ -553,15 +554,27 @@ def choose_prompt(
     relative order of the others unchanged. Prompts in ``exclude`` are left out (unless that
     leaves none). Without ``cards`` today, prompts that :func:`needs_card` are left out.
     """
+    candidates = _candidates(hurdle, frozenset(exclude), cards)
+    counts = [shown.get(prompt.id, 0) for prompt in candidates]
+    fewest = min(counts)
+    return min(
+        (_score(seed, prompt.id), prompt.id, prompt)
+        for prompt, count in zip(candidates, counts, strict=True)
+        if count == fewest
+    )[2]
+
+
+@cache
+def _candidates(hurdle: Hurdle, exclude: frozenset[str], cards: bool) -> tuple[Prompt, ...]:
+    """The prompts :func:`choose_prompt` may pick from (the same few combinations for every
+    user of a morning pass, so worked out once each)."""
     candidates = tuple(p for p in prompts_for(hurdle) if p.id not in exclude) or prompts_for(hurdle)
     if not cards:
         # No card today: nothing may mention "today's contact" (COMMITMENT always has some).
         candidates = tuple(p for p in candidates if not needs_card(p)) or tuple(
             p for p in prompts_for(Hurdle.COMMITMENT) if not needs_card(p)
         )
-    fewest = min(shown.get(prompt.id, 0) for prompt in candidates)
-    least_shown = [prompt for prompt in candidates if shown.get(prompt.id, 0) == fewest]
-    return min(least_shown, key=lambda prompt: (_score(seed, prompt.id), prompt.id))
+    return candidates
 
 
 def render(prompt: Prompt, first_name: str | None) -> str:

@@ -140,8 +140,8 @@ def test_content_round_trips_and_rejects_garbage() -> None:
 def test_stored_content_is_the_compact_json_it_always_was() -> None:
     """Stored by orjson for speed: byte for byte what the standard library wrote (compact,
     non-ASCII kept), and text orjson refuses (a lone surrogate) is still stored."""
-    for why in ('Ask Zoë about 北京 🎉 "quotes" and \\ back\nslash', "half \ud83d surrogate"):
-        content = NudgeContent(day="2026-12-01", prompt_id="p", cards=[Card(1, why)],
+    for reason in ('Ask Zoë about 北京 🎉 "quotes" and \\ back\nslash', "half \ud83d surrogate"):
+        content = NudgeContent(day="2026-12-01", prompt_id="p", cards=[Card(1, reason)],
                                followups=[FollowUp(2, "2026-11-28")], goal="1 of 3")  # fmt: skip
         raw = content.to_json()
         assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))

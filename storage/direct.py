@@ -115,7 +115,9 @@ class Direct:
                 raw = await driver.execute_fetchall(compiled.sql, arguments)
             else:  # psycopg
                 cursor = await driver.execute(compiled.sql, arguments)
-                raw = await cursor.fetchall() if cursor.description is not None else []
+                # Whether rows come is known from the statement: psycopg's ``description``
+                # builds a column object for every column on each call.
+                raw = await cursor.fetchall() if compiled.row is not None else []
         except dialect.loaded_dbapi.Error as exc:
             invalidated = dialect.is_disconnect(exc, sync.connection, None)
             if invalidated:

@@ -99,6 +99,9 @@ class SqlStore:
         # what PostgreSQL's READ COMMITTED transactions see anyway: each statement reads
         # what was committed when it started.
         self._read_options: dict[str, Any] = self._dialect.read_options
+        # The same engine with those options: its connections come with them, without a
+        # round of SQLAlchemy's async machinery per read to set them.
+        self._reader = engine.execution_options(**self._read_options)
         # SQLite has one writer at a time. Queueing writers here, first come first served,
         # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_turn = asyncio.Lock() if self._dialect.single_writer else None
@@ -147,26 +150,35 @@ class SqlStore:
     async def _transaction(
         self, user: UserRef, owner_id: int, write: bool
     ) -> AsyncIterator[SqlContactBook]:
-        async with self.engine.connect() as connection:
-            if not write:
-                await connection.execution_options(**self._read_options)
-            async with connection.begin():
-                statement = self._owner_for_write if write else _OWNER_DIRECT
-                owner = await statement.first(connection, {"owner": owner_id})
-                if owner is None:  # erased meanwhile (delete my data, an uninstall)
-                    self._owner_ids.pop(user, None)
-                    raise OwnerVanished("user row vanished")
-                if write:  # a signed Slack request is recorded with its writes (replays.py)
-                    await replays.claim(connection)
-                book = SqlContactBook(connection, owner, self._statements, write=write)
+        if not write:
+            # Reads run statement by statement (see _read_options), so they need no BEGIN and
+            # COMMIT of SQLAlchemy's either: two fewer trips through its async machinery.
+            async with self._reader.connect() as connection:
+                owner = await _OWNER_DIRECT.first(connection, {"owner": owner_id})
+                book = self._opened(user, connection, owner, write=False)
                 yield book
-                if write:  # a command acknowledged early: its record goes with its work
-                    await pending_work.settle(connection)
-            if write:
-                replays.claimed()
-                pending_work.settled()
+            return
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                owner = await self._owner_for_write.first(connection, {"owner": owner_id})
+                book = self._opened(user, connection, owner, write=True)
+                # a signed Slack request is recorded with its writes (replays.py)
+                await replays.claim(connection)
+                yield book
+                # a command acknowledged early: its record goes with its work
+                await pending_work.settle(connection)
+            replays.claimed()
+            pending_work.settled()
             if book.erased:  # the user row is gone: a next request starts afresh
                 self._owner_ids.pop(user, None)
+
+    def _opened(
+        self, user: UserRef, connection: AsyncConnection, owner: Any, *, write: bool
+    ) -> SqlContactBook:
+        if owner is None:  # erased meanwhile (delete my data, an uninstall)
+            self._owner_ids.pop(user, None)
+            raise OwnerVanished("user row vanished")
+        return SqlContactBook(connection, owner, self._statements, write=write)
 
     async def in_book[T](
         self,

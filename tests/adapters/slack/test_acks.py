@@ -112,3 +112,57 @@ async def test_a_listener_that_never_acks_times_out_as_in_bolt() -> None:
     response = await asyncio.wait_for(app.async_dispatch(_command()), 5)
     assert started.is_set()
     assert response.status == 404  # nothing acked: Bolt's unhandled answer
+
+
+async def test_our_listeners_get_the_arguments_bolt_would_give_them(
+    engine: Any, database_url: Any, fake_slack: Any, clock: Any
+) -> None:
+    from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
+
+    from bot.app import build_app
+    from tests.conftest import slack_settings
+    from tests.fakes import slack_requests as sr
+
+    app = build_app(slack_settings(database_url, fake_slack.api_url), clock=clock, engine=engine)
+    bolt = app.slack
+    url = fake_slack.response_url("args")
+    requests = [
+        sr.slash_command("due", user="U1", response_url=url, trigger_id="T.1"),
+        sr.block_action("rc:snooze:1.1", "12", user="U1", response_url=url),
+    ]
+    covered = 0
+    for raw in requests:
+        for listener in bolt._async_listeners:
+            request = AsyncBoltRequest(
+                body=raw, headers={"content-type": ["application/x-www-form-urlencoded"]}
+            )
+            bolt._init_context(request)
+            ours = acks.listener_arguments(listener, request)
+            if ours is None:
+                continue
+            covered += 1
+            theirs = build_async_required_kwargs(
+                logger=listener.logger,
+                required_arg_names=list(listener.arg_names),
+                request=request,
+                response=None,
+                this_func=listener.ack_function,  # type: ignore[attr-defined]
+            )
+            assert ours.keys() == theirs.keys()
+            for name, value in ours.items():
+                assert value is theirs[name] or value == theirs[name], name
+    # the command's and the buttons' listeners (the ack path) among them
+    names = {tuple(listener.arg_names) for listener in bolt._async_listeners}
+    assert ("ack", "body", "client", "respond") in names
+    assert ("ack", "body", "action", "client", "respond") in names
+    assert all(
+        acks.listener_arguments(listener, AsyncBoltRequest(body=requests[0], headers={}))
+        is not None
+        for listener in bolt._async_listeners
+        if tuple(listener.arg_names)
+        in {("ack", "body", "client", "respond"), ("ack", "body", "action", "client", "respond")}
+    )
+    # all but the bound methods (``self`` first: Bolt's own code runs those)
+    bound = sum(tuple(listener.arg_names)[:1] == ("self",) for listener in bolt._async_listeners)
+    assert covered == 2 * (len(bolt._async_listeners) - bound)
+    await app.close()

@@ -91,7 +91,10 @@ class Direct:
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
 
     def compiled(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
-        """The statement for ``dialect`` given parameters ``keys`` (compiled on first use)."""
+        """The statement for ``dialect`` given parameters ``keys`` (compiled on first use).
+
+        Kept by the dialect's name: each database has one driver here (``storage/db.py``), and
+        keeping the dialect objects themselves would keep every engine a test made alive."""
         found = self._compiled.get((dialect.name, keys))
         if found is None:
             found = self._compiled[(dialect.name, keys)] = _compile(self.statement, dialect, keys)

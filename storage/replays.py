@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.dialect import dialect_of
+from storage.direct import Direct
 from storage.models import PendingWorkRow, SeenSlackRequest
 
 #: How long a key must be kept: the signature window (300 s) and a minute of clock skew.
@@ -61,7 +62,8 @@ def _claim_statement(dialect_name: str) -> Any:
     ).returning(SeenSlackRequest.timestamp)
 
 
-_CLAIMS: dict[str, Any] = {}
+#: The claim of each dialect, run on the driver connection (one per write request).
+_CLAIMS: dict[str, Direct] = {}
 
 
 async def claim(connection: AsyncConnection) -> None:
@@ -74,17 +76,15 @@ async def claim(connection: AsyncConnection) -> None:
     name = connection.dialect.name
     statement = _CLAIMS.get(name)
     if statement is None:
-        statement = _CLAIMS[name] = _claim_statement(name)
+        statement = _CLAIMS[name] = Direct(_claim_statement(name))
     # Each key goes in as parameters, not as ``.values(rows)``: a statement built around its
     # values is a new statement each time, compiled again (~0.3 ms) on every write request;
     # this one is compiled once per process. Over HTTP there is one key; a Socket Mode
     # envelope and its retries are a few.
     recorded = 0
     for timestamp, signature in keys:
-        result = await connection.execute(
-            statement, {"timestamp": timestamp, "signature": signature}
-        )
-        recorded += len(result.all())
+        rows = await statement.rows(connection, {"timestamp": timestamp, "signature": signature})
+        recorded += len(rows)
     if recorded < len(keys):
         raise Replayed()
     if name == "sqlite":

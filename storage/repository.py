@@ -66,6 +66,7 @@ from bot.core.schedule import NudgePrefs
 from bot.core.text import fold
 from storage import pending_work, replays
 from storage.dialect import Dialect, _span, dialect_of
+from storage.direct import Direct
 from storage.models import (
     ContactRow,
     ConversationRef,
@@ -98,6 +99,9 @@ class SqlStore:
         # what PostgreSQL's READ COMMITTED transactions see anyway: each statement reads
         # what was committed when it started.
         self._read_options: dict[str, Any] = self._dialect.read_options
+        # The same engine with those options: its connections come with them, without a
+        # round of SQLAlchemy's async machinery per read to set them.
+        self._reader = engine.execution_options(**self._read_options)
         # SQLite has one writer at a time. Queueing writers here, first come first served,
         # beats SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_turn = asyncio.Lock() if self._dialect.single_writer else None
@@ -107,7 +111,9 @@ class SqlStore:
         # so none of them sees a contact vanish halfway, and they cannot deadlock each other.
         # FOR NO KEY UPDATE: inserts that merely reference the user (foreign-key checks take
         # FOR KEY SHARE) are not held up. SQLite's writers already take turns (above).
-        self._owner_for_write = _OWNER if self._dialect.single_writer else _OWNER_LOCKED
+        self._owner_for_write = (
+            _OWNER_DIRECT if self._dialect.single_writer else _OWNER_LOCKED_DIRECT
+        )
         # A user's row id never changes, so it is looked up (or created) once per process.
         self._owner_ids: dict[UserRef, int] = {}
 
@@ -144,26 +150,35 @@ class SqlStore:
     async def _transaction(
         self, user: UserRef, owner_id: int, write: bool
     ) -> AsyncIterator[SqlContactBook]:
-        async with self.engine.connect() as connection:
-            if not write:
-                await connection.execution_options(**self._read_options)
-            async with connection.begin():
-                statement = self._owner_for_write if write else _OWNER
-                owner = (await connection.execute(statement, {"owner": owner_id})).first()
-                if owner is None:  # erased meanwhile (delete my data, an uninstall)
-                    self._owner_ids.pop(user, None)
-                    raise OwnerVanished("user row vanished")
-                if write:  # a signed Slack request is recorded with its writes (replays.py)
-                    await replays.claim(connection)
-                book = SqlContactBook(connection, owner, self._statements, write=write)
+        if not write:
+            # Reads run statement by statement (see _read_options), so they need no BEGIN and
+            # COMMIT of SQLAlchemy's either: two fewer trips through its async machinery.
+            async with self._reader.connect() as connection:
+                owner = await _OWNER_DIRECT.first(connection, {"owner": owner_id})
+                book = self._opened(user, connection, owner, write=False)
                 yield book
-                if write:  # a command acknowledged early: its record goes with its work
-                    await pending_work.settle(connection)
-            if write:
-                replays.claimed()
-                pending_work.settled()
+            return
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                owner = await self._owner_for_write.first(connection, {"owner": owner_id})
+                book = self._opened(user, connection, owner, write=True)
+                # a signed Slack request is recorded with its writes (replays.py)
+                await replays.claim(connection)
+                yield book
+                # a command acknowledged early: its record goes with its work
+                await pending_work.settle(connection)
+            replays.claimed()
+            pending_work.settled()
             if book.erased:  # the user row is gone: a next request starts afresh
                 self._owner_ids.pop(user, None)
+
+    def _opened(
+        self, user: UserRef, connection: AsyncConnection, owner: Any, *, write: bool
+    ) -> SqlContactBook:
+        if owner is None:  # erased meanwhile (delete my data, an uninstall)
+            self._owner_ids.pop(user, None)
+            raise OwnerVanished("user row vanished")
+        return SqlContactBook(connection, owner, self._statements, write=write)
 
     async def in_book[T](
         self,
@@ -440,8 +455,9 @@ class SqlContactBook(PoolBook, WeeklyBook):
         # One statement: a name this owner already has (even one a concurrent request just
         # added) inserts nothing, and the transaction stays usable.
         for _ in range(2):
-            new_id = (await self._connection.execute(self._statements.add, values)).scalar()
-            if new_id is not None:
+            added = await self._statements.add.first(self._connection, values)
+            if added is not None:
+                new_id = added[0]
                 self._remember(new_id, key)
                 return draft.new_contact(new_id, due_on=due_on, today=today)
             existing = await self._first(_BY_KEY, key=key)
@@ -475,8 +491,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
         return contact
 
     async def names(self) -> list[tuple[int, str]]:
-        result = await self._connection.execute(_NAMES, {"owner": self._owner_id})
-        return [(row.id, row.name) for row in result]
+        return [(row.id, row.name) for row in await self._rows(_NAMES)]
 
     async def page(self, *, offset: int, limit: int) -> list[Contact]:
         return await self._contacts(_PAGE, offset=offset, limit=limit)
@@ -488,7 +503,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
         # One statement: the counts come on every row (and on a single row with no contact
         # when nobody is due).
         params = {"owner": self._owner_id, "today": today, "limit": limit}
-        rows = (await self._connection.execute(_DUE, params)).all()
+        rows = await _DIRECT[_DUE].rows(self._connection, params)
         contacts = [_contact_at(row, 2) for row in rows if row.id is not None]
         return DueSummary(contacts, total_due=int(rows[0].total_due), total=int(rows[0].total))
 
@@ -501,14 +516,12 @@ class SqlContactBook(PoolBook, WeeklyBook):
             # Read in this transaction and the name keeps its key (a log, a snooze, most
             # edits): the contact is there and no other contact can have that key, so the
             # update goes straight in, without the look-up below or a savepoint.
-            await self._connection.execute(_SAVE, self._save_values(contact, key))
+            await _SAVE_DIRECT.rows(self._connection, self._save_values(contact, key))
             return
         # One look finds both the contact itself and any other contact with the new name.
-        rows = (
-            await self._connection.execute(
-                _SAVE_LOOKUP, {"owner": self._owner_id, "id": contact.id, "key": key}
-            )
-        ).all()
+        rows = await _DIRECT[_SAVE_LOOKUP].rows(
+            self._connection, {"owner": self._owner_id, "id": contact.id, "key": key}
+        )
         own = next((row for row in rows if row.id == contact.id), None)
         if own is None:
             return
@@ -519,7 +532,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
         if own.name_key == key:
             # The name keeps its key (a log, a snooze, most edits): the update cannot clash
             # with another contact's name, so no savepoint (two round trips) is needed.
-            await self._connection.execute(_SAVE, values)
+            await _SAVE_DIRECT.rows(self._connection, values)
             self._remember(contact.id, key)
             return
         # A new name: in a savepoint, so losing a race on the unique name stays recoverable.
@@ -591,7 +604,7 @@ class SqlContactBook(PoolBook, WeeklyBook):
             "outcomes": join_outcomes(conversation.outcomes),
         }
         try:
-            await self._connection.execute(_LOG, values)
+            await _LOG_DIRECT.rows(self._connection, values)
         except IntegrityError as exc:
             # Removed by a transaction that committed after the check above (only possible
             # where writers do not take turns, i.e. without the owner lock).
@@ -759,19 +772,21 @@ class SqlContactBook(PoolBook, WeeklyBook):
 
     async def _rows(self, statement: Any, **params: Any) -> list[Any]:
         params["owner"] = self._owner_id
+        direct = _DIRECT.get(statement)
+        if direct is not None:
+            return await direct.rows(self._connection, params)
         return list((await self._connection.execute(statement, params)).all())
 
     async def _first(self, statement: Any, **params: Any) -> Any:
-        params["owner"] = self._owner_id
-        return (await self._connection.execute(statement, params)).first()
+        rows = await self._rows(statement, **params)
+        return rows[0] if rows else None
 
     async def _scalar(self, statement: Any, **params: Any) -> Any:
-        params["owner"] = self._owner_id
-        return await self._connection.scalar(statement, params)
+        row = await self._first(statement, **params)
+        return row[0] if row is not None else None
 
     async def _contacts(self, statement: Any, **params: Any) -> list[Contact]:
-        params["owner"] = self._owner_id
-        rows = await self._connection.execute(statement, params)
+        rows = await self._rows(statement, **params)
         at = _BOOK_AT.get(statement)
         if at is None:  # a statement not checked by _reads_book: by name
             return [_contact(row) for row in rows]
@@ -1090,6 +1105,23 @@ _NEXT_STEPS_DUE = (
 _DELETE_NEXT_STEPS = delete(_next_steps_t).where(_N_OWNED, _n.contact_id == bindparam("id"))
 
 
+#: The book's statements that run on the driver connection (``storage/direct.py``): the ones
+#: of the commands and buttons acknowledged on the request path, and the plain reads around
+#: them. Anything else (expanding ``IN`` lists, a row count) goes through SQLAlchemy.
+_DIRECT: dict[Any, Direct] = {
+    statement: Direct(statement)
+    for statement in (
+        _GET, _NAMED, _BY_KEY, _SAVE_LOOKUP, _EXISTS, _NAMES, _PAGE, _UPCOMING, _COUNT,
+        _COUNT_CONVERSATIONS, _DUE, _CONVERSATIONS, _LEARN_TARGET, _NUDGE, _OUTREACH,
+        _LATEST_OUTREACH, _NEXT_STEP, _NEXT_STEPS_DUE,
+    )
+}  # fmt: skip
+_OWNER_DIRECT = Direct(_OWNER)
+_OWNER_LOCKED_DIRECT = Direct(_OWNER_LOCKED)
+_SAVE_DIRECT = Direct(_SAVE)
+_LOG_DIRECT = Direct(_LOG)
+
+
 def _outreach(row: Any) -> Outreach:
     return Outreach(
         id=row.id,
@@ -1112,7 +1144,7 @@ class _Statements:
 
     #: Insert a contact, or nothing when the owner already has one with that name key;
     #: returns the new id.
-    add: Any
+    add: Direct
     dialect: Dialect | None = None
 
     @classmethod
@@ -1122,7 +1154,7 @@ class _Statements:
             .on_conflict_do_nothing(index_elements=[_c.owner_id, _c.name_key])
             .returning(_c.id)
         )
-        return cls(add=add, dialect=dialect)
+        return cls(add=Direct(add), dialect=dialect)
 
 
 #: Serialization failure and deadlock: the transaction was aborted and may simply run again.

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import coach, commands, files, groups, guards, inflight, render
+from bot.adapters.slack import acks, coach, commands, files, groups, guards, inflight, render
 from bot.adapters.slack.commands import COMMAND, caller_from
 from bot.adapters.slack.file_import import FileImports
 from bot.adapters.slack.inbound import clean_text, clean_value, response_url_allowed
@@ -119,6 +119,7 @@ def register(
     posted to only on Slack's hooks hosts or ``api_url``'s origin. ``pending``: where a
     command acknowledged early is recorded until its work commits (none: not recorded)."""
     timezones = TimezoneRefresher(service)
+    acks.install(app)  # answers leave as soon as a listener acks, not at Bolt's next 10 ms poll
     app.use(guards.response_url_guard(api_url))
     app.error(guards.on_listener_error())
     app.command(COMMAND)(tracked(_on_command(service, timezones, pending)))

@@ -9,9 +9,11 @@ refuses (NUL, lone surrogates) from text before it reaches the core.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -172,11 +174,43 @@ def _parse_like_bolt(body: str, content_type: str) -> Any:
         return {}
     if content_type == "application/json" or body.startswith("{"):
         return json.loads(body)
-    params = dict(parse_qsl(body, keep_blank_values=True))
+    params = form_fields(body)
     if "payload" in body:
         payload = params.get("payload")
         return {} if payload is None else json.loads(payload)
     return params
+
+
+#: A ``%`` that does not start an escape (two hex digits).
+_NOT_AN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def form_fields(body: str) -> dict[str, str]:
+    """``dict(parse_qsl(body, keep_blank_values=True))``, decoding the ``%XX`` escapes in C.
+
+    A click's payload is a ~1 KB JSON document sent form-encoded, a couple of hundred escapes,
+    which ``urllib.parse.unquote`` decodes one by one in Python (~0.3 M instructions a
+    request). Quoted-printable decoding (``binascii.a2b_qp``) is the same decoding with ``=``
+    for ``%``, so each field's ``=`` becomes ``=3D`` and its ``%`` becomes ``=``. Only for what
+    that maps exactly: ASCII bodies (as Slack sends) where every ``%`` starts an escape;
+    anything else goes to ``parse_qsl`` itself.
+    """
+    if not body.isascii() or _NOT_AN_ESCAPE.search(body) is not None:
+        return dict(parse_qsl(body, keep_blank_values=True))
+    fields: dict[str, str] = {}
+    for pair in body.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            fields[_unquote(name)] = _unquote(value)
+    return fields
+
+
+def _unquote(text: str) -> str:
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    quoted = text.replace("=", "=3D").replace("%", "=").encode("ascii")
+    return binascii.a2b_qp(quoted).decode("utf-8", "replace")
 
 
 #: ``value`` without NUL characters and lone surrogates (which no database stores).

@@ -103,6 +103,16 @@ class NudgeStorePort(Protocol):
         """Cache (or forget, with ``None``) users' DM channel ids."""
         ...
 
+    async def record_delivery(
+        self,
+        starts: Sequence[AttemptStart],
+        outcomes: Sequence[AttemptOutcome],
+        channels: dict[int, str | None],
+    ) -> None:
+        """:meth:`start_attempts`, :meth:`record_outcomes` and :meth:`set_dm_channels` of many
+        sends, in one transaction (none of them touches what another one in the group does)."""
+        ...
+
 
 class RecapStorePort(NudgeStorePort, Protocol):
     """The same, for weekly recaps (claims of kind "recap"), and what composing them needs:

@@ -20,11 +20,11 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -57,6 +57,10 @@ Clock = Callable[[], datetime]
 #: The only batching of the compose reads: the store reads each chunk in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
+#: The delivery writes' group commit: the most entries per transaction, and how long an entry
+#: waits for others to join it (a send's attempt waits that long before it is posted).
+_JOURNAL_ITEMS = 500
+_JOURNAL_WAIT = 0.01
 #: Messages a dry run composes and shows.
 _PREVIEWS = 20
 #: Candidates ranked per user beyond the number of cards.
@@ -143,13 +147,63 @@ class _Composing:
             self.reading.cancel()
 
 
+class _Channel(NamedTuple):
+    """A user's DM channel learnt (or forgotten, ``None``) while delivering."""
+
+    user_id: int
+    channel: str | None
+
+
+type _Entry = AttemptStart | AttemptOutcome | _Channel
+
+
 @dataclass(slots=True)
 class _Writers:
-    """The group-committed writes of one delivery phase."""
+    """The group-committed writes of one delivery phase: attempts opened, outcomes and DM
+    channels of all concurrent sends go out together, one transaction per group
+    (``NudgeStorePort.record_delivery``), each group lingering ``_JOURNAL_WAIT`` for company.
 
-    starts: GroupCommitter[AttemptStart]
-    outcomes: GroupCommitter[AttemptOutcome]
-    channels: GroupCommitter[tuple[int, str | None]]
+    A transaction costs the sending process much more CPU than a row. A send waits for its
+    attempt to be committed before posting (a crash after the post leaves it open: in doubt).
+    Its final outcome it hands over without waiting (:meth:`finish`), so the sender's next
+    attempt goes out in the same transaction; the pass counts nothing as sent before
+    :meth:`close` has written every outcome, and fails if one could not be written."""
+
+    journal: GroupCommitter[_Entry]
+    failure: BaseException | None = None
+
+    @classmethod
+    def of(cls, store: NudgeStorePort) -> _Writers:
+        async def write(entries: Sequence[_Entry]) -> None:
+            starts: list[AttemptStart] = []
+            outcomes: list[AttemptOutcome] = []
+            channels: dict[int, str | None] = {}
+            for entry in entries:
+                if isinstance(entry, AttemptOutcome):
+                    outcomes.append(entry)
+                elif isinstance(entry, _Channel):
+                    channels[entry.user_id] = entry.channel
+                else:
+                    starts.append(entry)
+            await store.record_delivery(starts, outcomes, channels)
+
+        return cls(
+            GroupCommitter(write, max_items=_JOURNAL_ITEMS, max_wait=_JOURNAL_WAIT, linger=True)
+        )
+
+    def finish(self, outcome: AttemptOutcome) -> None:
+        """Record a nudge's final outcome in the next group, without waiting for it."""
+        self.journal.add(outcome).add_done_callback(self._settled)
+
+    def _settled(self, written: asyncio.Future[None]) -> None:
+        if not written.cancelled() and written.exception() is not None and self.failure is None:
+            self.failure = written.exception()
+
+    async def close(self) -> None:
+        """Write what is pending; raise what a final outcome's write raised."""
+        await self.journal.close()
+        if self.failure is not None:
+            raise self.failure
 
 
 @dataclass(slots=True)
@@ -235,11 +289,7 @@ class NudgeRunner:
         """Decide page after page and send what each page claimed, through a bounded queue:
         deciding waits for the senders when a page is already waiting to be sent."""
         queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.config.batch)
-        writers = _Writers(
-            starts=GroupCommitter(self.store.start_attempts),
-            outcomes=GroupCommitter(self.store.record_outcomes),
-            channels=GroupCommitter(lambda items: self.store.set_dm_channels(dict(items))),
-        )
+        writers = _Writers.of(self.store)
         results: Counter[NudgeStatus] = Counter()
         senders: list[asyncio.Task[None]] = []
         started = cpu = 0.0
@@ -274,17 +324,17 @@ class NudgeRunner:
             for task in senders:
                 task.cancel()  # only when the pass itself was cancelled: they are done
             await asyncio.gather(*senders, return_exceptions=True)
-            await writers.starts.close()
-            await writers.outcomes.close()
-            await writers.channels.close()
-            if senders:
-                summary.phases["deliver"] = Phase(
-                    started=started,
-                    wall_s=time.perf_counter() - started,
-                    cpu_s=time.process_time() - cpu,
-                    rss_mb=current_rss_mb(),
-                    peak_rss_mb=peak_rss_mb(),
-                )
+            try:
+                await writers.close()  # the outcomes not waited for: written before counted
+            finally:
+                if senders:
+                    summary.phases["deliver"] = Phase(
+                        started=started,
+                        wall_s=time.perf_counter() - started,
+                        cpu_s=time.process_time() - cpu,
+                        rss_mb=current_rss_mb(),
+                        peak_rss_mb=peak_rss_mb(),
+                    )
         summary.sent += results[NudgeStatus.SENT]
         summary.failed += results[NudgeStatus.FAILED]
         summary.undeliverable += results[NudgeStatus.UNDELIVERABLE]
@@ -534,7 +584,7 @@ class NudgeRunner:
             return await self._deliver(job, writers)
         except Exception as exc:
             log.exception("nudges.deliver_crashed", nudge=job.nudge_id)
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 AttemptOutcome(
                     job.nudge_id,
                     job.recipient.id,
@@ -578,11 +628,11 @@ class NudgeRunner:
             send.channel = await self._open(send.messenger, job)
         except DeliveryError as exc:
             status = NudgeStatus.UNDELIVERABLE if exc.permanent else NudgeStatus.FAILED
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 AttemptOutcome(job.nudge_id, job.recipient.id, 0, exc.kind, exc.code, status=status)
             )
             return status
-        await writers.channels.submit((job.recipient.id, send.channel))
+        await writers.journal.submit(_Channel(job.recipient.id, send.channel))
         return None
 
     async def _verify_in_doubt(self, send: _Send, writers: _Writers) -> bool:
@@ -593,12 +643,12 @@ class NudgeRunner:
         found = await self._find(send.messenger, send.channel, send.key, job.claimed_at)
         if found is not None:
             # Close the dead worker's last attempt with what really happened.
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 self._sent(job, job.attempts, AttemptResult.FOUND_EXISTING, send.channel, found)
             )
             return True
         if job.open_attempt:
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 AttemptOutcome(
                     job.nudge_id,
                     job.recipient.id,
@@ -621,7 +671,7 @@ class NudgeRunner:
             send.number += 1
             target = send.channel if send.channel is not None else send.direct
             assert target is not None
-            await writers.starts.submit(
+            await writers.journal.submit(
                 AttemptStart(job.nudge_id, send.number, self.worker, self.wall(), job.content)
             )
             try:
@@ -634,7 +684,7 @@ class NudgeRunner:
             # A DM channel learnt from the post is cached with the outcome, in its transaction.
             learnt = sent.channel != send.channel
             send.channel = sent.channel
-            await writers.outcomes.submit(
+            writers.finish(
                 self._sent(
                     job, send.number, AttemptResult.SENT, send.channel, sent.message_id, learnt
                 )
@@ -650,19 +700,19 @@ class NudgeRunner:
         job, uid = send.job, send.job.recipient.id
         if exc.permanent and exc.code == "channel_not_found" and send.channel == send.cached:
             # The cached DM channel went away: reach the user afresh and retry.
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 AttemptOutcome(job.nudge_id, uid, send.number, exc.kind, exc.code)
             )
             send.cached = send.channel = None
-            await writers.channels.submit((uid, None))
+            await writers.journal.submit(_Channel(uid, None))
             if send.direct is None:
                 send.channel = await self._open_or_none(send.messenger, job)
                 if send.channel is None:
                     return await self._give_up(send, writers)
-                await writers.channels.submit((uid, send.channel))
+                await writers.journal.submit(_Channel(uid, send.channel))
             return None
         if exc.permanent:
-            await writers.outcomes.submit(
+            await writers.journal.submit(
                 AttemptOutcome(
                     job.nudge_id,
                     uid,
@@ -674,7 +724,7 @@ class NudgeRunner:
             )
             log.warning("nudges.undeliverable", user=uid, error=exc.code)
             return NudgeStatus.UNDELIVERABLE
-        await writers.outcomes.submit(
+        await writers.journal.submit(
             AttemptOutcome(job.nudge_id, uid, send.number, exc.kind, exc.code)
         )
         if exc.ratelimited:
@@ -689,11 +739,11 @@ class NudgeRunner:
         if send.channel is None:
             send.channel = await self._open_or_none(send.messenger, job)
             if send.channel is not None:
-                await writers.channels.submit((uid, send.channel))
+                await writers.journal.submit(_Channel(uid, send.channel))
         if send.channel is not None:
             found = await self._find(send.messenger, send.channel, send.key, job.claimed_at)
             if found is not None:
-                await writers.outcomes.submit(
+                await writers.journal.submit(
                     self._sent(job, 0, AttemptResult.FOUND_EXISTING, send.channel, found)
                 )
                 return NudgeStatus.SENT
@@ -701,7 +751,7 @@ class NudgeRunner:
 
     async def _give_up(self, send: _Send, writers: _Writers) -> NudgeStatus:
         """Out of attempts for this pass: the nudge failed (a later pass may retry it)."""
-        await writers.outcomes.submit(
+        await writers.journal.submit(
             AttemptOutcome(
                 send.job.nudge_id,
                 send.job.recipient.id,

@@ -40,30 +40,56 @@ class DeliveryWrites(DialectStore):
         if not attempts:
             return
         async with self.engine.begin() as connection:
-            if self.dialect.name == "postgresql":
-                await self._start_attempts_pg(connection, attempts)
-                return
-            await connection.execute(
-                self.dialect.insert(DeliveryAttempt).on_conflict_do_nothing(
-                    index_elements=["nudge_id", "number"]
-                ),
-                [
-                    {
-                        "nudge_id": a.nudge_id,
-                        "number": a.number,
-                        "worker": a.worker,
-                        "started_at": a.at,
-                    }
-                    for a in attempts
-                ],
-            )
-            await connection.execute(
-                update(Nudge)
-                .where(Nudge.id == bindparam("nid"))
-                .values(attempts=bindparam("number"), content=bindparam("body"))
-                .execution_options(synchronize_session=False),
-                [{"nid": a.nudge_id, "number": a.number, "body": a.content} for a in attempts],
-            )
+            await self._start(connection, attempts)
+
+    async def record_delivery(
+        self,
+        starts: Sequence[AttemptStart],
+        outcomes: Sequence[AttemptOutcome],
+        channels: dict[int, str | None],
+    ) -> None:
+        """:meth:`start_attempts`, :meth:`record_outcomes` and :meth:`set_dm_channels` of many
+        concurrent sends in one transaction: a transaction costs far more CPU here than a row
+        (about 2.7 ms against 0.07 ms on SQLite, on the benchmark machine), so the delivery
+        phase writes everything its sends have to say at a time together. The three touch
+        different rows of one nudge (the runner never has an attempt's start and its outcome,
+        or two writes of one user's channel, waiting at once), so their order does not
+        matter."""
+        if not (starts or outcomes or channels):
+            return
+        async with self.engine.begin() as connection:
+            if starts:
+                await self._start(connection, starts)
+            if outcomes:
+                await self._record(connection, outcomes)
+            if channels:
+                await self._set_channels(connection, channels)
+
+    async def _start(self, connection: AsyncConnection, attempts: Sequence[AttemptStart]) -> None:
+        if self.dialect.name == "postgresql":
+            await self._start_attempts_pg(connection, attempts)
+            return
+        await connection.execute(
+            self.dialect.insert(DeliveryAttempt).on_conflict_do_nothing(
+                index_elements=["nudge_id", "number"]
+            ),
+            [
+                {
+                    "nudge_id": a.nudge_id,
+                    "number": a.number,
+                    "worker": a.worker,
+                    "started_at": a.at,
+                }
+                for a in attempts
+            ],
+        )
+        await connection.execute(
+            update(Nudge)
+            .where(Nudge.id == bindparam("nid"))
+            .values(attempts=bindparam("number"), content=bindparam("body"))
+            .execution_options(synchronize_session=False),
+            [{"nid": a.nudge_id, "number": a.number, "body": a.content} for a in attempts],
+        )
 
     async def _start_attempts_pg(
         self, connection: AsyncConnection, attempts: Sequence[AttemptStart]
@@ -99,94 +125,99 @@ class DeliveryWrites(DialectStore):
         if not outcomes:
             return
         async with self.engine.begin() as connection:
-            if self.dialect.name == "postgresql":
-                await self._close_pg(connection, outcomes)
-            closing = [o for o in outcomes if o.number > 0]
-            if closing and self.dialect.name != "postgresql":
-                await connection.execute(
-                    update(DeliveryAttempt)
-                    .where(
-                        DeliveryAttempt.nudge_id == bindparam("nid"),
-                        DeliveryAttempt.number == bindparam("num"),
-                    )
-                    .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
-                    .execution_options(synchronize_session=False),
-                    [
-                        {
-                            "nid": o.nudge_id,
-                            "num": o.number,
-                            "outcome": o.outcome,
-                            "detail": o.detail[:200] or None,
-                        }
-                        for o in closing
-                    ],
+            await self._record(connection, outcomes)
+
+    async def _record(
+        self, connection: AsyncConnection, outcomes: Sequence[AttemptOutcome]
+    ) -> None:
+        if self.dialect.name == "postgresql":
+            await self._close_pg(connection, outcomes)
+        closing = [o for o in outcomes if o.number > 0]
+        if closing and self.dialect.name != "postgresql":
+            await connection.execute(
+                update(DeliveryAttempt)
+                .where(
+                    DeliveryAttempt.nudge_id == bindparam("nid"),
+                    DeliveryAttempt.number == bindparam("num"),
                 )
-            finished = [o for o in outcomes if o.status is not None]
-            if finished and self.dialect.name != "postgresql":
-                await connection.execute(
-                    update(Nudge)
-                    .where(Nudge.id == bindparam("nid"))
-                    .values(
-                        status=bindparam("status"),
-                        channel=bindparam("channel"),
-                        message_id=bindparam("mid"),
-                        sent_at=bindparam("sent_at"),
-                        error=bindparam("error"),
-                    )
-                    .execution_options(synchronize_session=False),
-                    [
-                        {
-                            "nid": o.nudge_id,
-                            "status": o.status,
-                            "channel": o.channel,
-                            "mid": o.message_id,
-                            "sent_at": o.at if o.status == NudgeStatus.SENT else None,
-                            "error": None if o.status == NudgeStatus.SENT else o.detail[:200],
-                        }
-                        for o in finished
-                    ],
+                .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
+                .execution_options(synchronize_session=False),
+                [
+                    {
+                        "nid": o.nudge_id,
+                        "num": o.number,
+                        "outcome": o.outcome,
+                        "detail": o.detail[:200] or None,
+                    }
+                    for o in closing
+                ],
+            )
+        finished = [o for o in outcomes if o.status is not None]
+        if finished and self.dialect.name != "postgresql":
+            await connection.execute(
+                update(Nudge)
+                .where(Nudge.id == bindparam("nid"))
+                .values(
+                    status=bindparam("status"),
+                    channel=bindparam("channel"),
+                    message_id=bindparam("mid"),
+                    sent_at=bindparam("sent_at"),
+                    error=bindparam("error"),
                 )
-            cached = [o for o in outcomes if o.cache_channel]
-            if cached:
-                await connection.execute(
-                    update(User)
-                    .where(User.id == bindparam("uid"))
-                    .values(dm_channel=bindparam("channel"))
-                    .execution_options(synchronize_session=False),
-                    [{"uid": o.user_id, "channel": o.channel} for o in cached],
-                )
-            dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
-            if dead:
-                await connection.execute(
-                    update(User)
-                    .where(User.id == bindparam("uid"))
-                    .values(undeliverable=bindparam("reason"))
-                    .execution_options(synchronize_session=False),
-                    [{"uid": o.user_id, "reason": o.detail[:64]} for o in dead],
-                )
-            await self._mark_suggested(connection, finished)
-            shown = [o for o in finished if o.status == NudgeStatus.SENT and o.prompt_id]
-            if shown:
-                statement = self.dialect.insert(PromptView)
-                statement = statement.on_conflict_do_update(
-                    index_elements=["user_id", "prompt_id"],
-                    set_={
-                        "count": PromptView.count + 1,
-                        "last_shown": statement.excluded.last_shown,
-                    },
-                )
-                await connection.execute(
-                    statement,
-                    [
-                        {
-                            "user_id": o.user_id,
-                            "prompt_id": o.prompt_id,
-                            "count": 1,
-                            "last_shown": (o.at or datetime.now()).date(),
-                        }
-                        for o in shown
-                    ],
-                )
+                .execution_options(synchronize_session=False),
+                [
+                    {
+                        "nid": o.nudge_id,
+                        "status": o.status,
+                        "channel": o.channel,
+                        "mid": o.message_id,
+                        "sent_at": o.at if o.status == NudgeStatus.SENT else None,
+                        "error": None if o.status == NudgeStatus.SENT else o.detail[:200],
+                    }
+                    for o in finished
+                ],
+            )
+        cached = [o for o in outcomes if o.cache_channel]
+        if cached:
+            await connection.execute(
+                update(User)
+                .where(User.id == bindparam("uid"))
+                .values(dm_channel=bindparam("channel"))
+                .execution_options(synchronize_session=False),
+                [{"uid": o.user_id, "channel": o.channel} for o in cached],
+            )
+        dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
+        if dead:
+            await connection.execute(
+                update(User)
+                .where(User.id == bindparam("uid"))
+                .values(undeliverable=bindparam("reason"))
+                .execution_options(synchronize_session=False),
+                [{"uid": o.user_id, "reason": o.detail[:64]} for o in dead],
+            )
+        await self._mark_suggested(connection, finished)
+        shown = [o for o in finished if o.status == NudgeStatus.SENT and o.prompt_id]
+        if shown:
+            statement = self.dialect.insert(PromptView)
+            statement = statement.on_conflict_do_update(
+                index_elements=["user_id", "prompt_id"],
+                set_={
+                    "count": PromptView.count + 1,
+                    "last_shown": statement.excluded.last_shown,
+                },
+            )
+            await connection.execute(
+                statement,
+                [
+                    {
+                        "user_id": o.user_id,
+                        "prompt_id": o.prompt_id,
+                        "count": 1,
+                        "last_shown": (o.at or datetime.now()).date(),
+                    }
+                    for o in shown
+                ],
+            )
 
     async def _close_pg(
         self, connection: AsyncConnection, outcomes: Sequence[AttemptOutcome]
@@ -303,13 +334,18 @@ class DeliveryWrites(DialectStore):
         if not channels:
             return
         async with self.engine.begin() as connection:
-            await connection.execute(
-                update(User)
-                .where(User.id == bindparam("uid"))
-                .values(dm_channel=bindparam("channel"))
-                .execution_options(synchronize_session=False),
-                [{"uid": uid, "channel": ch} for uid, ch in channels.items()],
-            )
+            await self._set_channels(connection, channels)
+
+    async def _set_channels(
+        self, connection: AsyncConnection, channels: dict[int, str | None]
+    ) -> None:
+        await connection.execute(
+            update(User)
+            .where(User.id == bindparam("uid"))
+            .values(dm_channel=bindparam("channel"))
+            .execution_options(synchronize_session=False),
+            [{"uid": uid, "channel": ch} for uid, ch in channels.items()],
+        )
 
 
 def _unnest(**columns: tuple[list[Any], Any]) -> Any:

@@ -368,6 +368,21 @@ class MemoryNudgeStore:
             if uid in rows:
                 rows[uid].dm_channel = channel
 
+    async def record_delivery(
+        self,
+        starts: Sequence[AttemptStart],
+        outcomes: Sequence[AttemptOutcome],
+        channels: dict[int, str | None],
+    ) -> None:
+        # One transaction in the SQL store; here the three parts, named in ``calls`` as the
+        # writes they are (what the runner tests check the order of).
+        if starts:
+            await self.start_attempts(starts)
+        if outcomes:
+            await self.record_outcomes(outcomes)
+        if channels:
+            await self.set_dm_channels(channels)
+
 
 __all__ = ["AttemptRow", "MemoryNudgeStore", "NudgeRow", "UserRow"]
 

@@ -5,10 +5,11 @@ Callers group them from many concurrent sends into few transactions (``jobs.batc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -16,13 +17,15 @@ from sqlalchemy import (
     Integer,
     Text,
     bindparam,
+    cast,
+    column,
     func,
+    literal_column,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import DialectStore
@@ -65,29 +68,58 @@ class DeliveryWrites(DialectStore):
             if channels:
                 await self._set_channels(connection, channels)
 
+    async def _many(
+        self,
+        connection: AsyncConnection,
+        name: str,
+        statement: Callable[[], Any],
+        rows: list[dict[str, Any]],
+    ) -> None:
+        """``statement()`` (called ``name``) executed once per row of ``rows``.
+
+        On SQLite it is built and compiled once per process, and the driver executes it for
+        every row in one hop to its thread (as :meth:`SqliteDialect._fetch` reads): building
+        the statement, looking its compilation up and SQLAlchemy's per-row parameter handling
+        were most of the writes' cost in the sending process, where SQLite's own work runs in
+        the driver's thread and lets go of the GIL. The values are converted as SQLAlchemy
+        would store them (its bind processors: dates and times as text)."""
+        if self.dialect.name != "sqlite":
+            await connection.execute(statement(), rows)
+            return
+        prepared = _SQLITE_STATEMENTS.get(name)
+        if prepared is None:
+            prepared = _SQLITE_STATEMENTS[name] = _prepare(self.engine.dialect, statement())
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.executemany(prepared.sql, [prepared.values(row) for row in rows])
+
     async def _start(self, connection: AsyncConnection, attempts: Sequence[AttemptStart]) -> None:
         if self.dialect.name == "postgresql":
             await self._start_attempts_pg(connection, attempts)
             return
-        await connection.execute(
-            self.dialect.insert(DeliveryAttempt).on_conflict_do_nothing(
-                index_elements=["nudge_id", "number"]
+        await self._many(
+            connection,
+            "open attempts",
+            lambda: (
+                sqlite.insert(DeliveryAttempt)
+                .values(
+                    nudge_id=bindparam("nid"),
+                    number=bindparam("num"),
+                    worker=bindparam("who"),
+                    started_at=bindparam("at", type_=DateTime(timezone=True)),
+                )
+                .on_conflict_do_nothing(index_elements=["nudge_id", "number"])
             ),
-            [
-                {
-                    "nudge_id": a.nudge_id,
-                    "number": a.number,
-                    "worker": a.worker,
-                    "started_at": a.at,
-                }
-                for a in attempts
-            ],
+            [{"nid": a.nudge_id, "num": a.number, "who": a.worker, "at": a.at} for a in attempts],
         )
-        await connection.execute(
-            update(Nudge)
-            .where(Nudge.id == bindparam("nid"))
-            .values(attempts=bindparam("number"), content=bindparam("body"))
-            .execution_options(synchronize_session=False),
+        await self._many(
+            connection,
+            "attempts and content",
+            lambda: (
+                update(Nudge)
+                .where(Nudge.id == bindparam("nid"))
+                .values(attempts=bindparam("number"), content=bindparam("body"))
+            ),
             [{"nid": a.nudge_id, "number": a.number, "body": a.content} for a in attempts],
         )
 
@@ -97,12 +129,12 @@ class DeliveryWrites(DialectStore):
         """:meth:`start_attempts` on PostgreSQL: two statements over arrays for the whole
         group (``INSERT … SELECT FROM unnest`` and ``UPDATE … FROM unnest``) instead of two
         per attempt: less to adapt and send per row here, less to plan on the server."""
+        nids, numbers = [a.nudge_id for a in attempts], [a.number for a in attempts]
         given = _unnest(
-            nid=([a.nudge_id for a in attempts], BigInteger),
-            number=([a.number for a in attempts], Integer),
+            nid=(nids, BigInteger),
+            number=(numbers, Integer),
             worker=([a.worker for a in attempts], Text),
             at=([a.at for a in attempts], DateTime(timezone=True)),
-            body=([a.content for a in attempts], Text),
         )
         await connection.execute(
             postgresql.insert(DeliveryAttempt)
@@ -111,6 +143,12 @@ class DeliveryWrites(DialectStore):
                 select(given.c.nid, given.c.number, given.c.worker, given.c.at),
             )
             .on_conflict_do_nothing(index_elements=["nudge_id", "number"])
+        )
+        # The contents (kilobytes each) only in the statement that stores them.
+        given = _unnest(
+            nid=(nids, BigInteger),
+            number=(numbers, Integer),
+            body=([a.content for a in attempts], Text),
         )
         await connection.execute(
             update(Nudge)
@@ -134,14 +172,17 @@ class DeliveryWrites(DialectStore):
             await self._close_pg(connection, outcomes)
         closing = [o for o in outcomes if o.number > 0]
         if closing and self.dialect.name != "postgresql":
-            await connection.execute(
-                update(DeliveryAttempt)
-                .where(
-                    DeliveryAttempt.nudge_id == bindparam("nid"),
-                    DeliveryAttempt.number == bindparam("num"),
-                )
-                .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
-                .execution_options(synchronize_session=False),
+            await self._many(
+                connection,
+                "close attempts",
+                lambda: (
+                    update(DeliveryAttempt)
+                    .where(
+                        DeliveryAttempt.nudge_id == bindparam("nid"),
+                        DeliveryAttempt.number == bindparam("num"),
+                    )
+                    .values(outcome=bindparam("outcome"), detail=bindparam("detail"))
+                ),
                 [
                     {
                         "nid": o.nudge_id,
@@ -154,17 +195,20 @@ class DeliveryWrites(DialectStore):
             )
         finished = [o for o in outcomes if o.status is not None]
         if finished and self.dialect.name != "postgresql":
-            await connection.execute(
-                update(Nudge)
-                .where(Nudge.id == bindparam("nid"))
-                .values(
-                    status=bindparam("status"),
-                    channel=bindparam("channel"),
-                    message_id=bindparam("mid"),
-                    sent_at=bindparam("sent_at"),
-                    error=bindparam("error"),
-                )
-                .execution_options(synchronize_session=False),
+            await self._many(
+                connection,
+                "finish nudges",
+                lambda: (
+                    update(Nudge)
+                    .where(Nudge.id == bindparam("nid"))
+                    .values(
+                        status=bindparam("status"),
+                        channel=bindparam("channel"),
+                        message_id=bindparam("mid"),
+                        sent_at=bindparam("sent_at", type_=DateTime(timezone=True)),
+                        error=bindparam("error"),
+                    )
+                ),
                 [
                     {
                         "nid": o.nudge_id,
@@ -179,11 +223,15 @@ class DeliveryWrites(DialectStore):
             )
         cached = [o for o in outcomes if o.cache_channel]
         if cached:
-            await connection.execute(
-                update(User)
-                .where(User.id == bindparam("uid"))
-                .values(dm_channel=bindparam("channel"))
-                .execution_options(synchronize_session=False),
+            await self._many(
+                connection,
+                "cache channels",
+                lambda: (
+                    update(User)
+                    .where(User.id == bindparam("uid"))
+                    .values(dm_channel=bindparam("channel"))
+                    .execution_options(synchronize_session=False)
+                ),
                 [{"uid": o.user_id, "channel": o.channel} for o in cached],
             )
         dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
@@ -198,22 +246,31 @@ class DeliveryWrites(DialectStore):
         await self._mark_suggested(connection, finished)
         shown = [o for o in finished if o.status == NudgeStatus.SENT and o.prompt_id]
         if shown:
-            statement = self.dialect.insert(PromptView)
-            statement = statement.on_conflict_do_update(
-                index_elements=["user_id", "prompt_id"],
-                set_={
-                    "count": PromptView.count + 1,
-                    "last_shown": statement.excluded.last_shown,
-                },
-            )
-            await connection.execute(
-                statement,
+
+            def count_views() -> Any:
+                statement = self.dialect.insert(PromptView).values(
+                    user_id=bindparam("uid"),
+                    prompt_id=bindparam("pid"),
+                    count=literal_column("1"),
+                    last_shown=bindparam("shown", type_=Date),
+                )
+                return statement.on_conflict_do_update(
+                    index_elements=["user_id", "prompt_id"],
+                    set_={
+                        "count": PromptView.count + 1,
+                        "last_shown": statement.excluded.last_shown,
+                    },
+                )
+
+            await self._many(
+                connection,
+                "count prompt views",
+                count_views,
                 [
                     {
-                        "user_id": o.user_id,
-                        "prompt_id": o.prompt_id,
-                        "count": 1,
-                        "last_shown": (o.at or datetime.now()).date(),
+                        "uid": o.user_id,
+                        "pid": o.prompt_id,
+                        "shown": (o.at or datetime.now()).date(),
                     }
                     for o in shown
                 ],
@@ -312,20 +369,23 @@ class DeliveryWrites(DialectStore):
                 .execution_options(synchronize_session=False)
             )
             return
-        await connection.execute(
-            update(ContactRow)
-            .where(
-                c.owner_id == bindparam("uid"),
-                c.id == bindparam("cid"),
-                or_(c.suggested_on.is_(None), c.suggested_on != bindparam("day", type_=Date)),
-            )
-            .values(
-                # SET expressions read the row as it was, on SQLite and PostgreSQL alike.
-                suggested_before_on=c.suggested_on,
-                suggested_on=bindparam("day", type_=Date),
-                rotation_key=bindparam("turn", type_=Integer) - c.value_points,
-            )
-            .execution_options(synchronize_session=False),
+        await self._many(
+            connection,
+            "mark suggested",
+            lambda: (
+                update(ContactRow)
+                .where(
+                    c.owner_id == bindparam("uid"),
+                    c.id == bindparam("cid"),
+                    or_(c.suggested_on.is_(None), c.suggested_on != bindparam("day", type_=Date)),
+                )
+                .values(
+                    # SET expressions read the row as it was, on SQLite and PostgreSQL alike.
+                    suggested_before_on=c.suggested_on,
+                    suggested_on=bindparam("day", type_=Date),
+                    rotation_key=bindparam("turn", type_=Integer) - c.value_points,
+                )
+            ),
             rows,
         )
 
@@ -348,9 +408,51 @@ class DeliveryWrites(DialectStore):
         )
 
 
+class _Prepared(NamedTuple):
+    """A statement compiled for SQLite once, and how a row's parameters become its values."""
+
+    sql: str
+    names: tuple[str, ...]
+    convert: tuple[Callable[[Any], Any] | None, ...]  # as SQLAlchemy stores each (or as is)
+    fixed: dict[str, Any]  # the statement's own values (``count + 1``), not the rows'
+
+    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        given = [row[n] if n in row else self.fixed[n] for n in self.names]
+        return tuple(
+            value if convert is None or value is None else convert(value)
+            for value, convert in zip(given, self.convert, strict=True)
+        )
+
+
+def _prepare(dialect: Any, statement: Any) -> _Prepared:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    convert = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    fixed = {name: compiled.binds[name].effective_value for name in names}
+    return _Prepared(compiled.string, names, convert, fixed)
+
+
 def _unnest(**columns: tuple[list[Any], Any]) -> Any:
-    """``unnest(array, array, …) AS given(name, name, …)`` (PostgreSQL): the rows of a group
-    of writes as one array parameter per column, for one ``UPDATE … FROM`` or ``INSERT …
-    SELECT`` instead of a statement per row. ``columns``: name → (values, SQL type)."""
-    arrays = [bindparam(None, values, type_=ARRAY(kind)) for values, kind in columns.values()]
-    return func.unnest(*arrays).table_valued(*columns).render_derived(name="given")
+    """``json_to_recordset(rows) AS given(name type, …)`` (PostgreSQL): the rows of a group of
+    writes as one parameter, for one ``UPDATE … FROM`` or ``INSERT … SELECT`` instead of a
+    statement per row. ``columns``: name → (values, SQL type).
+
+    The rows go as one JSON document, serialised by orjson in C. They went as one array per
+    column (``unnest``) first: psycopg writes an array's text element by element in Python,
+    with a regular expression over each (and an escaping pass over every nudge's JSON
+    content), which made the writes more than a third of the instructions of a send."""
+    names = tuple(columns)
+    lists = [values for values, _ in columns.values()]
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
+    document = bindparam(None, orjson.dumps(rows).decode(), type_=Text)
+    return (
+        func.json_to_recordset(cast(document, postgresql.JSON))
+        .table_valued(*(column(name, kind) for name, (_, kind) in columns.items()))
+        .render_derived(name="given", with_types=True)
+    )
+
+
+#: The SQLite statements of :meth:`DeliveryWrites._many`, compiled (the same for every engine).
+_SQLITE_STATEMENTS: dict[str, _Prepared] = {}

@@ -163,7 +163,9 @@ class _Writers:
     channels of all concurrent sends go out together, one transaction per group
     (``NudgeStorePort.record_delivery``), each group lingering ``_JOURNAL_WAIT`` for company.
 
-    A transaction costs the sending process much more CPU than a row. A send waits for its
+    A transaction costs the sending process much more CPU than a row (see
+    ``storage.delivery.DeliveryWrites.record_delivery``), and every commit a send waits for
+    is a wake-up of the sender and a trip through the event loop. A send waits for its
     attempt to be committed before posting (a crash after the post leaves it open: in doubt).
     Its final outcome it hands over without waiting (:meth:`finish`), so the sender's next
     attempt goes out in the same transaction; the pass counts nothing as sent before

@@ -464,3 +464,54 @@ async def test_a_pass_registers_its_worker_and_a_clean_stop_deregisters_it(env: 
     await runner.stop()
     await runner.close()
     assert await env.store.workers() == {} and env.slack.closed == 1
+
+
+# --- the delivery writes ----------------------------------------------------------------------
+
+
+async def test_one_transaction_carries_the_attempts_and_outcomes_of_concurrent_sends(
+    env: Env,
+) -> None:
+    for n in range(6):
+        await env.user(f"U{n}", "Dana")
+    groups: list[tuple[int, int]] = []
+    write = env.store.record_delivery
+
+    async def counting(starts: Any, outcomes: Any, channels: dict[int, str | None]) -> None:
+        groups.append((len(starts), len(outcomes)))
+        await write(starts, outcomes, channels)
+
+    env.store.record_delivery = counting  # type: ignore[method-assign]
+    summary = await env.runner().run_once(AT)
+    assert summary.sent == 6 and len(env.slack.posted) == 6
+    # Six sends at once: their attempts in one group, their outcomes (not waited for) in the
+    # next, not twelve transactions.
+    assert sum(s for s, _ in groups) == 6 and sum(o for _, o in groups) == 6
+    assert len(groups) <= 3, groups
+
+
+async def test_an_outcome_that_cannot_be_written_fails_the_pass_and_leaves_the_send_in_doubt(
+    env: Env,
+) -> None:
+    await env.user("U1", "Dana")
+
+    class DatabaseDown(Exception):
+        pass
+
+    async def failing(outcomes: Any) -> None:
+        raise DatabaseDown
+
+    healthy = env.store.record_outcomes
+    env.store.record_outcomes = failing  # type: ignore[method-assign]
+    runner = env.runner()
+    with pytest.raises(DatabaseDown):
+        await runner.run_once(AT)  # the pass does not report the nudge as sent
+    nudge_id = env.only_nudge()
+    assert len(env.slack.to("U1")) == 1
+    assert env.outcomes(nudge_id) == [(1, None)]  # open: the post may have arrived
+    env.store.record_outcomes = healthy  # type: ignore[method-assign]
+    env.clock.advance(minutes=5)
+    again = await env.runner().run_once()
+    # Taken over (its worker stopped heartbeating), found at the platform, not sent again.
+    assert len(env.slack.to("U1")) == 1
+    assert env.store.nudges[nudge_id].status == "sent", again.line()

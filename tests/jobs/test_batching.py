@@ -15,11 +15,13 @@ class _Writes:
 
     def __init__(self) -> None:
         self.groups: list[list[int]] = []
+        self.writing = asyncio.Event()
         self.held = asyncio.Event()
 
     async def write(self, items: Sequence[int]) -> None:
         self.groups.append(list(items))
         if len(self.groups) == 1:
+            self.writing.set()
             await self.held.wait()
 
 
@@ -30,8 +32,7 @@ async def test_lingering_groups_what_arrives_during_and_just_after_a_write(
     writes = _Writes()
     committer = GroupCommitter(writes.write, max_wait=0.5, linger=linger)
     first = committer.add(1)
-    while not writes.groups:  # the first group waits max_wait, then is being written
-        await asyncio.sleep(0.01)
+    await writes.writing.wait()  # the first group waited max_wait, and is being written
     second = committer.add(2)  # arrives while the first group is being written
     writes.held.set()
     await first

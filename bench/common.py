@@ -429,3 +429,19 @@ async def decide_alone(runner: Any, at: Any) -> dict[str, Any]:
         "decide_alone_due": summary.due,
         "decide_alone_peak_rss_mb": proc_status_mb("VmHWM") or ru_maxrss_mb(),
     }
+
+
+def runner_settings(url: str, api_url: str, concurrency: int) -> Any:
+    """The settings a benchmark's ``run`` child builds its runner from, against the fake Slack
+    at ``api_url``; logging set up as the scheduler's (stderr)."""
+    from bot.settings import Settings, configure_logging
+    from storage import db
+    from tests.fakes.slack_api import BOT_TOKEN
+
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    return Settings(
+        database_url=db.normalise_url(url),
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=api_url,
+        nudge_concurrency=concurrency,
+    )

@@ -352,18 +352,9 @@ def measure(config: dict[str, Any]) -> None:
 async def _measure(
     url: str, api_url: str, concurrency: int, at: str, profile: str, mode: str = "pass"
 ) -> dict[str, Any]:
-    from bot.settings import Settings, configure_logging
     from jobs.app import build_runner
-    from storage import db
-    from tests.fakes.slack_api import BOT_TOKEN
 
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))  # as the scheduler does: stderr
-    settings = Settings(
-        database_url=db.normalise_url(url),
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=api_url,
-        nudge_concurrency=concurrency,
-    )
+    settings = common.runner_settings(url, api_url, concurrency)
     runner = build_runner(settings, clock=lambda: datetime.fromisoformat(at))
     await runner.store.workers()  # connect once, as a running scheduler would have
     baseline = common.proc_status_mb("VmRSS")

@@ -62,18 +62,11 @@ async def _run(
 ) -> Any:  # fmt: skip
     from datetime import datetime
 
-    from bot.settings import Settings, configure_logging
-    from jobs.app import build_runner
-    from storage import db
-    from tests.fakes.slack_api import BOT_TOKEN
+    import common
 
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    settings = Settings(
-        database_url=db.normalise_url(url),
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=api_url,
-        nudge_concurrency=concurrency,
-    )
+    from jobs.app import build_runner
+
+    settings = common.runner_settings(url, api_url, concurrency)
     runner = build_runner(settings, clock=lambda: datetime.fromisoformat(at))
     for messenger in runner.messengers.values():
         client = getattr(messenger, "client", None)

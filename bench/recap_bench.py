@@ -23,7 +23,6 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 when a run fail
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -172,18 +171,10 @@ def measure(config: dict[str, Any]) -> None:
 
 
 async def _measure(url: str, api_url: str, concurrency: int, at: str) -> dict[str, Any]:
-    from bot.settings import Settings, configure_logging
     from jobs.app import build_recap_runner, build_runner
     from storage import db
-    from tests.fakes.slack_api import BOT_TOKEN
 
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    settings = Settings(
-        database_url=db.normalise_url(url),
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=api_url,
-        nudge_concurrency=concurrency,
-    )
+    settings = common.runner_settings(url, api_url, concurrency)
 
     def clock() -> datetime:
         return datetime.fromisoformat(at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import DialectStore
+from storage.direct import Direct
 from storage.models import ContactRow, DeliveryAttempt, Nudge, PromptView, User
 from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
 
@@ -88,12 +89,10 @@ class DeliveryWrites(DialectStore):
         if self.dialect.name != "sqlite":
             await connection.execute(statement(), rows)
             return
-        prepared = _SQLITE_STATEMENTS.get(name)
-        if prepared is None:
-            prepared = _SQLITE_STATEMENTS[name] = _prepare(self.engine.dialect, statement())
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.executemany(prepared.sql, [prepared.values(row) for row in rows])
+        direct = _SQLITE_STATEMENTS.get(name)
+        if direct is None:
+            direct = _SQLITE_STATEMENTS[name] = Direct(statement())
+        await direct.many(connection, rows)
 
     async def _start(self, connection: AsyncConnection, attempts: Sequence[AttemptStart]) -> None:
         if self.dialect.name == "postgresql":
@@ -228,12 +227,7 @@ class DeliveryWrites(DialectStore):
             await self._many(
                 connection,
                 "cache channels",
-                lambda: (
-                    update(User)
-                    .where(User.id == bindparam("uid"))
-                    .values(dm_channel=bindparam("channel"))
-                    .execution_options(synchronize_session=False)
-                ),
+                _cache_channels,
                 [{"uid": o.user_id, "channel": o.channel} for o in cached],
             )
         dead = [o for o in finished if o.status == NudgeStatus.UNDELIVERABLE]
@@ -401,39 +395,22 @@ class DeliveryWrites(DialectStore):
     async def _set_channels(
         self, connection: AsyncConnection, channels: dict[int, str | None]
     ) -> None:
-        await connection.execute(
-            update(User)
-            .where(User.id == bindparam("uid"))
-            .values(dm_channel=bindparam("channel"))
-            .execution_options(synchronize_session=False),
+        await self._many(
+            connection,
+            "cache channels",
+            _cache_channels,
             [{"uid": uid, "channel": ch} for uid, ch in channels.items()],
         )
 
 
-class _Prepared(NamedTuple):
-    """A statement compiled for SQLite once, and how a row's parameters become its values."""
-
-    sql: str
-    names: tuple[str, ...]
-    convert: tuple[Callable[[Any], Any] | None, ...]  # as SQLAlchemy stores each (or as is)
-    fixed: dict[str, Any]  # the statement's own values (``count + 1``), not the rows'
-
-    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        given = [row[n] if n in row else self.fixed[n] for n in self.names]
-        return tuple(
-            value if convert is None or value is None else convert(value)
-            for value, convert in zip(given, self.convert, strict=True)
-        )
-
-
-def _prepare(dialect: Any, statement: Any) -> _Prepared:
-    compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    convert = tuple(
-        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+def _cache_channels() -> Any:
+    """Cache (or forget) one user's DM channel: the outcomes' and :meth:`set_dm_channels`'."""
+    return (
+        update(User)
+        .where(User.id == bindparam("uid"))
+        .values(dm_channel=bindparam("channel"))
+        .execution_options(synchronize_session=False)
     )
-    fixed = {name: compiled.binds[name].effective_value for name in names}
-    return _Prepared(compiled.string, names, convert, fixed)
 
 
 def _unnest(**columns: tuple[list[Any], Any]) -> Any:
@@ -456,5 +433,5 @@ def _unnest(**columns: tuple[list[Any], Any]) -> Any:
     )
 
 
-#: The SQLite statements of :meth:`DeliveryWrites._many`, compiled (the same for every engine).
-_SQLITE_STATEMENTS: dict[str, _Prepared] = {}
+#: The SQLite statements of :meth:`DeliveryWrites._many`, by name (compiled on first use).
+_SQLITE_STATEMENTS: dict[str, Direct] = {}

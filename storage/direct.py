@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -122,24 +122,57 @@ class Direct:
                 # builds a column object for every column on each call.
                 raw = await cursor.fetchall() if compiled.row is not None else []
         except dialect.loaded_dbapi.Error as exc:
-            invalidated = dialect.is_disconnect(exc, sync.connection, None)
-            if invalidated:
-                await connection.invalidate(exc)
-            raise DBAPIError.instance(
-                compiled.sql,
-                None,
-                exc,
-                dialect.loaded_dbapi.Error,
-                hide_parameters=True,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from exc
+            raise await _translated(connection, compiled.sql, exc) from exc
         return compiled.shape(raw)
+
+    async def many(self, connection: AsyncConnection, params: Sequence[dict[str, Any]]) -> None:
+        """Run the statement (one without a result) once for each of ``params`` (all with the
+        same keys) in ``connection``'s transaction, in one call to the driver."""
+        if not params:
+            return
+        sync = connection.sync_connection
+        if sync is None:  # pragma: no cover - a connection not started
+            raise RuntimeError("the connection is not open")
+        compiled = self.compiled(sync.dialect, tuple(params[0]))
+        arguments = [compiled.arguments(p) for p in params]
+        if sync._has_events or sync.engine._has_events:
+            for listener in sync.dispatch.before_cursor_execute:
+                listener(sync, None, compiled.sql, arguments, None, True)
+        driver: Any = sync.connection.driver_connection
+        try:
+            if compiled.positional:  # aiosqlite: every row in one hop to its thread
+                await driver.executemany(compiled.sql, arguments)
+            else:  # psycopg
+                await driver.cursor().executemany(compiled.sql, arguments)
+        except sync.dialect.loaded_dbapi.Error as exc:
+            raise await _translated(connection, compiled.sql, exc) from exc
 
     async def first(self, connection: AsyncConnection, params: dict[str, Any]) -> Any:
         """The first row, or ``None``."""
         rows = await self.rows(connection, params)
         return rows[0] if rows else None
+
+
+async def _translated(connection: AsyncConnection, sql: str, exc: Any) -> StatementError:
+    """A driver error as SQLAlchemy raises it (``IntegrityError``, …), the connection
+    invalidated first when the error says it is gone."""
+    sync = connection.sync_connection
+    if sync is None:  # pragma: no cover - a connection not started
+        raise RuntimeError("the connection is not open")
+    dialect = sync.dialect
+    invalidated = dialect.is_disconnect(exc, sync.connection, None)
+    if invalidated:
+        await connection.invalidate(exc)
+    translated: StatementError = DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
+    return translated
 
 
 def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:

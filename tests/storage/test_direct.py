@@ -129,6 +129,30 @@ async def test_writes_fill_defaults_and_raise_sqlalchemy_errors(store: SqlStore)
             )  # fmt: skip
 
 
+async def test_many_runs_one_statement_for_each_row_and_raises_sqlalchemy_errors(
+    store: SqlStore,
+) -> None:
+    owner, _ = await _dana(store)
+    table: Any = ContactRow.__table__
+    add = Direct(insert(table))
+    rows = [
+        {"owner_id": owner, "name": name, "name_key": name.lower(), "cadence_count": 1,
+         "cadence_unit": "months", "created_on": TODAY, "next_due_on": TODAY}
+        for name in ("Marcus", "Priya")
+    ]  # fmt: skip
+    async with store.engine.begin() as connection:
+        await add.many(connection, rows)
+        await add.many(connection, [])  # nothing to write: no statement
+    async with store.book(ADA, write=False) as book:
+        names = sorted(n for _, n in await book.names())
+    assert names == ["Dana Whitfield", "Marcus", "Priya"]
+    with pytest.raises(IntegrityError):  # the owner's name keys are unique
+        async with store.engine.begin() as connection:
+            await add.many(connection, [{**rows[0], "name": "Marcus two"}])
+    async with store.book(ADA, write=False) as book:
+        assert len(await book.names()) == 3
+
+
 async def test_cursor_listeners_see_direct_statements(store: SqlStore) -> None:
     owner, dana = await _dana(store)
     seen: list[str] = []

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple, cast
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -438,7 +438,7 @@ def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
     return condition
 
 
-def _owned_contact(row: Any, days: _Days) -> OwnedContact:
+def _owned_contact(row: Any, days: Remembered) -> OwnedContact:
     """``(owner id, contact)`` from a row of ``(*CONTACT_COLUMNS, owner_id)``, by position (the
     morning pass reads thousands: no per-row mapping by name); ``days`` maps a date column's
     value to its date (a subscript, not a call: ten date columns a row)."""
@@ -454,46 +454,28 @@ def _owned_contact(row: Any, days: _Days) -> OwnedContact:
     return owner, contact
 
 
-#: How many distinct values a :class:`_Days` remembers (a pass sees a few thousand days).
-_DAYS_KEPT = 50_000
+class Remembered(dict[Any, Any]):
+    """A column's value as read → as parsed, each distinct value parsed once (up to ``kept``
+    of them): the morning pass reads the same few thousand days, and the same few dozen nudge
+    times, in every row, and a dict lookup costs a fraction of parsing."""
+
+    __slots__ = ("_kept", "_parse")
+
+    def __init__(self, parse: Callable[[Any], Any], kept: int = 50_000) -> None:
+        super().__init__()
+        self._parse = parse
+        self._kept = kept
+
+    def __missing__(self, value: Any) -> Any:
+        parsed = self._parse(value)
+        if len(self) < self._kept:
+            self[value] = parsed
+        return parsed
 
 
-class _Days(dict[Any, Any]):
-    """A date column's value → its date, remembered: the morning pass reads the same few
-    thousand days in every contact row, and a dict lookup costs a fraction of parsing."""
-
-    __slots__ = ()
-
-    def _read(self, value: Any) -> date | None:
-        raise NotImplementedError
-
-    def __missing__(self, value: Any) -> date | None:
-        day = self._read(value)
-        if len(self) < _DAYS_KEPT:
-            self[value] = day
-        return day
-
-
-class _IsoDays(_Days):
-    """SQLite hands dates back as ISO text (or NULL)."""
-
-    __slots__ = ()
-
-    def _read(self, value: Any) -> date | None:
-        return date.fromisoformat(value) if value else None
-
-
-class _SameDays(_Days):
-    """psycopg already returns dates as dates."""
-
-    __slots__ = ()
-
-    def _read(self, value: Any) -> date | None:
-        return cast(date | None, value)
-
-
-_ISO_DAYS = _IsoDays()
-_SAME_DAYS = _SameDays()
+#: SQLite hands dates back as ISO text (or NULL); psycopg already as dates.
+_ISO_DAYS = Remembered(lambda value: date.fromisoformat(value) if value else None)
+_SAME_DAYS = Remembered(lambda value: value)
 
 
 def _span(count: int, unit: str) -> Span:
@@ -514,6 +496,7 @@ __all__ = [
     "DialectStore",
     "OwnedContact",
     "PostgresDialect",
+    "Remembered",
     "SqliteDialect",
     "Wanted",
     "dialect_of",

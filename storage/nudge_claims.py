@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from bot.core.model import UserRef
 from bot.core.schedule import NudgePrefs
-from storage.dialect import AnySelect, DialectStore
+from storage.dialect import AnySelect, DialectStore, Remembered
 from storage.models import DeliveryAttempt, Nudge, User, Worker
 from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
 
@@ -200,20 +200,10 @@ _RECIPIENT_COLUMNS = (
 )
 
 
-class _Times(dict[Any, time]):
-    """A nudge time as read (SQLite's text, or PostgreSQL's ``time``) → ``time``; users share
-    a few dozen nudge times, so each is parsed once."""
-
-    __slots__ = ()
-
-    def __missing__(self, value: Any) -> time:
-        at = value if isinstance(value, time) else time.fromisoformat(value)
-        if len(self) < 10_000:
-            self[value] = at
-        return at
-
-
-_TIMES = _Times()
+#: A nudge time as read (SQLite's text, or PostgreSQL's ``time``) → ``time``.
+_TIMES = Remembered(
+    lambda value: value if isinstance(value, time) else time.fromisoformat(value), kept=10_000
+)
 
 
 def page_of[S: AnySelect](query: S, key: Any, after: int, limit: int | None) -> S:

@@ -55,7 +55,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     workspace_id: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # "platform" (refreshed from Slack/Teams) or "user" (set in settings; never overwritten).
     timezone_source: Mapped[str] = mapped_column(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,3 +185,15 @@ class SlackClient:
     async def event(self, body: str) -> SlackResponse:
         """Deliver an Events API callback."""
         return await self.post(body, content_type="application/json")
+
+
+@asynccontextmanager
+async def contacts_table_gone(engine: AsyncEngine) -> AsyncIterator[None]:
+    """The database breaks under the app: its contacts table is renamed away, then back."""
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE contacts RENAME TO contacts_away"))
+    try:
+        yield
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE contacts_away RENAME TO contacts"))

@@ -38,6 +38,8 @@ OLD_BUTTON = "That button is from an older version of Reconnect. Please try agai
 EXPIRED_BUTTON = "That button has expired. Please run the command again."
 EXPIRED_FORM = "That form has expired. Please open it again."
 CHOOSE_CONTACT = "Please choose one of your contacts."
+#: What a person reads when their request failed on our side (every platform says the same).
+SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
 
 
 def help_reply(cmd: str) -> Reply:

@@ -289,7 +289,7 @@ def _on_action(service: Reconnect) -> Any:
 
 
 #: What a person reads when their button press failed after it was acknowledged.
-SORRY = commands.SORRY
+SORRY = commands.SORRY  # one text on every platform: bot.core.views.SORRY
 
 
 async def _act(

@@ -20,6 +20,7 @@ from bot.adapters.slack.escaping import read_command_text
 from bot.core.model import UserRef
 from bot.core.replies import Reply
 from bot.core.service import Caller, Reconnect
+from bot.core.views import SORRY
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +28,6 @@ COMMAND = "/reconnect"
 #: What the user reads when a command that opens a form took too long (the trigger expired).
 FORM_TOO_LATE = "Sorry, that took too long to open the form — please try again."
 #: What the user reads when a command acknowledged early then failed.
-SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
 
 
 def caller_from(body: dict[str, Any]) -> Caller:

@@ -27,12 +27,12 @@ from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack.inbound import response_url_allowed
 from bot.adapters.slack.responses import SharedRespond
+from bot.core.views import SORRY
 from storage.replays import Replayed
 
 log = structlog.get_logger(__name__)
 
 #: What a person reads when their command or form failed on our side before it was answered.
-SORRY = "Sorry — something went wrong on our side, so that didn't go through. Please try again."
 
 ErrorHandler = Callable[..., Awaitable[BoltResponse | None]]
 

@@ -16,6 +16,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from bot.adapters.teams.signing_keys import SigningKeys
+from bot.core.views import SORRY
 
 log = structlog.get_logger(__name__)
 
@@ -76,5 +77,16 @@ def build_hosting(
 
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:
-    # The SDK's default posts the exception text into the user's chat; never do that.
-    log.error("teams.turn_error", error=type(error).__name__, activity=context.activity.type)
+    """One log line, and a friendly answer to a person's message or card click.
+
+    The SDK's default posts the exception text into the user's chat; never do that. Saying
+    nothing is no better: Teams shows the message as delivered and nothing ever comes.
+    """
+    activity = context.activity
+    log.error("teams.turn_error", error=type(error).__name__, activity=activity.type)
+    if activity.type != "message":
+        return  # installs, members added, typing: nobody is waiting for an answer
+    try:
+        await context.send_activity(SORRY)
+    except Exception as exc:  # e.g. the connector itself is what failed
+        log.warning("teams.turn_error_reply_failed", error=type(exc).__name__)

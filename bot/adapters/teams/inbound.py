@@ -19,7 +19,7 @@ from microsoft_agents.activity import Activity
 from bot.core.text import UNSTORABLE, storable
 
 #: Column widths in storage.models (users.external_id / workspace_id, conversation_refs).
-MAX_USER_ID = 64
+MAX_USER_ID = 255
 MAX_TENANT_ID = 64
 MAX_CONVERSATION_ID = 255
 

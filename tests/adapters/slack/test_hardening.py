@@ -26,7 +26,7 @@ from storage.repository import SqlStore
 from tests.conftest import slack_settings
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack_api import FakeSlack
-from tests.support import Clock, SlackClient
+from tests.support import Clock, SlackClient, contacts_table_gone
 
 ADA = UserRef("slack", sr.TEAM, "U1")
 FORM = "application/x-www-form-urlencoded"
@@ -200,18 +200,6 @@ async def test_nul_and_lone_surrogates_are_stripped_from_a_pick_note(
 
 
 # --- a button whose handler fails after the ack ------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def contacts_table_gone(engine: AsyncEngine) -> AsyncIterator[None]:
-    """The database breaks under the app: its contacts table is renamed away, then back."""
-    async with engine.begin() as connection:
-        await connection.execute(text("ALTER TABLE contacts RENAME TO contacts_away"))
-    try:
-        yield
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(text("ALTER TABLE contacts_away RENAME TO contacts"))
 
 
 async def test_a_failing_button_tells_the_user_and_logs_one_line(

@@ -149,7 +149,7 @@ async def test_a_redelivery_of_an_envelope_that_never_committed_runs(
 ) -> None:
     """The envelope is recorded with its writes: when they never commit (the database fails
     here; a killed process is the same), the redelivery takes effect, once."""
-    from tests.adapters.slack.test_hardening import contacts_table_gone
+    from tests.support import contacts_table_gone
 
     now = [1_800_000_000.0]
     handler = handler_for(engine, database_url, fake_slack, now)

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.teams.inbound import service_url_allowed
 from bot.app import build_app
+from bot.core.views import SORRY
 from bot.settings import ConfigError, Settings, TeamsSettings, service_url_origins
 from storage.models import ContactRow, ConversationRef, User
 from tests.adapters.teams.conftest import TeamsClient
 from tests.adapters.teams.test_teams_auth import CREDENTIALS
 from tests.adapters.teams.test_teams_http import card_text
 from tests.fakes.teams_connector import FakeTeamsConnector
+from tests.support import contacts_table_gone
 
 CLIENT_ID = CREDENTIALS["CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"]
 
@@ -95,8 +97,8 @@ async def test_a_missing_or_invalid_service_url_is_400(
     "change",
     [
         {"conversation": {"conversationType": "personal", "id": "a:" + "x" * 254}},
-        {"from": {"id": "29:ada", "aadObjectId": "a" * 65}},
-        {"from": {"id": "29:" + "x" * 70}},
+        {"from": {"id": "29:ada", "aadObjectId": "a" * 256}},
+        {"from": {"id": "29:" + "x" * 253}},
         {"conversation": {"conversationType": "personal", "id": "a:1", "tenantId": "t" * 65}},
         {"channelData": {"tenant": {"id": "t" * 65}}},
         {"conversation": {"conversationType": "personal"}},
@@ -113,6 +115,38 @@ async def test_ids_longer_than_the_columns_are_400_before_storage(
     assert connector.calls == []
     assert await count(engine, User) == 0
     assert await count(engine, ConversationRef) == 0
+
+
+async def test_a_user_known_only_by_a_long_channel_account_id_is_answered_and_stored(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    # No Entra object id (the Emulator, some channels): Teams' 29:… account ids run to 80+.
+    account = (
+        "29:1" + "bSnHZ7Js2STWrgk6ScEErLk1Lp2zQuD5H2qQ960rtvstKp8tHVhNvc93BJvVKkLJn6fGVhfD" * 2
+    )
+    activity = teams.activity(text="add Dana", **{"from": {"id": account, "name": "Ada"}})
+    assert await teams.post(activity) in (200, 202)
+    [reply] = await connector.async_wait_for("reply")
+    assert "Added **Dana**" in card_text(reply.card)
+    async with engine.connect() as connection:
+        ids = (await connection.execute(select(User.external_id))).scalars().all()
+    assert ids == [account]
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe", "x" * 300, "../../etc/passwd", "Mars/Base"])
+async def test_a_time_zone_that_is_not_an_iana_zone_is_ignored_and_the_user_answered(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine, zone: str
+) -> None:
+    assert await teams.say("add Dana") in (200, 202)
+    await connector.async_wait_for("reply")
+    entities = [{"type": "clientInfo", "locale": "en-US", "timezone": zone}]
+    activity = teams.activity(text="due", localTimezone=zone, entities=entities)
+    assert await teams.post(activity) in (200, 202)
+    replies = await connector.async_wait_for("reply", 2)
+    assert replies[1].text != SORRY and replies[1].card  # the due list, not an error
+    async with engine.connect() as connection:
+        zones = (await connection.execute(select(User.timezone))).scalars().all()
+    assert zones == ["Europe/Berlin"]  # the zone it had stays
 
 
 @pytest.mark.parametrize(
@@ -231,3 +265,37 @@ async def test_nul_or_lone_surrogates_in_ids_and_names_are_400(
     assert await teams.post(teams.activity(text="add Dana", **change)) == 400
     assert await count(engine, User) == 0
     assert connector.calls == []
+
+
+# --- a turn that fails on our side ---------------------------------------------------------------
+
+
+async def test_a_message_whose_turn_fails_gets_a_sorry_and_one_log_line(
+    teams: TeamsClient,
+    connector: FakeTeamsConnector,
+    engine: AsyncEngine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await teams.say("add Dana Whitfield")
+    await connector.async_wait_for("reply")
+    capsys.readouterr()
+    async with contacts_table_gone(engine):
+        assert await teams.say("due") in (200, 202)
+        replies = await connector.async_wait_for("reply", 2)
+    assert replies[1].text == SORRY
+    assert "Traceback" not in (replies[1].text or "")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "turn_error" in line]
+    assert len(lines) == 1 and "error=" in lines[0], lines
+
+
+async def test_a_card_submission_whose_turn_fails_gets_a_sorry(
+    teams: TeamsClient, connector: FakeTeamsConnector, engine: AsyncEngine
+) -> None:
+    await teams.say("add")
+    [form] = await connector.async_wait_for("reply")
+    value = {**form.card["actions"][0]["data"], "name": "Dana", "cadence": "2 months"}
+    async with contacts_table_gone(engine):
+        assert await teams.submit(value, reply_to="form-1") in (200, 202)
+        replies = await connector.async_wait_for("reply", 2)
+    assert replies[1].text == SORRY
+    assert await count(engine, ContactRow) == 0

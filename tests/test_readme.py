@@ -8,8 +8,29 @@ from tests.test_manifest import MANIFEST, bot_scopes
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 VERSIONS = ROOT / "storage" / "migrations" / "versions"
-NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen \
-fifteen sixteen seventeen eighteen nineteen twenty".split()
+NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
 
 
 def newest_migration() -> str:

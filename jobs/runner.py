@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import random
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -36,6 +34,7 @@ from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from bot.processes import pid_alive, worker_id
 from jobs.batching import GroupCommitter
+from jobs.heap import PassHeap
 from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
 from storage.records import (
@@ -273,21 +272,23 @@ class NudgeRunner:
         await self.heartbeat()
         beating = asyncio.create_task(self._keep_beating())
         try:
-            with _gc_frozen():
-                await self._run(now, summary, dry_run=dry_run)
+            with PassHeap().frozen() as heap:
+                await self._run(now, summary, heap, dry_run=dry_run)
         finally:
             beating.cancel()
         log.info("nudges.pass", worker=self.worker, kind=self.kind, **_fields(summary))
         return summary
 
-    async def _run(self, now: datetime, summary: RunSummary, *, dry_run: bool) -> None:
+    async def _run(
+        self, now: datetime, summary: RunSummary, heap: PassHeap, *, dry_run: bool
+    ) -> None:
         if dry_run:
-            with measured(summary.phases, "plan"), _gc_paused():
+            with measured(summary.phases, "plan"), heap.paused():
                 await self._preview(now, summary)
         else:
-            await self._stream(now, summary)
+            await self._stream(now, summary, heap)
 
-    async def _stream(self, now: datetime, summary: RunSummary) -> None:
+    async def _stream(self, now: datetime, summary: RunSummary, heap: PassHeap) -> None:
         """Decide page after page and send what each page claimed, through a bounded queue:
         deciding waits for the senders when a page is already waiting to be sent."""
         queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.config.batch)
@@ -304,7 +305,7 @@ class NudgeRunner:
         try:
             failure: Exception | None = None
             try:
-                async for jobs in self._decided(now, summary):
+                async for jobs in self._decided(now, summary, heap):
                     if not senders:
                         started, cpu = time.perf_counter(), time.process_time()
                         senders = [
@@ -345,14 +346,16 @@ class NudgeRunner:
         """Plan, claim and compose every page of a pass, and send nothing: what deciding
         alone costs (the benchmarks measure it; the claims stay, as a dead worker's would)."""
         summary = RunSummary()
-        with _gc_frozen():
-            async for jobs in self._decided(at or self.clock(), summary):
+        with PassHeap().frozen() as heap:
+            async for jobs in self._decided(at or self.clock(), summary, heap):
                 jobs.clear()
         return summary
 
     # --- deciding ---------------------------------------------------------------------------
 
-    async def _decided(self, now: datetime, summary: RunSummary) -> AsyncIterator[list[_Job]]:
+    async def _decided(
+        self, now: datetime, summary: RunSummary, heap: PassHeap
+    ) -> AsyncIterator[list[_Job]]:
         """The jobs this worker claimed, composed, one page of users at a time.
 
         The next page is read, claimed and its compose reads started while this one is
@@ -378,7 +381,7 @@ class NudgeRunner:
                 upcoming = asyncio.ensure_future(plan_after(last, False))
                 if not composing.jobs:
                     continue
-                with accumulated(summary.phases, "compose"), _gc_paused():
+                with accumulated(summary.phases, "compose"), heap.paused():
                     await self._compose(composing)
                 yield composing.jobs
         finally:
@@ -848,46 +851,6 @@ def _compose_one(job: _Job, inputs: ComposeInputs) -> tuple[NudgeContent, dict[i
     if not content.welcome:
         content.goal = inputs.goal
     return content, contacts
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while deciding.
-
-    Deciding allocates a few hundred thousand short-lived objects (rows, contacts, contents),
-    none in reference cycles; each allocation burst triggers collections that walk the whole
-    growing heap again — about 15 % of the deciding time in the 10,000-user benchmark.
-    Reference counting still frees everything as usual; the collector resumes afterwards.
-    What the block left alive (a page of composed jobs) is first set aside with the rest of
-    the pass (:func:`_gc_frozen`, which every caller runs inside): else the first allocation
-    after resuming walks all of it — ~10 % of deciding, a page at a time.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
-@contextmanager
-def _gc_frozen() -> Iterator[None]:
-    """Leave what existed before the pass out of the garbage collector's walks during it.
-
-    Between pages the collector runs, and each full collection walked every object of the
-    process (modules, SQLAlchemy's metadata, caches: hundreds of thousands) — ~2 % of deciding
-    2,000 users, more as the pass grows. ``gc.freeze`` moves them aside until the pass ends;
-    ``gc.unfreeze`` hands everything back, so nothing frozen can leak. Passes that overlap in
-    one process only widen what is set aside until the first of them ends.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _who(recipient: Recipient) -> str:

@@ -94,7 +94,7 @@ def nudges(users: int, contacts: int, seed: int) -> list[tuple[Any, dict[int, An
                 )
             )
         due = [c for c in people if c.next_due_on <= DAY]
-        activity = Activity(contacts, 0, rng.randint(0, 8), DAY - timedelta(days=9), None, 0)
+        activity = Activity(contacts, rng.randint(0, 8), DAY - timedelta(days=9), None)
         content, chosen = compose_for(
             UserRef("slack", "T1", f"U{n}"), DAY, cards=3, candidates=due, followups=[],
             activity=activity, prompt_views={},

@@ -41,7 +41,6 @@ import random
 import sqlite3
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -326,12 +325,12 @@ def serve_fake(config: dict[str, Any]) -> None:
     """``fake`` child: answers ``stats`` (messages per DM channel, calls per method)."""
     from tests.fakes.slack_api import FakeSlack
 
-    slack = FakeSlack(latency=config["latency"]).start()
+    slack = FakeSlack(latency=config["latency"], lean=True).start()
 
     def stats() -> dict[str, Any]:
         with slack._lock:
             per_channel = {ch: len(ms) for ch, ms in slack.messages.items()}
-            return {"per_channel": per_channel, "methods": Counter(c.method for c in slack.calls)}
+            return {"per_channel": per_channel, "methods": dict(slack.counts)}
 
     try:
         common.serve(slack.port, {"stats": stats})

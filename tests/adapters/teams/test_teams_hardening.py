@@ -299,3 +299,20 @@ async def test_a_card_submission_whose_turn_fails_gets_a_sorry(
         replies = await connector.async_wait_for("reply", 2)
     assert replies[1].text == SORRY
     assert await count(engine, ContactRow) == 0
+
+
+async def test_each_refusal_logs_one_line_with_its_reason_and_no_traceback(
+    signed: TeamsClient, teams: TeamsClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    no_kid = {"Authorization": f"Bearer {token({'alg': 'RS256', 'typ': 'JWT'})}"}
+    assert await signed.post(signed.activity(text="due"), headers=no_kid) == 401
+    assert await teams.post(teams.activity(text="due", serviceUrl="not a url")) == 400
+    long_id = {"conversation": {"conversationType": "personal", "id": "a:" + "x" * 300}}
+    assert await teams.post(teams.activity(text="due", **long_id)) == 400
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    refusals = [line for line in out.splitlines() if "teams.refused" in line]
+    assert len(refusals) == 3, out
+    assert all("reason=" in line for line in refusals)
+    assert "x" * 40 not in out  # the refused id itself is not logged

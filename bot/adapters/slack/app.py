@@ -36,6 +36,7 @@ from bot.core.actions import Act
 from bot.core.ports import Uninstalls
 from bot.core.replies import Form, FormErrors, MessageUpdate, Reply
 from bot.core.service import Caller, Reconnect
+from bot.core.views import SORRY
 from bot.settings import Settings
 from storage.pending_work import CURRENT, Slot
 from storage.replays import Replayed
@@ -286,10 +287,6 @@ def _on_action(service: Reconnect) -> Any:
             await _say_sorry(client, respond, body, caller)
 
     return on_action
-
-
-#: What a person reads when their button press failed after it was acknowledged.
-SORRY = commands.SORRY  # one text on every platform: bot.core.views.SORRY
 
 
 async def _act(

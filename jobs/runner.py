@@ -19,7 +19,7 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -432,12 +432,24 @@ class NudgeRunner:
     ) -> dict[int, tuple[Recipient, date]]:
         """The users of ``page`` due a message at ``now``, with its local date."""
         due: dict[int, tuple[Recipient, date]] = {}
+        # Users with the same settings are due on the same day: a page of 2,000 has a few
+        # dozen distinct ones, and working out a local day in a time zone costs ~4 µs.
+        known: dict[Hashable, date | None] = {}
         for recipient in page:
-            day = self._due(recipient, now)
+            key = self._due_key(recipient)
+            if key in known:
+                day = known[key]
+            else:
+                day = known[key] = self._due(recipient, now)
             if day is not None:
                 due[recipient.id] = (recipient, day)
         summary.due += len(due)
         return due
+
+    def _due_key(self, recipient: Recipient) -> Hashable:
+        """Everything of ``recipient`` that :meth:`_due` reads (it gives the same day for
+        equal keys at one instant)."""
+        return recipient.prefs
 
     async def _sort(
         self, due: Mapping[int, tuple[Recipient, date]], summary: RunSummary

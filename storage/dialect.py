@@ -307,13 +307,15 @@ class PostgresDialect(Dialect):
         *,
         dates: Sequence[int] = (),
     ) -> list[R]:
-        # psycopg already returns dates as dates.
-        return [shape(row) for row in await connection.execute(query)]
+        # psycopg already returns dates as dates. ``all()``: one fetch of every row, not three
+        # calls a row through SQLAlchemy's iterator (~0.6 µs a row).
+        return [shape(row) for row in (await connection.execute(query)).all()]
 
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        return [_owned_contact(row, _SAME_DAYS) for row in await connection.execute(query)]
+        rows = (await connection.execute(query)).all()  # see rows()
+        return [_owned_contact_as_read(row) for row in rows]
 
     async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
         # A transaction-level advisory lock, released at commit: several clock workers that
@@ -470,6 +472,20 @@ def _owned_contact(row: Any, days: Remembered) -> OwnedContact:
     return owner, contact
 
 
+def _owned_contact_as_read(row: Any) -> OwnedContact:
+    """:func:`_owned_contact` for a driver that returns dates as dates (psycopg): the same
+    fields, without looking each date up."""
+    (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
+     reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
+     owner) = row  # fmt: skip
+    contact = Contact(
+        cid, name, _span(count, unit), role, how, notes, last, due, note, created, skipped,
+        reached, follow, preferred, "", "", None, False, tie, touch, win, win_on, shown,
+        shown_before,
+    )  # fmt: skip
+    return owner, contact
+
+
 #: :class:`Contact`'s fields in the order :func:`_owned_contact` passes them (email,
 #: linkedin_url, connected_on and in_pool as a pool contact's defaults: never due, never read).
 _CONTACT_ORDER = (
@@ -503,7 +519,6 @@ class Remembered(dict[Any, Any]):
 
 #: SQLite hands dates back as ISO text (or NULL); psycopg already as dates.
 _ISO_DAYS = Remembered(lambda value: date.fromisoformat(value) if value else None)
-_SAME_DAYS = Remembered(lambda value: value)
 
 
 def _span(count: int, unit: str) -> Span:

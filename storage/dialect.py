@@ -433,7 +433,7 @@ def dialect_of(engine: AsyncEngine) -> Dialect:
 def _bigints(ids: Sequence[int]) -> ColumnElement[Any]:
     """``ids`` as one ``bigint[]`` parameter."""
     # ``int`` refuses anything but an integer, so the text is an array of integers.
-    return _array_text([str(int(i)) for i in ids], postgresql.ARRAY(BigInteger))
+    return _array_text(list(map(str, map(int, ids))), postgresql.ARRAY(BigInteger))
 
 
 def _array_text(items: list[str], array: Any) -> ColumnElement[Any]:
@@ -478,10 +478,10 @@ def _owned_contact_as_read(row: Any) -> OwnedContact:
     (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
      reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
      owner) = row  # fmt: skip
+    span = _SPANS.get((count, unit)) or _span(count, unit)  # the call only for a new one
     contact = Contact(
-        cid, name, _span(count, unit), role, how, notes, last, due, note, created, skipped,
-        reached, follow, preferred, "", "", None, False, tie, touch, win, win_on, shown,
-        shown_before,
+        cid, name, span, role, how, notes, last, due, note, created, skipped, reached, follow,
+        preferred, "", "", None, False, tie, touch, win, win_on, shown, shown_before,
     )  # fmt: skip
     return owner, contact
 

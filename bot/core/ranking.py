@@ -193,9 +193,9 @@ def why(contact: Contact, today: date) -> str:
         if years >= 1:
             who = f"{first} ({tie})" if tie else first
             return f"It's been over a year since you were in touch with {who}."
-    if tie and contact.relationship == Relationship.BOSS.value:
+    if tie and contact.relationship == _BOSS:
         return f"{first} is {tie}: nobody can vouch for your work better."
-    if tie and contact.relationship == Relationship.MENTOR.value:
+    if tie and contact.relationship == _MENTOR:
         return f"{first} is {tie} — mentors like to hear how things turned out."
     interest = first_interest(contact.notes)
     if contact.last_contacted_on is None:
@@ -216,6 +216,9 @@ def why(contact: Contact, today: date) -> str:
 
 
 _PHRASES = {r.value: r.phrase for r in Relationship}
+# Plain strings: an enum member's ``.value`` is a property call each time.
+_BOSS = Relationship.BOSS.value
+_MENTOR = Relationship.MENTOR.value
 
 
 def rank(

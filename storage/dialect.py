@@ -47,7 +47,6 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -323,20 +322,10 @@ class PostgresDialect(Dialect):
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        # The whole result as one JSON array of arrays, built by the server (as SQLite sends
-        # each row as one): psycopg makes an object for each of 22 columns of thousands of
-        # rows, and SQLAlchemy a row around them, while orjson reads one text at a fraction of
-        # that (client CPU of a page's candidate read: ~15 % less). The order is the query's,
-        # inside the aggregate. Dates come back as ISO text, as on SQLite.
-        order = query._order_by_clauses
-        packed = func.json_build_array(*query.selected_columns)
-        rows = func.json_agg(aggregate_order_by(packed, *order) if order else packed)
-        text = (
-            await connection.execute(query.with_only_columns(rows.cast(Text)).order_by(None))
-        ).scalar()
-        if text is None:  # no rows: json_agg of nothing is NULL
-            return []
-        return [_owned_contact(row, _ISO_DAYS) for row in orjson.loads(text)]
+        # Row by row: the whole result as one JSON text built by the server (json_agg, read
+        # with orjson) cost 2 % more instructions a page (docs/benchmarks.md, issue 14).
+        rows = (await connection.execute(query)).all()  # see rows()
+        return [_owned_contact_as_read(row) for row in rows]
 
     async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
         # A transaction-level advisory lock, released at commit: several clock workers that

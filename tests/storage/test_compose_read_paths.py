@@ -1,6 +1,7 @@
 """A page's composed nudges are the same whichever way its contacts are read: the fast reads
-of ``Dialect.owned_contacts`` (one JSON text for the whole result on PostgreSQL, one JSON
-array a row on SQLite) against the plain one (``owned_contacts_by_row``)."""
+of ``Dialect.owned_contacts`` (contacts built by position from the driver's rows on
+PostgreSQL, one JSON array a row on SQLite) against the plain one (``owned_contacts_by_row``:
+SQLAlchemy rows, dates converted by the column types)."""
 
 from __future__ import annotations
 

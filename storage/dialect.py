@@ -255,7 +255,7 @@ class SqliteDialect(Dialect):
             for uid, day in batch
         ]
         result = await connection.execute(statement, params)
-        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result.all()]  # one fetch
 
     def top_due(
         self,
@@ -387,7 +387,7 @@ class PostgresDialect(Dialect):
             .returning(Nudge.id, Nudge.user_id)
         )
         result = await connection.execute(statement)
-        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result.all()]  # one fetch
 
     def top_due(
         self,

@@ -283,6 +283,7 @@ def main() -> int:
                         flush=True,
                     )
                     continue
+                figures.setdefault("decide", 0)  # --modes pass: deciding is not subtracted
                 state = common.database_state(url)
                 sent = figures["pass_result"]["sent"]
                 figures["sent"] = sent

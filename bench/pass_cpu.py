@@ -11,6 +11,9 @@ instrumentation switched on only around the measured call (a handshake over file
 * ``pass``: ``NudgeRunner.run_once`` — the whole streamed pass against the fake Slack (a child
   process of its own, not counted), from a reset database.
 
+``--modes decide`` counts deciding alone (no pass; per user instead of per send): the figure
+issue 14's deciding work is judged by.
+
 Instructions per send = (pass − decide) / nudges sent: the Slack send path *and* the rest of
 the pass (attempt and outcome writes, tasks, queues, locks), without deciding. The database
 server's and the fake's CPU are not in it (other processes). Under callgrind the child runs
@@ -209,10 +212,15 @@ def main() -> int:
     add("--seed", type=int, default=1)
     add("--out", default="", help="keep the callgrind files with this prefix")
     add("--json", default="", help="also write the results to this file")
+    add("--modes", default="decide,pass",
+        help="what to count: decide (deciding alone), pass, or both (comma-separated)")  # fmt: skip
     add("--profile", default="", metavar="FILE", help="instead: cProfile one pass (CPU time)")
     add("--native", type=int, default=0, metavar="N",
         help="instead: N rounds of deciding and a pass not under callgrind, in CPU seconds")  # fmt: skip
     args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or set(modes) - {"decide", "pass"}:
+        parser.error("--modes: decide, pass or decide,pass")
     at = common.morning()
     script = str(Path(__file__).resolve())
     print(
@@ -234,7 +242,8 @@ def main() -> int:
                 }
                 if args.profile:
                     out = f"{args.profile}.{kind}"
-                    result = native(script, base, args.latency, url, out)
+                    mode = "decide" if modes == ["decide"] else "pass"
+                    result = native(script, base, args.latency, url, out, mode=mode)
                     print(f"  profiled: {result['line']}; writes {result['writes']} → {out}")
                     continue
                 if args.native:
@@ -250,7 +259,7 @@ def main() -> int:
                         )
                     continue
                 figures: dict[str, Any] = {"db": kind}
-                for mode in ("decide", "pass"):
+                for mode in modes:
                     common.reset(url, dm_channels="cold")
                     fake = common.FakeChild(script, {"latency": args.latency}, what="fake Slack")
                     try:
@@ -263,6 +272,18 @@ def main() -> int:
                         figures[f"{mode}_callgrind_s"] = time.perf_counter() - started
                     finally:
                         fake.close()
+                if "pass" not in modes:
+                    decided = figures["decide_result"]
+                    figures.update({"pass": 0, "sent": 0, "per_send": 0})
+                    results.append(figures)
+                    print(
+                        f"  {kind}: decide {figures['decide'] / 1e6:,.0f} M instructions, "
+                        f"{figures['decide'] / args.users / 1e6:.3f} M per user; "
+                        f"{decided['line']}; {decided['cpu_s']:.2f} s CPU under callgrind",
+                        flush=True,
+                    )
+                    continue
+                figures.setdefault("decide", 0)  # --modes pass: deciding is not subtracted
                 state = common.database_state(url)
                 sent = figures["pass_result"]["sent"]
                 figures["sent"] = sent

@@ -10,7 +10,7 @@ bulk reads, a batch of users per few statements) and how it looks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -58,6 +58,9 @@ class RecapRunner(NudgeRunner):
     def _due(self, recipient: Recipient, now: datetime) -> date | None:
         recap = recipient.recap or RecapPrefs()
         return due_recap_day(recap, recipient.prefs, now, self.config.grace)
+
+    def _due_key(self, recipient: Recipient) -> Hashable:
+        return recipient.recap, recipient.prefs
 
     async def _read_inputs(self, chunk: list[_Job]) -> Mapping[int, Any]:
         return await self.recaps.recap_inputs({job.recipient.id: job.day for job in chunk})

@@ -19,7 +19,7 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -56,6 +56,8 @@ Clock = Callable[[], datetime]
 #: The only batching of the compose reads: the store reads each chunk in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
+#: Users composed between two turns of the event loop (about a millisecond of composing).
+_TURN_EVERY = 8
 #: The delivery writes' group commit: the most entries per transaction, and how long an entry
 #: waits for others to join it (a send's attempt waits that long before it is posted).
 _JOURNAL_ITEMS = 500
@@ -432,12 +434,24 @@ class NudgeRunner:
     ) -> dict[int, tuple[Recipient, date]]:
         """The users of ``page`` due a message at ``now``, with its local date."""
         due: dict[int, tuple[Recipient, date]] = {}
+        # Users with the same settings are due on the same day: a page of 2,000 has a few
+        # dozen distinct ones, and working out a local day in a time zone costs ~4 µs.
+        known: dict[Hashable, date | None] = {}
         for recipient in page:
-            day = self._due(recipient, now)
+            key = self._due_key(recipient)
+            if key in known:
+                day = known[key]
+            else:
+                day = known[key] = self._due(recipient, now)
             if day is not None:
                 due[recipient.id] = (recipient, day)
         summary.due += len(due)
         return due
+
+    def _due_key(self, recipient: Recipient) -> Hashable:
+        """Everything of ``recipient`` that :meth:`_due` reads (it gives the same day for
+        equal keys at one instant)."""
+        return recipient.prefs
 
     async def _sort(
         self, due: Mapping[int, tuple[Recipient, date]], summary: RunSummary
@@ -547,11 +561,13 @@ class NudgeRunner:
                 inputs = await pending
                 if k + 1 < len(chunks):
                     pending = asyncio.create_task(self._read_inputs(chunks[k + 1]))
-                for job in chunk:
-                    # Give the loop a turn per user: the prefetch needs one for each step of
-                    # its round trips (a chunk's result arrives in dozens of socket reads),
-                    # and web requests sharing the process must not wait behind composing.
-                    await asyncio.sleep(0)
+                for n, job in enumerate(chunk):
+                    # Give the loop a turn every few users: the prefetch needs one for each
+                    # step of its round trips (a chunk's result arrives in dozens of socket
+                    # reads), and web requests sharing the process must not wait behind
+                    # composing. A turn per user cost ~5 % of deciding (a poll each).
+                    if n % _TURN_EVERY == 0:
+                        await asyncio.sleep(0)
                     self._compose_job(job, inputs)
         finally:
             pending.cancel()

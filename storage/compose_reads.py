@@ -226,14 +226,12 @@ class ComposeReads(DialectStore):
                 )
                 for row in rows
             }
-        for row in counts:
-            last_on, learned = latest.get(row.user_id, (None, None))
-            out[row.user_id].activity = Activity(
-                contacts=row.contacts,
-                conversations=row.talks,
-                last_activity_on=last_on,
-                last_conversation_learned=learned,
-            )
+        nothing = (None, None)
+        for user_id, contacts, talks, _ in counts:
+            last_on, learned = latest.get(user_id, nothing)
+            # By position: (contacts, conversations, last activity on, last conversation
+            # learned); a frozen dataclass matches keywords at a multiple of the cost.
+            out[user_id].activity = Activity(contacts, talks, last_on, learned)
 
     async def _next_steps(
         self,

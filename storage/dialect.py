@@ -21,6 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
@@ -36,6 +37,7 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    cast,
     false,
     func,
     literal,
@@ -122,6 +124,14 @@ class Dialect(ABC):
     ) -> list[OwnedContact]:
         """Rows of ``(*CONTACT_COLUMNS, owner_id)`` as :class:`OwnedContact`."""
         raise NotImplementedError
+
+    async def owned_contacts_by_row(
+        self, connection: AsyncConnection, query: AnySelect
+    ) -> list[OwnedContact]:
+        """What :meth:`owned_contacts` reads, the plain way: one SQLAlchemy row per contact,
+        dates converted by the column types. Slower; the reference the fast reads are tested
+        against (``tests/storage/test_compose_read_paths.py``)."""
+        return [_owned_contact_as_read(row) for row in (await connection.execute(query)).all()]
 
     @abstractmethod
     async def claim_batch(
@@ -245,7 +255,7 @@ class SqliteDialect(Dialect):
             for uid, day in batch
         ]
         result = await connection.execute(statement, params)
-        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result.all()]  # one fetch
 
     def top_due(
         self,
@@ -294,9 +304,7 @@ class PostgresDialect(Dialect):
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
         # ``= ANY(array)``: one short statement text for any number of ids, which psycopg and
         # the server can cache (a long ``IN`` list is re-parsed every time).
-        condition: ColumnElement[bool] = column == any_(
-            bindparam(None, ids, type_=postgresql.ARRAY(BigInteger))
-        )
+        condition: ColumnElement[bool] = column == any_(_bigints(ids))
         return condition
 
     async def rows[R: tuple[Any, ...]](
@@ -307,13 +315,17 @@ class PostgresDialect(Dialect):
         *,
         dates: Sequence[int] = (),
     ) -> list[R]:
-        # psycopg already returns dates as dates.
-        return [shape(row) for row in await connection.execute(query)]
+        # psycopg already returns dates as dates. ``all()``: one fetch of every row, not three
+        # calls a row through SQLAlchemy's iterator (~0.6 µs a row).
+        return [shape(row) for row in (await connection.execute(query)).all()]
 
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
     ) -> list[OwnedContact]:
-        return [_owned_contact(row, _SAME_DAYS) for row in await connection.execute(query)]
+        # Row by row: the whole result as one JSON text built by the server (json_agg, read
+        # with orjson) cost 2 % more instructions a page (docs/benchmarks.md, issue 14).
+        rows = (await connection.execute(query)).all()  # see rows()
+        return [_owned_contact_as_read(row) for row in rows]
 
     async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
         # A transaction-level advisory lock, released at commit: several clock workers that
@@ -340,8 +352,8 @@ class PostgresDialect(Dialect):
         # per row, so the statement is short, cached and cheap to send.
         rows = (
             func.unnest(
-                bindparam(None, [uid for uid, _ in batch], type_=postgresql.ARRAY(BigInteger)),
-                bindparam(None, [day for _, day in batch], type_=postgresql.ARRAY(Date)),
+                _bigints([uid for uid, _ in batch]),
+                _array_text([day.isoformat() for _, day in batch], postgresql.ARRAY(Date)),
             )
             .table_valued("user_id", "local_date")
             .render_derived()
@@ -375,7 +387,7 @@ class PostgresDialect(Dialect):
             .returning(Nudge.id, Nudge.user_id)
         )
         result = await connection.execute(statement)
-        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result]
+        return [Claimed(nudge_id, user_id) for nudge_id, user_id in result.all()]  # one fetch
 
     def top_due(
         self,
@@ -428,6 +440,21 @@ def dialect_of(engine: AsyncEngine) -> Dialect:
     raise ValueError(f"unsupported database {engine.dialect.name!r}")
 
 
+def _bigints(ids: Sequence[int]) -> ColumnElement[Any]:
+    """``ids`` as one ``bigint[]`` parameter."""
+    # ``int`` refuses anything but an integer, so the text is an array of integers.
+    return _array_text(list(map(str, map(int, ids))), postgresql.ARRAY(BigInteger))
+
+
+def _array_text(items: list[str], array: Any) -> ColumnElement[Any]:
+    """An array parameter sent as the text of its literal (``{1,2,3}``), cast by the server.
+
+    psycopg dumps a list element by element in Python (1.3 ms for 2,000 ids, 2.3 ms for 2,000
+    dates); the pass sends a dozen such lists per page of users. ``items`` must not need
+    quoting in an array literal (integers and ISO dates do not)."""
+    return cast(bindparam(None, "{" + ",".join(items) + "}", type_=Text), array)
+
+
 def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:
     """Not suggested twice in the seven days up to ``latest`` (``ranking.within_weekly_limit``;
     the caller checks each user's own day again)."""
@@ -445,13 +472,40 @@ def _owned_contact(row: Any, days: Remembered) -> OwnedContact:
     (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
      reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
      owner) = row  # fmt: skip
+    # Every field by position (:data:`_CONTACT_ORDER` checks the order at import): keyword
+    # arguments cost three times as much to match, 1.6 µs a contact, ~80,000 per page.
     contact = Contact(
         cid, name, _span(count, unit), role, how, notes, days[last], days[due], note,
-        days[created], days[skipped], days[reached], days[follow], preferred_name=preferred,
-        relationship=tie, last_in_touch=days[touch], win=win, win_on=days[win_on],
-        suggested_on=days[shown], suggested_before_on=days[shown_before],
+        days[created], days[skipped], days[reached], days[follow], preferred, "", "", None,
+        False, tie, days[touch], win, days[win_on], days[shown], days[shown_before],
     )  # fmt: skip
     return owner, contact
+
+
+def _owned_contact_as_read(row: Any) -> OwnedContact:
+    """:func:`_owned_contact` for a driver that returns dates as dates (psycopg): the same
+    fields, without looking each date up."""
+    (cid, name, count, unit, role, how, notes, last, due, note, created, skipped,
+     reached, follow, preferred, tie, touch, win, win_on, shown, shown_before,
+     owner) = row  # fmt: skip
+    span = _SPANS.get((count, unit)) or _span(count, unit)  # the call only for a new one
+    contact = Contact(
+        cid, name, span, role, how, notes, last, due, note, created, skipped, reached, follow,
+        preferred, "", "", None, False, tie, touch, win, win_on, shown, shown_before,
+    )  # fmt: skip
+    return owner, contact
+
+
+#: :class:`Contact`'s fields in the order :func:`_owned_contact` passes them (email,
+#: linkedin_url, connected_on and in_pool as a pool contact's defaults: never due, never read).
+_CONTACT_ORDER = (
+    "id", "name", "cadence", "company_role", "how_known", "notes", "last_contacted_on",
+    "next_due_on", "last_note", "created_on", "skipped_on", "reached_out_on", "follow_up_on",
+    "preferred_name", "email", "linkedin_url", "connected_on", "in_pool", "relationship",
+    "last_in_touch", "win", "win_on", "suggested_on", "suggested_before_on",
+)  # fmt: skip
+if tuple(f.name for f in fields(Contact)) != _CONTACT_ORDER:  # pragma: no cover - a new field
+    raise RuntimeError("Contact's fields changed: update storage.dialect._owned_contact")
 
 
 class Remembered(dict[Any, Any]):
@@ -475,7 +529,6 @@ class Remembered(dict[Any, Any]):
 
 #: SQLite hands dates back as ISO text (or NULL); psycopg already as dates.
 _ISO_DAYS = Remembered(lambda value: date.fromisoformat(value) if value else None)
-_SAME_DAYS = Remembered(lambda value: value)
 
 
 def _span(count: int, unit: str) -> Span:

@@ -140,19 +140,20 @@ class NudgeContent:
     def to_json(self) -> str:
         """Serialise for storage."""
         # Spelled out rather than ``dataclasses.asdict``, which deep-copies: this runs for
-        # every user in a morning pass.
+        # every user in a morning pass. States go in as they are: both encoders write a
+        # ``StrEnum`` as its value, and ``.value`` is a Python-level property call each.
         data = {
             "day": self.day,
             "prompt_id": self.prompt_id,
             "cards": [
-                {"contact_id": c.contact_id, "why": c.why, "state": c.state.value, "until": c.until}
+                {"contact_id": c.contact_id, "why": c.why, "state": c.state, "until": c.until}
                 for c in self.cards
             ],
             "followups": [
                 {
                     "contact_id": f.contact_id,
                     "reached_out_on": f.reached_out_on,
-                    "state": f.state.value,
+                    "state": f.state,
                     "until": f.until,
                 }
                 for f in self.followups
@@ -172,7 +173,7 @@ class NudgeContent:
                     "contact_id": t.contact_id,
                     "text": t.text,
                     "due_on": t.due_on,
-                    "state": t.state.value,
+                    "state": t.state,
                     "until": t.until,
                 }
                 for t in self.steps

@@ -554,14 +554,33 @@ def choose_prompt(
     relative order of the others unchanged. Prompts in ``exclude`` are left out (unless that
     leaves none). Without ``cards`` today, prompts that :func:`needs_card` are left out.
     """
-    candidates = _candidates(hurdle, frozenset(exclude), cards)
-    counts = [shown.get(prompt.id, 0) for prompt in candidates]
-    fewest = min(counts)
-    return min(
-        (_score(seed, prompt.id), prompt.id, prompt)
-        for prompt, count in zip(candidates, counts, strict=True)
-        if count == fewest
-    )[2]
+    keyed = _keyed(hurdle, exclude if isinstance(exclude, frozenset) else frozenset(exclude), cards)
+    if shown:
+        counts = [shown.get(prompt.id, 0) for _, prompt in keyed]
+        fewest = min(counts)
+        if fewest or any(counts):
+            keyed = tuple(k for k, count in zip(keyed, counts, strict=True) if count == fewest)
+    # The least :func:`_score`, ties by id; written out (the mix of ``_score`` inline, each
+    # prompt's key worked out once): the morning pass chooses a prompt for every user.
+    seed &= _MASK64
+    best: Prompt | None = None
+    best_score = 0
+    for key, prompt in keyed:
+        x = seed ^ key
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+        x ^= x >> 31
+        if best is None or x < best_score or (x == best_score and prompt.id < best.id):
+            best, best_score = prompt, x
+    if best is None:  # pragma: no cover - every hurdle has prompts
+        raise LookupError(f"no prompt for {hurdle}")
+    return best
+
+
+@cache
+def _keyed(hurdle: Hurdle, exclude: frozenset[str], cards: bool) -> tuple[tuple[int, Prompt], ...]:
+    """:func:`_candidates` with each prompt's hash key (``_score``'s, before the seed)."""
+    return tuple((_KEYS.get(p.id) or _key(p.id), p) for p in _candidates(hurdle, exclude, cards))
 
 
 @cache

@@ -193,9 +193,9 @@ def why(contact: Contact, today: date) -> str:
         if years >= 1:
             who = f"{first} ({tie})" if tie else first
             return f"It's been over a year since you were in touch with {who}."
-    if tie and contact.relationship == Relationship.BOSS.value:
+    if tie and contact.relationship == _BOSS:
         return f"{first} is {tie}: nobody can vouch for your work better."
-    if tie and contact.relationship == Relationship.MENTOR.value:
+    if tie and contact.relationship == _MENTOR:
         return f"{first} is {tie} — mentors like to hear how things turned out."
     interest = first_interest(contact.notes)
     if contact.last_contacted_on is None:
@@ -216,6 +216,9 @@ def why(contact: Contact, today: date) -> str:
 
 
 _PHRASES = {r.value: r.phrase for r in Relationship}
+# Plain strings: an enum member's ``.value`` is a property call each time.
+_BOSS = Relationship.BOSS.value
+_MENTOR = Relationship.MENTOR.value
 
 
 def rank(
@@ -231,20 +234,7 @@ def rank(
     the warmest, easiest of them goes first.
     """
     day = today.toordinal()
-    # Integers only: ``hash`` of an int tuple is the same in every process (str hashes are not).
-    # The id before the contact keeps the sort from ever comparing two contacts.
-    scored = [
-        (
-            0 if c.win and congratulate(c, today) else 1,
-            rotation_key(c),
-            -score(c, today),
-            c.next_due_on,
-            hash((c.id, day)),
-            c.id,
-            c,
-        )
-        for c in contacts
-    ]
+    scored = [_order(c, today, day) for c in contacts]
     scored.sort()
     if gentle and scored:
         # Among equally warm contacts the one ahead in the rotation stays ahead.
@@ -252,3 +242,56 @@ def rank(
         scored.insert(0, scored.pop(warmest))
     # The one-line reason is only worth writing for the contacts that make the cut.
     return [Pick(c, -minus, why(c, today)) for _, _, minus, _, _, _, c in scored[:limit]]
+
+
+def _order(c: Contact, today: date, day: int) -> tuple[int, int, float, date, int, int, Contact]:
+    """:func:`rank`'s sort key of ``c``: ``(0`` for a win to congratulate else ``1``,
+    :func:`rotation_key`, ``-``:func:`score`, due date, a hash of the id and ``day``, the id,
+    the contact ``)``.
+
+    The three written out as one (what they share worked out once: the tie's value, when last
+    in touch, the win): the morning pass orders ~6 candidates for every user. The arithmetic
+    is theirs, in their order, so the floats are the same (``tests/core/test_ranking_order.py``).
+    """
+    congrats = bool(c.win) and congratulate(c, today)
+    tie = _TIE_VALUE.get(c.relationship, 0)
+    last = c.last_contacted_on
+    since = last or c.last_in_touch
+    talk = bool(c.notes or c.how_known)
+    # value_points
+    points = tie
+    if since is None:
+        points += 1
+    elif since == YEARS_AGO:
+        points += 4
+    else:
+        asof = c.created_on
+        if last is not None and last > asof:
+            asof = last
+        dormant = (asof - since).days
+        points += 4 if dormant >= 3 * 365 else 2 if dormant >= 365 else 0
+    if talk or c.win:
+        points += 1
+    shown_on = c.suggested_on
+    rotation = (shown_on.toordinal() if shown_on else 0) - points
+    # score
+    cadence_days = c.cadence.count * _UNIT_DAYS[c.cadence.unit]
+    late = (today - c.next_due_on).days
+    lateness = 0.0 if late <= 0 else late / cadence_days
+    value = 1.0 + (lateness if lateness < 3.0 else 3.0) + tie
+    if since is None:
+        value += 0.75
+    else:
+        days = (today - since).days
+        value += 3.0 if days >= 3 * 365.25 else 1.5 if days >= 365.25 else 0.0
+    if talk:
+        value += 0.5
+    if shown_on is not None:
+        shown = (today - shown_on).days
+        if shown < WEEK:
+            value -= 4.0 - shown * 0.5
+    if congrats:
+        value += 6.0
+    # Integers only: ``hash`` of an int tuple is the same in every process (str hashes are not).
+    # The id before the contact keeps the sort from ever comparing two contacts.
+    return (0 if congrats else 1, rotation, -value, c.next_due_on, hash((c.id, day)), c.id, c)

@@ -246,3 +246,33 @@ def test_render_of_a_prompt_without_a_name_ignores_the_name() -> None:
 def test_render_tidies_the_name() -> None:
     assert NAMED is not None
     assert render(NAMED, "  Dana \n") == render(NAMED, "Dana")
+
+
+def test_choose_prompt_is_the_least_score_among_the_least_shown() -> None:
+    """The written-out choice equals its definition: among the hurdle's least-shown candidates,
+    the least ``_score`` of the seed and the prompt id, ties by id."""
+    import random
+
+    from bot.core.courage import NEEDS_PREDICTION
+    from bot.core.prompts import _candidates, _score
+
+    rng = random.Random(14)
+    checked = 0
+    for hurdle in Hurdle:
+        for exclude in ((), NEEDS_PREDICTION, tuple(NEEDS_PREDICTION)):
+            for cards in (True, False):
+                candidates = _candidates(hurdle, frozenset(exclude), cards)
+                for _ in range(60):
+                    seed = rng.getrandbits(rng.choice((8, 64, 70)))
+                    shown = {
+                        p.id: rng.choice((0, 0, 1, 2)) for p in candidates if rng.random() < 0.5
+                    }
+                    counts = [shown.get(p.id, 0) for p in candidates]
+                    expected = min(
+                        (_score(seed, p.id), p.id, p)
+                        for p, count in zip(candidates, counts, strict=True)
+                        if count == min(counts)
+                    )[2]
+                    assert choose_prompt(hurdle, shown, seed, exclude, cards=cards) is expected
+                    checked += 1
+    assert checked == len(Hurdle) * 3 * 2 * 60

@@ -71,3 +71,17 @@ def test_the_collector_is_paused_while_deciding_and_enabled_after() -> None:
         with heap.paused():
             assert not gc.isenabled()
         assert gc.isenabled()
+
+
+def test_the_frozen_objects_are_counted_every_few_pages_only() -> None:
+    # Counting them walks every frozen object: a page's worth of growth waits for the count.
+    heap = PassHeap(min_growth=1, check_every=3)
+    freed: list[int] = []
+    with heap.frozen():
+        per_page = max(2_000, gc.get_freeze_count() // 3)  # grown by a quarter each page
+        for page in range(1, 7):
+            with heap.paused():
+                kept = _cycles(per_page, freed)
+            del kept
+            assert heap.collections == page // 3
+    gc.collect()

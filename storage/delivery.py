@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import DialectStore
-from storage.direct import Direct
+from storage.direct import Direct, _translated
 from storage.models import ContactRow, DeliveryAttempt, Nudge, PromptView, User
 from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
 
@@ -41,10 +41,7 @@ class DeliveryWrites(DialectStore):
         """Record attempts about to be made, with the content being sent. Written before the
         message goes out, so a crash leaves them open (the send is in doubt) and whoever
         takes the nudge over re-renders exactly what may have arrived."""
-        if not attempts:
-            return
-        async with self.engine.begin() as connection:
-            await self._start(connection, attempts)
+        await self.record_delivery(attempts, (), {})
 
     async def record_delivery(
         self,
@@ -62,6 +59,11 @@ class DeliveryWrites(DialectStore):
         matter."""
         if not (starts or outcomes or channels):
             return
+        if self.dialect.name == "postgresql":
+            rows = _pg_rows(starts, outcomes, channels)
+            if rows is not None:
+                await self._record_pg(rows)
+                return
         async with self.engine.begin() as connection:
             if starts:
                 await self._start(connection, starts)
@@ -69,6 +71,27 @@ class DeliveryWrites(DialectStore):
                 await self._record(connection, outcomes)
             if channels:
                 await self._set_channels(connection, channels)
+
+    async def _record_pg(self, rows: dict[str, str]) -> None:
+        """A group's delivery writes on PostgreSQL as one statement (:data:`_PG_DELIVERY`),
+        in autocommit: one round trip, atomic as a statement is, run on the driver connection.
+
+        The writes went as six to nine SQLAlchemy statements between BEGIN and COMMIT (each
+        a greenlet switch, a statement built and its cache key walked, an execution context,
+        a wait on the socket): about a fifth of a send's CPU in the morning pass."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            sync = connection.sync_connection
+            if sync is None:  # pragma: no cover - a connection not started
+                raise RuntimeError("the connection is not open")
+            if sync._has_events or sync.engine._has_events:
+                for listener in sync.dispatch.before_cursor_execute:
+                    listener(sync, None, _PG_DELIVERY, rows, None, False)
+            driver: Any = sync.connection.driver_connection
+            try:
+                await driver.execute(_PG_DELIVERY, rows)
+            except sync.dialect.loaded_dbapi.Error as exc:
+                raise await _translated(connection, _PG_DELIVERY, exc) from exc
 
     async def _many(
         self,
@@ -161,10 +184,7 @@ class DeliveryWrites(DialectStore):
     async def record_outcomes(self, outcomes: Sequence[AttemptOutcome]) -> None:
         """Close attempts and update nudges, users (undeliverable marks, cached DM channels)
         and prompt history in one transaction."""
-        if not outcomes:
-            return
-        async with self.engine.begin() as connection:
-            await self._record(connection, outcomes)
+        await self.record_delivery((), outcomes, {})
 
     async def _record(
         self, connection: AsyncConnection, outcomes: Sequence[AttemptOutcome]
@@ -387,10 +407,7 @@ class DeliveryWrites(DialectStore):
 
     async def set_dm_channels(self, channels: dict[int, str | None]) -> None:
         """Cache (or forget, with ``None``) users' DM channel ids."""
-        if not channels:
-            return
-        async with self.engine.begin() as connection:
-            await self._set_channels(connection, channels)
+        await self.record_delivery((), (), channels)
 
     async def _set_channels(
         self, connection: AsyncConnection, channels: dict[int, str | None]
@@ -435,3 +452,137 @@ def _unnest(**columns: tuple[list[Any], Any]) -> Any:
 
 #: The SQLite statements of :meth:`DeliveryWrites._many`, by name (compiled on first use).
 _SQLITE_STATEMENTS: dict[str, Direct] = {}
+
+
+#: Every delivery write of a group in one PostgreSQL statement (``DeliveryWrites._record_pg``):
+#: each kind of row arrives as one JSON document (``json_to_recordset``, serialised by orjson)
+#: and is written by a data-modifying CTE; all of them run, in one snapshot, whatever the
+#: final SELECT reads. Within one statement a row must not be changed twice, nor an attempt
+#: closed that the same statement opens (the CTEs do not see each other's changes):
+#: :func:`_pg_rows` sends a group where that could happen the statement-by-statement way.
+_PG_DELIVERY = """\
+WITH s AS (
+    SELECT * FROM json_to_recordset(%(starts)s::json)
+        AS s(nid bigint, num integer, who text, at timestamptz, body text)
+), opened AS (
+    INSERT INTO delivery_attempts (nudge_id, number, worker, started_at)
+    SELECT s.nid, s.num, s.who, s.at FROM s
+    ON CONFLICT (nudge_id, number) DO NOTHING
+), started AS (
+    UPDATE nudges SET attempts = s.num, content = s.body FROM s WHERE nudges.id = s.nid
+), closed AS (
+    UPDATE delivery_attempts SET outcome = g.outcome, detail = g.detail
+    FROM json_to_recordset(%(closing)s::json) AS g(nid bigint, num integer, outcome text,
+                                                  detail text)
+    WHERE delivery_attempts.nudge_id = g.nid AND delivery_attempts.number = g.num
+), finished AS (
+    UPDATE nudges SET status = g.status, channel = g.channel, message_id = g.mid,
+                      sent_at = g.sent_at, error = g.error
+    FROM json_to_recordset(%(finished)s::json) AS g(nid bigint, status text, channel text,
+                                                   mid text, sent_at timestamptz, error text)
+    WHERE nudges.id = g.nid
+), channels AS (
+    UPDATE users SET dm_channel = g.channel
+    FROM json_to_recordset(%(channels)s::json) AS g(uid bigint, channel text)
+    WHERE users.id = g.uid
+), dead AS (
+    UPDATE users SET undeliverable = g.reason
+    FROM json_to_recordset(%(dead)s::json) AS g(uid bigint, reason text)
+    WHERE users.id = g.uid
+), suggested AS (
+    UPDATE contacts SET suggested_before_on = contacts.suggested_on, suggested_on = g.day,
+                        rotation_key = g.turn - contacts.value_points
+    FROM json_to_recordset(%(suggested)s::json) AS g(uid bigint, cid bigint, day date,
+                                                    turn integer)
+    WHERE contacts.owner_id = g.uid AND contacts.id = g.cid
+      AND (contacts.suggested_on IS NULL OR contacts.suggested_on != g.day)
+), viewed AS (
+    INSERT INTO prompt_views (user_id, prompt_id, count, last_shown)
+    SELECT g.uid, g.pid, 1, g.shown
+    FROM json_to_recordset(%(views)s::json) AS g(uid bigint, pid text, shown date)
+    ON CONFLICT (user_id, prompt_id)
+    DO UPDATE SET count = prompt_views.count + 1, last_shown = excluded.last_shown
+)
+SELECT 1"""
+
+
+def _pg_rows(
+    starts: Sequence[AttemptStart],
+    outcomes: Sequence[AttemptOutcome],
+    channels: dict[int, str | None],
+) -> dict[str, str] | None:
+    """The parameters of :data:`_PG_DELIVERY` for a group, with what the statement-by-statement
+    writes would store; ``None`` when one statement could not write the group as they would
+    (a row written twice, or an attempt closed in the group that opens it)."""
+    finished = [o for o in outcomes if o.status is not None]
+    closing = {(o.nudge_id, o.number): o for o in outcomes if o.number > 0}
+    opening = {(a.nudge_id, a.number) for a in starts}
+    nudges = {a.nudge_id for a in starts} | {o.nudge_id for o in finished}
+    if (
+        len(closing) != sum(1 for o in outcomes if o.number > 0)
+        or len(opening) != len(starts)
+        or len(nudges) != len(starts) + len(finished)
+        or not opening.isdisjoint(closing)
+    ):
+        return None
+    # The outcomes' DM channels first, then the group's own (written after them, so they win).
+    dm = {o.user_id: o.channel for o in outcomes if o.cache_channel}
+    dm.update(channels)
+    dead = {o.user_id: o.detail[:64] for o in finished if o.status == NudgeStatus.UNDELIVERABLE}
+    if len(dead) != sum(1 for o in finished if o.status == NudgeStatus.UNDELIVERABLE) or not (
+        dead.keys().isdisjoint(dm)
+    ):
+        return None
+    sent = [o for o in finished if o.status == NudgeStatus.SENT]
+    suggested = [
+        {"uid": o.user_id, "cid": cid, "day": o.day, "turn": o.day.toordinal()}
+        for o in sent
+        if o.day is not None
+        for cid in o.suggested
+    ]
+    views = [
+        {"uid": o.user_id, "pid": o.prompt_id, "shown": (o.at or datetime.now()).date()}
+        for o in sent
+        if o.prompt_id
+    ]
+    if len({(r["uid"], r["cid"]) for r in suggested}) != len(suggested) or len(
+        {(r["uid"], r["pid"]) for r in views}
+    ) != len(views):
+        return None
+    dumps = orjson.dumps
+    return {
+        "starts": dumps(
+            [
+                {"nid": a.nudge_id, "num": a.number, "who": a.worker, "at": a.at, "body": a.content}
+                for a in starts
+            ]
+        ).decode(),
+        "closing": dumps(
+            [
+                {
+                    "nid": o.nudge_id,
+                    "num": o.number,
+                    "outcome": str(o.outcome),
+                    "detail": o.detail[:200] or None,
+                }
+                for o in closing.values()
+            ]
+        ).decode(),
+        "finished": dumps(
+            [
+                {
+                    "nid": o.nudge_id,
+                    "status": str(o.status),
+                    "channel": o.channel,
+                    "mid": o.message_id,
+                    "sent_at": o.at if o.status == NudgeStatus.SENT else None,
+                    "error": None if o.status == NudgeStatus.SENT else o.detail[:200],
+                }
+                for o in finished
+            ]
+        ).decode(),
+        "channels": dumps([{"uid": u, "channel": c} for u, c in dm.items()]).decode(),
+        "dead": dumps([{"uid": u, "reason": r} for u, r in dead.items()]).decode(),
+        "suggested": dumps(suggested).decode(),
+        "views": dumps(views).decode(),
+    }

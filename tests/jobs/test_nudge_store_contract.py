@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.model import ContactDraft, Conversation, UserRef
@@ -483,3 +483,75 @@ async def test_contacts_for_reads_only_the_users_own(world: World) -> None:
     assert await world.store.contacts_for(ada, [dana.id, 10_000]) == {dana.id: expected}
     assert await world.store.contacts_for(bob, [dana.id]) == {}
     assert await world.store.contacts_for(ada, []) == {}
+
+
+async def test_a_group_of_delivery_writes_in_one_call(world: World) -> None:
+    """What the runner's group commit hands over at once: attempts opened, outcomes (a sent
+    nudge caching its DM channel and counting its prompt, an undeliverable user, an attempt
+    closed without a status) and DM channels, for different users. On PostgreSQL that is one
+    statement; a channel given with the group wins over an outcome's for the same user."""
+    ada, bob = await user(world, ADA), await user(world, BOB)
+    cy = await user(world, UserRef("slack", "T1", "U3"))
+    won = await world.store.claim([(ada, DAY), (bob, DAY), (cy, DAY)], "w1", NOW)
+    await world.store.start_attempts(
+        [AttemptStart(won[ada], 1, "w1", NOW, "{}"), AttemptStart(won[bob], 1, "w1", NOW, "{}")]
+    )
+    statements: list[str] = []
+    engine = getattr(world.store, "engine", None)
+
+    def seen(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    if engine is not None:
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    sent_at = NOW + timedelta(seconds=2)
+    await world.store.record_delivery(
+        [AttemptStart(won[cy], 1, "w1", NOW, '{"c": 1}')],
+        [
+            AttemptOutcome(won[ada], ada, 1, AttemptResult.SENT, status=NudgeStatus.SENT,
+                           channel="DADA", message_id="1.1", prompt_id="fear-1", at=sent_at,
+                           cache_channel=True),
+            AttemptOutcome(won[bob], bob, 1, "permanent", "user_disabled",
+                           status=NudgeStatus.UNDELIVERABLE),
+        ],
+        {cy: "DCY", ada: "DLATER"},
+    )  # fmt: skip
+    if engine is not None:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        if engine.dialect.name == "postgresql":
+            assert len(statements) == 1
+    assert await world.nudge(won[ada]) == NudgeView(
+        "sent", "w1", 1, "{}", "DADA", "1.1", sent_at, None
+    )
+    assert await world.attempts(won[ada]) == [(1, "w1", "sent", None)]
+    assert await world.attempts(won[bob]) == [(1, "w1", "permanent", "user_disabled")]
+    assert (await world.nudge(won[bob])).status == "undeliverable"
+    assert await world.undeliverable(bob) == "user_disabled"
+    assert await world.attempts(won[cy]) == [(1, "w1", None, None)]
+    assert (await world.nudge(won[cy])).content == '{"c": 1}'
+    assert await world.last_shown(ada, "fear-1") == DAY
+    channels = {r.id: r.dm_channel for r in await world.store.recipients(["slack"])}
+    assert channels == {ada: "DLATER", cy: "DCY"}  # bob is undeliverable: no recipient
+
+
+async def test_a_group_that_writes_one_row_twice_is_written_in_order(world: World) -> None:
+    """A user marked undeliverable whose DM channel is forgotten in the same group (on
+    PostgreSQL two writes of one row: not in one statement), and an attempt opened and closed
+    in one group: everything is written, in the order the separate writes would."""
+    ada, bob = await user(world, ADA), await user(world, BOB)
+    won = await world.store.claim([(ada, DAY), (bob, DAY)], "w1", NOW)
+    await world.store.set_dm_channels({ada: "DADA"})
+    await world.store.record_delivery(
+        [AttemptStart(won[bob], 1, "w1", NOW, "{}")],
+        [
+            AttemptOutcome(won[ada], ada, 0, "permanent", "account_inactive",
+                           status=NudgeStatus.UNDELIVERABLE),
+            AttemptOutcome(won[bob], bob, 1, "transient", "http_503"),
+        ],
+        {ada: None},
+    )  # fmt: skip
+    assert await world.undeliverable(ada) == "account_inactive"
+    assert (await world.nudge(won[ada])).status == "undeliverable"
+    assert await world.attempts(won[bob]) == [(1, "w1", "transient", "http_503")]
+    [recipient] = await world.store.recipients(["slack"])
+    assert recipient.id == bob

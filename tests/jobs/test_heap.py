@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from jobs.heap import PassHeap
+from jobs.heap import YOUNG, PassHeap
 
 
 class _Node:
@@ -85,3 +85,25 @@ def test_the_frozen_objects_are_counted_every_few_pages_only() -> None:
             del kept
             assert heap.collections == page // 3
     gc.collect()
+
+
+def test_young_collections_are_rarer_while_a_pass_sends_and_as_before_after() -> None:
+    """Each send allocates thousands of short-lived containers (the answer's echoed message,
+    Block Kit): at Python's 700 allocations a young collection ran several times a send,
+    walking every request in flight. During a pass the threshold is ``YOUNG``; after it, what
+    it was, even when the pass failed."""
+    before = gc.get_threshold()
+    with PassHeap().frozen():
+        assert gc.get_threshold() == (max(before[0], YOUNG), *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), PassHeap().frozen():
+        raise RuntimeError("the pass failed")
+    assert gc.get_threshold() == before
+
+
+def test_cyclic_garbage_made_while_sending_is_still_collected() -> None:
+    freed: list[int] = []
+    with PassHeap().frozen():
+        for _ in range(10):
+            _cycles(YOUNG // 4, freed)  # dropped at once: garbage for the collector
+        assert len(freed) >= 5 * (YOUNG // 4)

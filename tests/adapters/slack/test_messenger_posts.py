@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from bot.adapters.slack import render
-from bot.adapters.slack.messenger import EVENT_TYPE, SlackMessenger, web_client
+from bot.adapters.slack.messenger import EVENT_TYPE, SlackMessenger, posted, web_client
+from bot.core.model import UserRef
 from bot.core.ports import DeliveryError, DeliveryKind
 from bot.core.replies import Button, Reply, Strong, context, section
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -142,3 +143,44 @@ async def test_the_apps_web_client_builds_no_debug_text_either(
     monkeypatch.setattr(client.logger, "debug", lambda text, *a, **k: built.append(text))
     answer = await client.chat_postMessage(channel="U1", text="hi")
     assert answer["ok"] and built == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Slack's answer to chat.postMessage, compact, with a warning after the echo
+        (b'{"ok":true,"channel":"D0123ABC","ts":"1764316800.000200","message":{"type":"message",'
+         b'"text":"\\"ok\\":false","blocks":[{"type":"divider"}]},"warning":"superfluous_charset",'
+         b'"response_metadata":{"warnings":["superfluous_charset"]}}',
+         {"ok": True, "channel": "D0123ABC", "ts": "1764316800.000200"}),
+        # the fake's (json.dumps with spaces)
+        (b'{"ok": true, "channel": "DU1", "ts": "1700000000.000001", "message": {"ts": "1"}}',
+         {"ok": True, "channel": "DU1", "ts": "1700000000.000001"}),
+        # everything else is decoded in full
+        (b'{"ok":false,"error":"channel_not_found"}', None),
+        (b'{"ok":true,"no_op":true,"channel":{"id":"D1"}}', None),  # conversations.open
+        (b'{"ok":true,"channel":"C1","ts":"1.2","text":"x","message":{}}', None),  # chat.update
+        (b'{"ok":true,"channel":"C\\u0031","ts":"1.2","message":{}}', None),  # an escape
+        (b'{"ok":true,"channel":"C1","ts":"1.2"}', None),  # no echo: small anyway
+        (b'{"ok":true,"messages":[{"ts":"1.2"}]}', None),  # conversations.history
+    ],
+)  # fmt: skip
+def test_a_posted_message_is_read_without_decoding_its_echo(
+    body: bytes, expected: dict[str, Any] | None
+) -> None:
+    import orjson
+
+    assert posted(body) == expected
+    if expected is not None:  # what a full decode would have given for what is read
+        full = orjson.loads(body)
+        assert {key: full[key] for key in expected} == expected
+
+
+async def test_a_post_reads_its_channel_and_timestamp_from_the_real_answer(
+    messenger: SlackMessenger, fake_slack: FakeSlack
+) -> None:
+    """Through slack_sdk's client and aiohttp, as the pass posts: the answer's fields arrive
+    (the echo is skipped), and an answer of another shape is decoded as before."""
+    sent = await messenger.post("U2", REPLY, "reconnect-nudge-11")
+    assert sent.channel == "DU2" and sent.message_id == fake_slack.messages_to("DU2")[0]["ts"]
+    assert await messenger.open_channel(UserRef("slack", "T1", "U2")) == "DU2"

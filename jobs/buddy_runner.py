@@ -150,14 +150,7 @@ class BuddyRunner:
         await self.store.heartbeat(self.worker, self.host, os.getpid(), self.wall())
         beating = asyncio.create_task(self._keep_beating())
         try:
-            live = {
-                worker
-                for worker, (host, pid) in (
-                    await self.store.workers(self.wall(), self.config.stale_after)
-                ).items()
-                # A process on this machine that is gone (kill -9) is dead at once.
-                if host != self.host or pid_alive(pid)
-            }
+            live = await self._live()
             for group, week in groups:
                 try:
                     await self._pair(group, week, now, live, summary)
@@ -169,6 +162,17 @@ class BuddyRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
         return summary
+
+    async def _live(self) -> set[str]:
+        """The workers alive now: a fresh heartbeat, and (on this machine) a process."""
+        return {
+            worker
+            for worker, (host, pid) in (
+                await self.store.workers(self.wall(), self.config.stale_after)
+            ).items()
+            # A process on this machine that is gone (kill -9) is dead at once.
+            if host != self.host or pid_alive(pid)
+        }
 
     async def _keep_beating(self) -> None:
         while True:
@@ -208,6 +212,10 @@ class BuddyRunner:
         if claim.status == "sent":
             summary.already += 1
             return
+        if claim.status == "claimed" and claim.worker not in live and claim.worker != self.worker:
+            # ``live`` was read when this pass began; a clock that started since then has
+            # beaten before claiming, so a look now (after reading its claim) finds it.
+            live |= await self._live()
         if claim.status == "claimed" and (claim.worker == self.worker or claim.worker in live):
             # Another live clock is on it (or this one, in a pass still running).
             summary.busy += 1

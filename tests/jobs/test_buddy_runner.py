@@ -345,3 +345,46 @@ async def test_the_clock_runs_the_buddies_pass_each_minute(
     await tick()
     await tick()
     assert sorted(len(t) for t in intros(fake_slack).values()) == [1, 1]
+
+
+class _AnotherClockStartsMeanwhile(BuddyRuns):
+    """The store as a clock sees it when another clock starts just after it looked at who is
+    alive: the other beats and claims the week between that look and this clock's claim."""
+
+    def __init__(self, engine: AsyncEngine, other: BuddyRunner) -> None:
+        super().__init__(engine)
+        self.other = other
+        self.looks = 0
+
+    async def workers(self, now: datetime, stale_after: float) -> dict[str, tuple[str, int]]:
+        seen = await super().workers(now, stale_after)
+        self.looks += 1
+        if self.looks == 1:  # the other clock: its heartbeat, then its claim of the week
+            await self.other.run_once(MONDAY)
+        return seen
+
+
+async def test_a_clock_that_started_after_this_one_looked_is_not_taken_for_dead(
+    runs: BuddyRuns, messenger: SlackMessenger, fake_slack: FakeSlack, cohort: int,
+    engine: AsyncEngine,
+) -> None:  # fmt: skip
+    other = BuddyRunner(runs, {"slack": messenger}, config=FAST, worker="other:1:b")
+    store = _AnotherClockStartsMeanwhile(engine, other)
+    # The other clock's pass is still running (its claim not finished): pretend so by
+    # putting its claim back to "claimed" once it has sent.
+    mine = BuddyRunner(store, {"slack": messenger}, config=FAST, worker="mine:2:a")
+    original = other.run_once
+
+    async def leave_it_claimed(at: datetime) -> Any:
+        summary = await original(at)
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(GroupPost).where(GroupPost.kind == BUDDIES).values(status="claimed")
+            )
+        return summary
+
+    other.run_once = leave_it_claimed  # type: ignore[method-assign]
+    summary = await mine.run_once(MONDAY)
+    assert store.looks >= 2  # looked again on finding a claim by a worker it had not seen
+    assert summary.sent == 0 and summary.busy == 1
+    assert sorted(len(texts) for texts in intros(fake_slack).values()) == [1, 1]

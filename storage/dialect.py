@@ -303,8 +303,14 @@ class PostgresDialect(Dialect):
 
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
         # ``= ANY(array)``: one short statement text for any number of ids, which psycopg and
-        # the server can cache (a long ``IN`` list is re-parsed every time).
-        condition: ColumnElement[bool] = column == any_(_bigints(ids))
+        # the server can cache (a long ``IN`` list is re-parsed every time). A real bigint[]
+        # parameter, not text cast by the server (as ``claim_batch``'s unnest takes it): in a
+        # condition the cast is not folded in a generic plan, and where the plan filters rows
+        # (stale statistics, e.g. no autovacuum) it re-parsed 2,000 ids for every row —
+        # 4 s a page at 100,000 users (docs/benchmarks.md, "Issue 14 at 100,000 users, again").
+        condition: ColumnElement[bool] = column == any_(
+            bindparam(None, ids, type_=postgresql.ARRAY(BigInteger))
+        )
         return condition
 
     async def rows[R: tuple[Any, ...]](

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import DialectStore
-from storage.direct import Direct, _translated
+from storage.direct import Direct, execute_sql
 from storage.models import ContactRow, DeliveryAttempt, Nudge, PromptView, User
 from storage.records import AttemptOutcome, AttemptStart, NudgeStatus
 
@@ -81,17 +81,7 @@ class DeliveryWrites(DialectStore):
         a wait on the socket): about a fifth of a send's CPU in the morning pass."""
         async with self.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            sync = connection.sync_connection
-            if sync is None:  # pragma: no cover - a connection not started
-                raise RuntimeError("the connection is not open")
-            if sync._has_events or sync.engine._has_events:
-                for listener in sync.dispatch.before_cursor_execute:
-                    listener(sync, None, _PG_DELIVERY, rows, None, False)
-            driver: Any = sync.connection.driver_connection
-            try:
-                await driver.execute(_PG_DELIVERY, rows)
-            except sync.dialect.loaded_dbapi.Error as exc:
-                raise await _translated(connection, _PG_DELIVERY, exc) from exc
+            await execute_sql(connection, _PG_DELIVERY, rows)
 
     async def _many(
         self,

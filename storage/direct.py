@@ -103,16 +103,11 @@ class Direct:
     async def rows(self, connection: AsyncConnection, params: dict[str, Any]) -> list[Any]:
         """Run the statement with ``params`` in ``connection``'s transaction; its rows (named
         tuples; none for a statement without a result)."""
-        sync = connection.sync_connection
-        if sync is None:  # pragma: no cover - a connection not started
-            raise RuntimeError("the connection is not open")
+        sync = _open(connection)
         dialect = sync.dialect
         compiled = self.compiled(dialect, tuple(params))
         arguments = compiled.arguments(params)
-        if sync._has_events or sync.engine._has_events:
-            for listener in sync.dispatch.before_cursor_execute:
-                listener(sync, None, compiled.sql, arguments, None, False)
-        driver: Any = sync.connection.driver_connection
+        driver = _announced(sync, compiled.sql, arguments, many=False)
         try:
             if compiled.positional:  # aiosqlite: one hop to its thread, rows and all
                 raw = await driver.execute_fetchall(compiled.sql, arguments)
@@ -130,15 +125,10 @@ class Direct:
         same keys) in ``connection``'s transaction, in one call to the driver."""
         if not params:
             return
-        sync = connection.sync_connection
-        if sync is None:  # pragma: no cover - a connection not started
-            raise RuntimeError("the connection is not open")
+        sync = _open(connection)
         compiled = self.compiled(sync.dialect, tuple(params[0]))
         arguments = [compiled.arguments(p) for p in params]
-        if sync._has_events or sync.engine._has_events:
-            for listener in sync.dispatch.before_cursor_execute:
-                listener(sync, None, compiled.sql, arguments, None, True)
-        driver: Any = sync.connection.driver_connection
+        driver = _announced(sync, compiled.sql, arguments, many=True)
         try:
             if compiled.positional:  # aiosqlite: every row in one hop to its thread
                 await driver.executemany(compiled.sql, arguments)
@@ -153,12 +143,38 @@ class Direct:
         return rows[0] if rows else None
 
 
-async def _translated(connection: AsyncConnection, sql: str, exc: Any) -> StatementError:
-    """A driver error as SQLAlchemy raises it (``IntegrityError``, …), the connection
-    invalidated first when the error says it is gone."""
+async def execute_sql(connection: AsyncConnection, sql: str, arguments: Any) -> None:
+    """Run ``sql``, already in the driver's own form (e.g. psycopg's ``%(name)s``), with
+    ``arguments`` as the driver takes them, on ``connection``'s driver connection: the
+    listeners see it and driver errors are raised as SQLAlchemy's, as for :class:`Direct`.
+    For a statement SQLAlchemy cannot express (``storage/delivery.py``'s CTEs)."""
+    sync = _open(connection)
+    driver = _announced(sync, sql, arguments, many=False)
+    try:
+        await driver.execute(sql, arguments)
+    except sync.dialect.loaded_dbapi.Error as exc:
+        raise await _translated(connection, sql, exc) from exc
+
+
+def _open(connection: AsyncConnection) -> Any:
     sync = connection.sync_connection
     if sync is None:  # pragma: no cover - a connection not started
         raise RuntimeError("the connection is not open")
+    return sync
+
+
+def _announced(sync: Any, sql: str, arguments: Any, *, many: bool) -> Any:
+    """The driver connection, once ``before_cursor_execute`` listeners have seen ``sql``."""
+    if sync._has_events or sync.engine._has_events:
+        for listener in sync.dispatch.before_cursor_execute:
+            listener(sync, None, sql, arguments, None, many)
+    return sync.connection.driver_connection
+
+
+async def _translated(connection: AsyncConnection, sql: str, exc: Any) -> StatementError:
+    """A driver error as SQLAlchemy raises it (``IntegrityError``, …), the connection
+    invalidated first when the error says it is gone."""
+    sync = _open(connection)
     dialect = sync.dialect
     invalidated = dialect.is_disconnect(exc, sync.connection, None)
     if invalidated:

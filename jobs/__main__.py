@@ -71,7 +71,7 @@ async def _run_once(
 
     await prepare_database(settings)
     # Ours to dispose: the runner sees its store only through jobs.ports.NudgeStorePort.
-    engine = db.create_engine(settings.database_url)
+    engine = db.create_engine(settings.database_url, fresh_plans=True)
     runner = build_runner(settings, engine=engine)
     if kind == "group":
         try:
@@ -266,7 +266,7 @@ async def _run_forever(settings: Settings) -> None:
 
     log = structlog.get_logger("jobs")
     await prepare_database(settings)
-    engine = db.create_engine(settings.database_url)
+    engine = db.create_engine(settings.database_url, fresh_plans=True)
     runner = build_runner(settings, engine=engine)
     from jobs.purge import Purger
 

@@ -62,7 +62,7 @@ def build_runner(
     env: Mapping[str, str] | None = None,
 ) -> NudgeRunner:
     """The nudge runner for ``settings``."""
-    engine = engine or db.create_engine(settings.database_url)
+    engine = engine or db.create_engine(settings.database_url, fresh_plans=True)
     config = NudgeConfig(
         grace=timedelta(hours=settings.nudge_grace_hours),
         concurrency=settings.nudge_concurrency,

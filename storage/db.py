@@ -52,8 +52,11 @@ def sync_url(url: URL) -> URL:
     return url
 
 
-def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking."""
+def create_engine(url: URL, *, fresh_plans: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking.
+
+    ``fresh_plans`` (PostgreSQL; the clock's engine): every statement is planned for the tables
+    as they are when it runs (:func:`_plan_every_statement`)."""
     # Never print bound parameters (names, notes) in errors or logs.
     kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
@@ -67,7 +70,31 @@ def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_idle_connections(engine, ping_after)
+    if fresh_plans:
+        _plan_every_statement(engine)
     return engine
+
+
+def _plan_every_statement(engine: AsyncEngine) -> None:
+    """``plan_cache_mode = force_custom_plan`` on each new connection.
+
+    psycopg prepares a statement run five times, and the server may then keep one generic
+    plan for it as long as the connection lives. The morning pass fills the day's nudges from
+    nothing: a plan made over the first pages (an index "10 rows" long) then read every nudge
+    of the day for every later page — deciding 100,000 users went from 10 s to 15–18 s, or not,
+    by the luck of the planner (docs/benchmarks.md, "Deciding 100,000 users in 10 s"). Planned
+    anew each time, a statement costs the server ~0.1 ms more: a few hundred a pass."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET outside a transaction lasts the session
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        finally:
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
 
 
 def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:

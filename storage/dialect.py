@@ -27,17 +27,13 @@ from typing import Any, ClassVar, NamedTuple
 
 import orjson
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    Date,
     DateTime,
     Integer,
     Select,
     String,
     Text,
     any_,
-    bindparam,
-    cast,
     false,
     func,
     literal,
@@ -55,6 +51,7 @@ from bot.core.model import Contact
 from bot.core.ranking import WEEK
 from storage.db import READ_ONLY
 from storage.models import ContactRow, Nudge, User
+from storage.pg_arrays import bigint_array, date_array
 from storage.records import MORNING, NudgeStatus
 
 #: A SELECT of any columns.
@@ -303,14 +300,12 @@ class PostgresDialect(Dialect):
 
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
         # ``= ANY(array)``: one short statement text for any number of ids, which psycopg and
-        # the server can cache (a long ``IN`` list is re-parsed every time). A real bigint[]
-        # parameter, not text cast by the server (as ``claim_batch``'s unnest takes it): in a
-        # condition the cast is not folded in a generic plan, and where the plan filters rows
-        # (stale statistics, e.g. no autovacuum) it re-parsed 2,000 ids for every row —
-        # 4 s a page at 100,000 users (docs/benchmarks.md, "Issue 14 at 100,000 users, again").
-        condition: ColumnElement[bool] = column == any_(
-            bindparam(None, ids, type_=postgresql.ARRAY(BigInteger))
-        )
+        # the server can cache (a long ``IN`` list is re-parsed every time). A typed bigint[]
+        # parameter (storage.pg_arrays), not text cast by the server: in a condition the cast
+        # is not folded in a generic plan, and where the plan filters rows (stale statistics,
+        # e.g. no autovacuum) it re-parsed 2,000 ids for every row — 4 s a page at 100,000
+        # users (docs/benchmarks.md, "Issue 14 at 100,000 users, again").
+        condition: ColumnElement[bool] = column == any_(bigint_array(ids))
         return condition
 
     async def rows[R: tuple[Any, ...]](
@@ -358,8 +353,8 @@ class PostgresDialect(Dialect):
         # per row, so the statement is short, cached and cheap to send.
         rows = (
             func.unnest(
-                _bigints([uid for uid, _ in batch]),
-                _array_text([day.isoformat() for _, day in batch], postgresql.ARRAY(Date)),
+                bigint_array([uid for uid, _ in batch]),
+                date_array([day for _, day in batch]),
             )
             .table_valued("user_id", "local_date")
             .render_derived()
@@ -444,21 +439,6 @@ def dialect_of(engine: AsyncEngine) -> Dialect:
     if engine.dialect.name == "sqlite":
         return SqliteDialect(engine)
     raise ValueError(f"unsupported database {engine.dialect.name!r}")
-
-
-def _bigints(ids: Sequence[int]) -> ColumnElement[Any]:
-    """``ids`` as one ``bigint[]`` parameter."""
-    # ``int`` refuses anything but an integer, so the text is an array of integers.
-    return _array_text(list(map(str, map(int, ids))), postgresql.ARRAY(BigInteger))
-
-
-def _array_text(items: list[str], array: Any) -> ColumnElement[Any]:
-    """An array parameter sent as the text of its literal (``{1,2,3}``), cast by the server.
-
-    psycopg dumps a list element by element in Python (1.3 ms for 2,000 ids, 2.3 ms for 2,000
-    dates); the pass sends a dozen such lists per page of users. ``items`` must not need
-    quoting in an array literal (integers and ISO dates do not)."""
-    return cast(bindparam(None, "{" + ",".join(items) + "}", type_=Text), array)
 
 
 def _weekly_limit(contacts: Any, latest: date) -> ColumnElement[bool]:

@@ -56,3 +56,24 @@ async def test_a_connection_in_recent_use_is_not_pinged(pg_url: URL) -> None:
         assert await backend_pid(engine) != pid
     finally:
         await engine.dispose()
+
+
+async def plan_cache_mode(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        # A read rolled back at check-in, as most of the pass's are: the setting must outlive it.
+        return str(await connection.scalar(text("SHOW plan_cache_mode")))
+
+
+async def test_the_clock_engine_plans_every_statement_afresh(pg_url: URL) -> None:
+    engine = db.create_engine(pg_url, fresh_plans=True, pool_size=1, max_overflow=0)
+    plain = db.create_engine(pg_url, pool_size=1, max_overflow=0)
+    try:
+        assert [await plan_cache_mode(engine) for _ in range(2)] == ["force_custom_plan"] * 2
+        async with engine.connect() as connection:
+            # The search path and other options of the URL still hold.
+            schema = str(pg_url.query["options"]).removeprefix("-csearch_path=")
+            assert await connection.scalar(text("SELECT current_schema()")) == schema
+        assert await plan_cache_mode(plain) == "auto"
+    finally:
+        await engine.dispose()
+        await plain.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import jobs.runner
 from bot.core.ports import Sent
 from bot.core.replies import Reply
-from jobs.runner import NudgeRunner
+from jobs.runner import _PAGES_AHEAD, NudgeRunner
 from storage.dialect import dialect_of
 from storage.nudges import NudgeStore
 from tests.fakes.memory_messenger import MemoryMessenger
@@ -59,10 +59,10 @@ async def test_per_user_state_is_released_once_its_page_is_sent() -> None:
     summary = await runner.run_once(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     assert (summary.due, summary.sent) == (60, 60)
     assert len(env.slack.live) == 60
-    # At most the page being decided, the next page (planned meanwhile), the queue (a page)
+    # At most the page being decided, the pages ahead (planned meanwhile), the queue (a page)
     # and one per sender are alive, however many users there are; deciding everything first
     # kept all 60 alive while sending.
-    assert max(env.slack.live) <= 5 + 5 + 5 + 2 + 1
+    assert max(env.slack.live) <= 5 + 5 * _PAGES_AHEAD + 5 + 2 + 1
     assert min(env.slack.live) >= 1
     del runner
     assert _live_jobs() == 0
@@ -83,7 +83,9 @@ async def test_a_dry_run_reads_page_by_page_and_previews_the_first_twenty() -> N
 async def test_two_workers_split_a_pass_page_by_page(
     make_runner, user, fake_slack: FakeSlack, nudge_store: NudgeStore
 ) -> None:
-    for i in range(24):
+    # Enough pages that one worker, however quick off the mark, cannot claim them all ahead
+    # (the pages it reads ahead, the one composed and the ones queued to send).
+    for i in range(48):
         await user(f"U{i}", "Dana", "Bo")
     fake_slack.latency = 0.02
     config = replace(FAST, batch=4, concurrency=2)
@@ -91,11 +93,11 @@ async def test_two_workers_split_a_pass_page_by_page(
     first, second = await asyncio.gather(
         one.run_once(at(2026, 12, 1, 8, 30)), two.run_once(at(2026, 12, 1, 8, 30))
     )
-    assert first.sent + second.sent == 24
+    assert first.sent + second.sent == 48
     assert first.sent > 0 and second.sent > 0  # both took pages
-    for i in range(24):
+    for i in range(48):
         assert len(fake_slack.messages_to(f"DU{i}")) == 1
-    assert await nudge_store.counts_by_status() == {"sent": 24}
+    assert await nudge_store.counts_by_status() == {"sent": 48}
 
 
 async def test_a_page_being_claimed_is_skipped_not_waited_for(
@@ -148,3 +150,51 @@ async def test_a_runner_killed_mid_pass_leaves_its_unsent_claims_to_be_taken_ove
     for i in range(10):
         assert len(fake_slack.messages_to(f"DU{i}")) == 1
     assert await nudge_store.counts_by_status() == {"sent": 10}
+
+
+async def test_a_page_ahead_that_fails_to_plan_fails_the_pass_after_the_pages_before_it() -> None:
+    env = Env()
+    for n in range(12):
+        await env.user(f"UP{n}", "Dana Whitfield")
+    real = env.store.recipients
+    pages = 0
+
+    async def recipients(*args: object, **kwargs: object) -> object:
+        nonlocal pages
+        pages += 1
+        if pages == 3:  # planned ahead while the first pages are composed and sent
+            raise RuntimeError("database went away")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    env.store.recipients = recipients  # type: ignore[method-assign]
+    runner = env.runner(replace(CONFIG, batch=4))
+    with pytest.raises(RuntimeError, match="went away"):
+        await runner.decide_all(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
+    assert env.store.calls.count("claim") == 2  # the two pages before it were claimed
+
+
+async def test_reads_started_for_pages_ahead_are_cancelled_when_deciding_stops() -> None:
+    env = Env()
+    for n in range(20):
+        await env.user(f"UC{n}", "Dana Whitfield")
+    started: list[asyncio.Task[object]] = []
+    real = env.store.compose_inputs
+
+    async def compose_inputs(*args: object, **kwargs: object) -> object:
+        task = asyncio.current_task()
+        assert task is not None
+        started.append(task)
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    env.store.compose_inputs = compose_inputs  # type: ignore[method-assign]
+    runner = env.runner(replace(CONFIG, batch=4))
+    summary = jobs.runner.RunSummary()
+    with jobs.runner.PassHeap().frozen() as heap:
+        pages = runner._decided(datetime(2026, 12, 1, 8, 30, tzinfo=UTC), summary, heap)
+        first = await anext(pages)
+        assert len(first) == 4
+        await asyncio.sleep(0.01)  # the pages ahead are planned and their reads started
+        await pages.aclose()
+    assert len(started) == 1 + _PAGES_AHEAD
+    assert all(task.done() for task in started)
+    assert summary.due <= 4 * (1 + _PAGES_AHEAD + 1)  # no page read beyond those ahead

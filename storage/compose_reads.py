@@ -19,6 +19,7 @@ from bot.core.model import POOL_DUE, Contact
 from bot.core.nudges import ACTIVITY_COUNTED, MAX_STEPS, Activity
 from bot.core.ranking import eligible, within_weekly_limit
 from storage.dialect import DialectStore
+from storage.ids import Ids
 from storage.models import (
     ContactRow,
     ConversationRow,
@@ -80,7 +81,7 @@ class ComposeReads(DialectStore):
         out: dict[int, ComposeInputs] = {uid: ComposeInputs() for uid in users}
         if not users:
             return out
-        ids = list(users)
+        ids = Ids(users)  # their text written once for the eight statements that take them
         async with self._reading() as connection:
             await self._candidates(connection, ids, candidates_per_user, users, out)
             await self._followups(connection, ids, users, out)

@@ -50,6 +50,7 @@ from bot.core.cadence import Span, Unit
 from bot.core.model import Contact
 from bot.core.ranking import WEEK
 from storage.db import READ_ONLY
+from storage.ids import ids_text
 from storage.models import ContactRow, Nudge, User
 from storage.pg_arrays import bigint_array, date_array
 from storage.records import MORNING, NudgeStatus
@@ -98,7 +99,7 @@ class Dialect(ABC):
         anything else), so their text is written directly."""
         if not ids:
             return false()
-        listed = ",".join([str(int(i)) for i in ids])
+        listed = ids_text(ids)
         condition: ColumnElement[bool] = column.op("IN")(literal_column(f"({listed})"))
         return condition
 

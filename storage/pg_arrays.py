@@ -24,6 +24,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import UserDefinedType
 
+from storage.ids import ids_text
+
 
 class ArrayLiteral(str):
     """The text of an array literal whose elements need no quoting (integers, ISO dates)."""
@@ -66,7 +68,7 @@ adapters.register_dumper(DateArrayLiteral, _DateArrayDumper)
 
 def bigint_literal(ids: Iterable[int]) -> BigIntArrayLiteral:
     """``ids`` as one ``bigint[]`` literal; ``int`` refuses anything but an integer."""
-    return BigIntArrayLiteral("{" + ",".join(map(str, map(int, ids))) + "}")
+    return BigIntArrayLiteral("{" + ids_text(ids if isinstance(ids, list) else list(ids)) + "}")
 
 
 def date_literal(days: Iterable[date]) -> DateArrayLiteral:

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import String, TypeDecorator
 
 from bot.core.model import ContactDraft, Conversation, UserRef
 from storage import repository
@@ -175,3 +177,36 @@ async def test_statements_it_cannot_run_as_they_are_are_refused(store: SqlStore)
             await Direct(repository._GET_MANY).rows(connection, {"owner": 1, "ids": [1, 2]})
         with pytest.raises(ValueError, match="required"):  # the owner left out
             await Direct(repository._GET).rows(connection, {"id": 1})
+
+
+class _Upper(TypeDecorator[str]):
+    """A type that changes what the driver returns."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else str(value).upper()
+
+
+async def test_driver_rows_are_the_rows_sqlalchemy_reads_and_only_where_it_converts_nothing(
+    engine: AsyncEngine,
+) -> None:
+    from sqlalchemy import column, literal, select, table
+
+    from storage.direct import driver_rows
+
+    async with engine.connect() as connection:
+        plain = select(literal(7).label("n"), literal("Ada").label("name"))
+        rows = await driver_rows(connection, plain)
+        if engine.dialect.name == "sqlite":
+            assert rows is None  # SQLite's rows have their own fast path (storage.dialect)
+            return
+        assert rows == [tuple(r) for r in (await connection.execute(plain)).all()] == [(7, "Ada")]
+        # An expanding IN list, or a type that converts what the driver returns: SQLAlchemy's.
+        numbers = table("t", column("n"))
+        assert (
+            await driver_rows(connection, select(numbers.c.n).where(numbers.c.n.in_([1, 2])))
+            is None
+        )
+        assert await driver_rows(connection, select(literal("a", _Upper).label("u"))) is None

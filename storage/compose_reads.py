@@ -115,14 +115,22 @@ class ComposeReads(DialectStore):
         the query checks the reply, and due by the batch's latest day)."""
         latest = max(users.values())
         query = self.dialect.top_due(OWNED_CONTACT_COLUMNS, ids, latest, limit)
-        for owner_id, contact in await self.dialect.owned_contacts(connection, query):
-            day = users[owner_id]
-            if (
-                contact.next_due_on <= day
-                and contact.skipped_on != day
-                and within_weekly_limit(contact, day)
-            ):
-                out[owner_id].candidates.append(contact)
+        rows = await self.dialect.owned_contacts(connection, query)
+        if min(users.values()) == latest:
+            # Every user's day is the batch's (the usual page: one morning): the query checked
+            # due and the weekly limit for that day already.
+            for owner_id, contact in rows:
+                if contact.skipped_on != latest:
+                    out[owner_id].candidates.append(contact)
+        else:
+            for owner_id, contact in rows:
+                day = users[owner_id]
+                if (
+                    contact.next_due_on <= day
+                    and contact.skipped_on != day
+                    and within_weekly_limit(contact, day)
+                ):
+                    out[owner_id].candidates.append(contact)
         await self._wins(connection, ids, users, out)
 
     async def _wins(

@@ -56,8 +56,6 @@ Clock = Callable[[], datetime]
 #: The only batching of the compose reads: the store reads each chunk in one statement per query.
 _COMPOSE_CHUNK = 2000
 _FIRST_CHUNK = 250
-#: Pages of users planned, claimed and being read ahead of the one composed (at least 1).
-_PAGES_AHEAD = 2
 #: Users composed between two turns of the event loop (about a millisecond of composing).
 _TURN_EVERY = 8
 #: The delivery writes' group commit: the most entries per transaction, and how long an entry
@@ -85,9 +83,12 @@ class NudgeConfig:
     #: A worker whose heartbeat is older than this is considered dead.
     stale_after: timedelta = timedelta(seconds=90)
     heartbeat_every: float = 15.0
-    #: Users planned, claimed and composed together (a page of the pass). Memory holds about
-    #: two pages at a time; several workers share a pass page by page.
-    batch: int = 2000
+    #: Users planned, claimed and composed together (a page of the pass); several workers
+    #: share a pass page by page.
+    batch: int = 1000
+    #: Pages planned, claimed and read while one is composed (at least 1). Memory holds these
+    #: and the page composed: jobs.app.build_runner sets both for the database.
+    pages_ahead: int = 2
 
 
 @dataclass(slots=True)
@@ -363,19 +364,21 @@ class NudgeRunner:
         """The jobs this worker claimed, composed, one page of users at a time.
 
         The pages ahead are read, claimed and their compose reads started while this one is
-        composed (:data:`_PAGES_AHEAD` of them): on PostgreSQL those queries run in the
+        composed (``config.pages_ahead`` of them): on PostgreSQL those queries run in the
         server meanwhile, on SQLite in the driver's thread (which lets go of the GIL while
         SQLite works). Without the overlap, deciding 10,000 users took 1.84 → 2.51 s on
-        PostgreSQL; with one page ahead, a page's plan and reads (~4 round trips, then the
-        reads) often outlasted composing the page before, and deciding waited for them ~20 %
-        of the time at 100,000 users. Memory holds the pages ahead and the one composed."""
+        PostgreSQL; with one page of 2,000 ahead, a page's plan and reads (~4 round trips,
+        then the reads) often outlasted composing the page before, and deciding 100,000 users
+        waited for them ~20 % of the time. Memory holds the pages ahead and the one composed."""
         platforms = sorted(self.messengers)
-        ahead: asyncio.Queue[_Composing | BaseException | None] = asyncio.Queue(_PAGES_AHEAD - 1)
+        ahead: asyncio.Queue[_Composing | BaseException | None] = asyncio.Queue()
+        room = asyncio.Semaphore(max(1, self.config.pages_ahead))  # pages not yet composed
 
         async def plan_pages() -> None:
             after, first = 0, True
             try:
                 while True:
+                    await room.acquire()
                     with accumulated(summary.phases, "plan"):
                         page = await self.store.recipients(
                             platforms, after=after, limit=self.config.batch
@@ -386,15 +389,13 @@ class NudgeRunner:
                         composing = await self._start_composing(jobs, first=first)
                     after, first = page[-1].id, False
                     if composing.jobs:
-                        try:
-                            await ahead.put(composing)
-                        except asyncio.CancelledError:
-                            composing.cancel()
-                            raise
+                        ahead.put_nowait(composing)
+                    else:
+                        room.release()
             except Exception as exc:  # handed to the composing side, which raises it
-                await ahead.put(exc)
+                ahead.put_nowait(exc)
                 return
-            await ahead.put(None)
+            ahead.put_nowait(None)
 
         planning = asyncio.ensure_future(plan_pages())
         try:
@@ -404,6 +405,7 @@ class NudgeRunner:
                     return
                 if isinstance(composing, BaseException):
                     raise composing
+                room.release()  # the next page ahead is planned while this one is composed
                 with accumulated(summary.phases, "compose"), heap.paused():
                     await self._compose(composing)
                 yield composing.jobs

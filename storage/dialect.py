@@ -321,7 +321,7 @@ class PostgresDialect(Dialect):
         # psycopg already returns dates as dates: the driver's own tuples do (see
         # owned_contacts). Else ``all()``: one fetch of every row, not three calls a row
         # through SQLAlchemy's iterator (~0.6 µs a row).
-        rows = await driver_rows(connection, query)
+        rows: Sequence[Any] | None = await driver_rows(connection, query)
         if rows is None:
             rows = (await connection.execute(query)).all()
         return [shape(row) for row in rows]
@@ -332,7 +332,7 @@ class PostgresDialect(Dialect):
         # Row by row: the whole result as one JSON text built by the server (json_agg, read
         # with orjson) cost 2 % more instructions a page (docs/benchmarks.md, issue 14). The
         # driver's own tuples (storage.direct.driver_rows): psycopg returns dates as dates.
-        rows = await driver_rows(connection, query)
+        rows: Sequence[Any] | None = await driver_rows(connection, query)
         if rows is None:
             rows = (await connection.execute(query)).all()  # see rows()
         return [_owned_contact_as_read(row) for row in rows]

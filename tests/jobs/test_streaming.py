@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import jobs.runner
 from bot.core.ports import Sent
 from bot.core.replies import Reply
-from jobs.runner import _PAGES_AHEAD, NudgeRunner
+from jobs.runner import NudgeRunner
 from storage.dialect import dialect_of
 from storage.nudges import NudgeStore
 from tests.fakes.memory_messenger import MemoryMessenger
@@ -62,7 +62,7 @@ async def test_per_user_state_is_released_once_its_page_is_sent() -> None:
     # At most the page being decided, the pages ahead (planned meanwhile), the queue (a page)
     # and one per sender are alive, however many users there are; deciding everything first
     # kept all 60 alive while sending.
-    assert max(env.slack.live) <= 5 + 5 * _PAGES_AHEAD + 5 + 2 + 1
+    assert max(env.slack.live) <= 5 + 5 * CONFIG.pages_ahead + 5 + 2 + 1
     assert min(env.slack.live) >= 1
     del runner
     assert _live_jobs() == 0
@@ -195,6 +195,20 @@ async def test_reads_started_for_pages_ahead_are_cancelled_when_deciding_stops()
         assert len(first) == 4
         await asyncio.sleep(0.01)  # the pages ahead are planned and their reads started
         await pages.aclose()
-    assert len(started) == 1 + _PAGES_AHEAD
+    assert len(started) == 1 + CONFIG.pages_ahead
     assert all(task.done() for task in started)
-    assert summary.due <= 4 * (1 + _PAGES_AHEAD + 1)  # no page read beyond those ahead
+    assert summary.due <= 4 * (1 + CONFIG.pages_ahead + 1)  # no page read beyond those ahead
+
+
+async def test_pages_are_sized_for_the_database(engine: AsyncEngine) -> None:
+    from jobs.app import _paging
+
+    batch, ahead = _paging(engine)
+    if engine.dialect.name == "sqlite":
+        # Reads run in the clock's process: a bigger page, nothing read ahead that waits.
+        assert (batch, ahead) == (2000, 1)
+    else:
+        # The server reads while the clock composes: two smaller pages ahead keep it busy.
+        assert (batch, ahead) == (1000, 2)
+    # What deciding holds in memory, in users: no more than two pages of 2,000 did before.
+    assert batch * (ahead + 1) <= 4000

@@ -97,9 +97,12 @@ def build_recap_runner(
     clock: Clock | None = None,
 ) -> RecapRunner:
     """The weekly recap runner for ``settings``, sharing the morning runner's messengers."""
+    batch, ahead = _paging(engine)
     config = NudgeConfig(
         grace=timedelta(hours=settings.nudge_grace_hours),
         concurrency=settings.nudge_concurrency,
+        batch=batch,
+        pages_ahead=ahead,
     )
     return RecapRunner(RecapStore(engine), messengers, config=config, clock=clock)
 

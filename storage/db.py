@@ -64,6 +64,9 @@ def create_engine(url: URL, *, fresh_plans: bool = False, **kwargs: Any) -> Asyn
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    from storage.pg_arrays import register_dumpers
+
+    register_dumpers()  # before the first connection copies psycopg's adapters
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     ping_after = kwargs.pop("ping_after_idle", PING_AFTER_IDLE_SECONDS)

@@ -53,7 +53,7 @@ from storage.db import READ_ONLY
 from storage.direct import driver_rows
 from storage.ids import ids_text
 from storage.models import ContactRow, Nudge, User
-from storage.pg_arrays import bigint_array, date_array
+from storage.pg_arrays import bigint_array, date_array, register_dumpers
 from storage.records import MORNING, NudgeStatus
 
 #: A SELECT of any columns.
@@ -296,6 +296,10 @@ class PostgresDialect(Dialect):
     # transactions do, without BEGIN and COMMIT round trips.
     read_options: ClassVar[dict[str, Any]] = {"isolation_level": "AUTOCOMMIT"}
     single_writer = False
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        register_dumpers()  # for engines not made by storage.db (tests, Alembic)
 
     def insert(self, table: Any) -> Any:
         return postgresql.insert(table)

@@ -16,9 +16,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from psycopg import adapters
-from psycopg.adapt import Dumper
-from psycopg.postgres import types as pg_types
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
@@ -45,25 +42,36 @@ class DateArrayLiteral(ArrayLiteral):
     __slots__ = ()
 
 
-class _LiteralDumper(Dumper):
-    """Sends the literal as it is, typed as the array its class names."""
+def register_dumpers() -> None:
+    """Teach psycopg to send :class:`BigIntArrayLiteral` and :class:`DateArrayLiteral` as
+    typed arrays. Process-wide, for connections opened from then on; called when a
+    PostgreSQL engine or dialect is made (``storage.db``, ``storage.dialect``), so that a
+    SQLite deployment never imports psycopg (~10 MB)."""
+    global _registered
+    if _registered:
+        return
+    from psycopg import adapters
+    from psycopg.adapt import Dumper
+    from psycopg.postgres import types as pg_types
 
-    def dump(self, obj: Any) -> bytes:
-        return str.encode(obj)
+    def dumper(array_oid: int) -> type[Dumper]:
+        class LiteralDumper(Dumper):
+            """Sends the literal as it is, typed as the array its class names."""
+
+            oid = array_oid
+
+            def dump(self, obj: Any) -> bytes:
+                return str.encode(obj)
+
+        return LiteralDumper
+
+    # Only these classes are registered, so no other value is dumped differently.
+    adapters.register_dumper(BigIntArrayLiteral, dumper(pg_types["int8"].array_oid))
+    adapters.register_dumper(DateArrayLiteral, dumper(pg_types["date"].array_oid))
+    _registered = True
 
 
-class _BigIntArrayDumper(_LiteralDumper):
-    oid = pg_types["int8"].array_oid
-
-
-class _DateArrayDumper(_LiteralDumper):
-    oid = pg_types["date"].array_oid
-
-
-# The process-wide adapters map: connections made from now on copy it. Only these classes are
-# registered, so no other value is dumped differently.
-adapters.register_dumper(BigIntArrayLiteral, _BigIntArrayDumper)
-adapters.register_dumper(DateArrayLiteral, _DateArrayDumper)
+_registered = False
 
 
 def bigint_literal(ids: Iterable[int]) -> BigIntArrayLiteral:

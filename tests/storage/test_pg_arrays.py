@@ -16,6 +16,7 @@ from storage.pg_arrays import (
     bigint_literal,
     date_array,
     date_literal,
+    register_dumpers,
 )
 
 
@@ -81,6 +82,21 @@ def test_a_plain_list_is_dumped_as_before() -> None:
     from psycopg import adapters
     from psycopg.adapt import PyFormat
 
+    register_dumpers()
+    register_dumpers()  # once is enough; twice changes nothing
+
     assert adapters.get_dumper(list, PyFormat.AUTO).__name__ == "ListDumper"
     assert adapters.get_dumper(str, PyFormat.AUTO).__name__.startswith("StrDumper")
     assert adapters.get_dumper(BigIntArrayLiteral, PyFormat.AUTO).oid == 1016  # int8[]
+
+
+def test_a_sqlite_deployment_never_imports_psycopg() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, jobs.app, bot.app, storage.dialect, storage.pg_arrays; "
+        "print('psycopg' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -197,13 +197,14 @@ _PLAIN: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def _plain(compiled: Any, dialect: Dialect) -> bool:
-    """No expanding parameters, named ones (psycopg's), and no column whose type converts
-    what the driver returns (a JSON or enum type, a type decorator)."""
+    """No expanding parameters, named ones (psycopg's) that need no escaping, and no column
+    whose type converts what the driver returns (a type decorator, say)."""
     plain = _PLAIN.get(compiled)
     if plain is None:
         plain = _PLAIN[compiled] = not (
             compiled.literal_execute_params
             or compiled.post_compile_params
+            or compiled.escaped_bind_names
             or dialect.positional
             or any(
                 c.type._cached_result_processor(dialect, None) is not None

@@ -35,6 +35,15 @@ MIN_GROWTH = 50_000
 #: walks every frozen object (~150,000 of them, 10–16 ms of cache misses a look, ~7 % of
 #: deciding a page of 2,000 users on PostgreSQL), so it is asked every few pages, not every one.
 CHECK_EVERY = 4
+#: The same in users (:func:`check_every`): pages of 1,000 looked twice as often.
+CHECK_EVERY_USERS = 8000
+
+
+def check_every(page_size: int) -> int:
+    """Pages between two looks at the frozen objects for pages of ``page_size`` users."""
+    return max(1, round(CHECK_EVERY_USERS / max(1, page_size)))
+
+
 #: Allocations between two young collections while a pass sends (Python's default: 700).
 YOUNG = 20_000
 

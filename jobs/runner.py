@@ -34,7 +34,7 @@ from bot.core.replies import Reply
 from bot.core.schedule import DEFAULT_GRACE, due_day
 from bot.processes import pid_alive, worker_id
 from jobs.batching import GroupCommitter
-from jobs.heap import PassHeap
+from jobs.heap import PassHeap, check_every
 from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
 from storage.records import (
@@ -277,7 +277,7 @@ class NudgeRunner:
         await self.heartbeat()
         beating = asyncio.create_task(self._keep_beating())
         try:
-            with PassHeap().frozen() as heap:
+            with PassHeap(check_every=check_every(self.config.batch)).frozen() as heap:
                 await self._run(now, summary, heap, dry_run=dry_run)
         finally:
             beating.cancel()
@@ -351,7 +351,7 @@ class NudgeRunner:
         """Plan, claim and compose every page of a pass, and send nothing: what deciding
         alone costs (the benchmarks measure it; the claims stay, as a dead worker's would)."""
         summary = RunSummary()
-        with PassHeap().frozen() as heap:
+        with PassHeap(check_every=check_every(self.config.batch)).frozen() as heap:
             async for jobs in self._decided(at or self.clock(), summary, heap):
                 jobs.clear()
         return summary

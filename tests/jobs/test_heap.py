@@ -107,3 +107,9 @@ def test_cyclic_garbage_made_while_sending_is_still_collected() -> None:
         for _ in range(10):
             _cycles(YOUNG // 4, freed)  # dropped at once: garbage for the collector
         assert len(freed) >= 5 * (YOUNG // 4)
+
+
+def test_the_frozen_objects_are_looked_at_every_8000_users_whatever_the_page() -> None:
+    from jobs.heap import check_every
+
+    assert [check_every(size) for size in (2000, 1000, 500, 8000, 20_000)] == [4, 8, 16, 1, 1]

@@ -160,10 +160,13 @@ def next_id_sql(table: str) -> str:
     )
 
 
-def reset(url: Any, *, dm_channels: str | None = None) -> None:
+def reset(url: Any, *, dm_channels: str | None = None, suggestions: bool = False) -> None:
     """Forget every nudge, attempt, prompt view and worker (between passes). ``dm_channels``
     ``"cold"`` forgets the users' cached DM channels and undeliverable marks, ``"warm"`` caches
     every user's (``"D" + external_id``, as the fake Slack names them); ``None`` leaves users be.
+    ``suggestions``: forget which contacts passes suggested (for a database seeded with none, as
+    ``nudge_bench`` seeds: each pass suggests three contacts a user, and a reused database
+    otherwise drifts from run to run — the weekly limit and the rotation skip them next time).
     """
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
@@ -188,6 +191,15 @@ def reset(url: Any, *, dm_channels: str | None = None) -> None:
                 channel = "'D' || external_id" if dm_channels == "warm" else "NULL"
                 connection.execute(
                     text(f"UPDATE users SET undeliverable = NULL, dm_channel = {channel}")
+                )
+            if suggestions:
+                # Never suggested: the rotation key of a contact never shown is minus its
+                # value points (bot.core.ranking.rotation_key).
+                connection.execute(
+                    text(
+                        "UPDATE contacts SET suggested_on = NULL, suggested_before_on = NULL, "
+                        "rotation_key = -value_points WHERE suggested_on IS NOT NULL"
+                    )
                 )
         maintain(engine, "users", "nudges", "delivery_attempts")
 

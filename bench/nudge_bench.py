@@ -394,7 +394,7 @@ def run_pass(
         [(alone, _)] = common.run_children(
             [[sys.executable, script, "run", json.dumps(config)]], RUN_TIMEOUT
         )
-        common.reset(url, dm_channels=dm_channels)
+        common.reset(url, dm_channels=dm_channels, suggestions=True)
     fake = FakeChild(__file__, {"latency": latency}, what="fake Slack")
     load_before = os.getloadavg()[0]
     try:
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             for concurrency in levels:
-                common.reset(url, dm_channels="warm" if args.warm else "cold")
+                common.reset(url, dm_channels="warm" if args.warm else "cold", suggestions=True)
                 profile = f"{args.profile}-{kind}-{concurrency}" if args.profile else ""
                 warmth = "warm" if args.warm else "cold"
                 try:

@@ -182,7 +182,7 @@ def native(
     (CPU time) into that file."""
     import common
 
-    common.reset(url, dm_channels="cold")
+    common.reset(url, dm_channels="cold", suggestions=True)
     fake = common.FakeChild(script, {"latency": latency}, what="fake Slack")
     try:
         config = {**base, "mode": mode, "profile": out}
@@ -260,7 +260,7 @@ def main() -> int:
                     continue
                 figures: dict[str, Any] = {"db": kind}
                 for mode in modes:
-                    common.reset(url, dm_channels="cold")
+                    common.reset(url, dm_channels="cold", suggestions=True)
                     fake = common.FakeChild(script, {"latency": args.latency}, what="fake Slack")
                     try:
                         config = {**base, "mode": mode}

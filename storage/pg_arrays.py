@@ -1,8 +1,9 @@
 """Whole arrays as one typed PostgreSQL parameter, sent as the text of their literal.
 
 psycopg dumps a Python list element by element in Python: 1.3 ms for 2,000 ids, 2.3 ms for
-2,000 dates, and the morning pass sends a dozen such lists per page of users (14 % of deciding,
-docs/benchmarks.md). Here the list is joined into its literal (``{1,2,3}``) at C speed and sent
+2,000 dates, and the morning pass sends a dozen such lists per page of users (14 % of deciding
+under cProfile, 7 % of its instructions under callgrind: docs/benchmarks.md, "Deciding 100,000
+users in 10 s"). Here the list is joined into its literal (``{1,2,3}``) at C speed and sent
 with the array's type, so the server gets a real ``bigint[]`` (or ``date[]``) parameter: parsed
 once per execution, never per row (a ``text`` parameter cast in the statement is, where a
 generic plan filters rows with it — docs/benchmarks.md, "Issue 14 at 100,000 users, again").

@@ -49,11 +49,16 @@ class NudgeStorePort(Protocol):
         ...
 
     async def existing(
-        self, days: Iterable[date], users: Sequence[int] | None = None
+        self,
+        days: Iterable[date],
+        users: Sequence[int] | None = None,
+        *,
+        finished_content: bool = True,
     ) -> dict[tuple[int, date], NudgeState]:
         """Morning nudges already claimed for these local dates, by ``(user id, date)`` (with
         ``users``, only theirs); a nudge with an attempt that never finished has
-        ``open_attempt`` set."""
+        ``open_attempt`` set. ``finished_content=False``: a nudge sent or undeliverable comes
+        with ``content=""`` (a pass only reuses an unfinished one's)."""
         ...
 
     async def claim(

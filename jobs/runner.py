@@ -480,7 +480,9 @@ class NudgeRunner:
     ) -> tuple[list[tuple[int, date]], list[tuple[Recipient, NudgeState]], datetime]:
         """Split due users into nudges to claim and claims to take over (counting the rest
         on ``summary``), and the wall-clock time they were looked at."""
-        existing = await self.store.existing({day for _, day in due.values()}, list(due))
+        existing = await self.store.existing(
+            {day for _, day in due.values()}, list(due), finished_content=False
+        )
         workers = await self.store.workers()
         wall = self.wall()
         wanted: list[tuple[int, date]] = []

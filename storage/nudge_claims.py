@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, case, delete, func, literal, select, update
 
 from bot.core.model import UserRef
 from bot.core.schedule import NudgePrefs
@@ -16,6 +16,8 @@ from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
 
 #: Claims per INSERT (and per transaction).
 _CLAIM_CHUNK = 5000
+#: Statuses after which a nudge is never sent again.
+_FINISHED = (NudgeStatus.SENT.value, NudgeStatus.UNDELIVERABLE.value)
 
 
 class ClaimStore(DialectStore):
@@ -86,10 +88,16 @@ class ClaimStore(DialectStore):
         ]  # fmt: skip
 
     async def existing(
-        self, days: Iterable[date], users: Sequence[int] | None = None
+        self,
+        days: Iterable[date],
+        users: Sequence[int] | None = None,
+        *,
+        finished_content: bool = True,
     ) -> dict[tuple[int, date], NudgeState]:
         """Nudges of this store's kind already claimed for these local dates, by (user id,
-        date); with ``users``, only theirs (one page of the pass)."""
+        date); with ``users``, only theirs (one page of the pass). ``finished_content=False``:
+        sent and undeliverable nudges without their content — a pass run again in the grace
+        window reads every user's, a few kilobytes each, and only reuses unfinished ones'."""
         days = sorted(set(days))
         if not days or (users is not None and not users):
             return {}
@@ -99,6 +107,10 @@ class ClaimStore(DialectStore):
             .where(DeliveryAttempt.nudge_id == Nudge.id)
             .exists()
         )
+        content: Any = Nudge.content
+        if not finished_content:
+            finished = Nudge.status.in_(_FINISHED)
+            content = case((finished, literal("", Text)), else_=Nudge.content).label("content")
         query = select(
             Nudge.id,
             Nudge.user_id,
@@ -106,7 +118,7 @@ class ClaimStore(DialectStore):
             Nudge.status,
             Nudge.worker,
             Nudge.attempts,
-            Nudge.content,
+            content,
             Nudge.claimed_at,
             open_attempt.label("open_attempt"),
         ).where(Nudge.kind == self.kind, Nudge.local_date.in_(days))

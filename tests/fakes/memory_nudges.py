@@ -172,9 +172,14 @@ class MemoryNudgeStore:
         return [r for r in found if r.id > after][:limit]
 
     async def existing(
-        self, days: Iterable[date], users: Sequence[int] | None = None
+        self,
+        days: Iterable[date],
+        users: Sequence[int] | None = None,
+        *,
+        finished_content: bool = True,
     ) -> dict[tuple[int, date], NudgeState]:
         self.calls.append("existing")
+        finished = {NudgeStatus.SENT.value, NudgeStatus.UNDELIVERABLE.value}
         wanted = set(days)
         among = None if users is None else set(users)
         open_ids = {a.nudge_id for a in self.attempts.values() if a.outcome is None}
@@ -186,7 +191,7 @@ class MemoryNudgeStore:
                 n.status,
                 n.worker,
                 n.attempts,
-                n.content,
+                "" if not finished_content and n.status in finished else n.content,
                 n.claimed_at,
                 n.id in open_ids,
             )

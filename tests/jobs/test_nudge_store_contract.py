@@ -555,3 +555,26 @@ async def test_a_group_that_writes_one_row_twice_is_written_in_order(world: Worl
     assert await world.attempts(won[bob]) == [(1, "w1", "transient", "http_503")]
     [recipient] = await world.store.recipients(["slack"])
     assert recipient.id == bob
+
+
+async def test_a_pass_reads_finished_nudges_without_their_content(world: World) -> None:
+    ada, bob = await user(world, ADA), await user(world, BOB)
+    sent, claimed = await claim_one(world, ada), await claim_one(world, bob)
+    await world.store.start_attempts(
+        [
+            AttemptStart(sent, 1, "w1", NOW, '{"v": 1}'),
+            AttemptStart(claimed, 1, "w1", NOW, '{"b": 1}'),
+        ]
+    )
+    await world.store.record_outcomes(
+        [AttemptOutcome(sent, ada, 1, AttemptResult.SENT, "", status=NudgeStatus.SENT)]
+    )
+    lean = await world.store.existing([DAY], [ada, bob], finished_content=False)
+    # The sent one's content is not read; the one still to send (or take over) keeps its own.
+    assert (lean[ada, DAY].status, lean[ada, DAY].content) == ("sent", "")
+    assert lean[bob, DAY].content == '{"b": 1}'
+    whole = await world.store.existing([DAY], [ada, bob])  # the console shows what was sent
+    assert whole[ada, DAY].content == '{"v": 1}'
+    assert {k: (s.id, s.status, s.attempts) for k, s in lean.items()} == {
+        k: (s.id, s.status, s.attempts) for k, s in whole.items()
+    }

@@ -75,6 +75,12 @@ class NudgeStorePort(Protocol):
         another worker is claiming that page at this moment, rather than wait for it."""
         ...
 
+    async def refresh_statistics(self) -> None:
+        """Have the database look at the nudges table again, after a pass claimed many: its
+        planner otherwise plans the next passes' reads of the day's claims for the table as it
+        last saw it (empty, on a server without autovacuum). Best effort: never raises."""
+        ...
+
     async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
         """Compare-and-set: make ``worker`` the claimant (status claimed, ``claimed_at=now``)
         if the nudge still has ``state``'s worker and status; ``False`` otherwise."""

@@ -89,6 +89,8 @@ class NudgeConfig:
     #: Pages planned, claimed and read while one is composed (at least 1). Memory holds these
     #: and the page composed: jobs.app.build_runner sets both for the database.
     pages_ahead: int = 2
+    #: Nudges sent in one pass after which the database looks at the nudges table again.
+    analyze_after: int = 10_000
 
 
 @dataclass(slots=True)
@@ -279,6 +281,9 @@ class NudgeRunner:
         try:
             with PassHeap(check_every=check_every(self.config.batch)).frozen() as heap:
                 await self._run(now, summary, heap, dry_run=dry_run)
+            if summary.sent >= self.config.analyze_after:
+                # The next passes of the grace hours read these claims again, page by page.
+                await self.store.refresh_statistics()
         finally:
             beating.cancel()
         log.info("nudges.pass", worker=self.worker, kind=self.kind, **_fields(summary))

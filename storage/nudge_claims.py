@@ -6,13 +6,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, delete, func, literal, select, update
+import structlog
+from sqlalchemy import Text, case, delete, func, literal, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import UserRef
 from bot.core.schedule import NudgePrefs
 from storage.dialect import AnySelect, DialectStore, Remembered
 from storage.models import DeliveryAttempt, Nudge, User, Worker
 from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
+
+log = structlog.get_logger(__name__)
 
 #: Claims per INSERT (and per transaction).
 _CLAIM_CHUNK = 5000
@@ -168,6 +172,19 @@ class ClaimStore(DialectStore):
                 ):
                     won[claimed.user_id] = claimed.id
         return won
+
+    async def refresh_statistics(self) -> None:
+        """``ANALYZE nudges`` on PostgreSQL (SQLite plans these reads by its indexes alone).
+        A pass claiming 100,000 nudges into a table last analyzed empty left the next pass's
+        claims read checking every nudge of the day for every page: 8 s instead of 3 s a minute
+        through the grace hours (docs/benchmarks.md, "A pass run again in the grace window")."""
+        if self.dialect.name != "postgresql":
+            return
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(text("ANALYZE nudges"))
+        except DBAPIError as exc:  # e.g. not the table's owner: autovacuum will do it
+            log.warning("nudges.analyze_failed", error=type(exc).__name__)
 
     async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
         """Take a nudge from a dead worker (or retry a failed one); ``False`` if someone else

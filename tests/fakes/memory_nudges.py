@@ -225,6 +225,9 @@ class MemoryNudgeStore:
             won[uid] = nudge.id
         return won
 
+    async def refresh_statistics(self) -> None:
+        self.calls.append("refresh_statistics")
+
     async def take_over(self, state: NudgeState, worker: str, now: datetime) -> bool:
         self.calls.append("take_over")
         nudge = self.nudges.get(state.id)

@@ -13,7 +13,7 @@ import gc
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -515,3 +515,13 @@ async def test_an_outcome_that_cannot_be_written_fails_the_pass_and_leaves_the_s
     # Taken over (its worker stopped heartbeating), found at the platform, not sent again.
     assert len(env.slack.to("U1")) == 1
     assert env.store.nudges[nudge_id].status == "sent", again.line()
+
+
+async def test_a_pass_that_sent_many_has_the_database_look_at_the_nudges_again() -> None:
+    for threshold, looked in ((4, 0), (3, 1)):
+        env = Env()
+        for n in range(3):
+            await env.user(f"U{n}", "Dana")
+        summary = await env.runner(replace(CONFIG, analyze_after=threshold)).run_once(AT)
+        assert summary.sent == 3
+        assert env.store.calls.count("refresh_statistics") == looked  # 3 sent: 4 is too many

@@ -48,7 +48,7 @@ from storage.group_posts import (
     PostState,
 )
 from storage.group_stats import GroupStatsStore
-from storage.records import NudgeStatus
+from storage.records import FINISHED, NudgeStatus
 
 log = structlog.get_logger(__name__)
 
@@ -190,7 +190,7 @@ class GroupRunner:
             state = existing.get(key)
             if state is None:
                 wanted.append(key)
-            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
+            elif state.status in FINISHED:
                 summary.already += 1
             elif state.status == NudgeStatus.FAILED and state.attempts >= self._ceiling:
                 summary.failed += 1

@@ -38,6 +38,7 @@ from jobs.heap import PassHeap, check_every
 from jobs.phases import Phase, accumulated, current_rss_mb, measured, peak_rss_mb
 from jobs.ports import NudgeStorePort
 from storage.records import (
+    FINISHED,
     MORNING,
     AttemptOutcome,
     AttemptResult,
@@ -496,7 +497,7 @@ class NudgeRunner:
             state = existing.get((uid, day))
             if state is None:
                 wanted.append((uid, day))
-            elif state.status in (NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE):
+            elif state.status in FINISHED:
                 summary.already += 1
             elif state.status == NudgeStatus.FAILED and state.attempts >= self._attempt_ceiling:
                 summary.failed += 1

@@ -40,6 +40,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -103,6 +104,11 @@ class Dialect(ABC):
         listed = ids_text(ids)
         condition: ColumnElement[bool] = column.op("IN")(literal_column(f"({listed})"))
         return condition
+
+    async def analyze(self, table: str) -> None:
+        """Have the planner look at ``table`` again. SQLite: nothing (the pass's reads there
+        are planned by their indexes alone)."""
+        return None
 
     @abstractmethod
     async def rows[R: tuple[Any, ...]](
@@ -304,6 +310,12 @@ class PostgresDialect(Dialect):
     def insert(self, table: Any) -> Any:
         return postgresql.insert(table)
 
+    async def analyze(self, table: str) -> None:
+        # A table the pass filled from nothing has no statistics until autovacuum comes (never,
+        # where it is off): the next passes' claims reads were planned as for an empty table.
+        async with self.engine.begin() as connection:
+            await connection.execute(text(f"ANALYZE {table}"))
+
     def among(self, column: Any, ids: list[int]) -> ColumnElement[bool]:
         # ``= ANY(array)``: one short statement text for any number of ids, which psycopg and
         # the server can cache (a long ``IN`` list is re-parsed every time). A typed bigint[]
@@ -322,13 +334,8 @@ class PostgresDialect(Dialect):
         *,
         dates: Sequence[int] = (),
     ) -> list[R]:
-        # psycopg already returns dates as dates: the driver's own tuples do (see
-        # owned_contacts). Else ``all()``: one fetch of every row, not three calls a row
-        # through SQLAlchemy's iterator (~0.6 µs a row).
-        rows: Sequence[Any] | None = await driver_rows(connection, query)
-        if rows is None:
-            rows = (await connection.execute(query)).all()
-        return [shape(row) for row in rows]
+        # psycopg already returns dates as dates, in the driver's own tuples too.
+        return [shape(row) for row in await _all_rows(connection, query)]
 
     async def owned_contacts(
         self, connection: AsyncConnection, query: AnySelect
@@ -336,10 +343,7 @@ class PostgresDialect(Dialect):
         # Row by row: the whole result as one JSON text built by the server (json_agg, read
         # with orjson) cost 2 % more instructions a page (docs/benchmarks.md, issue 14). The
         # driver's own tuples (storage.direct.driver_rows): psycopg returns dates as dates.
-        rows: Sequence[Any] | None = await driver_rows(connection, query)
-        if rows is None:
-            rows = (await connection.execute(query)).all()  # see rows()
-        return [_owned_contact_as_read(row) for row in rows]
+        return [_owned_contact_as_read(row) for row in await _all_rows(connection, query)]
 
     async def try_lock_page(self, connection: AsyncConnection, kind: str, page: int) -> bool:
         # A transaction-level advisory lock, released at commit: several clock workers that
@@ -443,6 +447,14 @@ class DialectStore:
         async with self.engine.connect() as connection:
             await connection.execution_options(**self.dialect.read_options)
             yield connection
+
+
+async def _all_rows(connection: AsyncConnection, query: AnySelect) -> Sequence[Any]:
+    """Every row of ``query`` as the driver's tuples (:func:`storage.direct.driver_rows`), or
+    else through SQLAlchemy: ``all()``, one fetch, not three calls a row through its iterator
+    (~0.6 µs a row)."""
+    rows = await driver_rows(connection, query)
+    return rows if rows is not None else (await connection.execute(query)).all()
 
 
 def dialect_of(engine: AsyncEngine) -> Dialect:

@@ -7,21 +7,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Text, case, delete, func, literal, select, text, update
+from sqlalchemy import Text, case, delete, func, literal, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import UserRef
 from bot.core.schedule import NudgePrefs
 from storage.dialect import AnySelect, DialectStore, Remembered
 from storage.models import DeliveryAttempt, Nudge, User, Worker
-from storage.records import MORNING, NudgeState, NudgeStatus, Recipient
+from storage.records import FINISHED, MORNING, NudgeState, NudgeStatus, Recipient
 
 log = structlog.get_logger(__name__)
 
 #: Claims per INSERT (and per transaction).
 _CLAIM_CHUNK = 5000
-#: Statuses after which a nudge is never sent again.
-_FINISHED = (NudgeStatus.SENT.value, NudgeStatus.UNDELIVERABLE.value)
 
 
 class ClaimStore(DialectStore):
@@ -113,7 +111,7 @@ class ClaimStore(DialectStore):
         )
         content: Any = Nudge.content
         if not finished_content:
-            finished = Nudge.status.in_(_FINISHED)
+            finished = Nudge.status.in_([status.value for status in FINISHED])
             content = case((finished, literal("", Text)), else_=Nudge.content).label("content")
         query = select(
             Nudge.id,
@@ -178,11 +176,8 @@ class ClaimStore(DialectStore):
         A pass claiming 100,000 nudges into a table last analyzed empty left the next pass's
         claims read checking every nudge of the day for every page: 8 s instead of 3 s a minute
         through the grace hours (docs/benchmarks.md, "A pass run again in the grace window")."""
-        if self.dialect.name != "postgresql":
-            return
         try:
-            async with self.engine.begin() as connection:
-                await connection.execute(text("ANALYZE nudges"))
+            await self.dialect.analyze(Nudge.__tablename__)
         except DBAPIError as exc:  # e.g. not the table's owner: autovacuum will do it
             log.warning("nudges.analyze_failed", error=type(exc).__name__)
 

@@ -37,6 +37,10 @@ class NudgeStatus(StrEnum):
     UNDELIVERABLE = "undeliverable"
 
 
+#: Statuses after which a nudge is never sent again (passes over it, and its content unread).
+FINISHED = frozenset({NudgeStatus.SENT, NudgeStatus.UNDELIVERABLE})
+
+
 class AttemptResult(StrEnum):
     """How a delivery attempt ended (``delivery_attempts.outcome``), when the runner decides it.
 

@@ -40,6 +40,7 @@ from bot.core.ranking import eligible, rotation_key, within_weekly_limit
 from bot.core.wins import RECENT
 from storage.compose_reads import STORY_WITHIN
 from storage.records import (
+    FINISHED,
     MORNING,
     AttemptOutcome,
     AttemptStart,
@@ -179,7 +180,6 @@ class MemoryNudgeStore:
         finished_content: bool = True,
     ) -> dict[tuple[int, date], NudgeState]:
         self.calls.append("existing")
-        finished = {NudgeStatus.SENT.value, NudgeStatus.UNDELIVERABLE.value}
         wanted = set(days)
         among = None if users is None else set(users)
         open_ids = {a.nudge_id for a in self.attempts.values() if a.outcome is None}
@@ -191,7 +191,7 @@ class MemoryNudgeStore:
                 n.status,
                 n.worker,
                 n.attempts,
-                "" if not finished_content and n.status in finished else n.content,
+                "" if not finished_content and n.status in FINISHED else n.content,
                 n.claimed_at,
                 n.id in open_ids,
             )
